@@ -1,0 +1,55 @@
+// init(), devices() and memory(): finding the devices and reporting on them.
+
+import { runtime } from './runtime.js';
+import { liveTensors } from './tensor.js';
+import { createWasm, simdSupported, type WasmBackend } from './backends/wasm.js';
+
+export interface InitOptions {
+  /** 'auto' (default): use WebGPU where present; false: CPU only; or a `GPU` object to use. */
+  gpu?: 'auto' | false | GPU;
+}
+
+let gpuNote = 'not requested';
+let ready: Promise<void> | null = null;
+
+/**
+ * Loads the CPU kernels and, unless `{ gpu: false }`, finds a WebGPU adapter. Safe to call twice.
+ * @example await init();            // CPU + WebGPU where present
+ * @example await init({ gpu: false });
+ */
+export function init(opts: InitOptions = {}): Promise<void> {
+  if (!runtime.cpu) runtime.cpu = createWasm();
+  const want = opts.gpu ?? 'auto';
+  if (want === false || runtime.gpu) return Promise.resolve();
+  return ready ??= (async () => {
+    try {
+      const { createWebGPU } = await import('./backends/webgpu.js');
+      const r = await createWebGPU(want === 'auto' ? undefined : want);
+      if ('error' in r) gpuNote = r.error;
+      else { runtime.gpu = r; gpuNote = 'ok'; }
+    } catch (e) {
+      gpuNote = `WebGPU unavailable: ${(e as Error).message}`;
+    } finally { ready = null; }
+  })();
+}
+
+/** What init() found: CPU features, and the GPU adapter or why there is none. */
+export function devices() {
+  const cpu = runtime.cpu as WasmBackend | null;
+  const gpu = runtime.gpu as (typeof runtime.gpu & { info?: unknown }) | null;
+  return {
+    cpu: cpu ? { simd: simdSupported(), relaxedSimd: cpu.relaxed } : null,
+    gpu: gpu ? { available: true, info: gpu.info ?? null } : { available: false, reason: gpuNote },
+  };
+}
+
+/** Live bytes per device (tensors, not cached free blocks), and the Wasm memory size. */
+export function memory() {
+  const cpu = runtime.cpu as WasmBackend | null;
+  return {
+    tensors: liveTensors(),
+    cpu: { bytes: cpu?.bytes() ?? 0, wasmMemory: cpu?.memoryBytes() ?? 0 },
+    gpu: { bytes: runtime.gpu?.bytes() ?? 0 },
+    ref: { bytes: runtime.ref.bytes() },
+  };
+}

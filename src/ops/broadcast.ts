@@ -1,0 +1,52 @@
+// Broadcasting: numpy's trailing-axis rule, plus Flux's reading of a vector against a matrix
+// (a [n] bias added to [n, B] broadcasts along the LAST axis, as Julia aligns leading axes).
+// A binary op is then collapsed to at most three dims with element strides, the shape the
+// `binary` kernel takes.
+
+import type { Shape } from '../tensor.js';
+
+export interface Plan { shape: number[]; d: [number, number, number]; as: [number, number, number]; bs: [number, number, number] }
+
+function align(a: Shape, b: Shape, leading: boolean): number[] | null {
+  const r = Math.max(a.length, b.length), out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const x = leading ? (a[i] ?? 1) : (a[a.length - r + i] ?? 1);
+    const y = leading ? (b[i] ?? 1) : (b[b.length - r + i] ?? 1);
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** The broadcast plan for a op b, or a RangeError naming `fn` and both shapes. */
+export function plan(a: Shape, b: Shape, fn: string): Plan {
+  let leading = false;
+  let shape = align(a, b, false);
+  if (!shape && a.length !== b.length) { shape = align(a, b, true); leading = true; }
+  if (!shape) throw new RangeError(`${fn}: shapes [${a}] and [${b}] cannot be broadcast together`);
+  const r = shape.length;
+  const pad = (s: Shape) => leading ? [...s, ...Array(r - s.length).fill(1)] : [...Array(r - s.length).fill(1), ...s];
+  const sa = strides(pad(a), shape), sb = strides(pad(b), shape);
+  // Merge neighbouring dims where both operands stay contiguous (or both broadcast).
+  const d: number[] = [], as: number[] = [], bs: number[] = [];
+  for (let i = 0; i < r; i++) {
+    if (shape[i] === 1) continue;
+    const k = d.length - 1;
+    if (k >= 0 && as[k] === sa[i] * shape[i] && bs[k] === sb[i] * shape[i]) {
+      d[k] *= shape[i]; as[k] = sa[i]; bs[k] = sb[i];
+    } else { d.push(shape[i]); as.push(sa[i]); bs.push(sb[i]); }
+  }
+  if (d.length > 3) throw new RangeError(`${fn}: broadcasting [${a}] with [${b}] needs more than 3 strided dims; reshape first`);
+  while (d.length < 3) { d.unshift(1); as.unshift(0); bs.unshift(0); }
+  return { shape, d: d as Plan['d'], as: as as Plan['as'], bs: bs as Plan['bs'] };
+}
+
+function strides(s: number[], out: number[]): number[] {
+  const st = new Array(s.length).fill(0);
+  let acc = 1;
+  for (let i = s.length - 1; i >= 0; i--) {
+    st[i] = s[i] === 1 && out[i] !== 1 ? 0 : acc;
+    acc *= s[i];
+  }
+  return st;
+}

@@ -1,0 +1,148 @@
+// Reductions with Flux's `dims`: reduced axes are kept with size 1 (sum(x [3, 4], 0) is [1, 4]);
+// no dims reduces everything to a scalar of shape []. Axes count from 0. A set of axes is
+// reduced one contiguous run at a time, each run as the middle axis of [outer, len, inner].
+
+import { defineOp, apply } from './registry.js';
+import { Reduce, Binary } from './codes.js';
+import { binaryDef } from './binary.js';
+import { unaryDef } from './unary.js';
+import { Unary } from './codes.js';
+import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
+import { setGradOps } from '../autograd.js';
+import { reshape } from './shape.js';
+import { runtime } from '../runtime.js';
+import type { Backend } from '../backends/backend.js';
+
+export interface ReduceP { code: number; axis: number; len: number; outer: number; inner: number; name: string }
+
+export const reduceDef = defineOp<ReduceP>({
+  name: 'reduce',
+  kernels: ['reduce'],
+  shape([x], p) {
+    const s = [...x.shape];
+    s[p.axis] = 1;
+    return s;
+  },
+  run(b, out, [x], p) { b.reduce(p.code, x.buf, out.buf, p.outer, p.len, p.inner); },
+  grad(dy, [x], y, p) {
+    const g = broadcastTo(dy, x.shape);
+    switch (p.code) {
+      case Reduce.sum: return [g];
+      case Reduce.mean: return [mulScalar(g, 1 / p.len)];
+      case Reduce.sumsq: return [mulScalar(apply(binaryDef, [g, x], { code: Binary.mul, name: 'sumsq' }), 2)];
+      case Reduce.max: case Reduce.min: {   // d max = dy where x attains the max
+        const mask = apply(binaryDef, [x, broadcastTo(y, x.shape)], { code: Binary.equal, name: 'max' });
+        return [apply(binaryDef, [g, mask], { code: Binary.mul, name: 'max' })];
+      }
+      default: return [null];
+    }
+  },
+  cost: ([x]) => ({ flops: x.size, bytes: 4 * x.size }),
+});
+
+const mulScalar = (x: Tensor, a: number) => apply(unaryDef, [x], { code: Unary.mulscalar, alpha: a, beta: 0 });
+
+function normDims(fn: string, shape: Shape, dims: number | readonly number[] | undefined): number[] {
+  if (dims === undefined) return shape.map((_, i) => i);
+  const ds = typeof dims === 'number' ? [dims] : [...dims];
+  for (const d of ds) {
+    if (!Number.isInteger(d) || d < 0 || d >= Math.max(1, shape.length))
+      throw new RangeError(`${fn}: dims ${JSON.stringify(dims)} out of range for a tensor of shape [${shape}] (axes count from 0)`);
+  }
+  return [...new Set(ds)].sort((a, b) => a - b);
+}
+
+function reduceAxis(code: number, name: string, x: Tensor, axis: number): Tensor {
+  const s = x.shape;
+  return apply(reduceDef, [x], {
+    code, axis, name, len: s[axis], outer: sizeOf(s.slice(0, axis)), inner: sizeOf(s.slice(axis + 1)),
+  });
+}
+
+function reduceDims(code: number, name: string, x0: TensorLike, dims?: number | readonly number[]): Tensor {
+  const x = toTensor(x0, name, 'x');
+  if (x.size === 0) throw new RangeError(`${name}: cannot reduce an empty tensor of shape [${x.shape}]`);
+  const all = dims === undefined;
+  const axes = normDims(name, x.shape, dims);
+  if (x.rank === 0) return all ? reshape(x, []) : reshape(x, x.shape);
+  // Merge consecutive axes into one run so most reductions are a single kernel call.
+  let cur = x, s = [...x.shape];
+  const runs: [number, number][] = [];
+  for (const a of axes) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === a - 1) last[1] = a; else runs.push([a, a]);
+  }
+  if (runs.length > 1 && (code === Reduce.argmax || code === Reduce.argmin))
+    throw new RangeError(`${name}: needs one axis or a contiguous run of axes, got dims ${JSON.stringify(dims)}`);
+  for (let r = runs.length - 1; r >= 0; r--) {
+    const [lo, hi] = runs[r];
+    const merged = [...s.slice(0, lo), sizeOf(s.slice(lo, hi + 1)), ...s.slice(hi + 1)];
+    const v = reshape(cur, merged);
+    // sumsq only on the first pass; later passes sum the partial sums
+    const c = code === Reduce.sumsq && cur !== x ? Reduce.sum : code;
+    const mean = code === Reduce.mean && runs.length > 1;
+    cur = reduceAxis(mean ? Reduce.sum : c, name, v, lo);
+    if (mean) cur = mulScalar(cur, 1 / merged[lo]);
+    s = [...s.slice(0, lo), ...Array(hi - lo + 1).fill(1), ...s.slice(hi + 1)];
+    cur = reshape(cur, s);
+  }
+  return all ? reshape(cur, []) : cur;
+}
+
+type Dims = number | readonly number[];
+/** Sum of all elements, or along `dims` (kept with size 1): `sum(x)`, `sum(x, 0)`. */
+export const sum = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.sum, 'sum', x, dims);
+/** Mean of all elements, or along `dims`: `mean(x, 1)`. */
+export const mean = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.mean, 'mean', x, dims);
+/** Maximum, overall or along `dims`. */
+export const max = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.max, 'max', x, dims);
+/** Minimum, overall or along `dims`. */
+export const min = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.min, 'min', x, dims);
+/** Index of the first maximum along `dims` (0-based, as f32). */
+export const argmax = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.argmax, 'argmax', x, dims);
+/** Index of the first minimum along `dims`. */
+export const argmin = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.argmin, 'argmin', x, dims);
+/** Σx², overall or along `dims` (for norms). */
+export const sumsq = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.sumsq, 'sumsq', x, dims);
+
+// A cached zero scalar per device turns `binary(add)` into a broadcast copy.
+const zerosBy = new Map<Backend, Tensor>();
+function zeroOn(b: Backend): Tensor {
+  let z = zerosBy.get(b);
+  if (!z || z.disposed) {
+    z = new Tensor([], { backend: b, buf: b.alloc(1), n: 1, refs: 1 }).keep();
+    b.fill(z.buf, 1, 0);
+    zerosBy.set(b, z);
+  }
+  return z;
+}
+
+/** `x` repeated along its size-1 (or missing) axes to `shape`. */
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  if (x.size === sizeOf(shape) && x.rank === shape.length) return x;
+  return apply(binaryDef, [x, zeroOn(x.backend)], { code: Binary.add, name: 'broadcastTo', target: shape });
+}
+
+/** Sums `g` over the axes it was broadcast along, back to `shape` (the adjoint of broadcasting). */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (g.size === sizeOf(shape)) return g.view(shape);
+  const gs = g.shape, r = gs.length;
+  // Trailing alignment first (numpy), else leading (Flux's [n] against [n, B]).
+  const trail = [...Array(r - shape.length).fill(1), ...shape];
+  const lead = [...shape, ...Array(r - shape.length).fill(1)];
+  const ok = (s: number[]) => s.every((d, i) => d === gs[i] || d === 1);
+  const target = ok(trail) ? trail : lead;
+  const axes = target.flatMap((d, i) => (d === 1 && gs[i] !== 1 ? [i] : []));
+  return reduceDims(Reduce.sum, 'sumTo', g, axes).view(shape);
+}
+
+setGradOps({
+  add: (a, b) => apply(binaryDef, [a, b], { code: Binary.add, name: 'add' }),
+  ones(shape, like) {
+    const t = new Tensor(shape, { backend: like.backend, buf: like.backend.alloc(1), n: 1, refs: 1 });
+    like.backend.fill(t.buf, 1, 1);
+    return t;
+  },
+  sumTo,
+});
+void runtime;

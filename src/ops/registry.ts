@@ -1,0 +1,71 @@
+// The op registry: one OpDef per op holds its shape rule (with the argument checks), how it
+// runs on any device (in terms of the kernels of backend.ts), its gradient rule (in tensor
+// ops) and its cost for the scheduler. `apply` is the single dispatch path every op takes:
+// check shapes once, pick a device, allocate the output, run, record on the tape.
+
+import type { Backend, KernelName } from '../backends/backend.js';
+import { Tensor, empty, type Shape } from '../tensor.js';
+import { place, traceOp } from '../scheduler.js';
+import { record, recording } from '../autograd.js';
+import { runtime } from '../runtime.js';
+
+export interface Cost { flops: number; bytes: number }
+
+export interface OpDef<P = any> {
+  readonly name: string;
+  /** Kernels a device must have to run this op (the scheduler's hard constraint). */
+  readonly kernels: readonly KernelName[];
+  /** The output is a view of input 0's storage (reshape): nothing is allocated or run. */
+  readonly alias?: boolean;
+  /** The output shape; throws a RangeError naming the op, the argument and the shapes. */
+  shape(ins: readonly Tensor[], p: P): Shape;
+  /** Computes `out` from `ins` on backend `b` (all of them already resident there). */
+  run(b: Backend, out: Tensor, ins: readonly Tensor[], p: P): void;
+  /** Vector-Jacobian product in tensor ops; entries for inputs with needs[i] false may be null. */
+  grad?(dy: Tensor, ins: readonly Tensor[], out: Tensor, p: P, needs: readonly boolean[]): (Tensor | null)[];
+  cost(ins: readonly Tensor[], p: P, out: Shape): Cost;
+}
+
+export const registry = new Map<string, OpDef>();
+/** Registers an op definition (each op file calls this once). */
+export function defineOp<P>(def: OpDef<P>): OpDef<P> {
+  registry.set(def.name, def as OpDef);
+  return def;
+}
+
+/** Runs `def` on `ins`: the one path every op takes. */
+export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
+  const shape = def.shape(ins, p);
+  const b = place(def, ins, p, shape);
+  const moved = residentOn(ins, b);
+  if (def.alias) {
+    const out = ins[0].view(shape);
+    if (recording()) record(def, ins, out, p);
+    return out;
+  }
+  const out = empty(shape, b);
+  const t0 = traceOp ? performance.now() : 0;
+  if (out.size) def.run(b, out, moved, p);
+  if (traceOp) traceOp(def, ins, p, shape, b, performance.now() - t0);
+  if (moved !== ins) for (let i = 0; i < ins.length; i++) if (moved[i] !== ins[i]) moved[i].dispose();
+  if (recording()) record(def, ins, out, p);
+  return out;
+}
+
+/** Runs an in-place op (optimiser updates, accumulation) on the device of `ins[0]`. */
+export function applyInPlace<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): void {
+  def.shape(ins, p);
+  const b = ins[0].backend;
+  const moved = residentOn(ins, b);
+  const t0 = traceOp ? performance.now() : 0;
+  if (ins[0].size) def.run(b, ins[0], moved, p);
+  if (traceOp) traceOp(def, ins, p, ins[0].shape, b, performance.now() - t0);
+  if (moved !== ins) for (let i = 0; i < ins.length; i++) if (moved[i] !== ins[i]) moved[i].dispose();
+}
+
+function residentOn(ins: readonly Tensor[], b: Backend): readonly Tensor[] {
+  for (let i = 0; i < ins.length; i++) {
+    if (ins[i].backend !== b) return ins.map((t) => runtime.moveTo(t, b));
+  }
+  return ins;
+}

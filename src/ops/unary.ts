@@ -1,0 +1,93 @@
+// Elementwise unary ops and activations: one table row per op (code, flops), one OpDef for all.
+// d f is the `unaryGrad` kernel, which takes x and y = f(x), so rules such as
+// d sigmoid = y(1 - y) read like the literature and cost one pass.
+
+import { defineOp, apply } from './registry.js';
+import { Unary } from './codes.js';
+import { unaryRef } from '../backends/ref.js';
+import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+
+export interface UnaryP { code: number; alpha: number; beta: number }
+
+/** Transcendental ops cost more per element; the scheduler reads this. */
+const FLOPS: Record<number, number> = { [Unary.exp]: 8, [Unary.log]: 8, [Unary.tanh]: 12, [Unary.sigmoid]: 10,
+  [Unary.gelu]: 16, [Unary.swish]: 12, [Unary.softplus]: 12, [Unary.mish]: 24, [Unary.logsigmoid]: 12,
+  [Unary.elu]: 8, [Unary.celu]: 8, [Unary.selu]: 8, [Unary.powscalar]: 10, [Unary.log1p]: 8 };
+
+export const unaryDef = defineOp<UnaryP>({
+  name: 'unary',
+  kernels: ['unary', 'unaryGrad'],
+  shape: (ins) => ins[0].shape,
+  run(b, out, [x], p) { b.unary(p.code, x.buf, out.buf, x.size, p.alpha, p.beta); },
+  grad(dy, [x], y, p) { return [apply(unaryGradDef, [x, y, dy], p)]; },
+  cost: ([x], p) => ({ flops: x.size * (FLOPS[p.code] ?? 1), bytes: 8 * x.size }),
+});
+
+export const unaryGradDef = defineOp<UnaryP>({
+  name: 'unaryGrad',
+  kernels: ['unaryGrad'],
+  shape: (ins) => ins[0].shape,
+  run(b, out, [x, y, dy], p) { b.unaryGrad(p.code, x.buf, y.buf, dy.buf, out.buf, x.size, p.alpha, p.beta); },
+  cost: ([x], p) => ({ flops: x.size * (FLOPS[p.code] ?? 1), bytes: 16 * x.size }),
+});
+
+/** Applies unary op `code` to a tensor, or to a number (returning a number, as NNlib's scalar functions do). */
+export function unary(code: number, x: TensorLike, alpha = 0, beta = 0, fn = 'unary'): Tensor;
+export function unary(code: number, x: number, alpha?: number, beta?: number, fn?: string): number;
+export function unary(code: number, x: TensorLike, alpha = 0, beta = 0, fn = 'unary'): Tensor | number {
+  if (typeof x === 'number') return Math.fround(unaryRef(code, x, alpha, beta));
+  return apply(unaryDef, [toTensor(x, fn, 'x')], { code, alpha, beta });
+}
+
+type Act = { (x: number): number; (x: TensorLike): Tensor };
+const act = (code: number, name: string): Act => ((x: TensorLike) => unary(code, x as Tensor, 0, 0, name)) as Act;
+
+/** identity(x) = x (a copy for tensors). */
+export const identity = act(Unary.identity, 'identity');
+/** -x. */ export const neg = act(Unary.neg, 'neg');
+/** |x|. */ export const abs = act(Unary.abs, 'abs');
+/** eˣ. */ export const exp = act(Unary.exp, 'exp');
+/** ln x. */ export const log = act(Unary.log, 'log');
+/** √x. */ export const sqrt = act(Unary.sqrt, 'sqrt');
+/** x². */ export const square = act(Unary.square, 'square');
+/** tanh x. */ export const tanh = act(Unary.tanh, 'tanh');
+/** σ(x) = 1/(1+e⁻ˣ), overflow-safe: `sigmoid(tensor([-100, 0, 100]))`. */
+export const sigmoid = act(Unary.sigmoid, 'sigmoid');
+/** Alias of sigmoid (Flux's σ). */ export const σ = sigmoid;
+/** max(x, 0), NaN preserved. */ export const relu = act(Unary.relu, 'relu');
+/** clamp(x, 0, 6). */ export const relu6 = act(Unary.relu6, 'relu6');
+/** λ(x>0 ? x : α(eˣ−1)) with NNlib's constants. */ export const selu = act(Unary.selu, 'selu');
+/** x/2·(1 + tanh(√(2/π)(x + 0.044715x³))). */ export const gelu = act(Unary.gelu, 'gelu');
+/** x·σ(x). */ export const swish = act(Unary.swish, 'swish');
+/** clamp((x+3)/6, 0, 1). */ export const hardsigmoid = act(Unary.hardsigmoid, 'hardsigmoid');
+/** Alias (Flux's hardσ). */ export const hardσ = hardsigmoid;
+/** x·hardsigmoid(x). */ export const hardswish = act(Unary.hardswish, 'hardswish');
+/** log(1 + eˣ), overflow-safe. */ export const softplus = act(Unary.softplus, 'softplus');
+/** x/(1 + |x|). */ export const softsign = act(Unary.softsign, 'softsign');
+/** x·tanh(softplus(x)). */ export const mish = act(Unary.mish, 'mish');
+/** log σ(x) = −softplus(−x). */ export const logsigmoid = act(Unary.logsigmoid, 'logsigmoid');
+/** Alias (Flux's logσ). */ export const logσ = logsigmoid;
+/** sign(x), 0 at 0. */ export const sign = act(Unary.sign, 'sign');
+/** 1/x. */ export const reciprocal = act(Unary.reciprocal, 'reciprocal');
+/** ln(1 + x). */ export const log1p = act(Unary.log1p, 'log1p');
+
+/** x > 0 ? x : a·x (a = 0.01): `leakyrelu(x, 0.2)`. */
+export function leakyrelu(x: number, a?: number): number;
+export function leakyrelu(x: TensorLike, a?: number): Tensor;
+export function leakyrelu(x: TensorLike, a = 0.01): Tensor | number { return unary(Unary.leakyrelu, x as Tensor, a, 0, 'leakyrelu'); }
+/** x ≥ 0 ? x : α(eˣ − 1) (α = 1). */
+export function elu(x: number, alpha?: number): number;
+export function elu(x: TensorLike, alpha?: number): Tensor;
+export function elu(x: TensorLike, alpha = 1): Tensor | number { return unary(Unary.elu, x as Tensor, alpha, 0, 'elu'); }
+/** x ≥ 0 ? x : α(e^(x/α) − 1) (α = 1). */
+export function celu(x: number, alpha?: number): number;
+export function celu(x: TensorLike, alpha?: number): Tensor;
+export function celu(x: TensorLike, alpha = 1): Tensor | number {
+  if (alpha === 0) throw new RangeError('celu: alpha must be non-zero');
+  return unary(Unary.celu, x as Tensor, alpha, 0, 'celu');
+}
+/** min(max(x, lo), hi): `clamp(x, -1, 1)`. */
+export function clamp(x: TensorLike, lo: number, hi: number): Tensor {
+  if (!(lo <= hi)) throw new RangeError(`clamp: lo (${lo}) must not exceed hi (${hi})`);
+  return unary(Unary.clamp, x, lo, hi, 'clamp');
+}

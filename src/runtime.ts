@@ -1,0 +1,57 @@
+// Process-wide state: the devices found by init(), the placement policy, and the one operation
+// that moves a tensor between devices. Device speeds and choices live in scheduler.ts.
+
+import type { Backend, DeviceName } from './backends/backend.js';
+import { ref } from './backends/ref.js';
+import type { Tensor } from './tensor.js';
+
+export type Policy = 'auto' | 'cpu' | 'gpu' | 'ref';
+
+interface Runtime {
+  cpu: Backend | null;
+  gpu: Backend | null;
+  ref: Backend;
+  policy: Policy;
+  /** Where new tensors (creation functions, data) are placed. */
+  creation(): Backend;
+  device(name: DeviceName): Backend;
+  /** `t` on `to`: itself when already there, else a copy (counted by the trace). */
+  moveTo(t: Tensor, to: Backend): Tensor;
+  onTransfer: ((from: DeviceName, to: DeviceName, bytes: number) => void) | null;
+}
+
+let makeTensor: ((shape: readonly number[], b: Backend) => Tensor) | null = null;
+/** tensor.ts registers its constructor here, so this module need not import it. */
+export function setTensorFactory(f: (shape: readonly number[], b: Backend) => Tensor) { makeTensor = f; }
+
+export const runtime: Runtime = {
+  cpu: null,
+  gpu: null,
+  ref,
+  policy: 'auto',
+  creation() {
+    if (this.policy === 'ref') return ref;
+    if (this.policy === 'gpu' && this.gpu) return this.gpu;
+    if (!this.cpu) throw new Error('fluxion: call `await init()` before creating tensors');
+    return this.cpu;
+  },
+  device(name) {
+    const b = name === 'ref' ? ref : name === 'wasm' ? this.cpu : this.gpu;
+    if (!b) throw new Error(`fluxion: device ${name} is not available (see devices())`);
+    return b;
+  },
+  moveTo(t, to) {
+    const from = t.backend;
+    if (from === to) return t;
+    const host = from.readSync(t.buf, t.size);
+    if (!host) {
+      throw new Error(`fluxion: a tensor of shape [${t.shape}] on ${from.name} is needed on ${to.name}; ` +
+        `GPU data reaches the CPU only through \`await t.data()\``);
+    }
+    const out = makeTensor!(t.shape, to);
+    to.write(out.buf, host);
+    this.onTransfer?.(from.name, to.name, t.size * 4);
+    return out;
+  },
+  onTransfer: null,
+};

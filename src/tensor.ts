@@ -1,0 +1,315 @@
+// Tensor: a shape and a handle to storage on one device. Row-major f32 (f64 on the reference
+// device), features first and observations last, as in Flux. Storage is reference-counted so
+// `reshape` is free; every tensor created inside a scope is released when the scope ends
+// unless it is returned or kept, and a FinalizationRegistry is only a safety net.
+
+import type { Backend, DeviceName } from './backends/backend.js';
+import { runtime, setTensorFactory } from './runtime.js';
+import type { TapeNode } from './autograd.js';
+
+export type Shape = readonly number[];
+export type TensorLike = Tensor | number | ArrayLike<number> | NestedArray;
+export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
+
+/** Device memory shared by a tensor and its reshaped views. */
+export interface Storage { backend: Backend; buf: any; n: number; refs: number }
+
+let nextId = 1;
+let live = 0;
+const registry = new FinalizationRegistry<Storage>((s) => { live--; release(s); });
+/** Tensors created and not yet disposed or collected. */
+export const liveTensors = () => live;
+
+function release(s: Storage) {
+  if (--s.refs === 0) s.backend.free(s.buf, s.n);
+}
+
+/** A scope: the tensors created inside it, released at its end. */
+export interface Scope { tensors: Tensor[] }
+const scopes: Scope[] = [];
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly size: number;
+  /** Set while a gradient tape records this tensor (see autograd.ts). */
+  node: TapeNode | null = null;
+  tape = 0;
+  #storage: Storage | null;
+  #kept = false;
+
+  constructor(readonly shape: Shape, storage: Storage) {
+    this.size = storage.n === 0 ? 0 : sizeOf(shape);
+    this.#storage = storage;
+    registry.register(this, storage, this);
+    live++;
+    const s = scopes.length ? scopes[scopes.length - 1] : null;
+    if (s) s.tensors.push(this);
+  }
+
+  get storage(): Storage {
+    const s = this.#storage;
+    if (!s) throw new Error(`fluxion: tensor #${this.id} of shape [${this.shape}] was disposed and cannot be used again`);
+    return s;
+  }
+  get buf(): any { return this.storage.buf; }
+  get backend(): Backend { return this.storage.backend; }
+  get device(): DeviceName { return this.storage.backend.name; }
+  get rank(): number { return this.shape.length; }
+  get disposed(): boolean { return this.#storage === null; }
+  /** True for tensors that outlive scopes (parameters, optimiser state). */
+  get kept(): boolean { return this.#kept; }
+
+  /** A copy of the values, from any device. `await t.data()` → Float32Array. */
+  async data(): Promise<Float32Array> {
+    const s = this.storage;
+    const v = await s.backend.read(s.buf, this.size);
+    return v instanceof Float32Array ? v : Float32Array.from(v);
+  }
+  /** The value of a one-element tensor: `await loss.item()`. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new RangeError(`item: expected a tensor with one element, got shape [${this.shape}]`);
+    return (await this.storage.backend.read(this.buf, 1))[0];
+  }
+  /** Nested arrays in Flux's axis order: `await t.array()`. */
+  async array(): Promise<NestedArray | number> { return nest(await this.data(), this.shape); }
+  /** Values of a CPU-resident tensor, synchronously. */
+  dataSync(): Float32Array {
+    const s = this.storage, v = s.backend.readSync(s.buf, this.size);
+    if (!v) throw new Error(`dataSync: tensor of shape [${this.shape}] lives on ${this.device}; use await t.data()`);
+    return v instanceof Float32Array ? v : Float32Array.from(v);
+  }
+  /** Values as float64 (exact on the reference device): for tests and diagnostics. */
+  async data64(): Promise<Float64Array> {
+    const v = await this.storage.backend.read(this.buf, this.size);
+    return v instanceof Float64Array ? v : Float64Array.from(v);
+  }
+  /** Frees the storage now (once; a second call is a no-op). */
+  dispose(): void {
+    const s = this.#storage;
+    if (!s) return;
+    this.#storage = null;
+    registry.unregister(this);
+    live--;
+    release(s);
+  }
+  /** Excludes this tensor from every enclosing scope (parameters, optimiser state). */
+  keep(): this { this.#kept = true; return this; }
+  /** Overwrites the values in place: `p.assign(newValues)`; the tensor stays the same object. */
+  assign(values: TensorLike): this {
+    const src = values instanceof Tensor ? values : null;
+    if (src) {
+      if (!sameShape(src.shape, this.shape) && src.size !== this.size)
+        throw new RangeError(`assign: shape [${src.shape}] does not match the tensor's shape [${this.shape}]`);
+      const s = runtime.moveTo(src, this.backend);
+      this.backend.copy(s.buf, 0, this.buf, 0, this.size);
+      if (s !== src) s.dispose();
+    } else {
+      const flat = flatten(values, 'assign');
+      if (flat.data.length !== this.size)
+        throw new RangeError(`assign: ${flat.data.length} values do not fill the tensor's shape [${this.shape}]`);
+      this.backend.write(this.buf, flat.data);
+    }
+    return this;
+  }
+  /** A new tensor on the same storage with another shape (no copy). */
+  view(shape: Shape): Tensor {
+    const s = this.storage;
+    s.refs++;
+    const t = new Tensor(shape, s);
+    return t;
+  }
+  toString(): string { return `Tensor([${this.shape}], ${this.device})`; }
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
+  return n;
+}
+export function sameShape(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+export function checkShape(shape: Shape, fn: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0)
+      throw new RangeError(`${fn}: shape [${shape.join(', ')}] must hold non-negative integers`);
+  }
+}
+
+/** A tensor of `shape` on `backend` (the scheduler's default when omitted); values undefined. */
+export function empty(shape: Shape, backend: Backend = runtime.creation()): Tensor {
+  const n = sizeOf(shape);
+  return new Tensor(shape, { backend, buf: backend.alloc(n), n, refs: 1 });
+}
+
+setTensorFactory((shape, b) => empty(shape, b));
+
+/** Flattens nested arrays / typed arrays / numbers into values plus the shape they imply. */
+export function flatten(x: unknown, fn: string): { data: ArrayLike<number>; shape: number[] } {
+  if (typeof x === 'number') return { data: [x], shape: [] };
+  if (x instanceof Float32Array || x instanceof Float64Array || ArrayBuffer.isView(x))
+    return { data: x as unknown as ArrayLike<number>, shape: [(x as unknown as ArrayLike<number>).length] };
+  if (!Array.isArray(x)) throw new TypeError(`${fn}: expected a tensor, number or array, got ${describe(x)}`);
+  const shape: number[] = [];
+  let probe: unknown = x;
+  while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+  const out: number[] = [];
+  const walk = (a: unknown, d: number) => {
+    if (d === shape.length) {
+      if (typeof a !== 'number') throw new TypeError(`${fn}: nested arrays must hold numbers, found ${describe(a)}`);
+      out.push(a); return;
+    }
+    if (!Array.isArray(a) || a.length !== shape[d])
+      throw new RangeError(`${fn}: ragged nested array: expected length ${shape[d]} at depth ${d}, got ${Array.isArray(a) ? a.length : describe(a)}`);
+    for (const v of a) walk(v, d + 1);
+  };
+  walk(x, 0);
+  return { data: out, shape };
+}
+
+export function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (x instanceof Tensor) return `a tensor of shape [${x.shape}]`;
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  return typeof x === 'object' ? (x as object).constructor?.name ?? 'object' : `${typeof x} ${String(x)}`;
+}
+
+function nest(v: Float32Array, shape: Shape): NestedArray | number {
+  if (shape.length === 0) return v[0];
+  const build = (off: number, d: number): NestedArray => {
+    const n = shape[d], out: (number | NestedArray)[] = [];
+    if (d === shape.length - 1) { for (let i = 0; i < n; i++) out.push(v[off + i]); return out; }
+    const stride = sizeOf(shape.slice(d + 1));
+    for (let i = 0; i < n; i++) out.push(build(off + i * stride, d + 1));
+    return out;
+  };
+  return build(0, 0);
+}
+
+/**
+ * A tensor from nested arrays, a flat array or a Float32Array, with an optional shape.
+ * @example tensor([[1, 2], [3, 4]])      // shape [2, 2]
+ * @example tensor(new Float32Array(6), [2, 3])
+ */
+export function tensor(values: TensorLike, shape?: Shape): Tensor {
+  if (values instanceof Tensor) return shape ? values.view(shape) : values;
+  const flat = flatten(values, 'tensor');
+  const s = shape ?? flat.shape;
+  checkShape(s, 'tensor');
+  if (sizeOf(s) !== flat.data.length)
+    throw new RangeError(`tensor: ${flat.data.length} values do not fill shape [${s.join(', ')}]`);
+  const t = empty(s);
+  if (flat.data.length) t.backend.write(t.buf, flat.data);
+  return t;
+}
+
+/** Any TensorLike as a tensor (numbers become scalars); used by every op on its arguments. */
+export function toTensor(x: TensorLike, fn: string, arg: string): Tensor {
+  if (x instanceof Tensor) { if (x.disposed) x.storage; return x; }
+  if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) return tensor(x);
+  throw new TypeError(`${fn}: argument ${arg} must be a tensor, number or array, got ${describe(x)}`);
+}
+
+function shapeArgs(fn: string, dims: (number | Shape)[]): number[] {
+  const s = (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[];
+  checkShape(s, fn);
+  return [...s];
+}
+function filled(fn: string, dims: (number | Shape)[], v: number): Tensor {
+  const t = empty(shapeArgs(fn, dims));
+  if (t.size) t.backend.fill(t.buf, t.size, v);
+  return t;
+}
+/** zeros(3, 4) or zeros([3, 4]). */
+export const zeros = (...dims: (number | Shape)[]) => filled('zeros', dims, 0);
+/** ones(3, 4) or ones([3, 4]). */
+export const ones = (...dims: (number | Shape)[]) => filled('ones', dims, 1);
+/** full([2, 2], 7). */
+export const full = (shape: Shape, value: number) => filled('full', [shape], value);
+
+// xoshiro128**: a small, fast, seedable stream; seed(n) makes every rand/randn/init reproducible.
+const st = new Uint32Array(4);
+/** Seeds fluxion's random stream: `seed(42)`. */
+export function seed(n: number): void {
+  let x = (n >>> 0) ^ 0x9e3779b9;
+  for (let i = 0; i < 4; i++) {                         // splitmix32 to fill the state
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    st[i] = (z ^ (z >>> 16)) >>> 0;
+  }
+}
+seed(Date.now());
+/** A uniform number in [0, 1) from fluxion's stream. */
+export function random(): number {
+  const r = Math.imul(rotl(Math.imul(st[1], 5), 7), 9) >>> 0;
+  const t = st[1] << 9;
+  st[2] ^= st[0]; st[3] ^= st[1]; st[1] ^= st[2]; st[0] ^= st[3];
+  st[2] ^= t; st[3] = rotl(st[3], 11);
+  return r / 4294967296;
+}
+const rotl = (x: number, k: number) => (x << k) | (x >>> (32 - k));
+/** A standard normal number (Box-Muller) from fluxion's stream. */
+export function randomNormal(): number {
+  let u = 0;
+  while (u === 0) u = random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+function sampled(fn: string, dims: (number | Shape)[], draw: () => number): Tensor {
+  const shape = shapeArgs(fn, dims), n = sizeOf(shape), v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = draw();
+  return tensor(v, shape);
+}
+/** Uniform [0, 1): rand(784) or rand(784, 64). */
+export const rand = (...dims: (number | Shape)[]) => sampled('rand', dims, random);
+/** Standard normal: randn(10, 5). */
+export const randn = (...dims: (number | Shape)[]) => sampled('randn', dims, randomNormal);
+
+/**
+ * Runs `fn` and releases every tensor it created, except what it returns (a tensor, or tensors
+ * inside a returned array/object) and kept tensors. Async functions are awaited.
+ * @example const y = scope(() => relu(matmul(w, x)).sum());
+ */
+export function scope<T>(fn: () => T): T {
+  const s: Scope = { tensors: [] };
+  scopes.push(s);
+  let out: T;
+  try { out = fn(); } catch (e) { endScope(s, undefined); throw e; }
+  if (out instanceof Promise) {
+    // NOTE: the scope stays open across awaits, so tensors created by concurrent code join it.
+    return out.then((v) => { endScope(s, v); return v; }, (e) => { endScope(s, undefined); throw e; }) as T;
+  }
+  endScope(s, out);
+  return out;
+}
+/** Alias of `scope`, for TensorFlow.js users. */
+export const tidy = scope;
+
+function endScope(s: Scope, result: unknown) {
+  const i = scopes.lastIndexOf(s);
+  if (i >= 0) scopes.splice(i, 1);
+  const keep = new Set<Tensor>();
+  collect(result, keep, 0);
+  const parent = scopes.length ? scopes[scopes.length - 1] : null;
+  for (const t of s.tensors) {
+    if (keep.has(t) || t.kept) { if (parent && !t.kept && !t.disposed) parent.tensors.push(t); continue; }
+    t.dispose();
+  }
+}
+function collect(x: unknown, into: Set<Tensor>, depth: number) {
+  if (depth > 4 || x === null || typeof x !== 'object') return;
+  if (x instanceof Tensor) { into.add(x); return; }
+  if (Array.isArray(x)) { for (const v of x) collect(v, into, depth + 1); return; }
+  if (x instanceof Map) { for (const v of x.values()) collect(v, into, depth + 1); return; }
+  if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, into, depth + 1);
+  else if (typeof (x as { tensors?: unknown }).tensors === 'function') collect((x as { tensors(): unknown }).tensors(), into, depth + 1);
+}
+/** Moves a tensor created in the current scope out to the enclosing one (or out of all). */
+export function escape(t: Tensor): Tensor {
+  const s = scopes[scopes.length - 1];
+  if (s) { const i = s.tensors.lastIndexOf(t); if (i >= 0) s.tensors.splice(i, 1); }
+  return t;
+}
