@@ -59,7 +59,7 @@ export class Grads {
   dispose(): void { for (const g of this.#map.values()) g.dispose(); this.#map.clear(); }
 }
 
-export type ParamsLike = Params | Iterable<Tensor> | { params?: unknown };
+export type ParamsLike = Params | Iterable<Tensor> | object;
 let toParamsImpl: (x: unknown) => Params = (x) => {
   if (x instanceof Params) return x;
   if (x && typeof (x as Iterable<Tensor>)[Symbol.iterator] === 'function') return new Params(x as Iterable<Tensor>);

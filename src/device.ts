@@ -2,11 +2,14 @@
 
 import { runtime } from './runtime.js';
 import { liveTensors } from './tensor.js';
+import { setProfile, type Profile } from './scheduler.js';
 import { createWasm, simdSupported, type WasmBackend } from './backends/wasm.js';
 
 export interface InitOptions {
   /** 'auto' (default): use WebGPU where present; false: CPU only; or a `GPU` object to use. */
   gpu?: 'auto' | false | GPU;
+  /** A stored `calibrate()` result, so the scheduler needs no calibration on this load. */
+  profile?: Profile;
 }
 
 let gpuNote = 'not requested';
@@ -19,6 +22,7 @@ let ready: Promise<void> | null = null;
  */
 export function init(opts: InitOptions = {}): Promise<void> {
   if (!runtime.cpu) runtime.cpu = createWasm();
+  if (opts.profile) setProfile(opts.profile);
   const want = opts.gpu ?? 'auto';
   if (want === false || runtime.gpu) return Promise.resolve();
   return ready ??= (async () => {

@@ -1,10 +1,36 @@
 // fluxion's public API (../shared/API.md is the contract).
 
 export { init, devices, memory, type InitOptions } from './device.js';
-export { setPolicy, withPolicy } from './scheduler.js';
+export { setPolicy, withPolicy, getProfile, setProfile, DEFAULT_PROFILE, type Profile, type DeviceProfile } from './scheduler.js';
+export { trace, calibrate, type Trace, type TraceRecord } from './trace.js';
 export {
   Tensor, tensor, zeros, ones, full, rand, randn, seed, scope, tidy, escape,
   type TensorLike, type Shape, type NestedArray,
 } from './tensor.js';
 export * from './ops/index.js';
 export { gradient, withgradient, Params, Grads, noGrad } from './autograd.js';
+
+// ---- models (src/nn/) and losses (src/losses.ts) ----
+// Activations are exported above through ops (src/nn/activations.ts groups the same functions).
+export { makeLayer, type Layer } from './nn/layer.js';
+export { params, trainmode, testmode } from './nn/params.js';
+export { Dense, type Activation, type DenseOptions } from './nn/dense.js';
+export { Chain } from './nn/chain.js';
+export { Dropout } from './nn/dropout.js';
+export { LayerNorm, BatchNorm } from './nn/norm.js';
+export { glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, nfan, type Init } from './nn/init.js';
+export {
+  mse, mae, msle, huber_loss, label_smoothing, crossentropy, logitcrossentropy, binarycrossentropy,
+  logitbinarycrossentropy, kldivergence, poisson_loss, hinge_loss, squared_hinge_loss, dice_coeff_loss,
+  tversky_loss, binary_focal_loss, focal_loss, siamese_contrastive_loss, type LossOptions, type Agg,
+} from './losses.js';
+
+// training, callbacks and data (src/train/, src/data.ts)
+export { train, trainStep, stop, skip, type TrainOptions, type TrainSummary } from './train/train.js';
+export { throttle, everyN, type ThrottleOptions, type Throttled } from './train/callbacks.js';
+export {
+  repeated, zip, DataLoader, onehot, onehotbatch, onecold, type DataLoaderOptions,
+} from './data.js';
+
+// Optimisers (src/optim/)
+export * from './optim/index.js';

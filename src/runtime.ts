@@ -3,7 +3,7 @@
 
 import type { Backend, DeviceName } from './backends/backend.js';
 import { ref } from './backends/ref.js';
-import type { Tensor } from './tensor.js';
+import type { Tensor, Storage } from './tensor.js';
 
 export type Policy = 'auto' | 'cpu' | 'gpu' | 'ref';
 
@@ -21,8 +21,11 @@ interface Runtime {
 }
 
 let makeTensor: ((shape: readonly number[], b: Backend) => Tensor) | null = null;
-/** tensor.ts registers its constructor here, so this module need not import it. */
-export function setTensorFactory(f: (shape: readonly number[], b: Backend) => Tensor) { makeTensor = f; }
+let makeView: ((shape: readonly number[], s: Storage) => Tensor) | null = null;
+/** tensor.ts registers its constructors here, so this module need not import it. */
+export function setTensorFactory(f: (shape: readonly number[], b: Backend) => Tensor, v: (shape: readonly number[], s: Storage) => Tensor) {
+  makeTensor = f; makeView = v;
+}
 
 export const runtime: Runtime = {
   cpu: null,
@@ -41,8 +44,9 @@ export const runtime: Runtime = {
     return b;
   },
   moveTo(t, to) {
-    const from = t.backend;
+    const from = t.backend, s = t.storage;
     if (from === to) return t;
+    if (s.mirror && s.mirror.backend === to) { s.mirror.refs++; return makeView!(t.shape, s.mirror); }
     const host = from.readSync(t.buf, t.size);
     if (!host) {
       throw new Error(`fluxion: a tensor of shape [${t.shape}] on ${from.name} is needed on ${to.name}; ` +
@@ -51,6 +55,7 @@ export const runtime: Runtime = {
     const out = makeTensor!(t.shape, to);
     to.write(out.buf, host);
     this.onTransfer?.(from.name, to.name, t.size * 4);
+    if (to === this.gpu) { s.mirror = out.storage; out.storage.refs++; }  // keep the upload for reuse
     return out;
   },
   onTransfer: null,

@@ -1,15 +1,84 @@
-// The scheduler: the only place that knows device speeds. For every op it picks a device:
-// kernel availability first (a device without the op's kernels is no candidate), then the
-// policy, then residency (an op runs where its inputs live).
+// The scheduler: the only place that knows device speeds. For every op it picks a device in
+// three steps: kernel availability (a device without the op's kernels is no candidate), the
+// policy ('cpu' | 'gpu' force a device; 'auto' decides), then the estimated time on each
+// candidate: launch overhead + flops / throughput(size) + bytes / bandwidth + the transfers of
+// the inputs not already resident there. GPU data reaches the CPU only through an await, so an
+// op whose input lives only on the GPU stays there (no ping-pong, no hidden sync). Decisions
+// are memoised per (op, shapes, residency), so a repeated training step decides once.
 
-import type { Backend } from './backends/backend.js';
-import type { OpDef } from './ops/registry.js';
+import type { Backend, DeviceName } from './backends/backend.js';
+import type { OpDef, Cost } from './ops/registry.js';
 import type { Tensor, Shape } from './tensor.js';
 import { runtime, type Policy } from './runtime.js';
+
+/** Measured speeds of one device. */
+export interface DeviceProfile {
+  /** Fixed cost of one op (argument marshalling, dispatch), ms. */
+  overheadMs: number;
+  /** Matmul throughput in GFLOP/s at square sizes n: [[n, gflops], ...] ascending. */
+  matmul: [number, number][];
+  /** Memory-bound op throughput, GB/s. */
+  bandwidthGBs: number;
+  /** Host → device: latency ms and GB/s (GPU only). */
+  upload?: { ms: number; GBs: number };
+  /** Device → host readback: latency ms and GB/s (GPU only). */
+  download?: { ms: number; GBs: number };
+}
+export interface Profile { cpu: DeviceProfile; gpu: DeviceProfile | null; source: string }
+
+/** Before calibration: a Wasm-SIMD CPU, and a modest integrated GPU. */
+export const DEFAULT_PROFILE: Profile = {
+  source: 'default',
+  cpu: { overheadMs: 0.001, matmul: [[16, 4], [64, 20], [256, 40], [1024, 40]], bandwidthGBs: 8 },
+  gpu: {
+    overheadMs: 0.02, matmul: [[16, 0.05], [64, 3], [256, 150], [1024, 800]], bandwidthGBs: 60,
+    upload: { ms: 0.05, GBs: 4 }, download: { ms: 0.5, GBs: 2 },
+  },
+};
+
+let profile: Profile = DEFAULT_PROFILE;
+const decisions = new Map<string, Backend>();
+
+/** The profile in use (default until `calibrate()` or `init({ profile })`). */
+export const getProfile = (): Profile => profile;
+/** Installs a profile (a stored calibration, or an injected one in tests); clears memoised decisions. */
+export function setProfile(p: Profile): void {
+  if (!p || !p.cpu || !Array.isArray(p.cpu.matmul) || !p.cpu.matmul.length)
+    throw new TypeError('setProfile: expected { cpu: { overheadMs, matmul: [[n, gflops], ...], bandwidthGBs }, gpu }');
+  profile = p;
+  decisions.clear();
+}
+
+/** GFLOP/s at a problem of `flops`, interpolated in log space over the measured sizes. */
+function gflopsAt(d: DeviceProfile, flops: number): number {
+  const n = Math.cbrt(flops / 2), t = d.matmul;
+  if (n <= t[0][0]) return t[0][1] * Math.max(n / t[0][0], 1e-3);
+  for (let i = 1; i < t.length; i++) {
+    if (n <= t[i][0]) {
+      const f = Math.log(n / t[i - 1][0]) / Math.log(t[i][0] / t[i - 1][0]);
+      return t[i - 1][1] * Math.pow(t[i][1] / t[i - 1][1], f);
+    }
+  }
+  return t[t.length - 1][1];
+}
+
+/** Estimated ms to run an op of this cost on a device with profile `d` (no transfers). */
+export function computeMs(d: DeviceProfile, c: Cost, isMatmul: boolean): number {
+  const flopMs = isMatmul ? c.flops / (gflopsAt(d, c.flops) * 1e6) : 0;
+  return d.overheadMs + flopMs + c.bytes / (d.bandwidthGBs * 1e6);
+}
+/** Estimated ms to move `bytes` onto the GPU. */
+export function uploadMs(bytes: number): number {
+  const u = profile.gpu?.upload;
+  return u ? u.ms + bytes / (u.GBs * 1e6) : Infinity;
+}
 
 /** Hook set by `trace()`; null when nobody is tracing, so the hot path pays one check. */
 export let traceOp: ((def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, b: Backend, ms: number) => void) | null = null;
 export function setTraceHook(h: typeof traceOp) { traceOp = h; }
+/** Set by trace(): receives each estimate the scheduler made. */
+let traceEstimate: ((cpuMs: number, gpuMs: number, why: string) => void) | null = null;
+export function setEstimateHook(h: typeof traceEstimate) { traceEstimate = h; }
 
 function can(b: Backend | null, def: OpDef): b is Backend {
   if (!b) return false;
@@ -18,24 +87,51 @@ function can(b: Backend | null, def: OpDef): b is Backend {
 }
 
 /** The device `def` runs on for these inputs. */
-export function place(def: OpDef, ins: readonly Tensor[], _p: unknown, _out: Shape): Backend {
-  const pol = runtime.policy;
+export function place(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape): Backend {
+  const pol = runtime.policy, cpu = runtime.cpu!, gpu = runtime.gpu;
+  // The reference device is only chosen explicitly, and is contagious, so a float64
+  // computation never silently drops to f32.
   if (pol === 'ref') return runtime.ref;
-  // Residency: the reference device is only ever chosen explicitly, and it is contagious so a
-  // float64 computation never silently drops to f32.
-  let home: Backend | null = null;
-  for (let i = 0; i < ins.length; i++) {
-    const b = ins[i].backend;
-    if (b === runtime.ref) return runtime.ref;
-    if (!home) home = b;
+  for (let i = 0; i < ins.length; i++) if (ins[i].backend === runtime.ref) return runtime.ref;
+  const gpuOk = can(gpu, def);
+  if (!gpuOk) {                                      // kernel availability, or no GPU at all
+    for (let i = 0; gpu && i < ins.length; i++) {
+      if (ins[i].backend === gpu && !ins[i].hasCopyOn(cpu)) {
+        throw new Error(`${def.name}: this WebGPU device has no kernel for it, and input ${i} (shape [${ins[i].shape}]) ` +
+          'lives only on the GPU; read it back first (`await t.data()`) or run this op under the cpu policy');
+      }
+    }
+    if (traceEstimate) traceEstimate(NaN, NaN, gpu ? 'no GPU kernel' : 'no GPU');
+    return cpu;
   }
-  if (pol === 'gpu' && can(runtime.gpu, def)) return runtime.gpu;
-  if (pol === 'cpu') return runtime.cpu!;
-  if (home && can(home, def)) return home;
-  return runtime.cpu!;
+  if (pol === 'gpu') { if (traceEstimate) traceEstimate(NaN, NaN, "policy 'gpu'"); return gpu; }
+  let onGpuOnly = false;
+  for (let i = 0; i < ins.length; i++) if (ins[i].backend === gpu) { onGpuOnly = true; break; }
+  if (pol === 'cpu' && !onGpuOnly) { if (traceEstimate) traceEstimate(NaN, NaN, "policy 'cpu'"); return cpu; }
+  if (onGpuOnly) {                                   // GPU data reaches the CPU only by an await
+    if (traceEstimate) traceEstimate(NaN, NaN, 'input resident on GPU');
+    return gpu;
+  }
+  return decide(def, ins, p, out, cpu, gpu);
 }
 
-/** Sets the placement policy: 'auto' (default), 'cpu' or 'gpu'. */
+function decide(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, cpu: Backend, gpu: Backend): Backend {
+  let key = def.name;
+  for (let i = 0; i < ins.length; i++) key += (ins[i].hasCopyOn(gpu) ? '|g' : '|c') + ins[i].shape.join(',');
+  key += '>' + out.join(',');
+  const hit = decisions.get(key);
+  if (hit && !traceEstimate) return hit;
+  const c = def.cost(ins, p, out), mm = def.kernels.includes('matmul');
+  const cpuMs = computeMs(profile.cpu, c, mm);
+  let gpuMs = profile.gpu ? computeMs(profile.gpu, c, mm) : Infinity;
+  for (let i = 0; i < ins.length; i++) if (!ins[i].hasCopyOn(gpu)) gpuMs += uploadMs(ins[i].size * 4);
+  const b = gpuMs < cpuMs ? gpu : cpu;
+  decisions.set(key, b);
+  if (traceEstimate) traceEstimate(cpuMs, gpuMs, b === gpu ? 'estimated faster on GPU' : 'estimated faster on CPU');
+  return b;
+}
+
+/** Sets the placement policy: 'auto' (default: per-op estimate), 'cpu' or 'gpu'. */
 export function setPolicy(p: Policy): void {
   if (p !== 'auto' && p !== 'cpu' && p !== 'gpu' && p !== 'ref')
     throw new RangeError(`setPolicy: policy must be 'auto', 'cpu' or 'gpu', got ${JSON.stringify(p)}`);
@@ -56,3 +152,5 @@ export function withPolicy<T>(p: Policy, fn: () => T): T {
   runtime.policy = prev;
   return out;
 }
+
+export type { DeviceName };

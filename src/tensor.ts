@@ -11,8 +11,11 @@ export type Shape = readonly number[];
 export type TensorLike = Tensor | number | ArrayLike<number> | NestedArray;
 export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
 
-/** Device memory shared by a tensor and its reshaped views. */
-export interface Storage { backend: Backend; buf: any; n: number; refs: number }
+/**
+ * Device memory shared by a tensor and its reshaped views. `mirror` is a valid copy on another
+ * device (a parameter uploaded to the GPU), dropped as soon as the values change in place.
+ */
+export interface Storage { backend: Backend; buf: any; n: number; refs: number; mirror?: Storage | null }
 
 let nextId = 1;
 let live = 0;
@@ -21,7 +24,14 @@ const registry = new FinalizationRegistry<Storage>((s) => { live--; release(s); 
 export const liveTensors = () => live;
 
 function release(s: Storage) {
-  if (--s.refs === 0) s.backend.free(s.buf, s.n);
+  if (--s.refs === 0) {
+    s.backend.free(s.buf, s.n);
+    if (s.mirror) { release(s.mirror); s.mirror = null; }
+  }
+}
+/** Call after writing a storage in place: its copy on another device is stale. */
+export function invalidate(s: Storage): void {
+  if (s.mirror) { release(s.mirror); s.mirror = null; }
 }
 
 /** A scope: the tensors created inside it, released at its end. */
@@ -55,6 +65,33 @@ export class Tensor {
   get backend(): Backend { return this.storage.backend; }
   get device(): DeviceName { return this.storage.backend.name; }
   get rank(): number { return this.shape.length; }
+  /** True when the values are on `b`, as the primary storage or a valid copy. */
+  hasCopyOn(b: Backend): boolean {
+    const s = this.storage;
+    return s.backend === b || (s.mirror != null && s.mirror.backend === b);
+  }
+  /**
+   * Moves the storage to `b` (the tensor stays the same object, so optimiser state keyed by it
+   * survives): a valid copy there is promoted, else the values are copied.
+   */
+  migrate(b: Backend): this {
+    const s = this.storage;
+    if (s.backend === b) return this;
+    let next = s.mirror && s.mirror.backend === b ? s.mirror : null;
+    if (next) { s.mirror = null; }
+    else {
+      const t = runtime.moveTo(this, b);
+      next = t.storage; next.refs++;
+      t.dispose();
+      if (s.mirror === next) s.mirror = null;
+    }
+    if (s.refs > 1) throw new Error(`fluxion: cannot move tensor #${this.id} of shape [${this.shape}]: views of it exist`);
+    this.#storage = next;
+    registry.unregister(this);
+    registry.register(this, next, this);
+    release(s);
+    return this;
+  }
   get disposed(): boolean { return this.#storage === null; }
   /** True for tensors that outlive scopes (parameters, optimiser state). */
   get kept(): boolean { return this.#kept; }
@@ -103,23 +140,38 @@ export class Tensor {
       const s = runtime.moveTo(src, this.backend);
       this.backend.copy(s.buf, 0, this.buf, 0, this.size);
       if (s !== src) s.dispose();
+      invalidate(this.storage);
     } else {
       const flat = flatten(values, 'assign');
       if (flat.data.length !== this.size)
         throw new RangeError(`assign: ${flat.data.length} values do not fill the tensor's shape [${this.shape}]`);
       this.backend.write(this.buf, flat.data);
+      invalidate(this.storage);
     }
     return this;
   }
-  /** A new tensor on the same storage with another shape (no copy). */
+  /** A new tensor on the same storage with another shape (no copy); recorded like reshape. */
   view(shape: Shape): Tensor {
-    const s = this.storage;
-    s.refs++;
-    const t = new Tensor(shape, s);
+    const t = viewOf(this, shape);
+    if (this.tape && onView) onView(this, t);
     return t;
   }
   toString(): string { return `Tensor([${this.shape}], ${this.device})`; }
 }
+
+/** The view itself, unrecorded (for `apply`, which records alias ops itself). */
+export function viewOf(x: Tensor, shape: Shape): Tensor {
+  const s = x.storage;
+  if (sizeOf(shape) !== x.size) {
+    checkShape(shape, 'view');
+    throw new RangeError(`view: [${x.shape}] (${x.size} values) cannot become [${shape}]`);
+  }
+  s.refs++;
+  return new Tensor(shape, s);
+}
+// NOTE: set by ops/shape.ts so a view taken inside a gradient call stays on the tape.
+let onView: ((x: Tensor, out: Tensor) => void) | null = null;
+export function setViewHook(h: typeof onView) { onView = h; }
 
 export function sizeOf(shape: Shape): number {
   let n = 1;
@@ -144,7 +196,7 @@ export function empty(shape: Shape, backend: Backend = runtime.creation()): Tens
   return new Tensor(shape, { backend, buf: backend.alloc(n), n, refs: 1 });
 }
 
-setTensorFactory((shape, b) => empty(shape, b));
+setTensorFactory((shape, b) => empty(shape, b), (shape, st) => new Tensor(shape, st));
 
 /** Flattens nested arrays / typed arrays / numbers into values plus the shape they imply. */
 export function flatten(x: unknown, fn: string): { data: ArrayLike<number>; shape: number[] } {

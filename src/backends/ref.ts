@@ -112,10 +112,13 @@ export function binaryRef(op: number, a: number, b: number): number {
 function softmaxSlice(x: F, y: F, base: number, len: number, inner: number, log: number) {
   let mx = -Infinity;
   for (let l = 0; l < len; l++) mx = Math.max(mx, x[base + l * inner]);
-  if (mx === Infinity && !log) {                             // +Inf entries share the mass
-    let k = 0;
+  if (mx === Infinity) {                                     // +Inf entries share the mass
+    let k = 0;                                               // (logsoftmax = log of that)
     for (let l = 0; l < len; l++) if (x[base + l * inner] === Infinity) k++;
-    for (let l = 0; l < len; l++) y[base + l * inner] = x[base + l * inner] === Infinity ? 1 / k : 0;
+    for (let l = 0; l < len; l++) {
+      const inf = x[base + l * inner] === Infinity;
+      y[base + l * inner] = log ? (inf ? Math.log(1 / k) : -Infinity) : (inf ? 1 / k : 0);
+    }
     return;
   }
   let s = 0;

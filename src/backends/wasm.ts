@@ -63,10 +63,10 @@ export function createWasm(): WasmBackend {
   const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES });
   let relaxed = false, instance: WebAssembly.Instance;
   try {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(relaxedBytes), { env: { memory } });
+    instance = new WebAssembly.Instance(new WebAssembly.Module(relaxedBytes as Uint8Array<ArrayBuffer>), { env: { memory } });
     relaxed = true;
   } catch {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(simdBytes), { env: { memory } });
+    instance = new WebAssembly.Instance(new WebAssembly.Module(simdBytes as Uint8Array<ArrayBuffer>), { env: { memory } });
   }
   const k = instance.exports as unknown as Exports;
 

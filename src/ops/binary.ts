@@ -69,7 +69,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 /** a − b with broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') return scalar(Unary.addscalar, 'sub', a, -b);
-  if (typeof a === 'number') return add(neg(b), a);
+  if (typeof a === 'number') return add(neg(toTensor(b, 'sub', 'b')), a);
   return bin(Binary.sub, 'sub', a, b);
 }
 /** a · b elementwise, with broadcasting. */
@@ -81,7 +81,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 /** a / b elementwise, with broadcasting. */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') return scalar(Unary.mulscalar, 'div', a, 1 / b);
-  if (typeof a === 'number') return mul(unary(Unary.reciprocal, b), a);
+  if (typeof a === 'number') return mul(unary(Unary.reciprocal, toTensor(b, 'div', 'b')), a);
   return bin(Binary.div, 'div', a, b);
 }
 /** aᵇ elementwise: `pow(x, 2)`. */

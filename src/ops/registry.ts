@@ -4,7 +4,7 @@
 // check shapes once, pick a device, allocate the output, run, record on the tape.
 
 import type { Backend, KernelName } from '../backends/backend.js';
-import { Tensor, empty, type Shape } from '../tensor.js';
+import { Tensor, empty, invalidate, viewOf, type Shape } from '../tensor.js';
 import { place, traceOp } from '../scheduler.js';
 import { record, recording } from '../autograd.js';
 import { runtime } from '../runtime.js';
@@ -39,7 +39,7 @@ export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
   const b = place(def, ins, p, shape);
   const moved = residentOn(ins, b);
   if (def.alias) {
-    const out = ins[0].view(shape);
+    const out = viewOf(ins[0], shape);   // unrecorded: recorded just below
     if (recording()) record(def, ins, out, p);
     return out;
   }
@@ -52,15 +52,25 @@ export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
   return out;
 }
 
-/** Runs an in-place op (optimiser updates, accumulation) on the device of `ins[0]`. */
+/**
+ * Runs an in-place op (optimiser updates) that writes ins[0] and any other kept inputs (state).
+ * It runs where the gradient forces it: on the GPU when any input lives only there, moving the
+ * parameter and its state with it (the same tensor objects), else where the parameter lives.
+ */
 export function applyInPlace<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): void {
   def.shape(ins, p);
-  const b = ins[0].backend;
+  let b = ins[0].backend;
+  const gpu = runtime.gpu;
+  if (gpu && b !== gpu && runtime.policy !== 'ref') {
+    for (let i = 1; i < ins.length; i++) if (ins[i].backend === gpu) { b = gpu; break; }
+  }
+  if (b !== ins[0].backend) for (const t of ins) if (t.kept) t.migrate(b);
   const moved = residentOn(ins, b);
   const t0 = traceOp ? performance.now() : 0;
   if (ins[0].size) def.run(b, ins[0], moved, p);
   if (traceOp) traceOp(def, ins, p, ins[0].shape, b, performance.now() - t0);
   if (moved !== ins) for (let i = 0; i < ins.length; i++) if (moved[i] !== ins[i]) moved[i].dispose();
+  for (let i = 0; i < ins.length; i++) if (ins[i].kept) invalidate(ins[i].storage);
 }
 
 function residentOn(ins: readonly Tensor[], b: Backend): readonly Tensor[] {

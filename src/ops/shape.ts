@@ -1,7 +1,8 @@
 // Shape ops. reshape is a view on the same storage (free); transpose of a matrix is a kernel.
 
-import { defineOp, apply } from './registry.js';
-import { Tensor, toTensor, sizeOf, checkShape, type TensorLike, type Shape } from '../tensor.js';
+import { defineOp, apply, type OpDef } from './registry.js';
+import { Tensor, toTensor, sizeOf, checkShape, setViewHook, type TensorLike, type Shape } from '../tensor.js';
+import { record, recording } from '../autograd.js';
 
 export const reshapeDef = defineOp<{ shape: Shape }>({
   name: 'reshape',
@@ -12,6 +13,8 @@ export const reshapeDef = defineOp<{ shape: Shape }>({
   grad: (dy, [x]) => [dy.view(x.shape)],
   cost: () => ({ flops: 0, bytes: 0 }),
 });
+// t.view(shape) inside a gradient call is a reshape on the tape.
+setViewHook((x, out) => { if (recording()) record(reshapeDef, [x], out, { shape: out.shape }); });
 
 /**
  * The same values in another shape (one dim may be -1): `reshape(x, [784, -1])`.
@@ -30,7 +33,7 @@ export function reshape(x0: TensorLike, shape: Shape): Tensor {
   return apply(reshapeDef, [x], { shape: s });
 }
 
-export const transposeDef = defineOp<{}>({
+export const transposeDef: OpDef<{}> = defineOp<{}>({
   name: 'transpose',
   kernels: ['transpose'],
   shape([x]) {
@@ -43,4 +46,4 @@ export const transposeDef = defineOp<{}>({
 });
 
 /** Matrix transpose (a vector becomes a 1-row matrix). */
-export const transpose = (x: TensorLike) => apply(transposeDef, [toTensor(x, 'transpose', 'x')], {});
+export const transpose = (x: TensorLike): Tensor => apply(transposeDef, [toTensor(x, 'transpose', 'x')], {});

@@ -32,8 +32,8 @@ export const unaryGradDef = defineOp<UnaryP>({
 });
 
 /** Applies unary op `code` to a tensor, or to a number (returning a number, as NNlib's scalar functions do). */
-export function unary(code: number, x: TensorLike, alpha = 0, beta = 0, fn = 'unary'): Tensor;
 export function unary(code: number, x: number, alpha?: number, beta?: number, fn?: string): number;
+export function unary(code: number, x: TensorLike, alpha?: number, beta?: number, fn?: string): Tensor;
 export function unary(code: number, x: TensorLike, alpha = 0, beta = 0, fn = 'unary'): Tensor | number {
   if (typeof x === 'number') return Math.fround(unaryRef(code, x, alpha, beta));
   return apply(unaryDef, [toTensor(x, fn, 'x')], { code, alpha, beta });

@@ -4,5 +4,13 @@
 import { register } from 'node:module';
 import { register as registerTsx } from 'tsx/esm/api';
 
+import { existsSync } from 'node:fs';
+
+// Dawn (the `webgpu` package) finds SwiftShader, Debian chromium's CPU Vulkan driver, through
+// these; set before anything loads Dawn so a machine without a GPU still has real WebGPU.
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && existsSync(ICD)) process.env.VK_ICD_FILENAMES = ICD;
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+
 registerTsx();
 register('./hooks.mjs', import.meta.url);

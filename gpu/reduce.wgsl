@@ -1,0 +1,79 @@
+// y[o,i] = reduce_l x[o,l,i], x viewed [outer, len, inner], y [outer, inner]; op = override OP
+// (sum mean max min argmax argmin sumsq). `main`: one thread per output, a serial loop (many
+// outputs). `tree`: one workgroup per output, strided partials then a tree in workgroup memory
+// (few outputs, long len). O(outer len inner).
+
+override OP: u32 = 0u;
+
+struct Params { outer: u32, len: u32, inner: u32 }
+@group(1) @binding(0) var<uniform> p: Params;
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+
+fn isSum() -> bool { return OP == 0u || OP == 1u || OP == 6u; }
+fn isMax() -> bool { return OP == 2u || OP == 4u; }
+
+// Does (v, l) replace the current best (bv, bl)? First extremum wins ties.
+fn better(v: f32, l: u32, bv: f32, bl: u32) -> bool {
+  if (isMax()) { return v > bv || (v == bv && l < bl); }
+  return v < bv || (v == bv && l < bl);
+}
+
+fn finish(s: f32, bv: f32, bl: u32) -> f32 {
+  if (isSum()) { return select(s, s / f32(p.len), OP == 1u); }
+  if (OP == 4u || OP == 5u) { return f32(bl); }
+  return bv;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let oi = flat(gid, nwg);
+  if (oi >= p.outer * p.inner) { return; }
+  let o = oi / p.inner;
+  let base = o * p.len * p.inner + (oi - o * p.inner);
+  var s = 0.0;
+  var bv = x[base];
+  var bl = 0u;
+  for (var l = 0u; l < p.len; l++) {
+    let v = x[base + l * p.inner];
+    if (isSum()) { s += select(v, v * v, OP == 6u); }
+    else if (better(v, l, bv, bl)) { bv = v; bl = l; }
+  }
+  y[oi] = finish(s, bv, bl);
+}
+
+var<workgroup> sv: array<f32, WG>;
+var<workgroup> sl: array<u32, WG>;   // index of sv's extremum; NONE for an idle thread
+
+const NONE: u32 = 0xffffffffu;
+
+@compute @workgroup_size(WG)
+fn tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) t: u32) {
+  let oi = wid.x + wid.y * nwg.x;
+  if (oi >= p.outer * p.inner) { return; }   // uniform per workgroup
+  let o = oi / p.inner;
+  let base = o * p.len * p.inner + (oi - o * p.inner);
+  var s = 0.0;
+  var bv = 0.0;
+  var bl = NONE;
+  for (var l = t; l < p.len; l += WG) {
+    let v = x[base + l * p.inner];
+    if (isSum()) { s += select(v, v * v, OP == 6u); }
+    else if (bl == NONE || better(v, l, bv, bl)) { bv = v; bl = l; }
+  }
+  sv[t] = select(bv, s, isSum());
+  sl[t] = bl;
+  for (var w = WG / 2u; w > 0u; w >>= 1u) {
+    workgroupBarrier();   // the previous level is written
+    if (t < w) {
+      if (isSum()) { sv[t] += sv[t + w]; }
+      else {
+        let l2 = sl[t + w];
+        if (l2 != NONE && (sl[t] == NONE || better(sv[t + w], l2, sv[t], sl[t]))) { sv[t] = sv[t + w]; sl[t] = l2; }
+      }
+    }
+  }
+  if (t == 0u) { y[oi] = finish(sv[0], sv[0], sl[0]); }
+}
