@@ -1,0 +1,93 @@
+// Dense: y = σ.(W·x .+ b), Flux's fully connected layer. W is [out, in], x is [in] or
+// [in, B] (N-d input is reshaped to [in, :] and back, as in Flux). Activations the fused
+// `dense` op supports run inside it (one matmul + one bias/activation pass); any other
+// function is applied after dense(identity).
+
+import { Tensor, toTensor, zeros, describe, sameShape, type TensorLike } from '../tensor.js';
+import { dense, FUSABLE } from '../ops/dense.js';
+import { Unary } from '../ops/codes.js';
+import * as u from '../ops/unary.js';
+import { softmax, logsoftmax } from '../ops/softmax.js';
+import { reshape } from '../ops/shape.js';
+import { makeLayer, alias, type Layer } from './layer.js';
+import { glorot_uniform, type Init } from './init.js';
+
+/** An activation: any function on tensors (elementwise). */
+export type Activation = (x: Tensor) => Tensor;
+
+/** Unary op code of the activations the fused op can run, identified by function identity. */
+const CODES = new Map<unknown, number>([
+  [u.identity, Unary.identity], [u.sigmoid, Unary.sigmoid], [u.tanh, Unary.tanh],
+  [u.relu, Unary.relu], [u.relu6, Unary.relu6], [u.exp, Unary.exp],
+]);
+
+export interface DenseOptions { bias?: boolean | TensorLike; init?: Init }
+export type Dense = Layer<{ weight: Tensor; bias: Tensor | false; σ: Activation; W: Tensor; b: Tensor | false }>;
+
+/**
+ * A fully connected layer y = σ.(W·x .+ b) with W [out, in] (glorot_uniform) and b [out] (zeros).
+ * Also `Dense([in, out], σ)` for Flux's `in => out`, and `Dense(W, bias = true, σ)`.
+ * @example const d = Dense(784, 32, relu);
+ *          d(rand(784, 64)).shape            // [32, 64]
+ */
+export function Dense(inp: number, out: number, σ?: Activation, opts?: DenseOptions): Dense;
+export function Dense(io: readonly [number, number], σ?: Activation, opts?: DenseOptions): Dense;
+export function Dense(W: Tensor, bias?: boolean | TensorLike, σ?: Activation): Dense;
+export function Dense(a: number | readonly number[] | Tensor, b?: unknown, c?: unknown, d?: unknown): Dense {
+  let W: Tensor, bias: boolean | TensorLike, σ: unknown, name: string;
+  if (a instanceof Tensor) {
+    if (a.rank !== 2) throw new RangeError(`Dense: weight must be a matrix [out, in], got shape [${a.shape.join(', ')}]`);
+    W = a; bias = (b ?? true) as boolean | TensorLike; σ = c ?? u.identity;
+    name = `Dense(${a.shape[1]} => ${a.shape[0]})`;
+    checkAct(σ, name);
+  } else {
+    const [inp, out, act, o] = Array.isArray(a) ? [a[0], a[1], b, c] : [a, b, c, d];
+    name = `Dense(${inp} => ${out})`;
+    if (Array.isArray(a) && a.length !== 2) throw new RangeError(`Dense: expected [in, out], got [${a}]`);
+    for (const n of [inp, out]) {
+      if (!Number.isInteger(n) || (n as number) < 1)
+        throw new RangeError(`${name}: in and out must be positive integers, got ${describe(n)}`);
+    }
+    const opts = (o ?? {}) as DenseOptions;
+    if (typeof opts !== 'object') throw new TypeError(`${name}: options must be an object, got ${describe(o)}`);
+    σ = act ?? u.identity;
+    checkAct(σ, name);
+    const init = opts.init ?? glorot_uniform;
+    if (typeof init !== 'function') throw new TypeError(`${name}: init must be a function (...dims) => Tensor, got ${describe(init)}`);
+    W = init(out as number, inp as number);
+    if (!(W instanceof Tensor) || !sameShape(W.shape, [out as number, inp as number]))
+      throw new RangeError(`${name}: init returned ${describe(W)}, expected shape [${out}, ${inp}]`);
+    bias = opts.bias ?? true;
+  }
+  const nout = W.shape[0];
+  let bt: Tensor | false = false;
+  if (bias === true) bt = zeros(nout);
+  else if (bias !== false) {
+    bt = toTensor(bias, name, 'bias');
+    if (bt.size !== nout || bt.rank > 1) throw new RangeError(`${name}: bias has shape [${bt.shape.join(', ')}], expected [${nout}]`);
+  }
+  W.keep(); if (bt) bt.keep();
+  const m = makeLayer(name, { weight: W, bias: bt, σ: σ as Activation }, (self, x) => forward(self as Dense, name, x));
+  alias(m, 'W', 'weight'); alias(m, 'b', 'bias');
+  return m as Dense;
+}
+
+function checkAct(σ: unknown, name: string): void {
+  if (σ === softmax || σ === logsoftmax) {
+    const f = σ === softmax ? 'softmax' : 'logsoftmax';
+    throw new TypeError(`${name}: ${f} is not elementwise and cannot be a Dense activation; ` +
+      `put it in the Chain instead: Chain(${name}, ${f})`);
+  }
+  if (typeof σ !== 'function') throw new TypeError(`${name}: activation must be a function, got ${describe(σ)}`);
+}
+
+function forward(m: Dense, name: string, x0: Tensor): Tensor {
+  const x = toTensor(x0, name, 'x'), W = m.weight, σ = m.σ;
+  const code = CODES.get(σ), fused = code !== undefined && FUSABLE.has(code);
+  if (x.rank === 0 || x.shape[0] !== W.shape[1])
+    throw new RangeError(`${name}: input has ${x.rank ? x.shape[0] : 0} features, expected ${W.shape[1]} (input shape [${x.shape.join(', ')}])`);
+  const flat = x.rank > 2 ? reshape(x, [x.shape[0], -1]) : x;
+  let y = dense(W, flat, m.bias || null, fused ? code : Unary.identity, 0, name);
+  if (!fused) y = σ(y);
+  return x.rank > 2 ? reshape(y, [W.shape[0], ...x.shape.slice(1)]) : y;
+}

@@ -1,0 +1,66 @@
+// Callable layers: a layer is a function `x => y` carrying its parameters as properties, so
+// `m(x)`, `m.weight` and `m.layers[0]` all work and any plain function is a layer too.
+// Trainable tensors are the layer's own enumerable properties (walked by params.ts); state
+// that is not trained (BatchNorm's running statistics) is stored non-enumerable.
+
+import { Tensor, describe } from '../tensor.js';
+
+/** A callable layer `m(x)` with properties `P` (its parameters and settings). */
+export type Layer<P extends object = {}> = ((x: Tensor) => Tensor) & P;
+
+/** Marks layers whose behaviour differs between training and testing (Dropout, BatchNorm). */
+export const MODAL: unique symbol = Symbol('fluxion.modal');
+/** The mode of a modal layer: true = training, false = testing, null = automatic. */
+export type Mode = boolean | null;
+
+/**
+ * Builds a callable layer: `call(self, x)` runs with the layer's current properties, so
+ * replacing `m.weight` takes effect at the next call.
+ * @example const scale = makeLayer('Scale', { s: 2 }, (self, x) => x.mul(self.s));
+ *          scale(tensor([1, 2]))   // [2, 4]
+ */
+export function makeLayer<P extends object>(name: string, props: P, call: (self: Layer<P>, x: Tensor) => Tensor): Layer<P> {
+  const self = ((x: Tensor) => call(self, x)) as Layer<P>;
+  Object.defineProperty(self, 'name', { value: name });
+  Object.defineProperty(self, 'toString', { value: () => name });
+  return Object.assign(self, props);
+}
+
+/** Defines a non-enumerable property: visible as `m.key`, but not a trainable parameter. */
+export function hidden<T extends object>(obj: T, key: PropertyKey, value: unknown, writable = true): void {
+  Object.defineProperty(obj, key, { value, writable, enumerable: false, configurable: true });
+}
+
+/** Defines a non-enumerable alias `m.alias` for `m.key` (Flux's seed-era names: W, b). */
+export function alias<T extends object>(obj: T, aliasName: string, key: string): void {
+  Object.defineProperty(obj, aliasName, {
+    get: () => (obj as Record<string, unknown>)[key],
+    set: (v) => { (obj as Record<string, unknown>)[key] = v; },
+    enumerable: false, configurable: true,
+  });
+}
+
+/**
+ * Visits every object reachable from `m` through own enumerable properties, arrays and Maps
+ * (each once, cycles safe), calling `leaf` on tensors and `node` on the objects themselves.
+ */
+export function walk(m: unknown, leaf: (t: Tensor) => void, node?: (o: object) => void): void {
+  const seen = new Set<unknown>();
+  const go = (x: unknown) => {
+    if (x === null || (typeof x !== 'object' && typeof x !== 'function') || seen.has(x)) return;
+    seen.add(x);
+    if (x instanceof Tensor) { leaf(x); return; }
+    if (ArrayBuffer.isView(x) || x instanceof Promise) return;
+    node?.(x);
+    if (Array.isArray(x)) { for (const v of x) go(v); return; }
+    if (x instanceof Map) { for (const v of x.values()) go(v); return; }
+    for (const k of Object.keys(x)) go((x as Record<string, unknown>)[k]);
+  };
+  go(m);
+}
+
+/** Checks that `x` is a function usable as a layer; `where` names the caller. */
+export function checkLayer(x: unknown, where: string): (x: Tensor) => Tensor {
+  if (typeof x !== 'function') throw new TypeError(`${where} must be a function (a layer), got ${describe(x)}`);
+  return x as (x: Tensor) => Tensor;
+}
