@@ -1,0 +1,23 @@
+// Optimisers: rules (Optimisers.jl names and defaults), modifiers, legacy schedules, the update
+// forms of rule.ts, and the seed-era aliases (same rules, current formulas and defaults).
+
+import { Descent } from './rules.js';
+import { Adam, NAdam, AdamW } from './adam.js';
+import { AdaGrad, AdaDelta } from './rules.js';
+
+export { Descent, Momentum, Nesterov, RMSProp, Rprop, AdaGrad, AdaDelta, Lion } from './rules.js';
+export { Adam, AdamW, RAdam, AdaMax, OAdam, AMSGrad, NAdam, AdaBelief, type AdamOptions, type AdamWOptions } from './adam.js';
+export { WeightDecay, SignDecay, ClipGrad, ClipNorm, AccumGrad, OptimiserChain } from './modifiers.js';
+export { ExpDecay, InvDecay } from './schedules.js';
+export {
+  update, setup, adjust, isBound, isRule, OptimiserState,
+  type Rule, type BoundOptimiser, type GradsLike, type RuleCtor,
+} from './rule.js';
+
+/** Seed-era name of Descent: `SGD(params(m), 0.1)`. */ export const SGD = Descent;
+/** Seed-era name of Adam. */ export const ADAM = Adam;
+/** Seed-era name of NAdam. */ export const NADAM = NAdam;
+/** Seed-era name of AdamW (current formula: couple=true; legacy ADAMW is AdamW({ couple: false })). */
+export const ADAMW = AdamW;
+/** Seed-era name of AdaGrad (current default η = 0.1). */ export const ADAGrad = AdaGrad;
+/** Seed-era name of AdaDelta (which moves the parameters, unlike Flux v0.7–v0.11). */ export const ADADelta = AdaDelta;
