@@ -22,10 +22,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let base = slice(oi);
   var mx = -inf();
   for (var l = 0u; l < p.len; l++) { mx = max(mx, x[base + l * p.inner]); }
-  if (mx > FMAX && p.log == 0u) {
+  if (mx > FMAX) {                                  // logsoftmax: the log of those shares
     var k = 0.0;
     for (var l = 0u; l < p.len; l++) { k += select(0.0, 1.0, x[base + l * p.inner] > FMAX); }
-    for (var l = 0u; l < p.len; l++) { y[base + l * p.inner] = select(0.0, 1.0 / k, x[base + l * p.inner] > FMAX); }
+    let share = select(1.0 / k, -log(k), p.log != 0u);
+    let rest = select(0.0, -inf(), p.log != 0u);
+    for (var l = 0u; l < p.len; l++) { y[base + l * p.inner] = select(rest, share, x[base + l * p.inner] > FMAX); }
     return;
   }
   var s = 0.0;

@@ -2,7 +2,7 @@
 
 import { runtime } from './runtime.js';
 import { liveTensors } from './tensor.js';
-import { setProfile, type Profile } from './scheduler.js';
+import { setProfile, getProfile, SOFTWARE_GPU_PROFILE, type Profile } from './scheduler.js';
 import { createWasm, simdSupported, type WasmBackend } from './backends/wasm.js';
 
 export interface InitOptions {
@@ -30,7 +30,11 @@ export function init(opts: InitOptions = {}): Promise<void> {
       const { createWebGPU } = await import('./backends/webgpu.js');
       const r = await createWebGPU(want === 'auto' ? undefined : want);
       if ('error' in r) gpuNote = r.error;
-      else { runtime.gpu = r; gpuNote = 'ok'; }
+      else {
+        runtime.gpu = r;
+        gpuNote = 'ok';
+        if (r.info.fallback && getProfile().source === 'default') setProfile(SOFTWARE_GPU_PROFILE);
+      }
     } catch (e) {
       gpuNote = `WebGPU unavailable: ${(e as Error).message}`;
     } finally { ready = null; }

@@ -36,6 +36,19 @@ export const DEFAULT_PROFILE: Profile = {
   },
 };
 
+/**
+ * Before calibration, on a fallback (software) adapter such as SwiftShader: a GPU that is a
+ * slower CPU, so 'auto' keeps everything on the Wasm CPU until measured otherwise.
+ */
+export const SOFTWARE_GPU_PROFILE: Profile = {
+  source: 'default (software adapter)',
+  cpu: DEFAULT_PROFILE.cpu,
+  gpu: {
+    overheadMs: 0.05, matmul: [[16, 0.001], [64, 0.1], [256, 0.6], [1024, 1]], bandwidthGBs: 1,
+    upload: { ms: 0.05, GBs: 4 }, download: { ms: 0.1, GBs: 3 },
+  },
+};
+
 let profile: Profile = DEFAULT_PROFILE;
 const decisions = new Map<string, Backend>();
 

@@ -260,9 +260,11 @@ export function tensor(values: TensorLike, shape?: Shape): Tensor {
 /** Any TensorLike as a tensor (numbers become scalars); used by every op on its arguments. */
 export function toTensor(x: TensorLike, fn: string, arg: string): Tensor {
   if (x instanceof Tensor) { if (x.disposed) x.storage; return x; }
-  if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) return tensor(x);
+  if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) { const t = tensor(x); converted.add(t); return t; }
   throw new TypeError(`${fn}: argument ${arg} must be a tensor, number or array, got ${describe(x)}`);
 }
+/** Tensors toTensor made from numbers/arrays: nobody else holds them, so a failing op frees them. */
+export const converted = new WeakSet<Tensor>();
 
 function shapeArgs(fn: string, dims: (number | Shape)[]): number[] {
   const s = (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[];

@@ -80,6 +80,10 @@ export function createWasm(): WasmBackend {
     const need = Math.ceil((end - memory.buffer.byteLength) / PAGE);
     if (need <= 0) return;
     const pages = memory.buffer.byteLength / PAGE;
+    if (end > MAX_PAGES * PAGE) {           // past wasm32's 4 GiB: fail before growing anything
+      throw new RangeError(`fluxion: out of CPU memory: a block ending at byte ${end} is beyond the 4 GiB ` +
+        `Wasm limit (${live} bytes in live tensors); dispose tensors, use scope() or smaller tensors`);
+    }
     const want = Math.min(MAX_PAGES, Math.max(pages + need, Math.ceil(pages * 1.25)));
     try { memory.grow(want - pages); } catch {
       try { memory.grow(need); } catch {
@@ -109,8 +113,9 @@ export function createWasm(): WasmBackend {
     memoryBytes: () => memory.buffer.byteLength,
     alloc(n) {
       const bytes = Math.max(4, n * 4);
+      const p = block(bytes);               // may throw: count the bytes only once they exist
       live += sizeClass(bytes);
-      return block(bytes);
+      return p;
     },
     free(p, n) {
       const c = sizeClass(Math.max(4, n * 4));

@@ -1,5 +1,6 @@
-// Broadcasting: numpy's trailing-axis rule, plus Flux's reading of a vector against a matrix
-// (a [n] bias added to [n, B] broadcasts along the LAST axis, as Julia aligns leading axes).
+// Broadcasting: numpy's trailing-axis rule, except that a vector meeting a matrix whose FIRST
+// dim it matches is a column, as in Julia (a [n] bias added to [n, B] is added to each column,
+// also when n == B, where numpy would add it to each row). Flux code reads the same here.
 // A binary op is then collapsed to at most three dims with element strides, the shape the
 // `binary` kernel takes.
 
@@ -20,9 +21,9 @@ function align(a: Shape, b: Shape, leading: boolean): number[] | null {
 
 /** The broadcast plan for a op b, or a RangeError naming `fn` and both shapes. */
 export function plan(a: Shape, b: Shape, fn: string): Plan {
-  let leading = false;
-  let shape = align(a, b, false);
-  if (!shape && a.length !== b.length) { shape = align(a, b, true); leading = true; }
+  let leading = vectorAsColumn(a, b);
+  let shape = align(a, b, leading);
+  if (!shape && !leading && a.length !== b.length) { shape = align(a, b, true); leading = true; }
   if (!shape) throw new RangeError(`${fn}: shapes [${a}] and [${b}] cannot be broadcast together`);
   const r = shape.length;
   const pad = (s: Shape) => leading ? [...s, ...Array(r - s.length).fill(1)] : [...Array(r - s.length).fill(1), ...s];
@@ -39,6 +40,11 @@ export function plan(a: Shape, b: Shape, fn: string): Plan {
   if (d.length > 3) throw new RangeError(`${fn}: broadcasting [${a}] with [${b}] needs more than 3 strided dims; reshape first`);
   while (d.length < 3) { d.unshift(1); as.unshift(0); bs.unshift(0); }
   return { shape, d: d as Plan['d'], as: as as Plan['as'], bs: bs as Plan['bs'] };
+}
+
+/** True when one operand is a vector matching the other's first dim (Julia's column rule). */
+export function vectorAsColumn(a: Shape, b: Shape): boolean {
+  return (a.length === 1 && b.length >= 2 && a[0] === b[0]) || (b.length === 1 && a.length >= 2 && b[0] === a[0]);
 }
 
 function strides(s: number[], out: number[]): number[] {

@@ -10,6 +10,7 @@ import { Unary } from './codes.js';
 import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
 import { setGradOps } from '../autograd.js';
 import { reshape } from './shape.js';
+import { vectorAsColumn } from './broadcast.js';
 import { runtime } from '../runtime.js';
 import type { Backend } from '../backends/backend.js';
 
@@ -131,7 +132,7 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   const trail = [...Array(r - shape.length).fill(1), ...shape];
   const lead = [...shape, ...Array(r - shape.length).fill(1)];
   const ok = (s: number[]) => s.every((d, i) => d === gs[i] || d === 1);
-  const target = ok(trail) ? trail : lead;
+  const target = vectorAsColumn(shape, gs) && ok(lead) ? lead : ok(trail) ? trail : lead;
   const axes = target.flatMap((d, i) => (d === 1 && gs[i] !== 1 ? [i] : []));
   return reduceDims(Reduce.sum, 'sumTo', g, axes).view(shape);
 }

@@ -4,7 +4,7 @@
 // check shapes once, pick a device, allocate the output, run, record on the tape.
 
 import type { Backend, KernelName } from '../backends/backend.js';
-import { Tensor, empty, invalidate, viewOf, type Shape } from '../tensor.js';
+import { Tensor, empty, invalidate, viewOf, converted, type Shape } from '../tensor.js';
 import { place, traceOp } from '../scheduler.js';
 import { record, recording } from '../autograd.js';
 import { runtime } from '../runtime.js';
@@ -35,7 +35,11 @@ export function defineOp<P>(def: OpDef<P>): OpDef<P> {
 
 /** Runs `def` on `ins`: the one path every op takes. */
 export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
-  const shape = def.shape(ins, p);
+  let shape: Shape;
+  try { shape = def.shape(ins, p); } catch (e) {
+    for (const t of ins) if (converted.has(t)) t.dispose();   // bad input leaks nothing
+    throw e;
+  }
   const b = place(def, ins, p, shape);
   const moved = residentOn(ins, b);
   if (def.alias) {
