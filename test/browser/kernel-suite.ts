@@ -1,0 +1,274 @@
+// Every kernel of docs/KERNELS.md on a backend against the float64 reference, at awkward sizes
+// (SIMD tails, workgroup and tile edges). Pure: no test runner, no DOM, no Node; it returns
+// counts and a readable list of failing cases, so it runs the same in a page, a Web Worker or
+// Node. The browser suite (gpu-suite.ts) runs it on WebGPU.
+import type { Backend } from '../../src/backends/backend.js';
+import { ref } from '../../src/backends/ref.js';
+import { Unary, Binary, Reduce } from '../../src/ops/codes.js';
+
+export interface GroupResult { name: string; cases: number; failed: number; ms: number; worst: string }
+export interface KernelSuiteResult { cases: number; failed: number; groups: GroupResult[]; failures: string[]; ms: number }
+
+const SIZES = [1, 3, 4, 5, 7, 16, 17, 63, 64, 65, 257];
+const MM = [1, 3, 17, 64, 65, 257];
+const now = () => globalThis.performance?.now() ?? Date.now();
+
+/** Runs every group; `onGroup` sees each group's result as it finishes (progress display). */
+export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult) => void): Promise<KernelSuiteResult> {
+  // Deterministic f32-exact inputs, so the reference and the device see the same numbers.
+  let seed = 20240611;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = (n: number, lo = -1, hi = 1) => Float64Array.from(new Float32Array(n).map(() => lo + (hi - lo) * rnd()));
+  const out = (n: number) => new Float64Array(n);
+
+  let held: [unknown, number][] = [];
+  const dev = (data: Float64Array | number) => {
+    const n = typeof data === 'number' ? data : data.length, b = be.alloc(Math.max(n, 1));
+    if (typeof data !== 'number') be.write(b, data);
+    held.push([b, Math.max(n, 1)]);
+    return b;
+  };
+
+  type Check = { label: string; buf: unknown; want: Float64Array; rtol: number; atol: number };
+  let checks: Check[] = [];
+  const expect = (label: string, buf: unknown, want: Float64Array, rtol = 1e-4, atol = 1e-5) =>
+    checks.push({ label, buf, want, rtol, atol });
+
+  const groups: GroupResult[] = [], failures: string[] = [];
+  const t0 = now();
+  /** Runs `build` (which records ops and expectations), reads everything back, compares. */
+  async function group(name: string, build: () => void) {
+    const g0 = now();
+    let failed = 0, cases = 0, worstR = 0, worst = '';
+    try {
+      build();
+      const cs = checks;
+      cases = cs.length;
+      const got = await Promise.all(cs.map((c) => be.read(c.buf, c.want.length)));
+      cs.forEach((c, k) => {
+        for (let i = 0; i < c.want.length; i++) {
+          const g = got[k][i], w = c.want[i], tol = c.atol + c.rtol * Math.abs(w);
+          const ok = (Number.isNaN(w) && Number.isNaN(g)) || g === w || Math.abs(g - w) <= tol;
+          const r = g === w ? 0 : Math.abs(g - w) / (tol || 1e-30);
+          if (r > worstR) { worstR = r; worst = `${(r).toFixed(2)}× tol at ${c.label} [${i}]`; }
+          if (!ok) {
+            failed++;
+            failures.push(`${name}: ${c.label} [${i}]: got ${g}, want ${w} (|diff| ${Math.abs(g - w).toExponential(2)} > tol ${tol.toExponential(2)})`);
+            break;
+          }
+        }
+      });
+      const lost = (be as { lost?: string | null }).lost;
+      if (lost) { failed++; failures.push(`${name}: device: ${lost}`); }
+    } catch (e) {
+      failed++;
+      failures.push(`${name}: threw ${(e as Error)?.stack ?? e}`);
+    } finally {
+      checks = [];
+      for (const [b, n] of held) be.free(b, n);
+      held = [];
+    }
+    const g: GroupResult = { name, cases, failed, ms: Math.round(now() - g0), worst: worstR > 0 ? worst : 'exact' };
+    groups.push(g);
+    onGroup?.(g);
+  }
+
+  await group('matmul', () => {
+    // Non-square m×k×n from {1, 3, 17, 64, 65, 257}, every variant (A, Aᵀ; B, Bᵀ), acc 0 and 1.
+    const shapes: [number, number, number][] = [];
+    for (let i = 0; i < 6; i++) shapes.push([MM[i], MM[(i + 2) % 6], MM[(i + 4) % 6]], [MM[i], MM[(i + 3) % 6], MM[(i + 1) % 6]]);
+    shapes.push([257, 65, 17], [1, 257, 1], [257, 1, 257], [64, 65, 64], [65, 17, 257], [3, 257, 65]);
+    for (const [m, k, n] of shapes) for (const [ta, tb] of [[0, 0], [1, 0], [0, 1], [1, 1]]) for (const acc of [0, 1]) {
+      const a = rand(m * k), b = rand(k * n), c0 = rand(m * n), want = Float64Array.from(c0);
+      ref.matmul(a, b, want, m, k, n, ta, tb, acc);
+      const c = dev(c0);
+      be.matmul(dev(a), dev(b), c, m, k, n, ta, tb, acc);
+      expect(`m${m} k${k} n${n} ta${ta} tb${tb} acc${acc}`, c, want, 1e-4, 2e-6 * k);
+    }
+  });
+
+  // Per-op input domain and parameters: [lo, hi, alpha, beta]; default [-4, 4, 0, 0].
+  const DOM: Record<number, [number, number, number, number]> = {
+    [Unary.exp]: [-6, 6, 0, 0], [Unary.log]: [0.05, 8, 0, 0], [Unary.sqrt]: [0.01, 8, 0, 0],
+    [Unary.reciprocal]: [0.2, 4, 0, 0], [Unary.log1p]: [-0.95, 6, 0, 0], [Unary.leakyrelu]: [-4, 4, 0.1, 0],
+    [Unary.elu]: [-4, 4, 1.3, 0], [Unary.celu]: [-4, 4, 0.7, 0], [Unary.clamp]: [-2, 2, -0.5, 0.7],
+    [Unary.powscalar]: [0.1, 3, 2.5, 0], [Unary.addscalar]: [-4, 4, 1.5, 0], [Unary.mulscalar]: [-4, 4, -2.5, 0],
+    [Unary.relu6]: [-3, 9, 0, 0], [Unary.hardsigmoid]: [-5, 5, 0, 0], [Unary.hardswish]: [-5, 5, 0, 0],
+  };
+  const unaryCases: [string, number, number, number, number, number][] = Object.entries(Unary)
+    .map(([name, op]) => [name, op, ...(DOM[op] ?? [-4, 4, 0, 0])] as [string, number, number, number, number, number]);
+  unaryCases.push(['powscalar (int, negative x)', Unary.powscalar, -3, 3, 3, 0]);
+  const USIZES = [1, 3, 17, 64, 65, 257, 1031];
+
+  await group(`unary (${Object.keys(Unary).length} codes)`, () => {
+    for (const [name, op, lo, hi, al, bt] of unaryCases) for (const n of USIZES) {
+      const x = rand(n, lo, hi), want = out(n), y = dev(n);
+      ref.unary(op, x, want, n, al, bt);
+      be.unary(op, dev(x), y, n, al, bt);
+      expect(`${name} n${n}`, y, want);
+    }
+    // Extremes: overflow-safe forms, and tiny |x|.
+    const x = Float64Array.from([-100, -30, -10, -1e-3, -1e-6, 0, 1e-6, 1e-3, 10, 30, 88, 100]);
+    for (const op of [Unary.tanh, Unary.sigmoid, Unary.gelu, Unary.swish, Unary.softplus, Unary.mish,
+      Unary.logsigmoid, Unary.elu, Unary.selu, Unary.softsign, Unary.log1p]) {
+      const xs = op === Unary.log1p ? x.map(Math.abs) : x, want = out(xs.length), y = dev(xs.length);
+      ref.unary(op, xs, want, xs.length, 1, 0);
+      be.unary(op, dev(xs), y, xs.length, 1, 0);
+      expect(`extremes ${nameOf(Unary, op)}`, y, want);
+    }
+    const xi = rand(65), wi = out(65), bi = dev(xi);
+    ref.unary(Unary.tanh, xi, wi, 65, 0, 0);
+    be.unary(Unary.tanh, bi, bi, 65, 0, 0);
+    expect('tanh in place', bi, wi);
+  });
+
+  await group(`unaryGrad (${Object.keys(Unary).length} codes)`, () => {
+    for (const [name, op, lo, hi, al, bt] of unaryCases) for (const n of USIZES) {
+      const x = rand(n, lo, hi), dy = rand(n), y = out(n), want = out(n);
+      ref.unary(op, x, y, n, al, bt);
+      const y32 = Float64Array.from(new Float32Array(y));
+      ref.unaryGrad(op, x, y32, dy, want, n, al, bt);
+      const dx = dev(n);
+      be.unaryGrad(op, dev(x), dev(y32), dev(dy), dx, n, al, bt);
+      expect(`d ${name} n${n}`, dx, want, 1e-4, 2e-5);
+    }
+  });
+
+  await group(`binary (${Object.keys(Binary).length} codes, broadcast)`, () => {
+    const pats: [string, number[], number[], number[]][] = [];   // name, [d0,d1,d2], a strides, b strides
+    for (const n of [1, 3, 17, 64, 65, 257]) {
+      const B = SIZES[(SIZES.indexOf(n) + 5) % 11];
+      pats.push([`[${n}]∘[${n}]`, [1, 1, n], [0, 0, 1], [0, 0, 1]]);
+      pats.push([`[${n},${B}]∘[${n},1]`, [1, n, B], [0, B, 1], [0, 1, 0]]);
+      pats.push([`[${n},${B}]∘[${B}]`, [1, n, B], [0, B, 1], [0, 0, 1]]);
+      pats.push([`[${n},${B}]∘scalar`, [1, n, B], [0, B, 1], [0, 0, 0]]);
+      pats.push([`scalar∘[${n},${B}]`, [1, n, B], [0, 0, 0], [0, B, 1]]);
+      pats.push([`[${n},1]∘[1,${B}]`, [1, n, B], [0, 1, 0], [0, 0, 1]]);
+    }
+    pats.push(['[5,1,7]∘[1,17,1]', [5, 17, 7], [7, 0, 1], [0, 1, 0]], ['[4,3,65]∘[4,1,65]', [4, 3, 65], [195, 65, 1], [65, 0, 1]]);
+    for (const [name, op] of Object.entries(Binary)) for (const [pn, d, as, bs] of pats) {
+      const na = 1 + (d[0] - 1) * as[0] + (d[1] - 1) * as[1] + (d[2] - 1) * as[2];
+      const nb = 1 + (d[0] - 1) * bs[0] + (d[1] - 1) * bs[1] + (d[2] - 1) * bs[2];
+      let a = rand(na), b = rand(nb);
+      if (op === Binary.pow) { a = rand(na, 0.1, 3); b = rand(nb, -2, 2); }
+      if (op === Binary.div) b = b.map((v) => (v < 0 ? -0.2 : 0.2) + v);
+      if (op === Binary.xlogy) { a = a.map((v) => (v < -0.5 ? 0 : v)); b = rand(nb, 0.05, 4); }
+      if (op === Binary.equal || op === Binary.greater || op === Binary.maximum || op === Binary.minimum) {
+        a = a.map((v) => Math.round(v * 2)); b = b.map((v) => Math.round(v * 2));   // ties
+      }
+      const n = d[0] * d[1] * d[2], want = out(n), c = dev(n);
+      ref.binary(op, a, b, want, d[0], d[1], d[2], as[0], as[1], as[2], bs[0], bs[1], bs[2]);
+      be.binary(op, dev(a), dev(b), c, d[0], d[1], d[2], as[0], as[1], as[2], bs[0], bs[1], bs[2]);
+      expect(`${name} ${pn}`, c, want);
+    }
+    const x = rand(65), w2 = out(65), c = dev(x);
+    ref.binary(Binary.mul, x, x, w2, 1, 1, 65, 0, 0, 1, 0, 0, 1);
+    be.binary(Binary.mul, c, c, c, 1, 1, 65, 0, 0, 1, 0, 0, 1);
+    expect('x*x in place', c, w2);
+  });
+
+  await group(`reduce (${Object.keys(Reduce).length} codes, each axis)`, () => {
+    const shapes = [[3, 257, 5], [17, 65, 4], [1, 1, 7], [5, 7, 16], [64, 63, 3], [2, 4099, 1], [3, 257, 300], [1, 65, 1]];
+    for (const s of shapes) for (let ax = 0; ax < 3; ax++) {
+      const outer = s.slice(0, ax).reduce((p, q) => p * q, 1), len = s[ax], inner = s.slice(ax + 1).reduce((p, q) => p * q, 1);
+      const x = rand(outer * len * inner).map((v) => Math.round(v * 64) / 16);   // ties for argmax/argmin
+      for (const [name, op] of Object.entries(Reduce)) {
+        const want = out(outer * inner), y = dev(outer * inner);
+        ref.reduce(op, x, want, outer, len, inner);
+        be.reduce(op, dev(x), y, outer, len, inner);
+        expect(`${name} [${s}] axis ${ax}`, y, want, 1e-4, 1e-6 * len * (op === Reduce.sumsq ? 16 : 4));
+      }
+    }
+  });
+
+  await group('softmax / logsoftmax / softmaxGrad', () => {
+    const shapes: [number, number, number][] = [];
+    for (const len of [1, 3, 17, 64, 65, 257, 1031]) for (const [o, i] of [[1, 1], [3, 1], [1, 5], [4, 17]]) shapes.push([o, len, i]);
+    for (const [outer, len, inner] of shapes) for (const log of [0, 1]) {
+      const n = outer * len * inner, x = rand(n, -10, 10), want = out(n), y = dev(n);
+      ref.softmax(x, want, outer, len, inner, log);
+      be.softmax(dev(x), y, outer, len, inner, log);
+      expect(`${log ? 'logsoftmax' : 'softmax'} [${outer},${len},${inner}]`, y, want, 2e-4, 1e-6);
+      const y32 = Float64Array.from(new Float32Array(want)), dy = rand(n), dwant = out(n), dx = dev(n);
+      ref.softmaxGrad(y32, dy, dwant, outer, len, inner, log);
+      be.softmaxGrad(dev(y32), dev(dy), dx, outer, len, inner, log);
+      expect(`softmaxGrad log${log} [${outer},${len},${inner}]`, dx, dwant, 2e-4, 2e-6 * len);
+    }
+    const x = Float64Array.from([1, Infinity, 3, Infinity, 0, -2]), want = out(6), y = dev(6);
+    ref.softmax(x, want, 2, 3, 1, 0);
+    be.softmax(dev(x), y, 2, 3, 1, 0);
+    expect('softmax +Inf shares the mass', y, want);
+  });
+
+  await group('biasAct', () => {
+    // Every activation code whose domain is the whole line (log, sqrt, reciprocal, log1p and
+    // powscalar need positive inputs and are not activations).
+    const acts = Object.values(Unary).filter((c) => ![Unary.log, Unary.sqrt, Unary.reciprocal, Unary.log1p, Unary.powscalar].includes(c as any));
+    const dims = [1, 3, 17, 64, 65, 257];
+    acts.forEach((act, i) => {
+      const rows = dims[i % 6], cols = dims[(i * 5 + 2) % 6];
+      const x = rand(rows * cols, -3, 3), b = rand(rows), want = out(rows * cols), y = dev(rows * cols);
+      const al = act === Unary.clamp ? -0.5 : 0.3;
+      ref.biasAct(x, b, want, rows, cols, act, al);
+      be.biasAct(dev(x), dev(b), y, rows, cols, act, al);
+      expect(`${nameOf(Unary, act)} [${rows},${cols}]`, y, want);
+    });
+  });
+
+  await group('transpose, fill, copy', () => {
+    const dims = [1, 3, 17, 64, 65, 257];
+    for (const r of dims) for (const c of dims) {
+      if ((r === c && r !== 64) || (r * c > 20000 && r !== c)) continue;
+      const x = rand(r * c), want = out(r * c), y = dev(r * c);
+      ref.transpose(x, want, r, c);
+      be.transpose(dev(x), y, r, c);
+      expect(`transpose [${r},${c}]`, y, want, 0, 0);
+    }
+    for (const n of [1, 3, 17, 64, 65, 257, 4099]) {
+      const y = dev(n);
+      be.fill(y, n, -1.25);
+      expect(`fill ${n}`, y, new Float64Array(n).fill(-1.25), 0, 0);
+    }
+    const x = rand(300), y0 = rand(300), want = Float64Array.from(y0), y = dev(y0), xg = dev(x);
+    ref.copy(x, 7, want, 65, 200);
+    be.copy(xg, 7, y, 65, 200);
+    expect('copy with offsets 7→65, n200', y, want, 0, 0);
+    const z0 = rand(17), zw = Float64Array.from(z0), z = dev(z0);
+    ref.copy(x, 0, zw, 0, 17);
+    be.copy(xg, 0, z, 0, 17);
+    expect('copy whole, n17', z, zw, 0, 0);
+  });
+
+  await group('optimisers: descent, momentum, adam, adamw', () => {
+    for (const n of [1, 3, 17, 64, 65, 257, 1031]) {
+      const x = rand(n), m = rand(n, 0, 0.1), v = rand(n, 0, 0.01);
+      const grads = [rand(n), rand(n), rand(n)];
+      for (const kind of ['descent', 'momentum', 'adam', 'adamw']) {
+        const st = [x, m, v].map((a) => Float64Array.from(a)), [xg, mg, vg] = [x, m, v].map(dev);
+        for (let t = 1; t <= 3; t++) {                    // three steps, as a run would
+          const g = grads[t - 1], gg = dev(g), b1t = 0.9 ** t, b2t = 0.999 ** t;
+          if (kind === 'descent') { ref.descent(st[0], g, n, 0.1); be.descent(xg, gg, n, 0.1); }
+          if (kind === 'momentum') { ref.momentum(st[0], g, st[2], n, 0.01, 0.9); be.momentum(xg, gg, vg, n, 0.01, 0.9); }
+          if (kind === 'adam') {
+            ref.adam(st[0], g, st[1], st[2], n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
+            be.adam(xg, gg, mg, vg, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
+          }
+          if (kind === 'adamw') {
+            ref.adamw(st[0], g, st[1], st[2], n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
+            be.adamw(xg, gg, mg, vg, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
+          }
+        }
+        expect(`${kind} x n${n}`, xg, st[0]);
+        if (kind === 'momentum' || kind.startsWith('adam')) expect(`${kind} v n${n}`, vg, st[2]);
+        if (kind.startsWith('adam')) expect(`${kind} m n${n}`, mg, st[1]);
+      }
+    }
+  });
+
+  const cases = groups.reduce((s, g) => s + g.cases, 0), failed = groups.reduce((s, g) => s + g.failed, 0);
+  return { cases, failed, groups, failures, ms: Math.round(now() - t0) };
+}
+
+function nameOf(table: Record<string, number>, code: number): string {
+  return Object.keys(table).find((k) => table[k] === code) ?? String(code);
+}
