@@ -50,6 +50,8 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
   pooledBytes(): number;
   /** Destroy pooled free buffers. */
   trim(): void;
+  /** Compiles the slow-to-build forward matmul pipeline (once). */
+  warmup(): Promise<void>;
   destroy(): void;
 }
 
@@ -128,6 +130,11 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     }
     return p;
   }
+  /**
+   * Compiles the forward matmul pipeline now (SwiftShader takes ~0.5 s; Dawn's async compile
+   * was measured slower still), so calibrate() can time it apart from the measurements.
+   */
+  async function warmup(): Promise<void> { pipeline('matmul', 'main', 'rrw', { TA: 0, TB: 0 }); }
 
   // Buffer pool: free GPUBuffers by size class; reads use a MAP_READ staging pool alike.
   const free = new Map<number, GpuBuf[]>(), staging = new Map<number, GPUBuffer[]>();
@@ -245,6 +252,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     flush,
     bytes: () => live,
     pooledBytes: () => pooled,
+    warmup,
     trim() {
       for (const l of free.values()) for (const b of l) b.buffer.destroy();
       free.clear(); pooled = 0; bindGroups.clear();

@@ -1,0 +1,22 @@
+// `npm run bench`: every benchmark in one run, printed and written to bench/RESULTS.md with the
+// machine noted. Figures are medians from tinybench; compare within a run (the machine is shared).
+import { writeFileSync } from 'node:fs';
+import { machine } from './_util.ts';
+
+const only = process.argv.slice(2);
+const want = (s: string) => only.length === 0 || only.includes(s);
+const sections: string[] = [];
+const add = (title: string, body: string) => { console.log(`\n## ${title}\n\n${body}`); sections.push(`## ${title}\n\n${body}`); };
+
+if (want('matmul')) add('matmul GFLOP/s', await (await import('./matmul.bench.ts')).runMatmulBench());
+if (want('train')) add('Training step, ms/step (samples/s)', await (await import('./train.bench.ts')).runTrainBench());
+if (want('startup')) add('Startup and size', (await import('./startup.ts')).runStartupBench());
+if (want('webgpu')) {
+  try { add('WebGPU (Dawn)', await (await import('./webgpu.bench.ts')).runWebGPUBench()); }
+  catch (e) { add('WebGPU (Dawn)', `not measured: ${(e as Error).message}`); }
+}
+
+const doc = `# fluxion benchmark results\n\nMachine: ${machine()}.\nRun: ${new Date().toISOString()} with \`npm run bench\`` +
+  `${only.length ? ` (sections: ${only.join(', ')})` : ''}. Medians of tinybench samples.\n\n${sections.join('\n\n')}\n`;
+if (only.length === 0) writeFileSync(new URL('./RESULTS.md', import.meta.url), doc);
+else console.log('\n(partial run: bench/RESULTS.md not rewritten)');

@@ -1,0 +1,31 @@
+// Bundles src/ into one ESM file, dist/fluxion.js, that runs unchanged in a page, a Web Worker,
+// Node and worker_threads: the .wasm bytes are embedded (binary loader) and the WGSL programs
+// inlined (text loader), so nothing is fetched at run time. Then emits the .d.ts files and
+// prints the bundle's size, raw and gzipped.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints: ['src/index.ts'],
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  minify: true,
+  sourcemap: 'linked',
+  outfile: 'dist/fluxion.js',
+  loader: { '.wasm': 'binary', '.wgsl': 'text' },
+  // Dawn for Node is an optional peer, loaded by a guarded dynamic import only when no
+  // navigator.gpu exists; browsers never reach it.
+  external: ['webgpu', 'node:*'],
+  logLevel: 'warning',
+});
+execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+const js = readFileSync('dist/fluxion.js');
+const kb = (n) => (n / 1024).toFixed(1) + ' KB';
+const line = `dist/fluxion.js: ${kb(js.length)} raw, ${kb(gzipSync(js, { level: 9 }).length)} gzipped (JavaScript + both Wasm builds + WGSL)`;
+writeFileSync('dist/SIZE.txt', line + '\n');
+console.log(line);
