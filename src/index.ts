@@ -34,3 +34,16 @@ export {
 
 // Optimisers (src/optim/)
 export * from './optim/index.js';
+
+// ---- embedding (issue "Embedding: web pages, Web Workers, Node worker_threads, and a demo") ----
+// Saving/loading as safetensors (src/io.ts) and training in a worker (src/worker/).
+export {
+  saveModel, loadModel, namedTensors, encodeSafetensors, decodeSafetensors,
+  type TensorRecord, type Safetensors, type StatefulOptimiser, type LoadResult,
+} from './io.js';
+export {
+  serveTraining, TrainingWorker, trainInWorker,
+  type TrainingJob, type JobContext, type JobSetup, type ServeOptions, type RunOptions, type TrainingRun,
+  type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult,
+} from './worker/index.js';
+// ---- end of embedding ----

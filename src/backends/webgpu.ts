@@ -71,7 +71,9 @@ export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promi
   try {
     gpu ??= (globalThis as any).navigator?.gpu as GPU | undefined;
     if (!gpu) {
-      const name = 'webgpu';   // a variable: bundlers leave this import alone
+      // Not a literal, which bundlers would resolve (a Vite app's build fails on it): esbuild's
+      // minifier folds `const name = 'webgpu'` back into import("webgpu"), but not a join.
+      const name = ['web', 'gpu'].join('');
       const mod: any = await import(/* @vite-ignore */ name).catch(() => null);
       if (!mod) return { error: 'no navigator.gpu and the webgpu package is not installed' };
       gpu = mod.create(dawnOptions) as GPU;

@@ -1,0 +1,223 @@
+// The worker side: `serveTraining(setup)` answers the page's `train` messages by building a job
+// with the user's `setup(config)` (model, loss, data, optimiser, evaluation), running it step by
+// step with `trainStep`, and streaming progress. Between steps it yields to the event loop every
+// few milliseconds so a `cancel` message gets in; a cancelled run still returns the weights
+// reached. One job at a time per worker. Nothing here touches Node or DOM APIs beyond the port.
+
+import { Tensor, describe, scope } from '../tensor.js';
+import { Params } from '../autograd.js';
+import { params } from '../nn/params.js';
+import { trainStep } from '../train/train.js';
+import { isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/rule.js';
+import { trace } from '../trace.js';
+import { devices, memory } from '../device.js';
+import { runtime } from '../runtime.js';
+import { saveModel } from '../io.js';
+import { preferAsync } from '../data.js';
+import { listen, isMessage, type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type FromWorker } from './protocol.js';
+
+/** What `setup(config)` returns: everything a training run needs, built inside the worker. */
+export interface TrainingJob {
+  /** The model whose weights are returned (anything `params` and `saveModel` accept). */
+  model: unknown;
+  /** The loss, called with each data item (arrays are spread, as in `train`). */
+  loss: (...args: any[]) => Tensor;
+  /** One epoch of data: an array, a DataLoader, any (async) iterable; iterated once per epoch. */
+  data: Iterable<unknown> | AsyncIterable<unknown>;
+  /** A rule (`Adam(0.01)`), a bound optimiser (`SGD(params(m), 0.1)`) or `setup(rule, m)`. */
+  opt: Rule | BoundOptimiser | OptimiserState;
+  /** Epochs to run (default 1). */
+  epochs?: number;
+  /** Stop after this many updates (default: no limit). */
+  maxSteps?: number;
+  /** Held-out metrics, e.g. `async () => ({ loss, accuracy })`; run every `evalEvery` steps and at the end. */
+  evaluate?: () => Metrics | Promise<Metrics>;
+  /** Updates between evaluations (default: at the end of each epoch only). */
+  evalEvery?: number;
+  /** Updates between traced steps, whose device placement is reported (default: the first step and each evaluation). */
+  traceEvery?: number;
+  /** Milliseconds between progress reports (default 100). */
+  progressEvery?: number;
+  /** Milliseconds of work between yields to the event loop, which let `cancel` in (default 10). */
+  yieldEvery?: number;
+  /** Called when the run ends, after the weights are taken (free the data tensors here). */
+  dispose?: () => void;
+}
+
+/** What `setup` gets besides the config. */
+export interface JobContext {
+  /** The run's id, and whether the page has asked to cancel it. */
+  id: number; cancelled(): boolean;
+}
+
+export type JobSetup<C> = (config: C, ctx: JobContext) => TrainingJob | Promise<TrainingJob>;
+
+export interface ServeOptions {
+  /** The port to the page: `self` in a Web Worker (the default there), `parentPort` in worker_threads. */
+  port?: PortLike;
+}
+
+/**
+ * Serves training runs on this worker's port. In a Web Worker the port is `self`; in Node's
+ * worker_threads pass `{ port: parentPort }`. Returns a function that stops serving.
+ * @example // worker.ts
+ *   import { init, serveTraining, Chain, Dense, sigmoid, softmax, mse, Adam, DataLoader } from 'fluxion';
+ *   serveTraining(async ({ lr }) => {
+ *     await init();
+ *     const m = Chain(Dense(784, 32, sigmoid), Dense(32, 10), softmax);
+ *     return { model: m, loss: (x, y) => mse(m(x), y), data: DataLoader([x, y], { batchsize: 32 }), opt: Adam(lr) };
+ *   });
+ */
+export function serveTraining<C = unknown>(setup: JobSetup<C>, options: ServeOptions = {}): () => void {
+  if (typeof setup !== 'function') throw new TypeError(`serveTraining: setup must be a function (config) => job, got ${describe(setup)}`);
+  const port = options.port ?? defaultPort();
+  const post = (m: FromWorker, transfer?: unknown[]) => port.postMessage(m, transfer as any[]);
+  const cancelled = new Set<number>();
+  let busy = false;
+  const stop = listen(port, async (d) => {
+    if (!isMessage(d)) return;
+    const m = d as { fluxion: string; id: number; config?: unknown };
+    if (m.fluxion === 'hello') { post({ fluxion: 'ready' }); return; }
+    if (m.fluxion === 'cancel') { cancelled.add(m.id); return; }
+    if (m.fluxion !== 'train') return;
+    if (busy) {
+      post({ fluxion: 'error', id: m.id, error: { name: 'Error', message: 'serveTraining: a run is in progress in this worker; wait for it or cancel it first' } });
+      return;
+    }
+    busy = true;
+    try {
+      const result = await runJob(setup, m.config as C, m.id, () => cancelled.has(m.id), (p) => post({ fluxion: 'progress', id: m.id, progress: p }));
+      post({ fluxion: 'done', id: m.id, result }, [result.weights.buffer]);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      post({ fluxion: 'error', id: m.id, error: { name: err.name, message: err.message, stack: err.stack } });
+    } finally { busy = false; cancelled.delete(m.id); }
+  });
+  post({ fluxion: 'ready' });    // and again on each 'hello', in case the page was not listening yet
+  return stop;
+}
+
+function defaultPort(): PortLike {
+  const g = globalThis as { WorkerGlobalScope?: Function; self?: unknown };
+  if (typeof g.WorkerGlobalScope === 'function' && g.self instanceof g.WorkerGlobalScope) return g.self as PortLike;
+  throw new TypeError("serveTraining: not in a Web Worker; pass the port, e.g. serveTraining(setup, { port: parentPort }) with parentPort from 'node:worker_threads'");
+}
+
+/** A macrotask boundary, so queued messages (cancel) are delivered; setImmediate where it exists. */
+function yieldToEvents(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown };
+  if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((r) => { const ch = new MessageChannel(); ch.port1.onmessage = () => { ch.port1.close(); r(); }; ch.port2.postMessage(0); });
+  }
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+/** Observations in a data item: the last dimension of its first tensor (observations are last). */
+function samplesIn(item: unknown): number {
+  const t = Array.isArray(item) ? item[0] : item;
+  return t instanceof Tensor ? (t.rank ? t.shape[t.rank - 1] : 1) : 1;
+}
+
+function checkJob(job: TrainingJob): void {
+  if (!job || typeof job !== 'object') throw new TypeError(`serveTraining: setup must return a job { model, loss, data, opt }, got ${describe(job)}`);
+  if (typeof job.loss !== 'function') throw new TypeError(`serveTraining: job.loss must be a function, got ${describe(job.loss)}`);
+  if (!isRule(job.opt) && !isBound(job.opt) && !(job.opt instanceof OptimiserState))
+    throw new TypeError(`serveTraining: job.opt must be a rule, a bound optimiser or a setup() state, got ${describe(job.opt)}`);
+  const d = job.data as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+  if (!d || (typeof d[Symbol.iterator] !== 'function' && typeof d[Symbol.asyncIterator] !== 'function'))
+    throw new TypeError(`serveTraining: job.data must be iterable (an array, a DataLoader), got ${describe(job.data)}`);
+  if (job.dispose !== undefined && typeof job.dispose !== 'function') throw new TypeError(`serveTraining: job.dispose must be a function, got ${describe(job.dispose)}`);
+  for (const k of ['epochs', 'maxSteps', 'evalEvery', 'traceEvery', 'progressEvery', 'yieldEvery'] as const) {
+    const v = job[k];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new RangeError(`serveTraining: job.${k} must be a number ≥ 0, got ${describe(v)}`);
+  }
+}
+
+async function runJob<C>(setup: JobSetup<C>, config: C, id: number, isCancelled: () => boolean,
+  report: (p: TrainingProgress) => void): Promise<TrainingResult> {
+  const t0 = performance.now();
+  const job = await setup(config, { id, cancelled: isCancelled });
+  checkJob(job);
+  try { return await runChecked(job, t0, isCancelled, report); } finally { job.dispose?.(); }
+}
+
+async function runChecked(job: TrainingJob, t0: number, isCancelled: () => boolean,
+  report: (p: TrainingProgress) => void): Promise<TrainingResult> {
+  const { loss, opt, epochs = 1, maxSteps = Infinity, evaluate, evalEvery = 0, progressEvery = 100, yieldEvery = 10 } = job;
+  const ps: Params = isBound(opt) ? opt.params : opt instanceof OptimiserState ? opt.params : params(job.model);
+  const traceEvery = job.traceEvery ?? 0;
+  let step = 0, samples = 0, epoch = 0, last = NaN, lossSum = 0, lossN = 0, cancelled = false;
+  let lastReport = performance.now(), lastSamples = 0, lastYield = lastReport;
+  let pendingEval: Metrics | undefined, finalEval: Metrics | undefined, placement: Placement | undefined, evalAt = -1;
+
+  const flush = () => {
+    const now = performance.now(), dt = (now - lastReport) / 1000;
+    report({ step, epoch, samples, loss: last, meanLoss: lossN ? lossSum / lossN : last,
+      samplesPerSec: dt > 0 ? (samples - lastSamples) / dt : 0, elapsedMs: now - t0, tensors: memory().tensors,
+      ...(pendingEval ? { eval: pendingEval } : {}), ...(placement ? { placement } : {}) });
+    lastReport = now; lastSamples = samples; lossSum = 0; lossN = 0; pendingEval = undefined; placement = undefined;
+  };
+  const runEval = async () => { if (evaluate && evalAt !== step) { finalEval = pendingEval = await scope(async () => ({ ...(await evaluate()) })); evalAt = step; } };
+
+  outer: for (epoch = 1; epoch <= epochs; epoch++) {
+    const src = job.data as Iterable<unknown> & AsyncIterable<unknown>;
+    // As train does: async iteration where the data asks for it (a DataLoader over GPU tensors).
+    const useAsync = typeof src[Symbol.asyncIterator] === 'function' &&
+      (typeof src[Symbol.iterator] !== 'function' || (src as { [preferAsync]?: boolean })[preferAsync] === true);
+    const it: Iterator<unknown> | AsyncIterator<unknown> = useAsync ? src[Symbol.asyncIterator]() : src[Symbol.iterator]();
+    try {
+      for (;;) {
+        if (isCancelled()) { cancelled = true; break outer; }
+        if (step >= maxSteps) break outer;
+        // One step in a scope, as in train: the batch the iterator made and every temporary die here.
+        const traced = step === 0 || (traceEvery > 0 && step % traceEvery === 0) || (evalEvery > 0 && step % evalEvery === 0);
+        const stepOn = (item: unknown) => {
+          let l: Tensor;
+          if (traced) {
+            const t = trace(() => trainStep(loss, ps, item, opt));
+            l = t.result;
+            placement = { policy: runtime.policy, summary: t.summary(),
+              ops: t.records.map((rec) => ({ op: rec.op, device: rec.device, output: rec.output, why: rec.why })) };
+          } else l = trainStep(loss, ps, item, opt);
+          const host = l.backend.readSync(l.buf, 1);
+          // On the GPU the loss tensor is returned, so it outlives the scope until it is read.
+          return host ? { loss: host[0] as number | Tensor, n: samplesIn(item) } : { loss: l as number | Tensor, n: samplesIn(item) };
+        };
+        const read = async (t: Tensor) => { try { return await t.item(); } finally { t.dispose(); } };
+        const r = useAsync
+          ? await scope(async () => {
+            const n = await (it as AsyncIterator<unknown>).next();
+            if (n.done) return null;
+            const o = stepOn(n.value);
+            return { loss: typeof o.loss === 'number' ? o.loss : await read(o.loss), n: o.n };
+          })
+          : scope(() => {                           // sync data: no promise per step unless the loss is on the GPU
+            const n = (it as Iterator<unknown>).next();
+            return n.done ? null : stepOn(n.value);
+          });
+        if (r && typeof r.loss !== 'number') r.loss = await read(r.loss);   // GPU: one readback per step
+        if (!r) break;
+        last = r.loss as number;
+        step++; samples += r.n; lossSum += last; lossN++;
+        if (!Number.isFinite(last)) throw new RangeError(`serveTraining: loss is ${last} at step ${step} (epoch ${epoch}); stopping`);
+        if (evalEvery > 0 && step % evalEvery === 0) { await runEval(); flush(); }
+        const now = performance.now();
+        if (now - lastReport >= progressEvery) flush();
+        if (now - lastYield >= yieldEvery) { await yieldToEvents(); lastYield = performance.now(); }
+      }
+    } finally {
+      const r = it.return?.();
+      if (r instanceof Promise) await r.catch(() => {});
+    }
+    if (!evalEvery) await runEval();
+    flush();
+  }
+  epoch = Math.min(epoch, epochs);
+  await runEval();                     // the final metrics, unless they are for this step already
+  flush();
+  const stateful = isBound(opt) || opt instanceof OptimiserState ? opt : null;
+  const weights = await saveModel(job.model, stateful, { 'fluxion.steps': String(step) });
+  return { weights, steps: step, epochs: epoch, samples, cancelled, loss: last, ...(finalEval ? { eval: finalEval } : {}),
+    ms: performance.now() - t0, devices: JSON.parse(JSON.stringify(devices())), policy: runtime.policy };
+}
