@@ -1,9 +1,9 @@
 // binary: c[i0,i1,i2] = a[i0·as0 + i1·as1 + i2·as2] op b[i0·bs0 + i1·bs1 + i2·bs2], c contiguous
 // [d0,d1,d2], strides in elements (0 = broadcast). The innermost dim runs SIMD when the inner
 // strides are (1,1), (1,0) or (0,1); other strides gather four lanes. One vector definition per
-// op (`vbinary`), instantiated per op code so the switch folds; tails run it on one lane. O(n).
+// op (`vbinary`), instantiated per op code so the switch folds; tails run it on a padded vector. O(n).
 import * as C from "../codes";
-import { vlog, vpow, sel } from "../simd";
+import { vlog, vpow, sel, tailSlot, tailStore } from "../simd";
 
 @inline function vbinary(op: i32, a: v128, b: v128): v128 {
   switch (op) {
@@ -21,8 +21,17 @@ import { vlog, vpow, sel } from "../simd";
   return a;
 }
 
-@inline function one(op: i32, a: usize, b: usize): f32 {
-  return f32x4.extract_lane(vbinary(op, f32x4.splat(load<f32>(a)), f32x4.splat(load<f32>(b))), 0);
+/** The last n - i (< 4) elements, gathered with element strides into padded vectors. */
+@inline function tail(op: i32, a: usize, b: usize, c: usize, i: i32, n: i32, as: i32, bs: i32): void {
+  const r = n - i;
+  if (r <= 0) return;
+  const ta = tailSlot(1), tb = tailSlot(2);
+  v128.store(ta, f32x4.splat(0)); v128.store(tb, f32x4.splat(0));
+  for (let k = 0; k < r; k++) {
+    store<f32>(ta + (<usize>k << 2), load<f32>(a + (<usize>((i + k) * as) << 2)));
+    store<f32>(tb + (<usize>k << 2), load<f32>(b + (<usize>((i + k) * bs) << 2)));
+  }
+  tailStore(vbinary(op, v128.load(ta), v128.load(tb)), c + (<usize>i << 2), r);
 }
 
 /** One innermost row of n elements. */
@@ -30,15 +39,12 @@ import { vlog, vpow, sel } from "../simd";
   let i = 0;
   if (as == 1 && bs == 1) {
     for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; v128.store(c + o, vbinary(op, v128.load(a + o), v128.load(b + o))); }
-    for (; i < n; i++) { const o = <usize>i << 2; store<f32>(c + o, one(op, a + o, b + o)); }
   } else if (as == 1 && bs == 0) {
     const vb = v128.load32_splat(b);
     for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; v128.store(c + o, vbinary(op, v128.load(a + o), vb)); }
-    for (; i < n; i++) { const o = <usize>i << 2; store<f32>(c + o, one(op, a + o, b)); }
   } else if (as == 0 && bs == 1) {
     const va = v128.load32_splat(a);
     for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; v128.store(c + o, vbinary(op, va, v128.load(b + o))); }
-    for (; i < n; i++) { const o = <usize>i << 2; store<f32>(c + o, one(op, a, b + o)); }
   } else {
     const sa = <usize>as << 2, sb = <usize>bs << 2;
     let pa = a, pb = b;
@@ -50,8 +56,8 @@ import { vlog, vpow, sel } from "../simd";
       v128.store(c + (<usize>i << 2), vbinary(op, va, vb));
       pa += 4 * sa; pb += 4 * sb;
     }
-    for (; i < n; i++, pa += sa, pb += sb) store<f32>(c + (<usize>i << 2), one(op, pa, pb));
   }
+  tail(op, a, b, c, i, n, as, bs);
 }
 
 @inline function run(op: i32, a: usize, b: usize, c: usize, d0: i32, d1: i32, d2: i32,

@@ -3,6 +3,7 @@
 // folds away). The scalar tail runs the same vector code on one lane, so every element gets
 // bit-identical results wherever it sits. Accuracy: ~1–2 ulp vs float64 (see assembly/simd.ts). O(n).
 import { vunary } from "../act";
+import { tailLoad, tailStore } from "../simd";
 
 @inline function map(op: i32, x: usize, y: usize, n: i32, alpha: f32, beta: f32): void {
   const a = f32x4.splat(alpha), b = f32x4.splat(beta);
@@ -11,10 +12,8 @@ import { vunary } from "../act";
     const o = <usize>i << 2;
     v128.store(y + o, vunary(op, v128.load(x + o), a, b));
   }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, f32x4.extract_lane(vunary(op, f32x4.splat(load<f32>(x + o)), a, b), 0));
-  }
+  const r = n - i, o = <usize>i << 2;
+  if (r > 0) tailStore(vunary(op, tailLoad(x + o, r, 0), a, b), y + o, r);
 }
 
 export function unary_f32(op: i32, x: usize, y: usize, n: i32, alpha: f32, beta: f32): void {

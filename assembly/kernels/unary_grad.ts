@@ -4,7 +4,7 @@
 // abs'(0) = 0, sign' = 0, elu'(0) = celu'(0) = 1, clamp' = 1 on [alpha, beta] (inclusive, as
 // ChainRules' clamp), hardsigmoid' = 1/6 on (−3, 3), relu6' = 1 on (0, 6). O(n).
 import * as C from "../codes";
-import { vsigmoid, vtanh, vlog1pexp_neg_abs, vpow, sel } from "../simd";
+import { vsigmoid, vtanh, vlog1pexp_neg_abs, vpow, sel, tailLoad, tailStore } from "../simd";
 import { gelu_2z } from "../act";
 
 const SELU_L: f32 = 1.0507009873554805;
@@ -84,10 +84,10 @@ const GELU_C: f32 = 0.044715;
     const o = <usize>i << 2;
     v128.store(dx + o, f32x4.mul(v128.load(dy + o), vderiv(op, v128.load(x + o), v128.load(y + o), a, b)));
   }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const d = vderiv(op, f32x4.splat(load<f32>(x + o)), f32x4.splat(load<f32>(y + o)), a, b);
-    store<f32>(dx + o, load<f32>(dy + o) * f32x4.extract_lane(d, 0));
+  const r = n - i, o = <usize>i << 2;
+  if (r > 0) {
+    const d = vderiv(op, tailLoad(x + o, r, 0), tailLoad(y + o, r, 1), a, b);
+    tailStore(f32x4.mul(tailLoad(dy + o, r, 2), d), dx + o, r);
   }
 }
 

@@ -2,7 +2,7 @@
 // Tensors are byte offsets into that memory. Blocks come from size-class free lists, so a
 // training loop that repeats its shapes reuses the same blocks and memory stays flat; memory
 // grows when a class is empty, and running out is a RangeError naming the request, not a
-// dead instance. The relaxed-SIMD build is used where the engine validates it.
+// dead instance. A relaxed-SIMD matmul module is used where the engine validates it.
 
 import type { Backend, KernelName } from './backend.js';
 import simdBytes from '../../build/fluxion.wasm';
@@ -61,14 +61,16 @@ export function createWasm(): WasmBackend {
       'use Node >= 16.4, Chrome >= 91, Firefox >= 89 or Safari >= 16.4');
   }
   const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES });
-  let relaxed = false, instance: WebAssembly.Instance;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(simdBytes as Uint8Array<ArrayBuffer>), { env: { memory } });
+  // Where the engine has relaxed SIMD, a second small module on the same memory supplies a
+  // matmul with fused multiply-add (f32x4.relaxed_madd); it has no data and allocates nothing.
+  let relaxed = false, fast: Pick<Exports, 'matmul_f32' | 'matmul_ws_bytes'> | null = null;
   try {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(relaxedBytes as Uint8Array<ArrayBuffer>), { env: { memory } });
+    fast = new WebAssembly.Instance(new WebAssembly.Module(relaxedBytes as Uint8Array<ArrayBuffer>), { env: { memory } })
+      .exports as unknown as Pick<Exports, 'matmul_f32' | 'matmul_ws_bytes'>;
     relaxed = true;
-  } catch {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(simdBytes as Uint8Array<ArrayBuffer>), { env: { memory } });
-  }
-  const k = instance.exports as unknown as Exports;
+  } catch { /* plain SIMD matmul */ }
+  const k = { ...(instance.exports as unknown as Exports), ...fast };
 
   let view = new Float32Array(memory.buffer);
   let top = (k.heap_base() + 63) & ~63;  // bump pointer for blocks never allocated before

@@ -1,4 +1,4 @@
-// Instantiate build/fluxion.wasm (or the relaxed build) from disk with a fresh memory, for the
+// Instantiate build/fluxion.wasm (plus the relaxed matmul module) from disk with a fresh memory, for the
 // low-level kernel tests and benches. Plain bump allocation from heap_base(); `reset()` frees all.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,13 @@ export function relaxedSupported(): boolean {
 }
 
 export function loadRaw(variant: 'simd' | 'relaxed' = 'simd', pages = 256): Raw {
-  const file = variant === 'relaxed' ? 'fluxion-relaxed.wasm' : 'fluxion.wasm';
-  const path = fileURLToPath(new URL(`../../build/${file}`, import.meta.url));
+  const load = (file: string) => new WebAssembly.Module(readFileSync(fileURLToPath(new URL(`../../build/${file}`, import.meta.url))));
   const memory = new WebAssembly.Memory({ initial: pages });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), { env: { memory } });
-  const exports = inst.exports as Record<string, any>;
+  const inst = new WebAssembly.Instance(load('fluxion.wasm'), { env: { memory } });
+  // The relaxed build is only the matmul, on the same memory (as src/backends/wasm.ts does).
+  const exports: Record<string, any> = variant === 'relaxed'
+    ? { ...inst.exports, ...new WebAssembly.Instance(load('fluxion-relaxed.wasm'), { env: { memory } }).exports }
+    : inst.exports;
   const base = exports.heap_base() as number;
   let top = base;
   const alloc = (bytes: number) => {
