@@ -61,7 +61,7 @@ export async function runSchedulerBench(): Promise<string> {
   const ov = (await runTasks([['place', () => { for (let i = 0; i < N; i++) place(unaryDef, [t], p, shape); }]], 400)).get('place')! / N * 1000;
   const g = cal.gpu!;
   return [
-    `Calibrated in ${fmt(cal.ms, 0)} ms on ${JSON.stringify(fx.devices().gpu.available ? (fx.devices().gpu as { info: { description: string } }).info.description : 'no GPU')}` +
+    `Calibrated in ${fmt(cal.ms, 0)} ms (plus ${fmt(cal.compileMs, 0)} ms compiling the GPU matmul pipeline once) on ${fx.devices().gpu.info?.description ?? 'no GPU'}` +
     ` (CPU: ${fmt(cal.cpu.overheadMs * 1000, 2)} µs/op, matmul ${cal.cpu.matmul.map(([n, f]) => `${n}: ${fmt(f, 1)}`).join(', ')} GFLOP/s;` +
     ` GPU: ${fmt(g.overheadMs * 1000, 1)} µs/dispatch, matmul ${g.matmul.map(([n, f]) => `${n}: ${fmt(f, 2)}`).join(', ')} GFLOP/s,` +
     ` upload ${fmt(g.upload!.GBs, 1)} GB/s, readback ${fmt(g.download!.ms, 3)} ms + ${fmt(g.download!.GBs, 1)} GB/s).`,

@@ -13,6 +13,7 @@ import {
   type Tensor, type Rule,
 } from '../src/index.ts';
 import { progress } from './progress.ts';
+import { permutation } from './web/mnist-data.ts';
 
 export interface Mnist { xtrain: Tensor; ytrain: Tensor; ltrain: number[]; xtest: Tensor; ytest: Tensor; ltest: number[] }
 const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -40,20 +41,6 @@ export function loadMnist(ntrain = 8000, splitSeed = 1): Mnist {
   };
   const tr = pick(order.subarray(0, ntrain)), te = pick(order.subarray(ntrain));
   return { xtrain: tr.x, ytrain: tr.y, ltrain: tr.l, xtest: te.x, ytest: te.y, ltest: te.l };
-}
-
-/** A seeded Fisher-Yates permutation of 0..n-1 (mulberry32). */
-function permutation(n: number, s: number): Int32Array {
-  let a = s >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [p[i], p[j]] = [p[j], p[i]]; }
-  return p;
 }
 
 /** The seed's model. */

@@ -2,6 +2,7 @@
 
 import { runtime } from './runtime.js';
 import { liveTensors } from './tensor.js';
+import type { WebGPUInfo } from './backends/webgpu.js';
 import { setProfile, getProfile, SOFTWARE_GPU_PROFILE, type Profile } from './scheduler.js';
 import { createWasm, simdSupported, type WasmBackend } from './backends/wasm.js';
 
@@ -44,7 +45,7 @@ export function init(opts: InitOptions = {}): Promise<void> {
 /** What init() found: CPU features, and the GPU adapter or why there is none. */
 export function devices() {
   const cpu = runtime.cpu as WasmBackend | null;
-  const gpu = runtime.gpu as (typeof runtime.gpu & { info?: unknown }) | null;
+  const gpu = runtime.gpu as (typeof runtime.gpu & { info?: WebGPUInfo }) | null;
   return {
     cpu: cpu ? { simd: simdSupported(), relaxedSimd: cpu.relaxed } : null,
     gpu: gpu ? { available: true, info: gpu.info ?? null } : { available: false, reason: gpuNote },
