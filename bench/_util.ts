@@ -1,7 +1,7 @@
 // Shared bench plumbing: run a tinybench suite, read medians, describe the machine.
 import { Bench, type Task } from 'tinybench';
 import os from 'node:os';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 
 /** Median latency in ms of a finished task (NaN when it errored). */
 export function medianMs(t: Task | undefined): number {
@@ -21,8 +21,11 @@ export async function runTasks(tasks: [string, () => unknown][], time = 600): Pr
   return new Map(tasks.map(([name]) => [name, medianMs(bench.getTask(name))]));
 }
 
-const require = createRequire(import.meta.url);
-const ver = (p: string) => { try { return require(`${p}/package.json`).version as string; } catch { return '?'; } };
+// package.json read from disk: some packages' export maps do not expose it
+const ver = (p: string) => {
+  try { return JSON.parse(readFileSync(new URL(`../node_modules/${p}/package.json`, import.meta.url), 'utf8')).version as string; }
+  catch { return '?'; }
+};
 
 /** One line naming the machine, the engine and the libraries measured. */
 export function machine(): string {

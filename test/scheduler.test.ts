@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   init, tensor, rand, matmul, add, sigmoid, softmax, sum, trace, setProfile, setPolicy, withPolicy,
-  DEFAULT_PROFILE, calibrate, devices, type Profile, scope,
+  DEFAULT_PROFILE, calibrate, devices, type Profile, scope, Chain, Dense, relu, params, Adam, onehotbatch,
+  logitcrossentropy, trainStep, mul, type Tensor,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import { ref } from '../src/backends/ref.ts';
@@ -79,6 +80,23 @@ test('fast GPU: uploaded parameters are reused (a valid copy), not re-sent every
     const third = trace(() => matmul(W, x));
     assert.equal(third.records[0].transfers.map((t) => t.bytes), [512 * 512 * 4]);
     W.dispose();
+  }));
+});
+
+test('fast GPU, the benchmark model B at batch 1024: large matmuls on the GPU, small CPU-side ops stay, every choice explained', () => {
+  withGpu(fakeGpu(), FAST, () => scope(() => {
+    const m = Chain(Dense(784, 256, relu), Dense(256, 256, relu), Dense(256, 10)), ps = params(m), opt = Adam(1e-3);
+    const x = rand(784, 1024), y = onehotbatch(Array.from({ length: 1024 }, (_, j) => j % 10), [...Array(10).keys()]);
+    const lr = tensor([0.5, 0.25, 0.125]);          // a small host-side schedule computed in the same step
+    const loss = (x: Tensor, y: Tensor) => logitcrossentropy(m(x), y);
+    const tr = trace(() => { trainStep(loss, ps, [x, y], opt); return sum(mul(lr, 2)); });
+    const by = (d: string) => tr.records.filter((r) => r.device === d);
+    assert.ok(by('webgpu').some((r) => r.op === 'dense' && r.why === 'estimated faster on GPU'), 'the first dense layer is sent to the GPU');
+    assert.ok(by('webgpu').filter((r) => r.why === 'input resident on GPU').length > 10, 'the rest of the step follows its data');
+    assert.equal(by('wasm').map((r) => r.op), ['unary', 'reduce'], 'the small host-side ops stay on the CPU');
+    assert.ok(by('wasm').every((r) => r.why === 'estimated faster on CPU' && r.estimate.cpu < r.estimate.gpu));
+    assert.ok(tr.records.every((r) => r.why.length > 0), 'every placement has a reason');
+    assert.ok(ps.order.every((p) => p.device === 'webgpu'), 'the parameters moved to the GPU with their update');
   }));
 });
 
