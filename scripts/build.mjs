@@ -7,6 +7,20 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
+// WGSL ships without comments and indentation: the programs are read by the GPU driver, not by
+// people, and the comments are a third of their bytes. (// is WGSL's only line comment and the
+// language has no string literals, so a line-wise strip is safe.)
+const wgslMinify = {
+  name: 'wgsl-minify',
+  setup(b) {
+    b.onLoad({ filter: /\.wgsl$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+      const lines = src.split('\n').map((l) => l.replace(/\/\/.*$/, '').trim().replace(/\s+/g, ' ')).filter(Boolean);
+      return { contents: lines.join('\n'), loader: 'text' };
+    });
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['src/index.ts'],
@@ -18,6 +32,7 @@ await build({
   sourcemap: 'linked',
   outfile: 'dist/fluxion.js',
   loader: { '.wasm': 'binary', '.wgsl': 'text' },
+  plugins: [wgslMinify],
   // Dawn for Node is an optional peer, loaded by a guarded dynamic import only when no
   // navigator.gpu exists; browsers never reach it.
   external: ['webgpu', 'node:*'],
