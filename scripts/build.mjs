@@ -10,6 +10,15 @@ import { gzipSync } from 'node:zlib';
 // WGSL ships without comments and indentation: the programs are read by the GPU driver, not by
 // people, and the comments are a third of their bytes. (// is WGSL's only line comment and the
 // language has no string literals, so a line-wise strip is safe.)
+// The Wasm modules ship gzipped (base64 of raw bytes gzips poorly); src/backends/wasm.ts
+// inflates them with DecompressionStream, which every target engine has.
+const wasmGzip = {
+  name: 'wasm-gzip',
+  setup(b) {
+    b.onLoad({ filter: /\.wasm$/ }, (args) => ({ contents: gzipSync(readFileSync(args.path), { level: 9 }), loader: 'binary' }));
+  },
+};
+
 const wgslMinify = {
   name: 'wgsl-minify',
   setup(b) {
@@ -32,7 +41,7 @@ await build({
   sourcemap: 'linked',
   outfile: 'dist/fluxion.js',
   loader: { '.wasm': 'binary', '.wgsl': 'text' },
-  plugins: [wgslMinify],
+  plugins: [wgslMinify, wasmGzip],
   // Dawn for Node is an optional peer, loaded by a guarded dynamic import only when no
   // navigator.gpu exists; browsers never reach it.
   external: ['webgpu', 'node:*'],

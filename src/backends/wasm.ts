@@ -54,19 +54,27 @@ export function simdSupported(): boolean {
   try { return WebAssembly.validate(SIMD_PROBE); } catch { return false; }
 }
 
+/** The module's bytes: the bundle carries them gzipped (scripts/build.mjs), sources raw. */
+async function inflate(b: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  if (b[0] !== 0x1f || b[1] !== 0x8b) return b as Uint8Array<ArrayBuffer>;
+  const s = new Blob([b as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(s).arrayBuffer());
+}
+
 /** Instantiate the kernel module; throws a clear error where SIMD is missing. */
-export function createWasm(): WasmBackend {
+export async function createWasm(): Promise<WasmBackend> {
   if (!simdSupported()) {
     throw new Error('fluxion: this JavaScript engine lacks WebAssembly SIMD (v128); ' +
       'use Node >= 16.4, Chrome >= 91, Firefox >= 89 or Safari >= 16.4');
   }
   const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(simdBytes as Uint8Array<ArrayBuffer>), { env: { memory } });
+  // compiled asynchronously: browsers refuse large synchronous compiles on the main thread
+  const { instance } = await WebAssembly.instantiate(await inflate(simdBytes), { env: { memory } });
   // Where the engine has relaxed SIMD, a second small module on the same memory supplies a
   // matmul with fused multiply-add (f32x4.relaxed_madd); it has no data and allocates nothing.
   let relaxed = false, fast: Pick<Exports, 'matmul_f32' | 'matmul_ws_bytes'> | null = null;
   try {
-    fast = new WebAssembly.Instance(new WebAssembly.Module(relaxedBytes as Uint8Array<ArrayBuffer>), { env: { memory } })
+    fast = (await WebAssembly.instantiate(await inflate(relaxedBytes), { env: { memory } })).instance
       .exports as unknown as Pick<Exports, 'matmul_f32' | 'matmul_ws_bytes'>;
     relaxed = true;
   } catch { /* plain SIMD matmul */ }
