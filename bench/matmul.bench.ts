@@ -1,7 +1,9 @@
 // matmul GFLOP/s (one thread, medians via tinybench): fluxion Wasm SIMD (plain and relaxed),
 // a plain JavaScript i-k-j loop, TensorFlow.js cpu and wasm (XNNPACK) backends, at square sizes
 // and at the seed model's Dense(784→32) shapes: forward W·x, dx = Wᵀ·dy (Aᵀ·B), dW = dy·xᵀ (A·Bᵀ).
-// Run: node --experimental-wasm-relaxed-simd --import tsx bench/matmul.bench.ts
+// Where a WebGPU adapter exists, a webgpu column: inputs uploaded once, each sample records the
+// products and awaits a 4-byte readback of the output (so dispatch + completion are timed).
+// Run: node --experimental-wasm-relaxed-simd --import ./test/_helpers/register.mjs bench/matmul.bench.ts
 import { Bench } from 'tinybench';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { loadRaw, relaxedSupported, type Raw } from '../test/kernels/loadRaw.ts';
+import { createWebGPU, type WebGPUBackend } from '../src/backends/webgpu.ts';
 
 interface Shape { name: string; m: number; k: number; n: number; ta: 0 | 1; tb: 0 | 1 }
 
@@ -27,7 +30,7 @@ function shapes(): Shape[] {
 const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() - 0.5);
 
 /** A closure that runs `reps` products, and the number of reps (≈ 20 MFLOP per sample). */
-type Runner = (reps: number) => void;
+type Runner = (reps: number) => void | Promise<unknown>;
 
 function fluxion(R: Raw, s: Shape): Runner {
   const E = R.exports;
@@ -60,6 +63,16 @@ function jsNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: n
   }
 }
 
+/** WebGPU: a and b uploaded once; a sample records `reps` products and awaits 4 bytes of c. */
+function webgpu(be: WebGPUBackend, s: Shape): { run: Runner; free(): void } {
+  const a = be.alloc(s.m * s.k), b = be.alloc(s.k * s.n), c = be.alloc(s.m * s.n);
+  be.write(a, rand(s.m * s.k)); be.write(b, rand(s.k * s.n));
+  return {
+    run: (reps) => { for (let r = 0; r < reps; r++) be.matmul(a, b, c, s.m, s.k, s.n, s.ta, s.tb, 0); return be.read(c, 1); },
+    free() { be.free(a, s.m * s.k); be.free(b, s.k * s.n); be.free(c, s.m * s.n); },
+  };
+}
+
 function plainJs(s: Shape): Runner {
   const a = rand(s.m * s.k), b = rand(s.k * s.n), c = new Float32Array(s.m * s.n);
   const f = s.ta ? jsTN : s.tb ? jsNT : jsNN;
@@ -74,10 +87,11 @@ function tfjs(s: Shape): Runner {
   };
 }
 
-async function measure(run: Runner, flops: number, budgetMs: number): Promise<number> {
+async function measure(run: Runner, flops: number, budgetMs: number, async = false): Promise<number> {
   const reps = Math.max(1, Math.round(2e7 / flops));
   const bench = new Bench({ time: budgetMs, iterations: 5, warmupTime: budgetMs / 2, warmupIterations: 3 });
-  bench.add('x', () => run(reps));
+  if (async) bench.add('x', async () => { await run(reps); });
+  else bench.add('x', () => run(reps));
   await bench.run();
   const r = bench.tasks[0].result as any;
   if (r.state !== 'completed') throw new Error(`bench failed: ${r.state} ${r.error ?? ''}`);
@@ -91,6 +105,13 @@ export async function runMatmulBench(budgetMs = 120): Promise<string> {
   const relaxed = relaxedSupported() ? loadRaw('relaxed', 1024) : null;
   if (relaxed) cols.push('fluxion relaxed');
   cols.push('plain JS', 'tfjs cpu', 'tfjs wasm');
+  const created = await createWebGPU();
+  const gpu = 'error' in created ? null : created;
+  const soft = !!gpu && (gpu.info.fallback || /swiftshader/i.test(`${gpu.info.architecture} ${gpu.info.description}`));
+  if (gpu) {
+    cols.push(`webgpu (${soft ? 'SwiftShader: a CPU' : gpu.info.description || gpu.info.vendor})`);
+    await gpu.warmup();
+  } else console.error(`matmul bench: no webgpu column (${(created as { error: string }).error})`);
   const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   setWasmPaths(join(wasmDir, '/'));
   setThreadsCount(1);
@@ -109,11 +130,20 @@ export async function runMatmulBench(budgetMs = 120): Promise<string> {
       tf.disposeVariables();
       tf.engine().reset();
     }
-    rows.push(`| ${s.name} | ${cells.map((g) => (Number.isNaN(g) ? '—' : g.toFixed(1))).join(' | ')} |`);
+    if (gpu) {   // 1024³ is ~2 s a product on SwiftShader: not measured there
+      if (soft && s.m * s.k * s.n >= 1024 ** 3) cells.push(NaN);
+      else { const g = webgpu(gpu, s); cells.push(await measure(g.run, flops, budgetMs, true)); g.free(); }
+    }
+    rows.push(`| ${s.name} | ${cells.map((g) => (Number.isNaN(g) ? '—' : g.toFixed(g < 0.1 ? 3 : 1))).join(' | ')} |`);
     console.error(rows[rows.length - 1]);
   }
   const head = `| shape (m×k×n, variant) | ${cols.join(' | ')} |\n|---|${cols.map(() => '---:').join('|')}|`;
-  return `GFLOP/s, median, one thread (${relaxed ? 'relaxed SIMD enabled' : 'relaxed SIMD unavailable: run node with --experimental-wasm-relaxed-simd'})\n\n${head}\n${rows.join('\n')}\n`;
+  const gpuNote = !gpu ? '' : `\n\nwebgpu column: ${gpu.info.vendor} ${gpu.info.architecture} (${gpu.info.description}); inputs ` +
+    'uploaded once, each sample records the products (≈ 20 MFLOP) and awaits a 4-byte readback of the output, so it ' +
+    `times dispatch, execution and one sync.${soft ? ' The adapter is SwiftShader, Vulkan on the CPU (this machine has ' +
+      'no GPU): the column shows the WGSL kernels run, not GPU speed; 1024³ is not measured there (~2 s a product).' : ''}`;
+  gpu?.destroy();
+  return `GFLOP/s, median, one thread (${relaxed ? 'relaxed SIMD enabled' : 'relaxed SIMD unavailable: run node with --experimental-wasm-relaxed-simd'})${gpuNote}\n\n${head}\n${rows.join('\n')}\n`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -18,7 +18,8 @@ let ready: Promise<void> | null = null;
 let cpuReady: Promise<WasmBackend> | null = null;
 
 /**
- * Loads the CPU kernels and, unless `{ gpu: false }`, finds a WebGPU adapter. Safe to call twice.
+ * Loads the CPU kernels and, unless `{ gpu: false }`, finds a WebGPU adapter. Safe to call twice;
+ * after a device loss it opens a new GPU device (tensors of the lost one stay unusable).
  * @example await init();            // CPU + WebGPU where present
  * @example await init({ gpu: false });
  */
@@ -75,7 +76,10 @@ function lostReport(): { lost?: { tensors: number; bytes: number } } {
   return d ? { lost: { ...d } } : {};
 }
 
-/** Live bytes per device (tensors, not cached free blocks), and the Wasm memory size. */
+/**
+ * Live bytes per device (tensors, not cached free blocks), and the Wasm memory size; after a GPU
+ * device loss, `gpu.lost` says how many tensor buffers and bytes were on it.
+ */
 export function memory() {
   const cpu = runtime.cpu as WasmBackend | null;
   return {

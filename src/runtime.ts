@@ -10,6 +10,8 @@ export type Policy = 'auto' | 'cpu' | 'gpu' | 'ref';
 interface Runtime {
   cpu: Backend | null;
   gpu: Backend | null;
+  /** A GPU backend whose device was lost (set by init()'s hook; runtime.gpu is then null). */
+  lostGpu: Backend | null;
   ref: Backend;
   policy: Policy;
   /** Where new tensors (creation functions, data) are placed. */
@@ -30,6 +32,7 @@ export function setTensorFactory(f: (shape: readonly number[], b: Backend) => Te
 export const runtime: Runtime = {
   cpu: null,
   gpu: null,
+  lostGpu: null,
   ref,
   policy: 'auto',
   creation() {
@@ -60,3 +63,10 @@ export const runtime: Runtime = {
   },
   onTransfer: null,
 };
+
+/** The error for using a tensor whose storage was on a GPU device that has since been lost. */
+export function lostError(shape: readonly number[], what = 'a tensor'): Error {
+  const why = (runtime.lostGpu as { lost?: string | null } | null)?.lost ?? 'device lost';
+  return new Error(`fluxion: ${what} of shape [${shape}] lived on the WebGPU device, which was lost (${why}); ` +
+    'its values are gone. Recreate it (ops now run on the CPU; `await init()` opens a new GPU device)');
+}

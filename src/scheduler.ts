@@ -9,7 +9,7 @@
 import type { Backend, DeviceName } from './backends/backend.js';
 import type { OpDef, Cost } from './ops/registry.js';
 import type { Tensor, Shape } from './tensor.js';
-import { runtime, type Policy } from './runtime.js';
+import { runtime, lostError, type Policy } from './runtime.js';
 
 /** Measured speeds of one device. */
 export interface DeviceProfile {
@@ -51,6 +51,8 @@ export const SOFTWARE_GPU_PROFILE: Profile = {
 
 let profile: Profile = DEFAULT_PROFILE;
 const decisions = new Map<string, Backend>();
+/** Forgets memoised placements (the set of devices changed: a GPU was lost or replaced). */
+export function clearDecisions(): void { decisions.clear(); }
 
 /** The profile in use (default until `calibrate()` or `init({ profile })`). */
 export const getProfile = (): Profile => profile;
@@ -114,7 +116,8 @@ export function place(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape
           'lives only on the GPU; read it back first (`await t.data()`) or run this op under the cpu policy');
       }
     }
-    if (traceEstimate) traceEstimate(NaN, NaN, gpu ? 'no GPU kernel' : 'no GPU');
+    if (runtime.lostGpu) checkLost(def, ins);
+    if (traceEstimate) traceEstimate(NaN, NaN, gpu ? 'no GPU kernel' : runtime.lostGpu ? 'GPU device lost' : 'no GPU');
     return cpu;
   }
   if (pol === 'gpu') { if (traceEstimate) traceEstimate(NaN, NaN, "policy 'gpu'"); return gpu; }
@@ -126,6 +129,13 @@ export function place(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape
     return gpu;
   }
   return decide(def, ins, p, out, cpu, gpu);
+}
+
+/** Throws when an input's storage was on a GPU device that has been lost. */
+export function checkLost(def: { name: string }, ins: readonly Tensor[]): void {
+  for (let i = 0; i < ins.length; i++) {
+    if (ins[i].backend === runtime.lostGpu) throw lostError(ins[i].shape, `${def.name}: input ${i}`);
+  }
 }
 
 function decide(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, cpu: Backend, gpu: Backend): Backend {
@@ -148,7 +158,8 @@ function decide(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, cpu:
 export function setPolicy(p: Policy): void {
   if (p !== 'auto' && p !== 'cpu' && p !== 'gpu' && p !== 'ref')
     throw new RangeError(`setPolicy: policy must be 'auto', 'cpu' or 'gpu', got ${JSON.stringify(p)}`);
-  if (p === 'gpu' && !runtime.gpu) throw new Error("setPolicy('gpu'): no WebGPU device; see devices()");
+  // After a device loss 'gpu' is still accepted and runs on the CPU, so code keeps working.
+  if (p === 'gpu' && !runtime.gpu && !runtime.lostGpu) throw new Error("setPolicy('gpu'): no WebGPU device; see devices()");
   runtime.policy = p;
 }
 

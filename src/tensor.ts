@@ -4,7 +4,7 @@
 // unless it is returned or kept, and a FinalizationRegistry is only a safety net.
 
 import type { Backend, DeviceName } from './backends/backend.js';
-import { runtime, setTensorFactory } from './runtime.js';
+import { runtime, setTensorFactory, lostError } from './runtime.js';
 import type { TapeNode } from './autograd.js';
 
 export type Shape = readonly number[];
@@ -46,6 +46,11 @@ export class Tensor {
   tape = 0;
   #storage: Storage | null;
   #kept = false;
+  /**
+   * @internal A readback of these values already recorded in a GPU submission (trainStep's loss,
+   * so the step and its loss read share one submit); data() and item() use it instead of reading.
+   */
+  readAhead: Promise<Float32Array> | null = null;
 
   constructor(readonly shape: Shape, storage: Storage) {
     this.size = storage.n === 0 ? 0 : sizeOf(shape);
@@ -99,12 +104,16 @@ export class Tensor {
   /** A copy of the values, from any device. `await t.data()` → Float32Array. */
   async data(): Promise<Float32Array> {
     const s = this.storage;
+    if (s.backend === runtime.lostGpu) throw lostError(this.shape);
+    if (this.readAhead) return new Float32Array(await this.readAhead);
     const v = await s.backend.read(s.buf, this.size);
     return v instanceof Float32Array ? v : Float32Array.from(v);
   }
   /** The value of a one-element tensor: `await loss.item()`. */
   async item(): Promise<number> {
     if (this.size !== 1) throw new RangeError(`item: expected a tensor with one element, got shape [${this.shape}]`);
+    if (this.backend === runtime.lostGpu) throw lostError(this.shape);
+    if (this.readAhead) return (await this.readAhead)[0];
     return (await this.storage.backend.read(this.buf, 1))[0];
   }
   /** Nested arrays in Flux's axis order: `await t.array()`. */
@@ -112,11 +121,13 @@ export class Tensor {
   /** Values of a CPU-resident tensor, synchronously. */
   dataSync(): Float32Array {
     const s = this.storage, v = s.backend.readSync(s.buf, this.size);
+    if (!v && s.backend === runtime.lostGpu) throw lostError(this.shape);
     if (!v) throw new Error(`dataSync: tensor of shape [${this.shape}] lives on ${this.device}; use await t.data()`);
     return v instanceof Float32Array ? v : Float32Array.from(v);
   }
   /** Values as float64 (exact on the reference device): for tests and diagnostics. */
   async data64(): Promise<Float64Array> {
+    if (this.backend === runtime.lostGpu) throw lostError(this.shape);
     const v = await this.storage.backend.read(this.buf, this.size);
     return v instanceof Float64Array ? v : Float64Array.from(v);
   }
@@ -133,6 +144,7 @@ export class Tensor {
   keep(): this { this.#kept = true; return this; }
   /** Overwrites the values in place: `p.assign(newValues)`; the tensor stays the same object. */
   assign(values: TensorLike): this {
+    this.readAhead = null;
     const src = values instanceof Tensor ? values : null;
     if (src) {
       if (!sameShape(src.shape, this.shape) && src.size !== this.size)

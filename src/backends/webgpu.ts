@@ -46,6 +46,10 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
   readonly errors: readonly string[];
   /** Queue submits so far (one per flush with work in it). */
   readonly submits: number;
+  /** GPU buffers held by tensors and their bytes when the device was lost (null while it works). */
+  readonly lostData: { tensors: number; bytes: number } | null;
+  /** Called once when the device becomes unusable (set by init(), which then drops this backend). */
+  onlost: ((reason: string) => void) | null;
   /** Bytes held by free buffers in the pool (not counted by bytes()). */
   pooledBytes(): number;
   /** Destroy pooled free buffers. */
@@ -98,10 +102,20 @@ export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promi
 
 function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBackend {
   let keep: GPU | null = gpu;   // dawn.node lives as long as its GPU object is referenced
-  let lost: string | null = null, submits = 0, nextId = 1, live = 0, pooled = 0;
+  let lost: string | null = null, submits = 0, nextId = 1, live = 0, liveBufs = 0, pooled = 0;
+  let lostData: { tensors: number; bytes: number } | null = null;
   const errors: string[] = [];
-  device.lost.then((l) => { lost ??= `device lost (${l.reason}): ${l.message}`; failReads(); });
-  device.onuncapturederror = (e) => { errors.push(e.error.message); lost ??= `uncaptured error: ${e.error.message}`; };
+  /** The device is unusable from now on: note what lived on it, fail pending reads, tell init(). */
+  function markLost(why: string) {
+    if (lost) return;
+    lost = why; lostData = { tensors: liveBufs, bytes: live };
+    failReads();
+    enc = null; pass = null; slots = 0; touched.clear(); uploads.length = 0;
+    free.clear(); staging.clear(); bindGroups.clear(); pooled = 0;
+    try { be.onlost?.(why); } catch { /* a hook's failure must not hide the loss */ }
+  }
+  device.lost.then((l) => markLost(`device lost: ${l.message || 'no message'} (reason: ${l.reason})`));
+  device.onuncapturederror = (e) => { errors.push(e.error.message); markLost(`uncaptured error: ${e.error.message}`); };
   const maxDim = info.limits.maxComputeWorkgroupsPerDimension;
 
   // Pipelines: one module per program, one layout per binding pattern ('r' read, 'w' read_write).
@@ -146,11 +160,13 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     let b = free.get(size)?.pop();
     if (b) pooled -= size;
     else b = { buffer: device.createBuffer({ size, usage: STORAGE | COPY_SRC | COPY_DST }), size, id: nextId++ };
-    live += size;
+    live += size; liveBufs++;
     return b;
   }
   function release(b: GpuBuf) {
-    live -= b.size; pooled += b.size;
+    live -= b.size; liveBufs--;
+    if (lost) return;                 // the device's buffers are gone: nothing to pool
+    pooled += b.size;
     let l = free.get(b.size); if (!l) free.set(b.size, l = []);
     l.push(b);
   }
@@ -228,7 +244,10 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
   const be: WebGPUBackend = {
     name: 'webgpu', info, device,
     get lost() { return lost; }, get errors() { return errors; }, get submits() { return submits; },
-    alloc, free: (b) => release(b),
+    get lostData() { return lostData; },
+    onlost: null,
+    alloc(n) { check(); return alloc(n); },
+    free: (b) => release(b),
     write(b, data, offset = 0) {
       check();
       const src = data instanceof Float32Array ? data : Float32Array.from(data);
@@ -252,7 +271,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     readSync: () => null,
     has: (_k: KernelName) => true,
     flush,
-    bytes: () => live,
+    bytes: () => (lost ? 0 : live),
     pooledBytes: () => pooled,
     warmup,
     trim() {

@@ -5,7 +5,7 @@
 
 import type { Backend, KernelName } from '../backends/backend.js';
 import { Tensor, empty, invalidate, viewOf, converted, type Shape } from '../tensor.js';
-import { place, traceOp } from '../scheduler.js';
+import { place, traceOp, checkLost } from '../scheduler.js';
 import { record, recording } from '../autograd.js';
 import { runtime } from '../runtime.js';
 
@@ -63,6 +63,7 @@ export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
  */
 export function applyInPlace<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): void {
   def.shape(ins, p);
+  if (runtime.lostGpu) checkLost(def, ins);
   let b = ins[0].backend;
   const gpu = runtime.gpu;
   if (gpu && b !== gpu && runtime.policy !== 'ref') {

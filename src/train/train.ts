@@ -1,6 +1,8 @@
 // train and trainStep (Flux's `train!` and `trainstep!`), with `stop()` and `skip()`.
 // One step: gradient of the loss, one read of the loss value (dataSync on the CPU, one awaited
-// readback on the GPU), the non-finite check, the optimiser update, then the callbacks. Each step
+// readback on the GPU), the non-finite check, the optimiser update, then the callbacks. On the GPU
+// a step is one command-buffer submission: the loss copy and the update are recorded before it,
+// and the check runs when the 4-byte readback arrives (after that step's update). Each step
 // runs in a scope, so every temporary (tape, gradients, the batch a DataLoader made) is freed at
 // its end; parameters and optimiser state are kept tensors. Per step: O(ops of the loss), no
 // closures in trainStep (the benchmarks' hot path) and no readback besides the loss.
@@ -61,9 +63,18 @@ function hostValue(t: Tensor): number | null {
   return v ? v[0] : null;
 }
 
+const ignore = () => {};
+
 function stepBody(): Tensor {
   const { val, grad } = withgradient(callLoss, curPs);
   const l = hostValue(val);
+  if (l === null) {
+    // GPU: record the loss readback now, so it shares the step's one submission with the update;
+    // a later `await loss.item()` uses it instead of submitting again.
+    const ra = val.data();
+    ra.catch(ignore);                  // nobody may read it: a lost device must not be unhandled
+    val.readAhead = ra;
+  }
   if (l === null || Number.isFinite(l)) update(curOpt, curPs, grad);
   runtime.gpu?.flush();
   return val;
@@ -72,7 +83,8 @@ function stepBody(): Tensor {
 /**
  * One update: the gradient of `loss(...item)`, then `update(opt, ps, grads)`; returns the loss
  * before the update (the caller disposes it). Like Flux's `trainstep!`, a non-finite loss on the
- * CPU skips the update (train throws instead); on the GPU the value is not read back here.
+ * CPU skips the update (train throws instead); on the GPU the update is not gated, and the loss's
+ * 4-byte readback is recorded in the step's one submission, so `await l.item()` adds no submit.
  * @example const l = trainStep((x, y) => mse(m(x), y), params(m), [x, y], Descent(0.1));
  *          console.log(l.dataSync()[0]); l.dispose();
  */
@@ -88,7 +100,8 @@ export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: 
  * `train(loss, ps, data, rule, { cb })` (ps = params(m) or a model), `train(loss, data, boundOpt,
  * { cb })` (seed: `SGD(params(m), 0.1)`), and `train(loss, model, data, setup(rule, model))`
  * (current Flux: the loss gets the model first). Items that are arrays are spread into the loss.
- * A non-finite loss throws "Loss is NaN on data item i (0-based)..." before that update.
+ * A non-finite loss throws "Loss is NaN on data item i (0-based)..." before that update (on the
+ * GPU after it: the step, its update and the loss readback are one submission).
  * @example await train(loss, params(m), repeated([x, y], 100), Descent(0.1), { cb: throttle(evalcb, 5) });
  *          await train(loss, zip(xs, ys), SGD(params(m), 0.1));
  */
@@ -110,10 +123,20 @@ export async function train(loss: Loss, ...args: unknown[]): Promise<TrainSummar
     try { res = withgradient(callLoss, ps); } catch (e) { if (e === SKIP) return SKIP; throw e; } finally { curItem = null; }
     const l = hostValue(res.val);
     if (l !== null) return finish(l, res.grad, i);
-    return res.val.item().then((v) => finish(v, res.grad, i));   // GPU: one readback per step
+    // GPU: the loss readback is recorded first, then the update, and one submit carries the whole
+    // step (forward, backward, update, the 4-byte copy). So the non-finite check comes after this
+    // step's update here; it still throws and stops training.
+    const p = res.val.item();
+    update(opt, ps, res.grad);
+    runtime.gpu?.flush();
+    return p.then((v) => check(v, i, ' (on the GPU the check follows that step\'s update)'));
+  };
+  const check = (l: number, i: number, note = ''): number => {
+    if (!Number.isFinite(l)) throw new RangeError(`train: Loss is ${l} on data item ${i} (counting from 0), stopping training${note}`);
+    return l;
   };
   const finish = (l: number, grad: Grads, i: number): number => {
-    if (!Number.isFinite(l)) throw new RangeError(`train: Loss is ${l} on data item ${i} (counting from 0), stopping training`);
+    check(l, i);
     update(opt, ps, grad);
     runtime.gpu?.flush();
     return l;
