@@ -86,6 +86,6 @@ export function memory() {
     tensors: liveTensors(),
     cpu: { bytes: cpu?.bytes() ?? 0, wasmMemory: cpu?.memoryBytes() ?? 0 },
     gpu: { bytes: runtime.gpu?.bytes() ?? 0, ...lostReport() },
-    ref: { bytes: runtime.ref.bytes() },
+    ref: { bytes: runtime.ref?.bytes() ?? 0 },
   };
 }

@@ -2,7 +2,6 @@
 // that moves a tensor between devices. Device speeds and choices live in scheduler.ts.
 
 import type { Backend, DeviceName } from './backends/backend.js';
-import { ref } from './backends/ref.js';
 import type { Tensor, Storage } from './tensor.js';
 
 export type Policy = 'auto' | 'cpu' | 'gpu' | 'ref';
@@ -12,7 +11,8 @@ interface Runtime {
   gpu: Backend | null;
   /** A GPU backend whose device was lost (set by init()'s hook; runtime.gpu is then null). */
   lostGpu: Backend | null;
-  ref: Backend;
+  /** The float64 reference device: installed by tests (backends/ref.ts), not shipped in the bundle. */
+  ref: Backend | null;
   policy: Policy;
   /** Where new tensors (creation functions, data) are placed. */
   creation(): Backend;
@@ -33,16 +33,16 @@ export const runtime: Runtime = {
   cpu: null,
   gpu: null,
   lostGpu: null,
-  ref,
+  ref: null,
   policy: 'auto',
   creation() {
-    if (this.policy === 'ref') return ref;
+    if (this.policy === 'ref' && this.ref) return this.ref;
     if (this.policy === 'gpu' && this.gpu) return this.gpu;
     if (!this.cpu) throw new Error('fluxion: call `await init()` before creating tensors');
     return this.cpu;
   },
   device(name) {
-    const b = name === 'ref' ? ref : name === 'wasm' ? this.cpu : this.gpu;
+    const b = name === 'ref' ? this.ref : name === 'wasm' ? this.cpu : this.gpu;
     if (!b) throw new Error(`fluxion: device ${name} is not available (see devices())`);
     return b;
   },

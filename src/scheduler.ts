@@ -106,8 +106,8 @@ export function place(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape
   const pol = runtime.policy, cpu = runtime.cpu!, gpu = runtime.gpu;
   // The reference device is only chosen explicitly, and is contagious, so a float64
   // computation never silently drops to f32.
-  if (pol === 'ref') return runtime.ref;
-  for (let i = 0; i < ins.length; i++) if (ins[i].backend === runtime.ref) return runtime.ref;
+  if (pol === 'ref') return runtime.ref!;
+  for (let i = 0; i < ins.length; i++) if (ins[i].backend === runtime.ref) return runtime.ref!;
   const gpuOk = can(gpu, def);
   if (!gpuOk) {                                      // kernel availability, or no GPU at all
     for (let i = 0; gpu && i < ins.length; i++) {
@@ -158,6 +158,7 @@ function decide(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, cpu:
 export function setPolicy(p: Policy): void {
   if (p !== 'auto' && p !== 'cpu' && p !== 'gpu' && p !== 'ref')
     throw new RangeError(`setPolicy: policy must be 'auto', 'cpu' or 'gpu', got ${JSON.stringify(p)}`);
+  if (p === 'ref' && !runtime.ref) throw new Error("setPolicy('ref'): the float64 reference device is for tests; call installReference() from src/backends/ref.ts first");
   // After a device loss 'gpu' is still accepted and runs on the CPU, so code keeps working.
   if (p === 'gpu' && !runtime.gpu && !runtime.lostGpu) throw new Error("setPolicy('gpu'): no WebGPU device; see devices()");
   runtime.policy = p;

@@ -1,9 +1,11 @@
 // The float64 reference backend: plain loops, no tricks. It is the living definition every fast
 // kernel (Wasm, WGSL) is tested against, and the device on which gradients are checked by
-// finite differences. Buffers are Float64Array; nothing here is tuned for speed.
+// finite differences. Buffers are Float64Array; nothing here is tuned for speed. The library
+// itself imports only unaryRef (numbers through activations); tests call installReference().
 
 import type { Backend, KernelName } from './backend.js';
 import { Unary, Binary, Reduce } from '../ops/codes.js';
+import { runtime } from '../runtime.js';
 
 type F = Float64Array;
 const SELU_L = 1.0507009873554805, SELU_A = 1.6732632423543772;
@@ -218,3 +220,9 @@ export const ref: Backend<F> = {
     }
   },
 };
+
+/**
+ * Makes the reference device available to `setPolicy('ref')` (tests and diagnostics). Kept out
+ * of the library's own imports so the bundle ships only the scalar definitions above.
+ */
+export function installReference(): void { runtime.ref = ref; }

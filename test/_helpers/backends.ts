@@ -30,13 +30,13 @@ export const requireGpu = process.env.FLUXION_REQUIRE_GPU === '1';
 
 /** The devices present, reference first. */
 export function available(): Device[] {
-  const out = [make('ref', runtime.ref), make('wasm', runtime.cpu!)];
+  const out = [make('ref', runtime.ref!), make('wasm', runtime.cpu!)];
   if (runtime.gpu) out.push(make('webgpu', runtime.gpu));
   return out;
 }
 /** The fast devices (every one but `ref`). */
 export const fast = (): Device[] => available().filter((d) => d.name !== 'ref');
-export const refDevice = (): Device => make('ref', runtime.ref);
+export const refDevice = (): Device => make('ref', runtime.ref!);
 
 let noted = false;
 /**

@@ -14,3 +14,7 @@ process.env.XDG_RUNTIME_DIR ??= '/tmp';
 
 registerTsx();
 register('./hooks.mjs', import.meta.url);
+
+// The float64 reference device (policy 'ref') for tests; the bundle does not ship it.
+const { installReference } = await import('../../src/backends/ref.ts');
+installReference();
