@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import {
   init, tensor, rand, matmul, add, sigmoid, softmax, sum, trace, setProfile, setPolicy, withPolicy,
   DEFAULT_PROFILE, calibrate, devices, type Profile, scope, Chain, Dense, relu, params, Adam, onehotbatch,
-  logitcrossentropy, trainStep, mul, type Tensor,
+  logitcrossentropy, trainStep, mul, reshape, type Tensor,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import { ref } from '../src/backends/ref.ts';
@@ -141,6 +141,17 @@ test('decisions are stable across repeated steps with the same shapes', () => {
     const first = step();
     for (let i = 0; i < 5; i++) assert.equal(step(), first);
     W1.dispose();
+  }));
+});
+
+test('a reshape is a view where its data lives: no placement, no copy', () => {
+  const g = fakeGpu();
+  withGpu(g, FAST, () => scope(() => {
+    const a = withPolicy('cpu', () => rand(64, 64));
+    const before = g.bytes();
+    const v = withPolicy('gpu', () => reshape(a, [4096]));
+    assert.is(v.device, 'wasm');
+    assert.is(g.bytes(), before, 'nothing was uploaded for the view');
   }));
 });
 

@@ -40,20 +40,26 @@ export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
     for (const t of ins) if (converted.has(t)) t.dispose();   // bad input leaks nothing
     throw e;
   }
-  const b = place(def, ins, p, shape);
-  const moved = residentOn(ins, b);
-  if (def.alias) {
+  if (def.alias) {                       // a view stays where its storage is: no placement, no copy
+    if (runtime.lostGpu) checkLost(def, ins);
     const out = viewOf(ins[0], shape);   // unrecorded: recorded just below
     if (recording()) record(def, ins, out, p);
     return out;
   }
+  const b = place(def, ins, p, shape);
   const out = empty(shape, b);
-  const t0 = traceOp ? performance.now() : 0;
-  if (out.size) def.run(b, out, moved, p);
-  if (traceOp) traceOp(def, ins, p, shape, b, performance.now() - t0);
-  if (moved !== ins) for (let i = 0; i < ins.length; i++) if (moved[i] !== ins[i]) moved[i].dispose();
+  if (out.size) runOn(def, b, out, ins, p);
   if (recording()) record(def, ins, out, p);
   return out;
+}
+
+/** Runs `def` on `b` with its inputs made resident there; the copies made for it die with it. */
+function runOn<P>(def: OpDef<P>, b: Backend, out: Tensor, ins: readonly Tensor[], p: P): void {
+  const moved = residentOn(ins, b);
+  const t0 = traceOp ? performance.now() : 0;
+  def.run(b, out, moved, p);
+  if (traceOp) traceOp(def, ins, p, out.shape, b, performance.now() - t0);
+  if (moved !== ins) for (let i = 0; i < ins.length; i++) if (moved[i] !== ins[i]) moved[i].dispose();
 }
 
 /**
@@ -70,11 +76,7 @@ export function applyInPlace<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): vo
     for (let i = 1; i < ins.length; i++) if (ins[i].backend === gpu) { b = gpu; break; }
   }
   if (b !== ins[0].backend) for (const t of ins) if (t.kept) t.migrate(b);
-  const moved = residentOn(ins, b);
-  const t0 = traceOp ? performance.now() : 0;
-  if (ins[0].size) def.run(b, ins[0], moved, p);
-  if (traceOp) traceOp(def, ins, p, ins[0].shape, b, performance.now() - t0);
-  if (moved !== ins) for (let i = 0; i < ins.length; i++) if (moved[i] !== ins[i]) moved[i].dispose();
+  if (ins[0].size) runOn(def, b, ins[0], ins, p);
   for (let i = 0; i < ins.length; i++) if (ins[i].kept) invalidate(ins[i].storage);
 }
 
