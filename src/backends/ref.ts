@@ -3,7 +3,7 @@
 // finite differences. Buffers are Float64Array; nothing here is tuned for speed. The library
 // itself imports only unaryRef (numbers through activations); tests call installReference().
 
-import type { Backend, KernelName } from './backend.js';
+import type { Backend } from './backend.js';
 import { Unary, Binary, Reduce } from '../ops/codes.js';
 import { runtime } from '../runtime.js';
 
@@ -141,7 +141,7 @@ export const ref: Backend<F> = {
   write(b, data, offset = 0) { for (let i = 0; i < data.length; i++) b[offset + i] = data[i]; },
   async read(b, n) { return b.slice(0, n); },
   readSync(b, n) { return b.slice(0, n); },
-  has(_k: KernelName) { return true; },
+  has: () => true,
   flush() {},
   bytes() { return live; },
 
@@ -198,6 +198,14 @@ export const ref: Backend<F> = {
   },
   transpose(x, y, rows, cols) {
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c];
+  },
+  strided(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5) {
+    const d = [d0, d1, d2, d3, d4, d5], s = [s0, s1, s2, s3, s4, s5];
+    for (let i = 0; i < n; i++) {
+      let r = i, at = off;
+      for (let k = 5; k >= 0; k--) { at += (r % d[k]) * s[k]; r = Math.floor(r / d[k]); }
+      y[i] = x[at];
+    }
   },
   fill(y, n, v) { y.fill(v, 0, n); },
   copy(x, xo, y, yo, n) { y.set(x.subarray(xo, xo + n), yo); },

@@ -1,18 +1,98 @@
-// Op codes shared by the TypeScript registry, the AssemblyScript kernels (assembly/codes.ts)
-// and the WGSL programs (gpu/*.wgsl). docs/KERNELS.md is the table these mirror.
+// The one table of op codes. The TypeScript ops read it directly; the AssemblyScript build
+// generates its constants and code switches from it (scripts/asbuild.mjs), the WebGPU backend
+// generates the WGSL constants and switches from it when it compiles a program
+// (src/backends/wgsl.ts), and docs/KERNELS.md is generated from it (scripts/kernels-doc.mjs,
+// checked by `npm test`). A code is its row's index: append rows, never reorder them.
+//
+// Adding an activation: one row here, then its forward and derivative under the same name in
+// src/backends/ref.ts (float64), assembly/act.ts (f_NAME/df_NAME, SIMD) and gpu/act.wgsl
+// (f_NAME/df_NAME), and the public function in src/nn/activations.ts.
 
-export const Unary = {
-  identity: 0, neg: 1, abs: 2, exp: 3, log: 4, sqrt: 5, square: 6, tanh: 7, sigmoid: 8,
-  relu: 9, relu6: 10, leakyrelu: 11, elu: 12, celu: 13, selu: 14, gelu: 15, swish: 16,
-  hardsigmoid: 17, hardswish: 18, softplus: 19, softsign: 20, mish: 21, logsigmoid: 22,
-  sign: 23, reciprocal: 24, log1p: 25, clamp: 26, powscalar: 27, addscalar: 28, mulscalar: 29,
+/** A unary op: `flops` per element (for the scheduler), `fused` if the Dense epilogue fuses it. */
+export interface UnaryRow { readonly name: string; readonly flops: number; readonly fused?: boolean; readonly f: string }
+
+export const UNARY_OPS = [
+  { name: 'identity', flops: 1, fused: true, f: 'x' },
+  { name: 'neg', flops: 1, f: '−x' },
+  { name: 'abs', flops: 1, f: '\\|x\\|' },
+  { name: 'exp', flops: 8, fused: true, f: 'eˣ' },
+  { name: 'log', flops: 8, f: 'ln x' },
+  { name: 'sqrt', flops: 1, f: '√x' },
+  { name: 'square', flops: 1, f: 'x²' },
+  { name: 'tanh', flops: 12, fused: true, f: 'tanh x' },
+  { name: 'sigmoid', flops: 10, fused: true, f: 'x ≥ 0 ? 1/(1+e^−x) : eˣ/(1+eˣ) (overflow-safe)' },
+  { name: 'relu', flops: 1, fused: true, f: 'x < 0 ? 0 : x (NaN stays NaN)' },
+  { name: 'relu6', flops: 1, fused: true, f: 'clamp(x, 0, 6)' },
+  { name: 'leakyrelu', flops: 1, f: 'x > 0 ? x : alpha·x' },
+  { name: 'elu', flops: 8, f: 'x ≥ 0 ? x : alpha(eˣ − 1)' },
+  { name: 'celu', flops: 8, f: 'x ≥ 0 ? x : alpha(e^(x/alpha) − 1)' },
+  { name: 'selu', flops: 8, f: 'SELU_L·(x > 0 ? x : SELU_A(eˣ−1))' },
+  { name: 'gelu', flops: 16, f: 'x/2·(1 + tanh(GELU_S(x + GELU_C·x³)))' },
+  { name: 'swish', flops: 12, f: 'x·σ(x)' },
+  { name: 'hardsigmoid', flops: 1, f: 'clamp((x+3)/6, 0, 1)' },
+  { name: 'hardswish', flops: 1, f: 'x·hardsigmoid(x)' },
+  { name: 'softplus', flops: 12, f: 'x < 0 ? log1p(eˣ) : x + log1p(e^−x)' },
+  { name: 'softsign', flops: 1, f: 'x/(1+\\|x\\|)' },
+  { name: 'mish', flops: 24, f: 'x·tanh(softplus(x))' },
+  { name: 'logsigmoid', flops: 12, f: '−softplus(−x)' },
+  { name: 'sign', flops: 1, f: 'sign(x) (0 at 0)' },
+  { name: 'reciprocal', flops: 1, f: '1/x' },
+  { name: 'log1p', flops: 8, f: 'ln(1+x)' },
+  { name: 'clamp', flops: 1, f: 'min(max(x, alpha), beta)' },
+  { name: 'powscalar', flops: 10, f: 'x^alpha' },
+  { name: 'addscalar', flops: 1, f: 'x + alpha' },
+  { name: 'mulscalar', flops: 1, f: 'x·alpha' },
+] as const satisfies readonly UnaryRow[];
+
+export const BINARY_OPS = [
+  { name: 'add', f: 'a + b' },
+  { name: 'sub', f: 'a − b' },
+  { name: 'mul', f: 'a·b' },
+  { name: 'div', f: 'a / b' },
+  { name: 'pow', f: 'a^b' },
+  { name: 'maximum', f: 'max(a, b)' },
+  { name: 'minimum', f: 'min(a, b)' },
+  { name: 'greater', f: 'a > b ? 1 : 0' },
+  { name: 'xlogy', f: 'a == 0 ? 0 : a·ln b' },
+  { name: 'equal', f: 'a == b ? 1 : 0' },
+] as const;
+
+export const REDUCE_OPS = [
+  { name: 'sum', f: 'Σx' },
+  { name: 'mean', f: 'Σx / len' },
+  { name: 'max', f: 'max x' },
+  { name: 'min', f: 'min x' },
+  { name: 'argmax', f: 'index of the first maximum, as f32' },
+  { name: 'argmin', f: 'index of the first minimum, as f32' },
+  { name: 'sumsq', f: 'Σx²' },
+] as const;
+
+/** Constants the activations share on every device (NNlib's values). */
+export const CONSTANTS = {
+  /** selu's λ and α. */
+  SELU_L: 1.0507009873554805,
+  SELU_A: 1.6732632423543772,
+  /** tanh-gelu: √(2/π) and the cubic coefficient. */
+  GELU_S: 0.7978845608028654,
+  GELU_C: 0.044715,
 } as const;
+
+type Codes<T extends readonly { name: string }[]> = { readonly [R in T[number] as R['name']]: number };
+function codes<T extends readonly { name: string }[]>(rows: T): Codes<T> {
+  const o: Record<string, number> = Object.create(null);
+  rows.forEach((r, i) => { o[r.name] = i; });
+  return Object.freeze(o) as Codes<T>;
+}
+
+/** Unary op codes by name: `Unary.relu`. */
+export const Unary = codes(UNARY_OPS);
 export type UnaryName = keyof typeof Unary;
-
-export const Binary = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, greater: 7, xlogy: 8, equal: 9,
-} as const;
+/** Binary op codes by name: `Binary.add`. */
+export const Binary = codes(BINARY_OPS);
 export type BinaryName = keyof typeof Binary;
-
-export const Reduce = { sum: 0, mean: 1, max: 2, min: 3, argmax: 4, argmin: 5, sumsq: 6 } as const;
+/** Reduce op codes by name: `Reduce.sum`. */
+export const Reduce = codes(REDUCE_OPS);
 export type ReduceName = keyof typeof Reduce;
+
+/** The activations the fused Dense epilogue (biasAct) runs in one pass. */
+export const FUSED: ReadonlySet<number> = new Set(UNARY_OPS.flatMap((r, i) => ('fused' in r && r.fused ? [i] : [])));

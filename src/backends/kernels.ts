@@ -1,0 +1,111 @@
+// The one description of every kernel: its name and its arguments in order, each with a kind.
+// Everything else follows from it:
+// - `Kernels<B>`, the interface every device implements (the types below);
+// - the Wasm binding: assembly/ exports each kernel under this name with these arguments
+//   (pointers for buffers), and src/backends/wasm.ts binds the exports by name;
+// - the WebGPU binding: src/backends/wgsl.ts writes each program's storage bindings (buffers
+//   in order: `in` read-only, `out`/`inout` read_write), its uniform struct (the int and float
+//   arguments in order, u32/f32, 4 bytes each) and override constants (`code` → OP, `flag` →
+//   the argument's name in capitals), and gpu/NAME.wgsl holds only the entry point;
+// - docs/KERNELS.md (scripts/kernels-doc.mjs, checked by `npm test`).
+// A device declares the kernels it has (`has`); an op whose kernels a device lacks never runs
+// there (src/scheduler.ts).
+
+/**
+ * Argument kinds. Buffers: `in` (read), `out` (written, may be read when accumulating), `inout`
+ * (read and written in place). Scalars: `int` (i32/u32), `float` (f32), `flag` (0 or 1: a
+ * specialisation constant on the GPU), `code` (an op code of src/ops/codes.ts: the table named).
+ */
+export type ArgKind = 'in' | 'out' | 'inout' | 'int' | 'float' | 'flag' | 'code:unary' | 'code:binary' | 'code:reduce';
+type Arg = readonly [name: string, kind: ArgKind];
+export interface KernelSpec { readonly args: readonly Arg[]; readonly doc: string }
+
+export const KERNELS = {
+  matmul: {
+    args: [['a', 'in'], ['b', 'in'], ['c', 'out'], ['m', 'int'], ['k', 'int'], ['n', 'int'], ['ta', 'flag'], ['tb', 'flag'], ['acc', 'int']],
+    doc: 'C[m×n] = op(A)·op(B) (acc=1: C += …). op(A) is m×k: ta=0 → A stored [m,k], ta=1 → A stored [k,m]. ' +
+      'op(B) is k×n: tb=0 → B stored [k,n], tb=1 → B stored [n,k].',
+  },
+  unary: {
+    args: [['op', 'code:unary'], ['x', 'in'], ['y', 'out'], ['n', 'int'], ['alpha', 'float'], ['beta', 'float']],
+    doc: 'y[i] = f_op(x[i]); y may equal x.',
+  },
+  unaryGrad: {
+    args: [['op', 'code:unary'], ['x', 'in'], ['y', 'in'], ['dy', 'in'], ['dx', 'out'], ['n', 'int'], ['alpha', 'float'], ['beta', 'float']],
+    doc: 'dx[i] = dy[i]·f_op′(x[i]); y = f_op(x) is given so rules may use it.',
+  },
+  binary: {
+    args: [['op', 'code:binary'], ['a', 'in'], ['b', 'in'], ['c', 'out'], ['d0', 'int'], ['d1', 'int'], ['d2', 'int'],
+      ['as0', 'int'], ['as1', 'int'], ['as2', 'int'], ['bs0', 'int'], ['bs1', 'int'], ['bs2', 'int']],
+    doc: 'c[i0,i1,i2] = a[i0·as0+i1·as1+i2·as2] op b[…bs…]; c contiguous [d0,d1,d2]; strides in elements (0 = broadcast).',
+  },
+  reduce: {
+    args: [['op', 'code:reduce'], ['x', 'in'], ['y', 'out'], ['outer', 'int'], ['len', 'int'], ['inner', 'int']],
+    doc: 'y[o,i] = reduce_l x[o,l,i] (x viewed [outer,len,inner], y [outer,inner]).',
+  },
+  softmax: {
+    args: [['x', 'in'], ['y', 'out'], ['outer', 'int'], ['len', 'int'], ['inner', 'int'], ['log', 'flag']],
+    doc: 'softmax (log=0) or logsoftmax (log=1) along the middle axis of [outer,len,inner].',
+  },
+  softmaxGrad: {
+    args: [['y', 'in'], ['dy', 'in'], ['dx', 'out'], ['outer', 'int'], ['len', 'int'], ['inner', 'int'], ['log', 'flag']],
+    doc: 'softmax: dx = y·(dy − Σ dy·y); logsoftmax: dx = dy − exp(y)·Σ dy.',
+  },
+  biasAct: {
+    args: [['x', 'in'], ['b', 'in'], ['y', 'out'], ['rows', 'int'], ['cols', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
+    doc: 'y[r,c] = f_act(x[r,c] + b[r]) (the fused Dense epilogue; y may equal x).',
+  },
+  transpose: {
+    args: [['x', 'in'], ['y', 'out'], ['rows', 'int'], ['cols', 'int']],
+    doc: 'y[c,r] = x[r,c].',
+  },
+  strided: {
+    args: [['x', 'in'], ['y', 'out'], ['n', 'int'], ['off', 'int'],
+      ['d0', 'int'], ['d1', 'int'], ['d2', 'int'], ['d3', 'int'], ['d4', 'int'], ['d5', 'int'],
+      ['s0', 'int'], ['s1', 'int'], ['s2', 'int'], ['s3', 'int'], ['s4', 'int'], ['s5', 'int']],
+    doc: 'y[i0,…,i5] = x[off + Σ ik·sk] for y contiguous [d0,…,d5] (n = Πdk elements; unused leading dims are 1). ' +
+      'Strides in elements; 0 broadcasts. permutedims, slices and broadcasts are this copy.',
+  },
+  fill: {
+    args: [['y', 'out'], ['n', 'int'], ['value', 'float']],
+    doc: 'y[i] = value.',
+  },
+  copy: {
+    args: [['x', 'in'], ['xOff', 'int'], ['y', 'out'], ['yOff', 'int'], ['n', 'int']],
+    doc: 'y[yOff + i] = x[xOff + i] for n elements (slicing, concatenation, copies). Runs on the host side of each ' +
+      'device: Float32Array.copyWithin on Wasm, copyBufferToBuffer on WebGPU.',
+  },
+  descent: {
+    args: [['x', 'inout'], ['g', 'in'], ['n', 'int'], ['eta', 'float']],
+    doc: 'x −= eta·g.',
+  },
+  momentum: {
+    args: [['x', 'inout'], ['g', 'in'], ['v', 'inout'], ['n', 'int'], ['eta', 'float'], ['rho', 'float']],
+    doc: 'v = rho·v + eta·g; x −= v.',
+  },
+  adam: {
+    args: [['x', 'inout'], ['g', 'in'], ['m', 'inout'], ['v', 'inout'], ['n', 'int'], ['eta', 'float'], ['b1', 'float'],
+      ['b2', 'float'], ['eps', 'float'], ['b1t', 'float'], ['b2t', 'float']],
+    doc: 'm = b1·m+(1−b1)g; v = b2·v+(1−b2)g²; x −= eta·(m/(1−b1t)) / (√(v/(1−b2t)) + eps). b1t, b2t are β^t for this step.',
+  },
+  adamw: {
+    args: [['x', 'inout'], ['g', 'in'], ['m', 'inout'], ['v', 'inout'], ['n', 'int'], ['eta', 'float'], ['b1', 'float'],
+      ['b2', 'float'], ['eps', 'float'], ['b1t', 'float'], ['b2t', 'float'], ['lambda', 'float']],
+    doc: 'as adam, with the decay inside the step: x −= eta·(adam direction + lambda·x).',
+  },
+} as const satisfies Record<string, KernelSpec>;
+
+export type KernelName = keyof typeof KERNELS;
+/** Every kernel name, in table order. */
+export const KERNEL_NAMES = Object.keys(KERNELS) as KernelName[];
+
+const BUFFER_KINDS: readonly ArgKind[] = ['in', 'out', 'inout'];
+/** True for buffer arguments. */
+export const isBuffer = (k: ArgKind): boolean => BUFFER_KINDS.includes(k);
+
+type ArgType<A, B> = A extends readonly [string, 'in' | 'out' | 'inout'] ? B : number;
+type ArgTypes<A extends readonly Arg[], B> = { -readonly [I in keyof A]: ArgType<A[I], B> };
+type Signature<S extends KernelSpec, B> = (...args: ArgTypes<S['args'], B>) => void;
+
+/** The kernel set a device implements, derived from KERNELS; `B` is the device's buffer type. */
+export type Kernels<B> = { [K in KernelName]: Signature<(typeof KERNELS)[K], B> };
