@@ -4,17 +4,7 @@
 // through workgroup memory. Transposition lives in the tile loads only; out-of-range loads
 // read 0, so any m, k, n works. O(m k n).
 
-override TA: bool = false;
-override TB: bool = false;
-
 const TK: u32 = 16u;   // depth of a tile step
-
-struct Params { m: u32, k: u32, n: u32, acc: u32 }
-@group(1) @binding(0) var<uniform> p: Params;
-
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> c: array<f32>;
 
 var<workgroup> As: array<vec4f, 256>;   // As[kk*16 + g] = op(A)[row0 + 4g .. +3, k0 + kk]
 var<workgroup> Bs: array<vec4f, 256>;   // Bs[kk*16 + g] = op(B)[k0 + kk, col0 + 4g .. +3]

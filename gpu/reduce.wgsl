@@ -1,18 +1,10 @@
 // y[o,i] = reduce_l x[o,l,i], x viewed [outer, len, inner], y [outer, inner]; op = override OP
-// (sum mean max min argmax argmin sumsq). `main`: one thread per output, a serial loop (many
+// (R_* codes of src/ops/codes.ts). `main`: one thread per output, a serial loop (many
 // outputs). `tree`: one workgroup per output, strided partials then a tree in workgroup memory
 // (few outputs, long len). O(outer len inner).
 
-override OP: u32 = 0u;
-
-struct Params { outer: u32, len: u32, inner: u32 }
-@group(1) @binding(0) var<uniform> p: Params;
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-
-fn isSum() -> bool { return OP == 0u || OP == 1u || OP == 6u; }
-fn isMax() -> bool { return OP == 2u || OP == 4u; }
+fn isSum() -> bool { return OP == R_SUM || OP == R_MEAN || OP == R_SUMSQ; }
+fn isMax() -> bool { return OP == R_MAX || OP == R_ARGMAX; }
 
 // Does (v, l) replace the current best (bv, bl)? First extremum wins ties.
 fn better(v: f32, l: u32, bv: f32, bl: u32) -> bool {
@@ -21,8 +13,8 @@ fn better(v: f32, l: u32, bv: f32, bl: u32) -> bool {
 }
 
 fn finish(s: f32, bv: f32, bl: u32) -> f32 {
-  if (isSum()) { return select(s, s / f32(p.len), OP == 1u); }
-  if (OP == 4u || OP == 5u) { return f32(bl); }
+  if (isSum()) { return select(s, s / f32(p.len), OP == R_MEAN); }
+  if (OP == R_ARGMAX || OP == R_ARGMIN) { return f32(bl); }
   return bv;
 }
 
@@ -37,7 +29,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var bl = 0u;
   for (var l = 0u; l < p.len; l++) {
     let v = x[base + l * p.inner];
-    if (isSum()) { s += select(v, v * v, OP == 6u); }
+    if (isSum()) { s += select(v, v * v, OP == R_SUMSQ); }
     else if (better(v, l, bv, bl)) { bv = v; bl = l; }
   }
   y[oi] = finish(s, bv, bl);
@@ -60,7 +52,7 @@ fn tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var bl = NONE;
   for (var l = t; l < p.len; l += WG) {
     let v = x[base + l * p.inner];
-    if (isSum()) { s += select(v, v * v, OP == 6u); }
+    if (isSum()) { s += select(v, v * v, OP == R_SUMSQ); }
     else if (bl == NONE || better(v, l, bv, bl)) { bv = v; bl = l; }
   }
   sv[t] = select(bv, s, isSum());

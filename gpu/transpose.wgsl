@@ -4,12 +4,6 @@
 
 const T: u32 = 16u;
 
-struct Params { rows: u32, cols: u32 }
-@group(1) @binding(0) var<uniform> p: Params;
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-
 var<workgroup> tile: array<array<f32, 17>, 16>;   // 17: no bank conflicts on the transposed read
 
 @compute @workgroup_size(16, 16)

@@ -1,25 +1,35 @@
-// The WebGPU backend: adapter/device, WGSL pipelines (cached per program, entry and override
-// constants), a size-class buffer pool, one command encoder per step and batched async readback.
-// Every dispatch takes its parameters from one uniform ring buffer (dynamic offsets, bind group
-// 1), written once per submit just before it: queue.writeBuffer runs before the command buffer
-// submitted after it, and after the ones submitted before it, so the ring can be reused by every
-// submit. Storage buffers are bind group 0, inputs first (read), then outputs (read_write).
+// The WebGPU backend: adapter/device, WGSL pipelines (one module per kernel, one pipeline per
+// entry and override constants), a size-class buffer pool, one command encoder per step and
+// batched async readback. Kernels are bound from their rows in src/backends/kernels.ts: the
+// buffers are bind group 0 in argument order, the ints and floats one uniform slot, the flags
+// and op codes override constants (src/backends/wgsl.ts writes the matching WGSL). Every
+// dispatch takes its slot from one uniform ring buffer (dynamic offsets, bind group 1), written
+// once per submit just before it: queue.writeBuffer runs before the command buffer submitted
+// after it, and after the ones submitted before it, so the ring can be reused by every submit.
 
-import type { Backend, KernelName } from './backend.js';
+import type { Backend, Kernels } from './backend.js';
+import { KERNEL_NAMES, KERNELS, type KernelName } from './kernels.js';
+import { layoutOf, header, codeConstants, unarySwitches, binarySwitch, type Layout } from './wgsl.js';
 import common from '../../gpu/common.wgsl';
-import matmulW from '../../gpu/matmul.wgsl';
-import unaryW from '../../gpu/unary.wgsl';
-import binaryW from '../../gpu/binary.wgsl';
-import reduceW from '../../gpu/reduce.wgsl';
-import softmaxW from '../../gpu/softmax.wgsl';
-import biasActW from '../../gpu/bias_act.wgsl';
-import transposeW from '../../gpu/transpose.wgsl';
-import fillW from '../../gpu/fill.wgsl';
-import optimW from '../../gpu/optim.wgsl';
+import act from '../../gpu/act.wgsl';
 
-const SRC = { matmul: matmulW, unary: unaryW, binary: binaryW, reduce: reduceW, softmax: softmaxW,
-  bias_act: biasActW, transpose: transposeW, fill: fillW, optim: optimW };
-type Program = keyof typeof SRC;
+/**
+ * gpu/NAME.wgsl for every kernel that has one (a glob import: the bundler inlines every match).
+ * A kernel without a file is one this device lacks, so the scheduler never sends its op here.
+ */
+async function loadSources(): Promise<Map<KernelName, string>> {
+  const out = new Map<KernelName, string>();
+  await Promise.all(KERNEL_NAMES.map(async (name) => {
+    try { out.set(name, (await import(`../../gpu/${name}.wgsl`)).default as string); } catch { /* not on this device */ }
+  }));
+  return out;
+}
+
+/** The whole program of a kernel: shared helpers, generated constants, its bindings, its entry. */
+function programText(name: KernelName, body: string): string {
+  const unary = /\bunary_d?f\(/.test(body), binary = /\bbinop\(/.test(body);
+  return common + codeConstants() + (unary ? act + unarySwitches() : '') + (binary ? binarySwitch() : '') + header(name) + body;
+}
 
 // GPUBufferUsage / GPUMapMode / GPUShaderStage values, so no globals are needed.
 const MAP_READ = 1, COPY_SRC = 4, COPY_DST = 8, UNIFORM = 0x40, STORAGE = 0x80, COMPUTE = 4;
@@ -46,6 +56,8 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
   readonly errors: readonly string[];
   /** Queue submits so far (one per flush with work in it). */
   readonly submits: number;
+  /** Buffer readbacks (mapAsync) issued so far. */
+  readonly readbacks: number;
   /** GPU buffers held by tensors and their bytes when the device was lost (null while it works). */
   readonly lostData: { tensors: number; bytes: number } | null;
   /** Called once when the device becomes unusable (set by init(), which then drops this backend). */
@@ -94,15 +106,15 @@ export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promi
         maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
         maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
         maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize } };
-    return makeBackend(gpu, device, info);
+    return makeBackend(gpu, device, info, await loadSources());
   } catch (e) {
     return { error: `webgpu: ${(e as Error)?.message ?? e}` };
   }
 }
 
-function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBackend {
+function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map<KernelName, string>): WebGPUBackend {
   let keep: GPU | null = gpu;   // dawn.node lives as long as its GPU object is referenced
-  let lost: string | null = null, submits = 0, nextId = 1, live = 0, liveBufs = 0, pooled = 0;
+  let lost: string | null = null, submits = 0, readbacks = 0, nextId = 1, live = 0, liveBufs = 0, pooled = 0;
   let lostData: { tensors: number; bytes: number } | null = null;
   const errors: string[] = [];
   /** The device is unusable from now on: note what lived on it, fail pending reads, tell init(). */
@@ -118,8 +130,8 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
   device.onuncapturederror = (e) => { errors.push(e.error.message); markLost(`uncaptured error: ${e.error.message}`); };
   const maxDim = info.limits.maxComputeWorkgroupsPerDimension;
 
-  // Pipelines: one module per program, one layout per binding pattern ('r' read, 'w' read_write).
-  const modules = new Map<Program, GPUShaderModule>(), layouts = new Map<string, [GPUBindGroupLayout, GPUPipelineLayout]>();
+  // Pipelines: one module per kernel, one layout per binding pattern ('r' read, 'w' read_write).
+  const modules = new Map<KernelName, GPUShaderModule>(), layouts = new Map<string, [GPUBindGroupLayout, GPUPipelineLayout]>();
   const pipelines = new Map<string, GPUComputePipeline>();
   const ubgl = device.createBindGroupLayout({ entries: [{ binding: 0, visibility: COMPUTE,
     buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: SLOT } }] });
@@ -135,12 +147,11 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     }
     return l;
   }
-  function pipeline(prog: Program, entry: string, kinds: string, constants?: Record<string, number>) {
-    const key = `${prog}.${entry}${constants ? JSON.stringify(constants) : ''}`;
+  function pipeline(name: KernelName, entry: string, kinds: string, key: string, constants?: Record<string, number>) {
     let p = pipelines.get(key);
     if (!p) {
-      let module = modules.get(prog);
-      if (!module) modules.set(prog, module = device.createShaderModule({ label: prog, code: common + SRC[prog] }));
+      let module = modules.get(name);
+      if (!module) modules.set(name, module = device.createShaderModule({ label: name, code: programText(name, sources.get(name)!) }));
       p = device.createComputePipeline({ label: key, layout: layout(kinds)[1], compute: { module, entryPoint: entry, constants } });
       pipelines.set(key, p);
     }
@@ -150,7 +161,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
    * Compiles the forward matmul pipeline now (SwiftShader takes ~0.5 s; Dawn's async compile
    * was measured slower still), so calibrate() can time it apart from the measurements.
    */
-  async function warmup(): Promise<void> { pipeline('matmul', 'main', 'rrw', { TA: 0, TB: 0 }); }
+  async function warmup(): Promise<void> { pipeline('matmul', 'main', layoutOf('matmul').access, 'matmul.main|0,0', { TA: 0, TB: 0 }); }
 
   // Buffer pool: free GPUBuffers by size class; reads use a MAP_READ staging pool alike.
   const free = new Map<number, GpuBuf[]>(), staging = new Map<number, GPUBuffer[]>();
@@ -175,6 +186,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
   let enc: GPUCommandEncoder | null = null, pass: GPUComputePassEncoder | null = null, slots = 0;
   const touched = new Set<number>(), uploads: GPUBuffer[] = [];
   const bindGroups = new Map<string, GPUBindGroup>();
+  const layouts_: Partial<Record<KernelName, Layout>> = {};
   const encoder = () => (enc ??= device.createCommandEncoder());
   function endPass() { pass?.end(); pass = null; }
   function copyBuf(src: GPUBuffer, so: number, dst: GPUBuffer, dO: number, bytes: number) {
@@ -182,30 +194,47 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
   }
   function check() { if (lost) throw new Error(`webgpu: ${lost}`); }
 
-  /** Record one dispatch of `groups` workgroups (split into 2-d past the limit). */
-  function run(prog: Program, entry: string, kinds: string, bufs: GpuBuf[], u: number[], f: number[],
-    groups: number | [number, number], constants?: Record<string, number>) {
+  /**
+   * Record one dispatch of kernel `name` with its arguments in table order: the buffers bind in
+   * order, ints and floats fill the uniform slot, flags and the op code become override constants
+   * (one pipeline per combination); `groups` workgroups, split into 2-d past the limit.
+   */
+  function run(name: KernelName, args: ArrayLike<unknown>, groups: number | [number, number], entry = 'main') {
     check();
+    const l = layouts_[name] ??= layoutOf(name);
+    if (l.code >= 0) {
+      const c = args[l.code] as number;
+      if (!(Number.isInteger(c) && c >= 0 && c < l.codeCount)) throw new RangeError(`webgpu ${name}: unknown op code ${c}`);
+    }
     if (typeof groups === 'number' ? groups <= 0 : groups[0] * groups[1] <= 0) return;
     if (slots === SLOTS) flush();
-    const temps: GpuBuf[] = [];
-    bufs = bufs.map((b, i) => {   // an input that is also an output is read from a copy
-      if (kinds[i] !== 'r' || !bufs.some((o, j) => o === b && kinds[j] === 'w')) return b;
+    const kinds = l.access, temps: GpuBuf[] = [];
+    const bufs = l.buffers.map((i) => args[i] as GpuBuf);
+    for (let i = 0; i < bufs.length; i++) {   // an input that is also an output is read from a copy
+      const b = bufs[i];
+      if (kinds[i] !== 'r' || !bufs.some((o, j) => o === b && kinds[j] === 'w')) continue;
       const t = alloc(b.size / 4); temps.push(t);
       copyBuf(b.buffer, 0, t.buffer, 0, b.size);
-      return t;
-    });
-    const p = pipeline(prog, entry, kinds, constants);
-    const key = kinds + bufs.map((b) => b.id).join(',');
-    let bg = bindGroups.get(key);
+      bufs[i] = t;
+    }
+    let key = name + '.' + entry + '|', constants: Record<string, number> | undefined;
+    if (l.overrides.length) {
+      constants = {};
+      for (const [i, o] of l.overrides) { const v = Number(args[i]); constants[o] = v; key += v + ','; }
+    }
+    const p = pipeline(name, entry, kinds, key, constants);
+    const bkey = kinds + bufs.map((b) => b.id).join(',');
+    let bg = bindGroups.get(bkey);
     if (!bg) {
       if (bindGroups.size > 4096) bindGroups.clear();
       bg = device.createBindGroup({ layout: layout(kinds)[0], entries: bufs.map((b, binding) => ({ binding, resource: { buffer: b.buffer } })) });
-      bindGroups.set(key, bg);
+      bindGroups.set(bkey, bg);
     }
     const o = slots++ * (SLOT / 4);
-    u.forEach((v, i) => { ringU[o + i] = v; });
-    f.forEach((v, i) => { ringF[o + u.length + i] = v; });
+    for (let j = 0; j < l.uniforms.length; j++) {
+      const v = args[l.uniforms[j]] as number;
+      if (l.floats[j]) ringF[o + j] = v; else ringU[o + j] = v;
+    }
     pass ??= encoder().beginComputePass();
     pass.setPipeline(p);
     pass.setBindGroup(0, bg);
@@ -230,6 +259,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     submits++; enc = null; slots = 0; touched.clear();
     for (const b of uploads.splice(0)) b.destroy();
     for (const r of reads.splice(0)) {
+      readbacks++;
       r.st.mapAsync(1).then(() => {
         const out = new Float32Array(r.n);
         out.set(new Float32Array(r.st.getMappedRange(0, r.n * 4)));
@@ -241,9 +271,37 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     }
   }
 
+  // Every kernel with a gpu/NAME.wgsl launches 1-d over its `n` argument unless listed here.
+  const kernels = {} as Record<KernelName, (...a: any[]) => void>;
+  for (const name of KERNEL_NAMES) {
+    const ni = KERNELS[name].args.findIndex(([arg]) => arg === 'n');
+    kernels[name] = !sources.has(name) || ni < 0
+      ? () => { throw new Error(`webgpu: this device has no ${name} kernel (the scheduler should not have chosen it)`); }
+      : (...a: unknown[]) => run(name, a, groups1d(a[ni] as number));
+  }
+  const grids: Partial<Kernels<GpuBuf>> = {
+    matmul(...a) {
+      const [, , , m, , n] = a;
+      if (Math.max(m, n) > 64 * maxDim) throw new RangeError(`webgpu matmul: [${m}, ${n}] is too large for one dispatch`);
+      run('matmul', a, [Math.ceil(n / 64), Math.ceil(m / 64)]);
+    },
+    binary(...a) { run('binary', a, groups1d(a[4] * a[5] * a[6])); },
+    reduce(...a) {
+      const [, , , outer, len, inner] = a, outs = outer * inner, tree = len >= 128 && outs < 8192;
+      run('reduce', a, tree ? outs : groups1d(outs), tree ? 'tree' : 'main');
+    },
+    softmax(...a) { run('softmax', a, groups1d(a[2] * a[4])); },
+    softmaxGrad(...a) { run('softmaxGrad', a, groups1d(a[3] * a[5])); },
+    biasAct(...a) { run('biasAct', a, groups1d(a[3] * a[4])); },
+    transpose(...a) { run('transpose', a, Math.ceil(a[2] / 16) * Math.ceil(a[3] / 16)); },
+  };
+  Object.assign(kernels, grids);
+
   const be: WebGPUBackend = {
+    ...(kernels as Kernels<GpuBuf>),
     name: 'webgpu', info, device,
     get lost() { return lost; }, get errors() { return errors; }, get submits() { return submits; },
+    get readbacks() { return readbacks; },
     get lostData() { return lostData; },
     onlost: null,
     alloc(n) { check(); return alloc(n); },
@@ -269,7 +327,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
       return p;
     },
     readSync: () => null,
-    has: (_k: KernelName) => true,
+    has: (k) => k === 'copy' || sources.has(k),
     flush,
     bytes: () => (lost ? 0 : live),
     pooledBytes: () => pooled,
@@ -280,35 +338,6 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     },
     destroy() { be.trim(); device.destroy(); keep = null; },
 
-    matmul(a, b, c, m, k, n, ta, tb, acc) {
-      if (Math.max(m, n) > 64 * maxDim) throw new RangeError('webgpu: matmul too large for one dispatch');
-      run('matmul', 'main', 'rrw', [a, b, c], [m, k, n, acc], [], [Math.ceil(n / 64), Math.ceil(m / 64)], { TA: ta ? 1 : 0, TB: tb ? 1 : 0 });
-    },
-    unary(op, x, y, n, al, bt) { run('unary', 'main', 'rw', [x, y], [n], [al, bt], groups1d(n), { OP: op }); },
-    unaryGrad(op, x, y, dy, dx, n, al, bt) {
-      run('unary', 'grad', 'rrrw', [x, y, dy, dx], [n], [al, bt], groups1d(n), { OP: op });
-    },
-    binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2) {
-      const n = d0 * d1 * d2;
-      run('binary', 'main', 'rrw', [a, b, c], [d1, d2, n, as0, as1, as2, bs0, bs1, bs2], [], groups1d(n), { OP: op });
-    },
-    reduce(op, x, y, outer, len, inner) {
-      const outs = outer * inner, tree = len >= 128 && outs < 8192;
-      run('reduce', tree ? 'tree' : 'main', 'rw', [x, y], [outer, len, inner], [], tree ? outs : groups1d(outs), { OP: op });
-    },
-    softmax(x, y, outer, len, inner, log) {
-      run('softmax', 'main', 'rw', [x, y], [outer, len, inner, log], [], groups1d(outer * inner));
-    },
-    softmaxGrad(y, dy, dx, outer, len, inner, log) {
-      run('softmax', 'grad', 'rrw', [y, dy, dx], [outer, len, inner, log], [], groups1d(outer * inner));
-    },
-    biasAct(x, b, y, rows, cols, act, al) {
-      run('bias_act', 'main', 'rrw', [x, b, y], [rows * cols, cols], [al], groups1d(rows * cols), { OP: act });
-    },
-    transpose(x, y, rows, cols) {
-      run('transpose', 'main', 'rw', [x, y], [rows, cols], [], Math.ceil(rows / 16) * Math.ceil(cols / 16));
-    },
-    fill(y, n, v) { run('fill', 'main', 'w', [y], [n], [v], groups1d(n)); },
     copy(x, xo, y, yo, n) {
       check();
       if (n <= 0) return;
@@ -317,14 +346,6 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
       copyBuf(x.buffer, xo * 4, t.buffer, 0, n * 4);
       copyBuf(t.buffer, 0, y.buffer, yo * 4, n * 4);
       touched.add(x.id); release(t);
-    },
-    descent(x, g, n, eta) { run('optim', 'descent', 'rw', [g, x], [n], [eta], groups1d(n)); },
-    momentum(x, g, v, n, eta, rho) { run('optim', 'momentum', 'rww', [g, x, v], [n], [eta, rho], groups1d(n)); },
-    adam(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t) {
-      run('optim', 'adam', 'rwww', [g, x, m, v], [n], [eta, b1, b2, eps, b1t, b2t, 0], groups1d(n));
-    },
-    adamw(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, lambda) {
-      run('optim', 'adam', 'rwww', [g, x, m, v], [n], [eta, b1, b2, eps, b1t, b2t, lambda], groups1d(n));
     },
   };
   return be;

@@ -239,6 +239,28 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     expect('copy whole, n17', z, zw, 0, 0);
   });
 
+  await group('strided (permutations, slices, broadcasts; ranks 1-6)', () => {
+    // [dims, strides, offset, source length]: y = x gathered through the strides.
+    const cases: [number[], number[], number, number][] = [
+      [[1, 1, 1, 1, 1, 257], [0, 0, 0, 0, 0, 1], 0, 257],                 // plain copy
+      [[1, 1, 1, 1, 65, 17], [0, 0, 0, 0, 1, 65], 0, 65 * 17],            // transpose
+      [[1, 1, 1, 3, 5, 7], [0, 0, 0, 1, 21, 3], 0, 105],                  // permutation (2, 0, 1) of [5, 7, 3]
+      [[1, 1, 7, 5, 3, 1], [0, 0, 1, 7, 35, 0], 0, 105],                  // reversed axes, trailing 1
+      [[2, 3, 1, 5, 2, 3], [1, 2, 0, 6, 30, 60], 0, 180],                 // rank 6 permutation
+      [[1, 1, 1, 1, 17, 33], [0, 0, 0, 0, 40, 1], 123, 17 * 40 + 200],    // a slice with an offset
+      [[1, 1, 1, 1, 64, 65], [0, 0, 0, 0, 0, 1], 0, 65],                  // broadcast rows (stride 0)
+      [[1, 1, 1, 1, 63, 7], [0, 0, 0, 0, 1, 0], 0, 63],                   // broadcast columns
+      [[1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0], 4, 5],                     // one element
+      [[1, 1, 1, 1, 3, 4099], [0, 0, 0, 0, 1, 3], 0, 3 * 4099],           // long strided rows
+    ];
+    for (const [d, st, off, len] of cases) {
+      const n = d.reduce((a, b) => a * b, 1), x = rand(len), want = out(n), y = dev(n);
+      ref.strided(x, want, n, off, d[0], d[1], d[2], d[3], d[4], d[5], st[0], st[1], st[2], st[3], st[4], st[5]);
+      be.strided(dev(x), y, n, off, d[0], d[1], d[2], d[3], d[4], d[5], st[0], st[1], st[2], st[3], st[4], st[5]);
+      expect(`strided [${d}] strides [${st}] off ${off}`, y, want, 0, 0);
+    }
+  });
+
   await group('optimisers: descent, momentum, adam, adamw', () => {
     for (const n of [1, 3, 17, 64, 65, 257, 1031]) {
       const x = rand(n), m = rand(n, 0, 0.1), v = rand(n, 0, 0.01);

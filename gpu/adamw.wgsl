@@ -1,0 +1,15 @@
+// Adam with the decay inside the step: x -= eta (m̂ / (√v̂ + eps) + lambda x), in place.
+// 1-d launch over n. O(n).
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= p.n) { return; }
+  let gi = g[i];
+  let mi = p.b1 * m[i] + (1.0 - p.b1) * gi;
+  let vi = p.b2 * v[i] + (1.0 - p.b2) * gi * gi;
+  m[i] = mi;
+  v[i] = vi;
+  let xi = x[i];
+  x[i] = xi - p.eta * ((mi / (1.0 - p.b1t)) / (sqrt(vi / (1.0 - p.b2t)) + p.eps) + p.lambda * xi);
+}

@@ -1,0 +1,8 @@
+// x -= eta g, in place. 1-d launch over n. O(n).
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= p.n) { return; }
+  x[i] -= p.eta * g[i];
+}
