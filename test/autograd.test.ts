@@ -14,7 +14,8 @@ import {
   broadcastTo, gradient, withgradient, memory, withPolicy, scope, Tensor,
 } from '../src/index.js';
 import { binaryDef } from '../src/ops/binary.js';
-import { dense, FUSABLE } from '../src/ops/dense.js';
+import { dense } from '../src/ops/dense.js';
+import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { Unary, Binary } from '../src/ops/codes.js';
 
 // ---- per op: the gradient rule against finite differences --------------------------------------

@@ -16,7 +16,8 @@ import {
 import { unaryGradDef } from '../src/ops/unary.js';
 import { binaryDef } from '../src/ops/binary.js';
 import { softmaxGradDef } from '../src/ops/softmax.js';
-import { dense, FUSABLE } from '../src/ops/dense.js';
+import { dense } from '../src/ops/dense.js';
+import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { descentStep, momentumStep, adamStep } from '../src/ops/optim.js';
 import { Unary, Binary, Reduce } from '../src/ops/codes.js';
 import { unaryRef, unaryDerivRef } from '../src/backends/ref.js';

@@ -4,111 +4,98 @@
 // itself imports only unaryRef (numbers through activations); tests call installReference().
 
 import type { Backend } from './backend.js';
-import { Unary, Binary, Reduce } from '../ops/codes.js';
+import { Reduce, UNARY_OPS, BINARY_OPS, CONSTANTS, type UnaryName, type BinaryName } from '../ops/codes.js';
 import { runtime } from '../runtime.js';
 
 type F = Float64Array;
-const SELU_L = 1.0507009873554805, SELU_A = 1.6732632423543772;
-const GELU_C = Math.sqrt(2 / Math.PI);
+const { SELU_L, SELU_A, GELU_S, GELU_C } = CONSTANTS;
 
 const sigmoid = (x: number) => x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 const softplus = (x: number) => x < 0 ? Math.log1p(Math.exp(x)) : x + Math.log1p(Math.exp(-x));
 
+/** A unary op: f(x) and f'(x) given y = f(x), so the rules read like the literature. */
+interface UnaryDef { f(x: number, a: number, b: number): number; df(x: number, y: number, a: number, b: number): number }
+
+/** Every unary op of src/ops/codes.ts (the mapped type makes a missing one a type error). */
+const UNARY: { readonly [K in UnaryName]: UnaryDef } = {
+  identity: { f: (x) => x, df: () => 1 },
+  neg: { f: (x) => -x, df: () => -1 },
+  abs: { f: (x) => Math.abs(x), df: (x) => x > 0 ? 1 : x < 0 ? -1 : 0 },
+  exp: { f: (x) => Math.exp(x), df: (_x, y) => y },
+  log: { f: (x) => Math.log(x), df: (x) => 1 / x },
+  sqrt: { f: (x) => Math.sqrt(x), df: (_x, y) => 0.5 / y },
+  square: { f: (x) => x * x, df: (x) => 2 * x },
+  tanh: { f: (x) => Math.tanh(x), df: (_x, y) => 1 - y * y },
+  sigmoid: { f: sigmoid, df: (_x, y) => y * (1 - y) },
+  relu: { f: (x) => x < 0 ? 0 : x, df: (x) => x > 0 ? 1 : 0 },
+  relu6: { f: (x) => Math.min(Math.max(x, 0), 6), df: (x) => x > 0 && x < 6 ? 1 : 0 },
+  leakyrelu: { f: (x, a) => x > 0 ? x : a * x, df: (x, _y, a) => x > 0 ? 1 : a },
+  elu: { f: (x, a) => x >= 0 ? x : a * Math.expm1(x), df: (x, _y, a) => x >= 0 ? 1 : a * Math.exp(x) },
+  celu: { f: (x, a) => x >= 0 ? x : a * Math.expm1(x / a), df: (x, _y, a) => x >= 0 ? 1 : Math.exp(x / a) },
+  selu: { f: (x) => SELU_L * (x > 0 ? x : SELU_A * Math.expm1(x)), df: (x) => SELU_L * (x > 0 ? 1 : SELU_A * Math.exp(x)) },
+  gelu: {
+    f: (x) => 0.5 * x * (1 + Math.tanh(GELU_S * (x + GELU_C * x * x * x))),
+    df: (x) => {                                             // product rule on x/2·(1 + tanh u)
+      const t = Math.tanh(GELU_S * (x + GELU_C * x * x * x));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_S * (1 + 3 * GELU_C * x * x);
+    },
+  },
+  swish: { f: (x) => x * sigmoid(x), df: (x) => { const s = sigmoid(x); return s + x * s * (1 - s); } },
+  hardsigmoid: { f: (x) => Math.min(Math.max((x + 3) / 6, 0), 1), df: (x) => x > -3 && x < 3 ? 1 / 6 : 0 },
+  hardswish: { f: (x) => x * Math.min(Math.max((x + 3) / 6, 0), 1), df: (x) => x < -3 ? 0 : x > 3 ? 1 : (2 * x + 3) / 6 },
+  softplus: { f: softplus, df: (x) => sigmoid(x) },
+  softsign: { f: (x) => x / (1 + Math.abs(x)), df: (x) => { const d = 1 + Math.abs(x); return 1 / (d * d); } },
+  mish: {
+    f: (x) => x * Math.tanh(softplus(x)),
+    df: (x) => { const t = Math.tanh(softplus(x)); return t + x * (1 - t * t) * sigmoid(x); },   // tanh(sp) + x·sech²(sp)·σ(x)
+  },
+  logsigmoid: { f: (x) => -softplus(-x), df: (x) => sigmoid(-x) },
+  sign: { f: (x) => x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN, df: () => 0 },
+  reciprocal: { f: (x) => 1 / x, df: (x) => -1 / (x * x) },
+  log1p: { f: (x) => Math.log1p(x), df: (x) => 1 / (1 + x) },
+  clamp: { f: (x, a, b) => Math.min(Math.max(x, a), b), df: (x, _y, a, b) => x >= a && x <= b ? 1 : 0 },
+  powscalar: { f: (x, a) => Math.pow(x, a), df: (x, _y, a) => a === 0 ? 0 : a * Math.pow(x, a - 1) },
+  addscalar: { f: (x, a) => x + a, df: () => 1 },
+  mulscalar: { f: (x, a) => x * a, df: (_x, _y, a) => a },
+};
+const UNARY_BY_CODE: readonly UnaryDef[] = UNARY_OPS.map((r) => UNARY[r.name]);
+
+/** Every binary op of src/ops/codes.ts. */
+const BINARY: { readonly [K in BinaryName]: (a: number, b: number) => number } = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => Math.pow(a, b),
+  maximum: (a, b) => Math.max(a, b),
+  minimum: (a, b) => Math.min(a, b),
+  greater: (a, b) => a > b ? 1 : 0,
+  xlogy: (a, b) => a === 0 ? 0 : a * Math.log(b),
+  equal: (a, b) => a === b ? 1 : 0,
+};
+const BINARY_BY_CODE = BINARY_OPS.map((r) => BINARY[r.name]);
+
+function unaryDef(op: number, fn: string): UnaryDef {
+  const d = UNARY_BY_CODE[op];
+  if (!d) throw new RangeError(`${fn}: unknown unary op code ${op}`);
+  return d;
+}
+
 /** f(x) for every unary op code: the definitions of docs/KERNELS.md. */
 export function unaryRef(op: number, x: number, a: number, b: number): number {
-  switch (op) {
-    case Unary.identity: return x;
-    case Unary.neg: return -x;
-    case Unary.abs: return Math.abs(x);
-    case Unary.exp: return Math.exp(x);
-    case Unary.log: return Math.log(x);
-    case Unary.sqrt: return Math.sqrt(x);
-    case Unary.square: return x * x;
-    case Unary.tanh: return Math.tanh(x);
-    case Unary.sigmoid: return sigmoid(x);
-    case Unary.relu: return x < 0 ? 0 : x;
-    case Unary.relu6: return Math.min(Math.max(x, 0), 6);
-    case Unary.leakyrelu: return x > 0 ? x : a * x;
-    case Unary.elu: return x >= 0 ? x : a * Math.expm1(x);
-    case Unary.celu: return x >= 0 ? x : a * Math.expm1(x / a);
-    case Unary.selu: return SELU_L * (x > 0 ? x : SELU_A * Math.expm1(x));
-    case Unary.gelu: return 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
-    case Unary.swish: return x * sigmoid(x);
-    case Unary.hardsigmoid: return Math.min(Math.max((x + 3) / 6, 0), 1);
-    case Unary.hardswish: return x * Math.min(Math.max((x + 3) / 6, 0), 1);
-    case Unary.softplus: return softplus(x);
-    case Unary.softsign: return x / (1 + Math.abs(x));
-    case Unary.mish: return x * Math.tanh(softplus(x));
-    case Unary.logsigmoid: return -softplus(-x);
-    case Unary.sign: return x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN;
-    case Unary.reciprocal: return 1 / x;
-    case Unary.log1p: return Math.log1p(x);
-    case Unary.clamp: return Math.min(Math.max(x, a), b);
-    case Unary.powscalar: return Math.pow(x, a);
-    case Unary.addscalar: return x + a;
-    case Unary.mulscalar: return x * a;
-  }
-  throw new RangeError(`unary: unknown op code ${op}`);
+  return unaryDef(op, 'unary').f(x, a, b);
 }
 
 /** f'(x) for every unary op code (y = f(x) is passed so the rules read like the literature). */
 export function unaryDerivRef(op: number, x: number, y: number, a: number, b: number): number {
-  switch (op) {
-    case Unary.identity: return 1;
-    case Unary.neg: return -1;
-    case Unary.abs: return x > 0 ? 1 : x < 0 ? -1 : 0;
-    case Unary.exp: return y;
-    case Unary.log: return 1 / x;
-    case Unary.sqrt: return 0.5 / y;
-    case Unary.square: return 2 * x;
-    case Unary.tanh: return 1 - y * y;                       // d tanh = 1 - y²
-    case Unary.sigmoid: return y * (1 - y);                  // d σ = y(1 - y)
-    case Unary.relu: return x > 0 ? 1 : 0;
-    case Unary.relu6: return x > 0 && x < 6 ? 1 : 0;
-    case Unary.leakyrelu: return x > 0 ? 1 : a;
-    case Unary.elu: return x >= 0 ? 1 : a * Math.exp(x);
-    case Unary.celu: return x >= 0 ? 1 : Math.exp(x / a);
-    case Unary.selu: return SELU_L * (x > 0 ? 1 : SELU_A * Math.exp(x));
-    case Unary.gelu: {                                        // product rule on x/2·(1 + tanh u)
-      const u = GELU_C * (x + 0.044715 * x * x * x), t = Math.tanh(u);
-      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x);
-    }
-    case Unary.swish: { const s = sigmoid(x); return s + x * s * (1 - s); }
-    case Unary.hardsigmoid: return x > -3 && x < 3 ? 1 / 6 : 0;
-    case Unary.hardswish: return x < -3 ? 0 : x > 3 ? 1 : (2 * x + 3) / 6;
-    case Unary.softplus: return sigmoid(x);
-    case Unary.softsign: { const d = 1 + Math.abs(x); return 1 / (d * d); }
-    case Unary.mish: {                                        // tanh(sp) + x·sech²(sp)·σ(x)
-      const t = Math.tanh(softplus(x));
-      return t + x * (1 - t * t) * sigmoid(x);
-    }
-    case Unary.logsigmoid: return sigmoid(-x);
-    case Unary.sign: return 0;
-    case Unary.reciprocal: return -1 / (x * x);
-    case Unary.log1p: return 1 / (1 + x);
-    case Unary.clamp: return x >= a && x <= b ? 1 : 0;
-    case Unary.powscalar: return a === 0 ? 0 : a * Math.pow(x, a - 1);
-    case Unary.addscalar: return 1;
-    case Unary.mulscalar: return a;
-  }
-  throw new RangeError(`unaryGrad: unknown op code ${op}`);
+  return unaryDef(op, 'unaryGrad').df(x, y, a, b);
 }
 
 /** c = a op b for every binary op code. */
 export function binaryRef(op: number, a: number, b: number): number {
-  switch (op) {
-    case Binary.add: return a + b;
-    case Binary.sub: return a - b;
-    case Binary.mul: return a * b;
-    case Binary.div: return a / b;
-    case Binary.pow: return Math.pow(a, b);
-    case Binary.maximum: return Math.max(a, b);
-    case Binary.minimum: return Math.min(a, b);
-    case Binary.greater: return a > b ? 1 : 0;
-    case Binary.xlogy: return a === 0 ? 0 : a * Math.log(b);
-    case Binary.equal: return a === b ? 1 : 0;
-  }
-  throw new RangeError(`binary: unknown op code ${op}`);
+  const f = BINARY_BY_CODE[op];
+  if (!f) throw new RangeError(`binary: unknown op code ${op}`);
+  return f(a, b);
 }
 
 function softmaxSlice(x: F, y: F, base: number, len: number, inner: number, log: number) {

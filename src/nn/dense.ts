@@ -4,8 +4,8 @@
 // function is applied after dense(identity).
 
 import { Tensor, toTensor, zeros, describe, sameShape, type TensorLike } from '../tensor.js';
-import { dense, FUSABLE } from '../ops/dense.js';
-import { Unary } from '../ops/codes.js';
+import { dense } from '../ops/dense.js';
+import { Unary, UNARY_OPS, FUSED } from '../ops/codes.js';
 import * as u from '../ops/unary.js';
 import { softmax, logsoftmax } from '../ops/softmax.js';
 import { reshape } from '../ops/shape.js';
@@ -16,10 +16,7 @@ import { glorot_uniform, type Init } from './init.js';
 export type Activation = (x: Tensor) => Tensor;
 
 /** Unary op code of the activations the fused op can run, identified by function identity. */
-const CODES = new Map<unknown, number>([
-  [u.identity, Unary.identity], [u.sigmoid, Unary.sigmoid], [u.tanh, Unary.tanh],
-  [u.relu, Unary.relu], [u.relu6, Unary.relu6], [u.exp, Unary.exp],
-]);
+const CODES = new Map<unknown, number>([...FUSED].map((c) => [(u as Record<string, unknown>)[UNARY_OPS[c].name], c]));
 
 export interface DenseOptions { bias?: boolean | TensorLike; init?: Init }
 export type Dense = Layer<{ weight: Tensor; bias: Tensor | false; σ: Activation; W: Tensor; b: Tensor | false }>;
@@ -83,7 +80,7 @@ function checkAct(σ: unknown, name: string): void {
 
 function forward(m: Dense, name: string, x0: Tensor): Tensor {
   const x = toTensor(x0, name, 'x'), W = m.weight, σ = m.σ;
-  const code = CODES.get(σ), fused = code !== undefined && FUSABLE.has(code);
+  const code = CODES.get(σ), fused = code !== undefined;
   if (x.rank === 0 || x.shape[0] !== W.shape[1])
     throw new RangeError(`${name}: input has ${x.rank ? x.shape[0] : 0} features, expected ${W.shape[1]} (input shape [${x.shape.join(', ')}])`);
   const flat = x.rank > 2 ? reshape(x, [x.shape[0], -1]) : x;

@@ -1,18 +1,16 @@
 // The fused Dense layer op: y = act(W·x .+ b) as one matmul plus one bias+activation pass.
-// Only activations whose derivative can be read off y (or off the sign of y) are fused, so the
-// backward pass needs no pre-activation buffer; any other activation runs as a separate op.
+// Only activations whose derivative can be read off y (or off the sign of y) are fused (`fused`
+// rows of src/ops/codes.ts), so the backward pass needs no pre-activation buffer; any other
+// activation runs as a separate op.
 
 import { defineOp, apply } from './registry.js';
-import { Unary } from './codes.js';
+import { Unary, FUSED } from './codes.js';
 import { unaryGradDef } from './unary.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
 import { Tensor } from '../tensor.js';
 
 export interface DenseP { act: number; alpha: number; name: string }
-
-/** Activations whose derivative is a function of y alone (relu and relu6 by the sign/range of y). */
-export const FUSABLE = new Set<number>([Unary.identity, Unary.sigmoid, Unary.tanh, Unary.relu, Unary.relu6, Unary.exp]);
 
 export const denseDef = defineOp<DenseP>({
   name: 'dense',
@@ -47,7 +45,7 @@ export const denseDef = defineOp<DenseP>({
   },
 });
 
-/** act(W·x .+ b) in one op (the activation must be in FUSABLE); b may be null. */
+/** act(W·x .+ b) in one op (the activation must be FUSED in src/ops/codes.ts); b may be null. */
 export function dense(W: Tensor, x: Tensor, b: Tensor | null, act: number, alpha: number, name: string): Tensor {
   return apply(denseDef, b ? [W, x, b] : [W, x], { act, alpha, name });
 }

@@ -1,18 +1,16 @@
-// Elementwise unary ops and activations: one table row per op (code, flops), one OpDef for all.
+// Elementwise unary ops and activations: one row per op in src/ops/codes.ts, one OpDef for all.
 // d f is the `unaryGrad` kernel, which takes x and y = f(x), so rules such as
 // d sigmoid = y(1 - y) read like the literature and cost one pass.
 
 import { defineOp, apply } from './registry.js';
-import { Unary } from './codes.js';
+import { Unary, UNARY_OPS } from './codes.js';
 import { unaryRef } from '../backends/ref.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
 export interface UnaryP { code: number; alpha: number; beta: number }
 
-/** Transcendental ops cost more per element; the scheduler reads this. */
-const FLOPS: Record<number, number> = { [Unary.exp]: 8, [Unary.log]: 8, [Unary.tanh]: 12, [Unary.sigmoid]: 10,
-  [Unary.gelu]: 16, [Unary.swish]: 12, [Unary.softplus]: 12, [Unary.mish]: 24, [Unary.logsigmoid]: 12,
-  [Unary.elu]: 8, [Unary.celu]: 8, [Unary.selu]: 8, [Unary.powscalar]: 10, [Unary.log1p]: 8 };
+/** Flops per element by code (transcendental ops cost more); the scheduler reads this. */
+const FLOPS: readonly number[] = UNARY_OPS.map((r) => r.flops);
 
 export const unaryDef = defineOp<UnaryP>({
   name: 'unary',
