@@ -14,7 +14,7 @@ export interface UnaryRow { readonly name: string; readonly flops: number; reado
 export const UNARY_OPS = [
   { name: 'identity', flops: 1, fused: true, f: 'x' },
   { name: 'neg', flops: 1, f: '−x' },
-  { name: 'abs', flops: 1, f: '\\|x\\|' },
+  { name: 'abs', flops: 1, f: '|x|' },
   { name: 'exp', flops: 8, fused: true, f: 'eˣ' },
   { name: 'log', flops: 8, f: 'ln x' },
   { name: 'sqrt', flops: 1, f: '√x' },
@@ -32,7 +32,7 @@ export const UNARY_OPS = [
   { name: 'hardsigmoid', flops: 1, f: 'clamp((x+3)/6, 0, 1)' },
   { name: 'hardswish', flops: 1, f: 'x·hardsigmoid(x)' },
   { name: 'softplus', flops: 12, f: 'x < 0 ? log1p(eˣ) : x + log1p(e^−x)' },
-  { name: 'softsign', flops: 1, f: 'x/(1+\\|x\\|)' },
+  { name: 'softsign', flops: 1, f: 'x/(1+|x|)' },
   { name: 'mish', flops: 24, f: 'x·tanh(softplus(x))' },
   { name: 'logsigmoid', flops: 12, f: '−softplus(−x)' },
   { name: 'sign', flops: 1, f: 'sign(x) (0 at 0)' },
