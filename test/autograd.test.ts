@@ -15,6 +15,7 @@ import {
 } from '../src/index.js';
 import { binaryDef } from '../src/ops/binary.js';
 import { dense } from '../src/ops/dense.js';
+import { permutedims } from '../src/ops/permute.js';
 import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { Unary, Binary } from '../src/ops/codes.js';
 
@@ -98,6 +99,8 @@ const GRADS: Record<string, () => GCase[]> = {
     { label: 'reshape [12] → [3,-1]', f: (x) => mul(reshape(x, [3, -1]), reshape(x, [3, -1])), inputs: [input([12])] }],
   transpose: () => [{ label: 'transpose [3,4]', f: (x) => transpose(x), inputs: [input([3, 4])] },
     { label: 'transpose [5]', f: (x) => transpose(x), inputs: [input([5])] }],
+  permutedims: () => [{ label: 'permutedims [2,3,4] by [2,0,1]', f: (x) => permutedims(x, [2, 0, 1]), inputs: [input([2, 3, 4])] },
+    { label: 'permutedims [3,1,2,5,2] by [4,2,0,3,1]', f: (x) => permutedims(x, [4, 2, 0, 3, 1]), inputs: [input([3, 1, 2, 5, 2])] }],
 };
 
 const G = suite('autograd: rules vs finite differences (f64, ref)');

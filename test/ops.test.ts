@@ -17,6 +17,7 @@ import { unaryGradDef } from '../src/ops/unary.js';
 import { binaryDef } from '../src/ops/binary.js';
 import { softmaxGradDef } from '../src/ops/softmax.js';
 import { dense } from '../src/ops/dense.js';
+import { permutedims } from '../src/ops/permute.js';
 import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { descentStep, momentumStep, adamStep } from '../src/ops/optim.js';
 import { Unary, Binary, Reduce } from '../src/ops/codes.js';
@@ -222,6 +223,17 @@ const transposeCases = (n: number): Case[] => [
   { label: `transpose [${n}]`, args: [U([n])], run: ([x]) => transpose(x), tol: { rtol: 0 } },
 ];
 
+// permutedims: ranks 1-7 (size-1 and adjacent axes merge), reversed and shuffled axes; exact
+const permuteCases = (n: number): Case[] => {
+  const m = other(n), k = other(n, 2);
+  const shapes: [number[], number[]][] = [
+    [[n], [0]], [[n, m], [1, 0]], [[n, m, k], [2, 0, 1]], [[2, n, 3, m], [3, 1, 0, 2]],
+    [[2, 1, n, 3, 2, 1, 2], [6, 4, 2, 0, 3, 1, 5]], [[n, 3, 2, m], [0, 1, 3, 2]],
+  ];
+  return shapes.map(([shape, perm]) => ({ label: `permutedims [${shape}] by [${perm}]`, args: [U(shape)],
+    run: ([x]: Tensor[]) => permutedims(x, perm), tol: { rtol: 0 } }));
+};
+
 // ---- fused optimiser updates: three steps, in place --------------------------------------------
 const optimCases = (kind: 'descent' | 'momentum' | 'adam') => (n: number): Case[] => {
   const shape = [n, other(n)];
@@ -246,7 +258,7 @@ const optimCases = (kind: 'descent' | 'momentum' | 'adam') => (n: number): Case[
 const CASES: Record<string, (n: number) => Case[]> = {
   unary: unaryCases, unaryGrad: unaryGradCases, binary: binaryCases, reduce: reduceCases,
   softmax: softmaxCases, softmaxGrad: softmaxGradCases, matmul: matmulCases, dense: denseCases,
-  reshape: reshapeCases, transpose: transposeCases,
+  reshape: reshapeCases, transpose: transposeCases, permutedims: permuteCases,
   descent: optimCases('descent'), momentum: optimCases('momentum'), adam: optimCases('adam'),
 };
 
