@@ -6,7 +6,7 @@
 //
 // Adding an activation: one row here, then its forward and derivative under the same name in
 // src/backends/ref.ts (float64), assembly/act.ts (f_NAME/df_NAME, SIMD) and gpu/act.wgsl
-// (f_NAME/df_NAME), and the public function in src/nn/activations.ts.
+// (f_NAME/df_NAME), and the public function in src/ops/unary.ts.
 
 /** A unary op: `flops` per element (for the scheduler), `fused` if the Dense epilogue fuses it. */
 export interface UnaryRow { readonly name: string; readonly flops: number; readonly fused?: boolean; readonly f: string }
