@@ -14,7 +14,7 @@ fn df_abs(x: f32, y: f32, a: f32, b: f32) -> f32 { return sign(x); }
 fn f_exp(x: f32, a: f32, b: f32) -> f32 { return exp(x); }
 fn df_exp(x: f32, y: f32, a: f32, b: f32) -> f32 { return y; }
 
-fn f_log(x: f32, a: f32, b: f32) -> f32 { return log(x); }
+fn f_log(x: f32, a: f32, b: f32) -> f32 { return log_(x); }
 fn df_log(x: f32, y: f32, a: f32, b: f32) -> f32 { return 1.0 / x; }
 
 fn f_sqrt(x: f32, a: f32, b: f32) -> f32 { return sqrt(x); }
@@ -49,6 +49,7 @@ fn df_selu(x: f32, y: f32, a: f32, b: f32) -> f32 { return SELU_L * select(SELU_
 
 fn f_gelu(x: f32, a: f32, b: f32) -> f32 { return 0.5 * x * (1.0 + tanh_(GELU_S * (x + GELU_C * x * x * x))); }
 fn df_gelu(x: f32, y: f32, a: f32, b: f32) -> f32 {
+  if (abs(x) > 10.0) { return select(0.0, 1.0, x > 0.0); }   // x³ would overflow: 0·Inf
   let t = tanh_(GELU_S * (x + GELU_C * x * x * x));
   return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_S * (1.0 + 3.0 * GELU_C * x * x);
 }

@@ -10,7 +10,7 @@ fn b_pow(u: f32, v: f32) -> f32 { return powf(u, v); }
 fn b_maximum(u: f32, v: f32) -> f32 { return max(u, v); }
 fn b_minimum(u: f32, v: f32) -> f32 { return min(u, v); }
 fn b_greater(u: f32, v: f32) -> f32 { return select(0.0, 1.0, u > v); }
-fn b_xlogy(u: f32, v: f32) -> f32 { return select(u * log(v), 0.0, u == 0.0); }
+fn b_xlogy(u: f32, v: f32) -> f32 { return select(u * log_(v), 0.0, u == 0.0); }
 fn b_equal(u: f32, v: f32) -> f32 { return select(0.0, 1.0, u == v); }
 
 @compute @workgroup_size(WG)

@@ -13,6 +13,16 @@ var<private> NAN_BITS: u32 = 0x7fc00000u;
 var<private> INF_BITS: u32 = 0x7f800000u;
 fn nan() -> f32 { return bitcast<f32>(NAN_BITS); }
 fn inf() -> f32 { return bitcast<f32>(INF_BITS); }
+// On the bits: a compiler may assume float comparisons never see NaN.
+fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > INF_BITS; }
+
+// ln x with IEEE edges (WGSL leaves log(0) and log(x < 0) undefined: SwiftShader gives -88 and 0).
+fn log_(x: f32) -> f32 {
+  if (isnan_(x) || x < 0.0) { return nan(); }
+  if (x == 0.0) { return -inf(); }
+  if (x > 3.4028234663852886e38) { return x; }
+  return log(x);
+}
 
 // e^x - 1 without cancellation: Taylor to x^9 below |x| = 1/2 (error < 3e-10).
 fn expm1_(x: f32) -> f32 {
@@ -31,7 +41,7 @@ fn log1p_(x: f32) -> f32 {
     return 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0
       + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0 + s2 / 15.0)))))));
   }
-  return log(1.0 + x);
+  return log_(1.0 + x);
 }
 
 fn sigmoid_(x: f32) -> f32 {
@@ -55,9 +65,13 @@ fn powf(x: f32, y: f32) -> f32 {
   if (y == 2.0) { return x * x; }
   let ax = abs(x);
   if (ax == 0.0) { return select(inf(), 0.0, y > 0.0); }
+  let odd = y == floor(y) && abs(y) < 16777216.0 && (i32(y) & 1) != 0;
+  if (ax > 3.4028234663852886e38) {      // ±Inf: IEEE pow, not exp2(y·log2 Inf)
+    let m = select(0.0, inf(), y > 0.0);
+    return select(m, -m, x < 0.0 && odd);
+  }
   let r = exp2(y * log2(ax));
   if (x >= 0.0) { return r; }
   if (y != floor(y)) { return nan(); }
-  let odd = abs(y) < 16777216.0 && (i32(y) & 1) != 0;
   return select(r, -r, odd);
 }

@@ -6,8 +6,12 @@
 fn isSum() -> bool { return OP == R_SUM || OP == R_MEAN || OP == R_SUMSQ; }
 fn isMax() -> bool { return OP == R_MAX || OP == R_ARGMAX; }
 
-// Does (v, l) replace the current best (bv, bl)? First extremum wins ties.
+// Does (v, l) replace the current best (bv, bl)? First extremum wins ties; a NaN beats every
+// number and the first NaN wins (Julia's findmax/findmin, so max/min return NaN).
 fn better(v: f32, l: u32, bv: f32, bl: u32) -> bool {
+  let vn = isnan_(v);
+  let bn = isnan_(bv);
+  if (vn || bn) { return vn && (!bn || l < bl); }
   if (isMax()) { return v > bv || (v == bv && l < bl); }
   return v < bv || (v == bv && l < bl);
 }

@@ -36,6 +36,7 @@ const UNARY: { readonly [K in UnaryName]: UnaryDef } = {
   gelu: {
     f: (x) => 0.5 * x * (1 + Math.tanh(GELU_S * (x + GELU_C * x * x * x))),
     df: (x) => {                                             // product rule on x/2·(1 + tanh u)
+      if (!Number.isFinite(x)) return x > 0 ? 1 : 0;         // the limits, not 0·Inf
       const t = Math.tanh(GELU_S * (x + GELU_C * x * x * x));
       return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_S * (1 + 3 * GELU_C * x * x);
     },
@@ -86,9 +87,13 @@ export function unaryRef(op: number, x: number, a: number, b: number): number {
   return unaryDef(op, 'unary').f(x, a, b);
 }
 
-/** f'(x) for every unary op code (y = f(x) is passed so the rules read like the literature). */
+/**
+ * f'(x) for every unary op code (y = f(x) is passed so the rules read like the literature). At a
+ * NaN input every derivative is NaN, so a NaN poisons the gradient on every device alike.
+ */
 export function unaryDerivRef(op: number, x: number, y: number, a: number, b: number): number {
-  return unaryDef(op, 'unaryGrad').df(x, y, a, b);
+  const d = unaryDef(op, 'unaryGrad');
+  return Number.isNaN(x) ? NaN : d.df(x, y, a, b);
 }
 
 /** c = a op b for every binary op code. */
@@ -160,8 +165,10 @@ export const ref: Backend<F> = {
         r = at(0);
         for (let l = 1; l < len; l++) r = op === Reduce.max ? Math.max(r, at(l)) : Math.min(r, at(l));
       } else if (op === Reduce.argmax || op === Reduce.argmin) {
-        r = 0;
-        for (let l = 1; l < len; l++) if (op === Reduce.argmax ? at(l) > at(r) : at(l) < at(r)) r = l;
+        r = 0;                                               // the first NaN wins (Julia's findmax)
+        for (let l = 1; l < len && !Number.isNaN(at(r)); l++) {
+          if (Number.isNaN(at(l)) || (op === Reduce.argmax ? at(l) > at(r) : at(l) < at(r))) r = l;
+        }
       } else throw new RangeError(`reduce: unknown op code ${op}`);
       y[o * inner + i] = r;
     }

@@ -66,17 +66,26 @@ export function codeConstants(): string {
   return out.join('\n') + '\n';
 }
 
-/** `fn NAME(op: u32, ARGS) -> f32`: a switch over `rows` calling PREFIX_row(CALL); NaN by default. */
-function dispatch(fn: string, params: string, call: string, prefix: string, rows: readonly { name: string }[]): string {
+/**
+ * `fn NAME(op: u32, ARGS) -> f32`: a switch over `rows` calling PREFIX_row(CALL); NaN by default.
+ * `nanIn` is the statement that handles a NaN first argument (WGSL's builtins need not propagate it).
+ */
+function dispatch(fn: string, params: string, call: string, prefix: string, rows: readonly { name: string }[], nanIn = ''): string {
   const cases = rows.map((r, i) => `    case ${i}u: { r = ${prefix}${r.name}(${call}); }`);
-  return `fn ${fn}(op: u32, ${params}) -> f32 {\n  var r: f32;\n  switch op {\n${cases.join('\n')}\n    default: { r = nan(); }\n  }\n  return r;\n}\n`;
+  return `fn ${fn}(op: u32, ${params}) -> f32 {\n${nanIn}  var r: f32;\n  switch op {\n${cases.join('\n')}\n` +
+    `    default: { r = nan(); }\n  }\n  return r;\n}\n`;
 }
 
-/** The unary and binary code switches over the per-op functions of gpu/act.wgsl and gpu/binary.wgsl. */
+/**
+ * The unary code switches over f_NAME/df_NAME of gpu/act.wgsl. NaN propagates through every
+ * unary op (x^0 = 1 even for NaN, as IEEE pow) and poisons every derivative, as in ref.ts.
+ */
 export function unarySwitches(): string {
-  return dispatch('unary_f', 'x: f32, a: f32, b: f32', 'x, a, b', 'f_', UNARY_OPS) +
-    dispatch('unary_df', 'x: f32, y: f32, a: f32, b: f32', 'x, y, a, b', 'df_', UNARY_OPS);
+  return dispatch('unary_f', 'x: f32, a: f32, b: f32', 'x, a, b', 'f_', UNARY_OPS,
+    '  if (isnan_(x)) { return select(x, 1.0, op == U_POWSCALAR && a == 0.0); }\n') +
+    dispatch('unary_df', 'x: f32, y: f32, a: f32, b: f32', 'x, y, a, b', 'df_', UNARY_OPS, '  if (isnan_(x)) { return x; }\n');
 }
+/** The binary code switch over b_NAME of gpu/binary.wgsl. */
 export function binarySwitch(): string {
   return dispatch('binop', 'u: f32, v: f32', 'u, v', 'b_', BINARY_OPS);
 }

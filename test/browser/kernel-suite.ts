@@ -181,6 +181,48 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     }
   });
 
+  // Does the device flush subnormal inputs to zero (WGSL allows it)? Then the reference is
+  // evaluated at the flushed input: the device is asked for f(0), not f(1e-40).
+  const tiny = Math.fround(1e-40), probe = be.alloc(1), probed = be.alloc(1);
+  be.write(probe, [tiny]);
+  be.unary(Unary.mulscalar, probe, probed, 1, 1, 0);
+  const ftz = (await be.read(probed, 1))[0] !== tiny;
+  be.free(probe, 1); be.free(probed, 1);
+  await group(`domain edges: 0, −0, subnormal${ftz ? ' (flushed)' : ''}, negative, ±Inf, NaN (unary, unaryGrad, reduce)`, () => {
+    // The device must give what the reference gives, rounded to f32: -Inf for log(0), NaN for
+    // log(-1), Inf for exp(89), NaN propagated, ...
+    const E = [0, -0, tiny, -tiny, 1, -1, 0.5, -0.5, 88.8, -104, 1e30, -1e30, Infinity, -Infinity, NaN, 3, -3, 6, 1e-7];
+    const xe = Float64Array.from(E), n = xe.length, xg = dev(xe);
+    const x = ftz ? xe.map((v) => (Math.abs(v) < 1.1754943508222875e-38 ? v * 0 : v)) : xe;
+    const params: [number, number][] = [[0, 0], [0.1, 0], [1.3, 0], [-1, 1], [2, 0], [0.5, 0], [-1, 0], [3, 0], [2.5, 0]];
+    for (const [name, op] of Object.entries(Unary)) {
+      for (const [al, bt] of op === Unary.powscalar ? params.slice(4) : op === Unary.clamp ? [params[3]] : [params[op === Unary.celu ? 2 : 1]]) {
+        const want = out(n), y = dev(n);
+        ref.unary(op, x, want, n, al, bt);
+        be.unary(op, xg, y, n, al, bt);
+        expect(`edges ${name}(alpha ${al})`, y, want.map(Math.fround));
+        const yw = Float64Array.from(want.map(Math.fround)), dy = Float64Array.from(E.map(() => 1)), dwant = out(n), dx = dev(n);
+        ref.unaryGrad(op, x, yw, dy, dwant, n, al, bt);
+        be.unaryGrad(op, xg, dev(yw), dev(dy), dx, n, al, bt);
+        expect(`edges ${name}'(alpha ${al})`, dx, dwant.map(Math.fround));
+      }
+    }
+    for (const [name, op] of Object.entries(Reduce)) {
+      for (const row of [[0, -0, 1], [1, NaN, 2], [NaN, 1, NaN], [Infinity, 1, 2], [-Infinity, -1, 0], [Infinity, -Infinity, 1], [2, 3, NaN]]) {
+        const xr = Float64Array.from(row), want = out(1), y = dev(1);
+        ref.reduce(op, xr, want, 1, 3, 1);
+        be.reduce(op, dev(xr), y, 1, 3, 1);
+        expect(`edges ${name}([${row}])`, y, want.map(Math.fround));
+      }
+      const long = rand(300);   // the workgroup-tree path (len >= 128): NaNs at 17 and 211
+      long[211] = NaN; long[17] = NaN;
+      const want = out(1), y = dev(1);
+      ref.reduce(op, long, want, 1, 300, 1);
+      be.reduce(op, dev(long), y, 1, 300, 1);
+      expect(`edges ${name}(300 values, NaN at 17 and 211)`, y, want.map(Math.fround));
+    }
+  });
+
   await group('softmax / logsoftmax / softmaxGrad', () => {
     const shapes: [number, number, number][] = [];
     for (const len of [1, 3, 17, 64, 65, 257, 1031]) for (const [o, i] of [[1, 1], [3, 1], [1, 5], [4, 17]]) shapes.push([o, len, i]);
