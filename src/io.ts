@@ -68,11 +68,13 @@ export function encodeSafetensors(
   return out;
 }
 
-const DTYPES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+// A Map, not an object: a dtype such as "constructor" must find nothing, not Object's prototype.
+const DTYPES = new Map<string, number>([['F32', 4], ['F64', 8], ['F16', 2], ['BF16', 2]]);
 
 /**
  * Decodes safetensors bytes; F32 is read as is, F64, F16 and BF16 are converted to f32.
- * Throws a RangeError naming what is wrong for a truncated or malformed file.
+ * Throws a RangeError naming the tensor and what is wrong for a truncated or malformed file
+ * (including tensors whose bytes overlap and metadata values that are not strings).
  * @example const { tensors, metadata } = decodeSafetensors(bytes); tensors.get('layers.0.weight')
  */
 export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors {
@@ -85,19 +87,32 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors 
   if (n < 2 || 8 + n > b.length) throw bad(`header length ${n} does not fit in ${b.length} bytes`);
   let header: Record<string, any>;
   try { header = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))); } catch (e) { throw bad(`header is not JSON: ${(e as Error).message}`); }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw bad('header is not a JSON object');
+  if (!isObject(header)) throw bad('header is not a JSON object');
   const base = 8 + n, size = b.length - base;
-  const metadata: Record<string, string> = { ...(header.__metadata__ ?? {}) };
+  const metadata: Record<string, string> = {};
+  if (Object.hasOwn(header, '__metadata__')) {
+    const md = header.__metadata__;
+    if (!isObject(md)) throw bad(`__metadata__ must be an object of strings, got ${brief(md)}`);
+    for (const [k, v] of Object.entries(md)) {
+      if (typeof v !== 'string') throw bad(`metadata ${k} must be a string, got ${brief(v)}`);
+      // defineProperty: a "__proto__" entry stays an entry instead of setting the prototype.
+      Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+  }
   const tensors = new Map<string, TensorRecord>();
+  const ranges: [start: number, end: number, name: string][] = [];
   for (const [name, e] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const width = DTYPES[e?.dtype];
-    if (!width) throw new RangeError(`decodeSafetensors: ${name} has dtype ${e?.dtype}; fluxion reads F32 (and converts F64, F16, BF16)`);
-    const shape = e.shape, [s, t] = e.data_offsets ?? [];
-    if (!Array.isArray(shape) || !shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)) throw bad(`${name}: shape ${JSON.stringify(shape)}`);
-    const count = sizeOf(shape);
+    if (!isObject(e)) throw bad(`${name}: expected {dtype, shape, data_offsets}, got ${brief(e)}`);
+    const width = typeof e.dtype === 'string' ? DTYPES.get(e.dtype) : undefined;
+    if (!width) throw new RangeError(`decodeSafetensors: ${name} has dtype ${typeof e.dtype === 'string' ? e.dtype : brief(e.dtype)}; fluxion reads F32 (and converts F64, F16, BF16)`);
+    const shape = e.shape, offsets = e.data_offsets;
+    if (!Array.isArray(shape) || !shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)) throw bad(`${name}: shape ${brief(shape)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2) throw bad(`${name}: data_offsets ${brief(offsets)} is not a pair [start, end]`);
+    const count = sizeOf(shape), [s, t] = offsets;
     if (!Number.isInteger(s) || !Number.isInteger(t) || s < 0 || t > size || t - s !== count * width)
       throw bad(`${name}: byte range [${s}, ${t}] for ${count} ${e.dtype} values in a ${size}-byte data section`);
+    if (t > s) ranges.push([s, t, name]);
     const data = new Float32Array(count), at = base + s;
     if (e.dtype === 'F32' && littleEndian && (b.byteOffset + at) % 4 === 0) data.set(new Float32Array(b.buffer, b.byteOffset + at, count));
     else if (e.dtype === 'F32') for (let i = 0; i < count; i++) data[i] = dv.getFloat32(at + 4 * i, true);
@@ -106,7 +121,21 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors 
     else for (let i = 0; i < count; i++) data[i] = f16(dv.getUint16(at + 2 * i, true));
     tensors.set(name, { shape: [...shape], data });
   }
+  // Two tensors sharing bytes would alias in the writer's intent but not here; the format forbids it.
+  ranges.sort((x, y) => x[0] - y[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    const [s0, t0, a] = ranges[i - 1], [s1, t1, c] = ranges[i];
+    if (s1 < t0) throw bad(`tensors ${a} and ${c} overlap: byte ranges [${s0}, ${t0}] and [${s1}, ${t1}]`);
+  }
   return { tensors, metadata };
+}
+
+const isObject = (x: unknown): x is Record<string, any> => !!x && typeof x === 'object' && !Array.isArray(x);
+/** A value from a file, shown short in an error message. */
+function brief(v: unknown): string {
+  let s: string;
+  try { s = v === undefined ? 'nothing' : typeof v === 'number' ? String(v) : JSON.stringify(v) ?? describe(v); } catch { s = describe(v); }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
