@@ -171,6 +171,35 @@ test('an infinite hyper-parameter survives save → load (JSON has no Infinity)'
   assert.is((ob.rule as any).rules[0].p, Infinity);
 });
 
+test('a rule from outside fluxion: its constructor is never called with file data, the kinds are still checked', async () => {
+  let made = 0;
+  // A user rule with a positional constructor that would reject an options object.
+  class Scaled implements Rule<null> {
+    eta: number; clip: number[];
+    constructor(eta: number) { if (typeof eta !== 'number') throw new TypeError('Scaled: eta'); made++; this.eta = eta; this.clip = [-1, 1]; }
+    init() { return null; }
+    apply(s: null, _x: Tensor, g: Tensor): [null, Tensor] { return [s, g.mul(this.eta)]; }
+  }
+  const { bytes, b, ob } = await pair((m) => setup(new Scaled(0.05), m));
+  (ob.rule as any).eta = 0.5;
+  const count = made;
+  loadModel(b.m, editOptText(bytes, (raw) => raw.replace('{"name":"Scaled"', '{"name":"Scaled","__proto__":{"eta":9}')), ob);
+  assert.is(made, count, 'no Scaled was constructed');
+  assert.is((ob.rule as any).eta, 0.05);
+  assert.instance(ob.rule, Scaled);
+  refused(b, ob, editOpt(bytes, (o) => { o.rule.eta = [1]; }), /Scaled\.eta is \[1\], where the optimiser has a number/, 'a list for a number');
+  refused(b, ob, editOpt(bytes, (o) => { o.rule.clip = [1, 2, 3]; }), /Scaled\.clip is \[1,2,3\], where the optimiser has a list of 2 numbers/, 'a longer list');
+});
+
+test('a model tensor that was disposed: refused before anything is written', async () => {
+  const { bytes, b, ob } = await pair((m) => setup(Adam(0.01), m));
+  const ps = [...params(b.m)];
+  const first = Array.from(ps[0].dataSync());
+  ps[1].dispose();
+  assert.throws(() => loadModel(b.m, bytes, ob), /loadModel: the model's layers\.0\.bias \[4\] was disposed/);
+  assert.equal(Array.from(ps[0].dataSync()), first, 'the weight before it was not overwritten');
+});
+
 // ---- state ----
 
 test('state entries of the wrong kind, shape or count are refused', async () => {
