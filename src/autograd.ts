@@ -93,6 +93,7 @@ export function withgradientOf<A>(f: (arg: A) => Tensor, arg: A, ps: ParamsLike)
   const params = toParams(ps);
   if (tape) throw new Error('gradient: nested gradient calls are not supported');
   const s = openScope();
+  let out: { val: Tensor; grad: Grads };
   try {
     const t: Tape = { id: ++tapeIds, nodes: [] };
     for (const p of params) p.tape = t.id;
@@ -102,10 +103,10 @@ export function withgradientOf<A>(f: (arg: A) => Tensor, arg: A, ps: ParamsLike)
     if (val instanceof Promise) throw new TypeError('gradient: the loss function must be synchronous (it returned a Promise)');
     if (!(val instanceof Tensor)) throw new TypeError(`gradient: the loss function must return a tensor, got ${typeof val}`);
     if (val.size !== 1) throw new RangeError(`gradient: the loss must be a scalar (one element), got shape [${val.shape}]`);
-    const out = { val, grad: backward(t, val, params) };
-    closeScope(s, out);
-    return out;
+    out = { val, grad: backward(t, val, params) };
   } catch (e) { closeScope(s, undefined); throw e; }
+  closeScope(s, out);
+  return out;
 }
 
 /**

@@ -352,19 +352,20 @@ export const ones = (...dims: (number | Shape)[]) => filled('ones', dims, 1);
 export const full = (shape: Shape, value: number) => filled('full', [shape], value);
 
 // xoshiro128**: a small, fast, seedable stream; seed(n) makes every rand/randn/init reproducible.
-const st = new Uint32Array(4);
 /** Seeds fluxion's random stream: `seed(42)`. */
-export function seed(n: number): void {
+export function seed(n: number): void { fill(st, n); }
+function fill(s: Uint32Array, n: number): Uint32Array {
   let x = (n >>> 0) ^ 0x9e3779b9;
   for (let i = 0; i < 4; i++) {                         // splitmix32 to fill the state
     x = (x + 0x9e3779b9) >>> 0;
     let z = x;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    st[i] = (z ^ (z >>> 16)) >>> 0;
+    s[i] = (z ^ (z >>> 16)) >>> 0;
   }
+  return s;
 }
-seed(Date.now());
+const st = fill(new Uint32Array(4), Date.now());
 /** A uniform number in [0, 1) from fluxion's stream. */
 export function random(): number {
   const r = Math.imul(rotl(Math.imul(st[1], 5), 7), 9) >>> 0;

@@ -95,11 +95,10 @@ export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: 
   const params = ps instanceof Params ? ps : ps == null && isBound(opt) ? opt.params : checkParams(ps, 'trainStep');
   if (typeof loss !== 'function') throw new TypeError(`trainStep: loss must be a function, got ${describe(loss)}`);
   const s = openScope();
-  try {
-    const val = stepBody({ loss, model: NONE, item }, params, opt);
-    closeScope(s, val);
-    return val;
-  } catch (e) { closeScope(s, undefined); throw e; }
+  let val: Tensor;
+  try { val = stepBody({ loss, model: NONE, item }, params, opt); } catch (e) { closeScope(s, undefined); throw e; }
+  closeScope(s, val);
+  return val;
 }
 
 /**
