@@ -9,6 +9,10 @@ import {
   init, seed, rand, params, Chain, Dense, sigmoid, relu, mse, Adam, setup, train, trainStep, trace, matmul, Tensor,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
+import { registry } from '../src/ops/index.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 v8.setFlagsFromString('--expose-gc');
 const gc: () => void = vm.runInNewContext('gc');
@@ -83,6 +87,20 @@ test('Tensor methods and t.view() inside gradient need no import-time setup', as
   const g = gradient(() => w.view([4]).square().sum(), [w]);
   const gw = g.get(w)!.dataSync(), wv = w.dataSync();
   assert.equal(Array.from(gw).map((v) => +v.toFixed(5)), Array.from(wv).map((v) => +(2 * v).toFixed(5)));
+});
+
+test('the registry holds every op any module defines (defineOp registers nothing at import)', async () => {
+  const src = fileURLToPath(new URL('../src/', import.meta.url));
+  const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('registry.ts'));
+  let defined = 0;
+  for (const f of files) {
+    const n = (readFileSync(join(src, f), 'utf8').match(/\bdefineOp\s*[<(]/g) ?? []).length;
+    if (!n) continue;
+    const defs = Object.values(await import(pathToFileURL(join(src, f)).href)).filter((v) => [...registry.values()].includes(v as never));
+    assert.is(defs.length, n, `${f}: ${n} defineOp calls, ${defs.length} exported defs in the registry (list the module in ops/index.ts)`);
+    defined += n;
+  }
+  assert.is(registry.size, defined, 'no op is listed twice or under another name');
 });
 
 test.run();
