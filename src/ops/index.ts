@@ -10,6 +10,7 @@ import * as softmaxOps from './softmax.js';
 import * as shapeOps from './shape.js';
 import * as denseOps from './dense.js';
 import * as optimOps from './optim.js';
+import * as permuteOps from './permute.js';
 
 export * from './unary.js';
 export * from './binary.js';
@@ -17,6 +18,7 @@ export { sum, mean, max, min, argmax, argmin, sumsq, broadcastTo, sumTo } from '
 export { matmul } from './matmul.js';
 export { softmax, logsoftmax } from './softmax.js';
 export { reshape, transpose } from './shape.js';
+export { permutedims } from './permute.js';
 export { apply, defineOp, type OpDef } from './registry.js';
 
 const isOpDef = (v: unknown): v is OpDef => !!v && typeof v === 'object' &&
@@ -28,6 +30,6 @@ const isOpDef = (v: unknown): v is OpDef => !!v && typeof v === 'object' &&
  * @example for (const def of registry.values()) console.log(def.name, def.kernels);
  */
 export const registry: ReadonlyMap<string, OpDef> = /* @__PURE__ */ new Map(
-  [unaryOps, binaryOps, reduceOps, matmulOps, softmaxOps, shapeOps, denseOps, optimOps]
+  [unaryOps, binaryOps, reduceOps, matmulOps, softmaxOps, shapeOps, denseOps, optimOps, permuteOps]
     .flatMap((m) => Object.values(m).filter(isOpDef)).map((d) => [d.name, d]));
 
