@@ -4,7 +4,7 @@
 // progress streams (step, loss, samples/s, device placement), the weights come back as a
 // transferred safetensors buffer that loads into a fresh model here with the same held-out
 // accuracy (≥ 85%), cancel and AbortSignal end a run early with its weights, errors in the worker
-// reject the run and leave the worker usable.
+// reject the run and leave the worker usable, two runs asked for at once queue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
@@ -113,6 +113,20 @@ test('worker_threads: an error in the job rejects the run with its message; the 
   const ok = await tw.train(cfg({ epochs: 1, maxSteps: 10, ntrain: 320, ntest: 100 }));
   assert.is(ok.steps, 10);
   assert.is(ok.cancelled, false);
+});
+
+test('worker_threads: two runs asked for at once go one at a time; `await a; await b` gets both', async () => {
+  const order: string[] = [];
+  const small = () => cfg({ epochs: 1, maxSteps: 10, ntrain: 320, ntest: 100, evalEvery: 0 });
+  const a = tw.train(small(), { onProgress: () => order.push('a') });
+  const b = tw.train(small(), { onProgress: () => order.push('b') });
+  a.result.then(() => order.push('a done'), () => {});
+  // The pattern the docs invite: before runs queued, b was refused at once and its rejection,
+  // unhandled while a was awaited, ended this process.
+  const ra = await a;
+  const rb = await b;
+  assert.equal([ra.steps, rb.steps, ra.cancelled, rb.cancelled], [10, 10, false, false]);
+  assert.ok(order.indexOf('b') > order.indexOf('a done') && order.lastIndexOf('a') < order.indexOf('a done'), order.join(' '));
 });
 
 test('worker_threads: a worker that dies rejects its open run', async () => {
