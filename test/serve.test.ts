@@ -287,6 +287,18 @@ test('malformed requests to the worker get a protocol-error reply; the worker ke
   assert.not.ok(port.sent.some((m) => m.id === 'never-started'));
 });
 
+test('bad arguments to train name themselves; a config that cannot be cloned rejects its run, not the page', async () => {
+  const { tw, close } = serve();
+  assert.throws(() => tw.train({ n: 1 }, { signal: 'stop' as never }), /TrainingWorker.train: options.signal must be an AbortSignal, got string stop/);
+  assert.throws(() => tw.train({ n: 1 }, { onProgress: 1 as never }), /options.onProgress must be a function/);
+  const r = await settled(tw.train({ n: 1, f: () => 1 } as never));
+  const ok = await tw.train({ n: 2 });
+  close();
+  assert.match(r.error?.message ?? 'resolved', /^TrainingWorker.train: the run could not be sent to the worker \(is the config plain data\?\): .*could not be cloned/);
+  assert.is(r.error!.name, 'DataCloneError');
+  assert.is(ok.steps, 2, 'the next run goes ahead');
+});
+
 test('whatever setup throws, the run gets an error reply with a message (never an unhandled rejection in the worker)', async () => {
   const port = new FakePort();
   serveTraining<Cfg>(job, { port: port as never });

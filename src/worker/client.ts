@@ -102,6 +102,8 @@ export class TrainingWorker<C = unknown> {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`TrainingWorker.train: options must be an object, got ${describe(opts)}`);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
       throw new TypeError(`TrainingWorker.train: options.onProgress must be a function, got ${describe(opts.onProgress)}`);
+    if (opts.signal !== undefined && typeof (opts.signal as Partial<AbortSignal> | null)?.addEventListener !== 'function')
+      throw new TypeError(`TrainingWorker.train: options.signal must be an AbortSignal, got ${describe(opts.signal)}`);
     const n = this.#next++, id = `${this.#token}:${n}`;
     let open!: Open;
     const result = new Promise<TrainingResult>((resolve, reject) => {
@@ -121,7 +123,11 @@ export class TrainingWorker<C = unknown> {
       if (!this.#open.has(id)) return;              // cancelled or failed before the worker was ready
       open.sent = true;
       try { this.#port.postMessage({ fluxion: 'train', id, config }, opts.transfer as any[]); }
-      catch (e) { this.#settle(id, e instanceof Error ? e : new Error(`TrainingWorker: could not post the run: ${show(e)}`)); }
+      catch (e) {
+        const err = new Error(`TrainingWorker.train: the run could not be sent to the worker (is the config plain data?): ${e instanceof Error ? e.message : show(e)}`);
+        if (e instanceof Error) err.name = e.name;
+        this.#settle(id, err);
+      }
     });
     return { id: n, result, cancel, then: (a, b) => result.then(a, b) };
   }
