@@ -192,9 +192,11 @@ export class TrainingWorker<C = unknown> {
   }
 
   /**
-   * Rejects a run. `quiet` ones (a cancel, terminate, the worker dying with several runs open) do
-   * not count as unhandled: in `await a; await b`, b's rejection must not kill Node while a is
-   * awaited. Awaiting them still throws.
+   * Rejects a run. `quiet` rejections do not count as unhandled, though awaiting them still
+   * throws: a cancel the page asked for (in `b.cancel(); await a; await b`, b's AbortError comes
+   * while a is awaited), and all but the first of several runs ended at once by terminate or the
+   * worker dying (in `try { await a; await b } catch {}`, a's rejection skips `await b`). Node would
+   * end the process over either.
    */
   #settle(id: string, e: Error, quiet = false): void {
     const o = this.#open.get(id);
