@@ -129,14 +129,17 @@ test('worker_threads: two runs asked for at once go one at a time; `await a; awa
   assert.ok(order.indexOf('b') > order.indexOf('a done') && order.lastIndexOf('a') < order.indexOf('a done'), order.join(' '));
 });
 
-test('worker_threads: a worker that dies rejects its open run', async () => {
+test('worker_threads: a worker that dies rejects its open runs, queued ones too', async () => {
   const w = spawn();
   const t = new fx.TrainingWorker<MnistConfig>(w);
   await t.ready;
   const run = t.train(cfg({ epochs: 50 }));
+  const queued = t.train(cfg({ epochs: 1 }));
   setTimeout(() => w.terminate(), 200);
   const e = await run.result.then(() => null, (x: Error) => x);
   assert.match(e?.message ?? '', /training worker exited/);
+  const q = await queued.result.then(() => null, (x: Error) => x);
+  assert.match(q?.message ?? '', /training worker exited/, 'the run queued behind it too');
   assert.ok(ROOT.length > 0);
 });
 
