@@ -154,21 +154,22 @@ export class TrainingWorker<C = unknown> {
     if (kind === 'ready') { ready(); return; }
     if (kind === 'protocol-error') { this.#report(d.error); return; }
     // Not ours (another client's run on this worker), a guess, or a run already settled.
-    const id = d.id, o = typeof id === 'string' ? this.#open.get(id) : undefined;
+    const o = typeof d.id === 'string' ? this.#open.get(d.id) : undefined;
     if (!o) return;
+    const id = d.id as string;
     const bad = (what: string) => {
-      this.#settle(id as string, new TypeError(`training worker: run ${o.n}: ${what}`));
-      if (kind !== 'done' && kind !== 'error') this.#tell(id as string);   // it may still be training
+      this.#settle(id, new TypeError(`training worker: run ${o.n}: ${what}`));
+      if (kind !== 'done' && kind !== 'error') this.#tell(id);   // it may still be training
     };
     if (kind === 'progress') {
       const why = badProgress(d.progress);
       if (why) { bad(`a progress report ${why}`); return; }
       try { o.onProgress?.(d.progress as TrainingProgress); }
-      catch (e) { this.#settle(id as string, e instanceof Error ? e : new Error(`onProgress threw ${show(e)}`)); this.#tell(id as string); }
+      catch (e) { this.#settle(id, e instanceof Error ? e : new Error(`onProgress threw ${show(e)}`)); this.#tell(id); }
     } else if (kind === 'done') {
       const why = badResult(d.result);
       if (why) { bad(`the worker finished, but its result ${why}`); return; }
-      this.#open.delete(id as string); o.cleanup(); o.resolve(d.result as TrainingResult);
+      this.#open.delete(id); o.cleanup(); o.resolve(d.result as TrainingResult);
     } else if (kind === 'error') {
       const err = d.error as { name?: unknown; message?: unknown; stack?: unknown } | null;
       const message = err !== null && typeof err === 'object' ? err.message : undefined;
@@ -176,7 +177,7 @@ export class TrainingWorker<C = unknown> {
       const e = new Error(`training worker: ${message}`);
       if (typeof err!.name === 'string' && err!.name) e.name = err!.name;
       if (typeof err!.stack === 'string') e.stack = `${e.name}: ${e.message}\n(in the worker) ${err!.stack}`;
-      this.#settle(id as string, e, e.name === 'AbortError');
+      this.#settle(id, e, e.name === 'AbortError');
     } else bad(`unknown message kind ${show(kind)} from the worker`);
   }
 
@@ -194,9 +195,9 @@ export class TrainingWorker<C = unknown> {
   /**
    * Rejects a run. `quiet` rejections do not count as unhandled, though awaiting them still
    * throws: a cancel the page asked for (in `b.cancel(); await a; await b`, b's AbortError comes
-   * while a is awaited), and all but the first of several runs ended at once by terminate or the
-   * worker dying (in `try { await a; await b } catch {}`, a's rejection skips `await b`). Node would
-   * end the process over either.
+   * while a is awaited), every run ended by terminate, and all but the first of several runs ended
+   * at once by the worker dying (in `try { await a; await b } catch {}`, a's rejection skips
+   * `await b`). Node would end the process over any of them.
    */
   #settle(id: string, e: Error, quiet = false): void {
     const o = this.#open.get(id);
