@@ -44,6 +44,6 @@ export {
 export {
   serveTraining, TrainingWorker, trainInWorker,
   type TrainingJob, type JobContext, type JobSetup, type ServeOptions, type RunOptions, type TrainingRun,
-  type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult,
+  type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type WorkerOptions, type RunId,
 } from './worker/index.js';
 // ---- end of embedding ----
