@@ -11,6 +11,11 @@ import { runtime } from '../runtime.js';
 
 export interface Cost { flops: number; bytes: number }
 
+/**
+ * One op: its kernels, output shape, how to run it on a device, its gradient and its cost (the scheduler's input).
+ * @example const def: OpDef<UnaryP> = unaryDef;
+ *          def.shape([x], p); def.cost([x], p, x.shape)   // what the scheduler asks
+ */
 export interface OpDef<P = any> {
   readonly name: string;
   /** Kernels a device must have to run this op (the scheduler's hard constraint). */
@@ -26,14 +31,25 @@ export interface OpDef<P = any> {
   cost(ins: readonly Tensor[], p: P, out: Shape): Cost;
 }
 
+/**
+ * Every op definition by name (tests and tools sweep it).
+ * @example for (const [name, def] of registry) console.log(name, def.kernels)
+ */
 export const registry = new Map<string, OpDef>();
-/** Registers an op definition (each op file calls this once). */
+/**
+ * Registers an op definition (each op file calls this once).
+ * @example export const negDef = defineOp<{}>({ name: 'neg', kernels: ['unary'], shape: ([x]) => x.shape,
+ *            run: (b, out, [x]) => b.unary(Unary.neg, x.buf, out.buf, x.size, 0, 0), cost: ([x]) => ({ flops: x.size, bytes: 8 * x.size }) });
+ */
 export function defineOp<P>(def: OpDef<P>): OpDef<P> {
   registry.set(def.name, def as OpDef);
   return def;
 }
 
-/** Runs `def` on `ins`: the one path every op takes. */
+/**
+ * Runs `def` on `ins`: the one path every op takes.
+ * @example apply(unaryDef, [x], { code: Unary.exp, alpha: 0, beta: 0 })   // as exp(x): placed, run, recorded on the tape
+ */
 export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
   let shape: Shape;
   try { shape = def.shape(ins, p); } catch (e) {

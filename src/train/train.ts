@@ -37,12 +37,19 @@ type Loss = (...args: any[]) => Tensor;
 type Callback = () => unknown;
 type Opt = Rule | BoundOptimiser | OptimiserState;
 
+/**
+ * What `train` takes after the optimiser.
+ * @example await train(loss, ps, data, opt, { cb: [throttle(evalcb, 5), () => { if (done()) stop(); }] })
+ */
 export interface TrainOptions {
   /** A function or an array of functions, called after every update; promises are awaited. */
   cb?: Callback | readonly Callback[];
 }
 
-/** What `train` returns: updates done, items skipped, whether stop() ended it, the last loss. */
+/**
+ * What `train` returns: updates done, items skipped, whether stop() ended it, the last loss.
+ * @example const { steps, loss, stopped } = await train(loss, ps, data, opt);
+ */
 export interface TrainSummary { steps: number; skipped: number; stopped: boolean; loss: number }
 
 // The step's inputs live here rather than in a closure, so trainStep allocates no function.

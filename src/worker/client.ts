@@ -6,6 +6,10 @@
 import { describe } from '../tensor.js';
 import { listen, isMessage, type PortLike, type TrainingProgress, type TrainingResult, type FromWorker } from './protocol.js';
 
+/**
+ * What `TrainingWorker.train(config, opts)` accepts.
+ * @example tw.train(config, { onProgress: (p) => chart(p.step, p.loss), signal: AbortSignal.timeout(60_000), transfer: [config.x.buffer] })
+ */
 export interface RunOptions {
   /** Called with every progress report. */
   onProgress?: (p: TrainingProgress) => void;
@@ -15,7 +19,12 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** A started run: await it (or `run.result`) for the result; `cancel()` ends it early, keeping the weights. */
+/**
+ * A started run: await it (or `run.result`) for the result; `cancel()` ends it early, keeping the weights.
+ * @example const run = tw.train({ lr: 0.01 });
+ *          stop.onclick = () => run.cancel();
+ *          const { weights, steps } = await run;
+ */
 export interface TrainingRun extends PromiseLike<TrainingResult> {
   readonly id: number;
   readonly result: Promise<TrainingResult>;
