@@ -3,8 +3,14 @@
 // each op's gradient rule, written in tensor ops, so it is scheduled like the forward pass.
 // Everything runs inside a scope: nothing of the tape outlives the call but the gradients.
 
-import { Tensor, scope, type Shape } from './tensor.js';
+import { Tensor, openScope, closeScope } from './tensor.js';
 import type { OpDef } from './ops/registry.js';
+// backward() sums and broadcasts gradients with tensor ops, and gradient(f, model) walks the
+// model for its parameters. These imports close cycles (the ops and nn/params import this
+// module) that are harmless: nothing here calls them before a gradient call.
+import { add } from './ops/binary.js';
+import { sumTo } from './ops/reduce.js';
+import { params } from './nn/params.js';
 
 export interface TapeNode { def: OpDef; ins: readonly Tensor[]; out: Tensor; p: unknown; needs: boolean[] }
 interface Tape { id: number; nodes: TapeNode[] }
@@ -74,38 +80,47 @@ export class Grads {
 }
 
 export type ParamsLike = Params | Iterable<Tensor> | object;
-let toParamsImpl: (x: unknown) => Params = (x) => {
-  if (x instanceof Params) return x;
-  if (x && typeof (x as Iterable<Tensor>)[Symbol.iterator] === 'function') return new Params(x as Iterable<Tensor>);
-  throw new TypeError('gradient: ps must be params(model) or an array of tensors');
-};
-/** nn/params.ts installs the model walker here (models are not known to autograd). */
-export function setParamsResolver(f: (x: unknown) => Params) { toParamsImpl = f; }
-export const toParams = (x: unknown): Params => toParamsImpl(x);
+/** `ps` as Params: itself, or the parameters of a model, tensor or array of them (`params(ps)`). */
+export const toParams = (x: unknown): Params => x instanceof Params ? x : params(x);
 
-// Gradient helpers needed by backward(), provided by the ops layer to keep imports one-way.
-interface GradOps { add(a: Tensor, b: Tensor): Tensor; ones(shape: Shape, like: Tensor): Tensor; sumTo(g: Tensor, shape: Shape): Tensor }
-let gops: GradOps | null = null;
-export function setGradOps(o: GradOps) { gops = o; }
+/** The one-element tensor of ones that seeds the backward pass, on the loss's device. */
+function onesLike(like: Tensor): Tensor {
+  const t = new Tensor(like.shape, { backend: like.backend, buf: like.backend.alloc(1), n: 1, refs: 1 });
+  like.backend.fill(t.buf, 1, 1);
+  return t;
+}
 
 /**
  * The value of `f()` (a scalar tensor) and its gradient with respect to `ps`.
  * @example const { val, grad } = withgradient(() => mse(m(x), y), params(m));
  */
 export function withgradient(f: () => Tensor, ps: ParamsLike): { val: Tensor; grad: Grads } {
+  return withgradientOf(callNoArgs, f, ps);
+}
+const callNoArgs = (f: () => Tensor): Tensor => f();
+
+/**
+ * @internal withgradient of `f(arg)`: train's step passes its inputs as `arg` instead of
+ * capturing them in a closure, so a step allocates no function.
+ */
+export function withgradientOf<A>(f: (arg: A) => Tensor, arg: A, ps: ParamsLike): { val: Tensor; grad: Grads } {
   const params = toParams(ps);
   if (tape) throw new Error('gradient: nested gradient calls are not supported');
-  return scope(() => {
+  const s = openScope();
+  let out: { val: Tensor; grad: Grads };
+  try {
     const t: Tape = { id: ++tapeIds, nodes: [] };
     for (const p of params) p.tape = t.id;
     tape = t;
     let val: unknown;
-    try { val = f(); } finally { tape = null; }
+    try { val = f(arg); } finally { tape = null; }
     if (val instanceof Promise) throw new TypeError('gradient: the loss function must be synchronous (it returned a Promise)');
     if (!(val instanceof Tensor)) throw new TypeError(`gradient: the loss function must return a tensor, got ${typeof val}`);
     if (val.size !== 1) throw new RangeError(`gradient: the loss must be a scalar (one element), got shape [${val.shape}]`);
-    return { val, grad: backward(t, val, params) };
-  });
+    out = { val, grad: backward(t, val, params) };
+  } catch (e) { closeScope(s, undefined); throw e; }
+  closeScope(s, out);
+  return out;
 }
 
 /**
@@ -119,9 +134,8 @@ export function gradient(f: () => Tensor, ps: ParamsLike): Grads {
 }
 
 function backward(t: Tape, loss: Tensor, params: Params): Grads {
-  const g = gops!;
   const grads = new Map<Tensor, Tensor>();
-  grads.set(loss, g.ones(loss.shape, loss));
+  grads.set(loss, onesLike(loss));
   for (let n = t.nodes.length - 1; n >= 0; n--) {
     const node = t.nodes[n], dy = grads.get(node.out);
     if (!dy) continue;
@@ -130,9 +144,9 @@ function backward(t: Tape, loss: Tensor, params: Params): Grads {
       if (!node.needs[i] || !gs[i]) continue;
       const x = node.ins[i];
       let gi = gs[i]!;
-      if (gi.size !== x.size) gi = g.sumTo(gi, x.shape);
+      if (gi.size !== x.size) gi = sumTo(gi, x.shape);
       const prev = grads.get(x);
-      grads.set(x, prev ? g.add(prev, gi) : gi);     // a tensor used twice accumulates
+      grads.set(x, prev ? add(prev, gi) : gi);     // a tensor used twice accumulates
     }
   }
   const out = new Grads(params);

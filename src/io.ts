@@ -8,10 +8,13 @@
 // `optimiser.<param>.<k>` plus its structure (numbers kept exactly as JSON) in the metadata, so
 // a loaded model continues training bit for bit; the rule's numeric hyper-parameters are saved
 // and put back too (a schedule's current η). Cost: one pass over the bytes each way.
+// A file is untrusted input: loadModel puts back only hyper-parameters the rule already has, after
+// the rule's own constructor accepts them, and state shaped exactly like what the rule makes.
 
 import { Tensor, empty, describe, sameShape, sizeOf } from './tensor.js';
-import { Params } from './autograd.js';
+import { Params, noGrad } from './autograd.js';
 import { isBound, OptimiserState, type Rule, type BoundOptimiser } from './optim/rule.js';
+import * as optim from './optim/index.js';
 
 /**
  * A tensor in a safetensors file, as host data.
@@ -80,11 +83,13 @@ export function encodeSafetensors(
   return out;
 }
 
-const DTYPES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+// A Map, not an object: a dtype such as "constructor" must find nothing, not Object's prototype.
+const DTYPES = new Map<string, number>([['F32', 4], ['F64', 8], ['F16', 2], ['BF16', 2]]);
 
 /**
  * Decodes safetensors bytes; F32 is read as is, F64, F16 and BF16 are converted to f32.
- * Throws a RangeError naming what is wrong for a truncated or malformed file.
+ * Throws a RangeError naming the tensor and what is wrong for a truncated or malformed file
+ * (including tensors whose bytes overlap and metadata values that are not strings).
  * @example const { tensors, metadata } = decodeSafetensors(bytes); tensors.get('layers.0.weight')
  */
 export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors {
@@ -97,19 +102,32 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors 
   if (n < 2 || 8 + n > b.length) throw bad(`header length ${n} does not fit in ${b.length} bytes`);
   let header: Record<string, any>;
   try { header = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))); } catch (e) { throw bad(`header is not JSON: ${(e as Error).message}`); }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw bad('header is not a JSON object');
+  if (!isObject(header)) throw bad('header is not a JSON object');
   const base = 8 + n, size = b.length - base;
-  const metadata: Record<string, string> = { ...(header.__metadata__ ?? {}) };
+  const metadata: Record<string, string> = {};
+  if (Object.hasOwn(header, '__metadata__')) {
+    const md = header.__metadata__;
+    if (!isObject(md)) throw bad(`__metadata__ must be an object of strings, got ${brief(md)}`);
+    for (const [k, v] of Object.entries(md)) {
+      if (typeof v !== 'string') throw bad(`metadata ${k} must be a string, got ${brief(v)}`);
+      // defineProperty: a "__proto__" entry stays an entry instead of setting the prototype.
+      Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+  }
   const tensors = new Map<string, TensorRecord>();
+  const ranges: [start: number, end: number, name: string][] = [];
   for (const [name, e] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const width = DTYPES[e?.dtype];
-    if (!width) throw new RangeError(`decodeSafetensors: ${name} has dtype ${e?.dtype}; fluxion reads F32 (and converts F64, F16, BF16)`);
-    const shape = e.shape, [s, t] = e.data_offsets ?? [];
-    if (!Array.isArray(shape) || !shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)) throw bad(`${name}: shape ${JSON.stringify(shape)}`);
-    const count = sizeOf(shape);
+    if (!isObject(e)) throw bad(`${name}: expected {dtype, shape, data_offsets}, got ${brief(e)}`);
+    const width = typeof e.dtype === 'string' ? DTYPES.get(e.dtype) : undefined;
+    if (!width) throw new RangeError(`decodeSafetensors: ${name} has dtype ${typeof e.dtype === 'string' ? e.dtype : brief(e.dtype)}; fluxion reads F32 (and converts F64, F16, BF16)`);
+    const shape = e.shape, offsets = e.data_offsets;
+    if (!Array.isArray(shape) || !shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)) throw bad(`${name}: shape ${brief(shape)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2) throw bad(`${name}: data_offsets ${brief(offsets)} is not a pair [start, end]`);
+    const count = sizeOf(shape), [s, t] = offsets;
     if (!Number.isInteger(s) || !Number.isInteger(t) || s < 0 || t > size || t - s !== count * width)
       throw bad(`${name}: byte range [${s}, ${t}] for ${count} ${e.dtype} values in a ${size}-byte data section`);
+    if (t > s) ranges.push([s, t, name]);
     const data = new Float32Array(count), at = base + s;
     if (e.dtype === 'F32' && littleEndian && (b.byteOffset + at) % 4 === 0) data.set(new Float32Array(b.buffer, b.byteOffset + at, count));
     else if (e.dtype === 'F32') for (let i = 0; i < count; i++) data[i] = dv.getFloat32(at + 4 * i, true);
@@ -118,7 +136,21 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors 
     else for (let i = 0; i < count; i++) data[i] = f16(dv.getUint16(at + 2 * i, true));
     tensors.set(name, { shape: [...shape], data });
   }
+  // Two tensors sharing bytes would alias in the writer's intent but not here; the format forbids it.
+  ranges.sort((x, y) => x[0] - y[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    const [s0, t0, a] = ranges[i - 1], [s1, t1, c] = ranges[i];
+    if (s1 < t0) throw bad(`tensors ${a} and ${c} overlap: byte ranges [${s0}, ${t0}] and [${s1}, ${t1}]`);
+  }
   return { tensors, metadata };
+}
+
+const isObject = (x: unknown): x is Record<string, any> => !!x && typeof x === 'object' && !Array.isArray(x);
+/** A value from a file, shown short in an error message. */
+function brief(v: unknown): string {
+  let s: string;
+  try { s = v === undefined ? 'nothing' : typeof v === 'number' ? String(v) : JSON.stringify(v) ?? describe(v); } catch { s = describe(v); }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
@@ -202,9 +234,11 @@ export interface LoadResult { metadata: Record<string, string>; optimiser: boole
 
 /**
  * Overwrites the model's tensors in place (same objects, same devices) from safetensors bytes,
- * and, given `opt`, replaces its state with the saved one. Checks everything before changing
- * anything: a file whose names or shapes differ from the model's throws a RangeError listing each
- * difference.
+ * and, given `opt`, replaces its state and hyper-parameters with the saved ones. Checks everything
+ * before changing anything: a file whose names or shapes differ from the model's throws a
+ * RangeError listing each difference; saved hyper-parameters the rule's constructor rejects, state
+ * whose structure or shapes differ from what the rule makes for that parameter, and malformed
+ * optimiser metadata throw a RangeError naming the entry, and leave model and optimiser untouched.
  * @example const m2 = seedModel(), opt2 = setup(Adam(0.01), m2);
  *          loadModel(m2, bytes, opt2);   // continues exactly where the saved run stopped
  */
@@ -214,6 +248,7 @@ export function loadModel(model: unknown, bytes: Uint8Array | ArrayBuffer, opt?:
   const problems: string[] = [];
   const inModel = new Set<string>();
   for (const [name, t] of named) {
+    if (t.disposed) throw new Error(`loadModel: the model's ${name} [${t.shape}] was disposed; nothing was loaded`);
     inModel.add(name);
     const r = file.tensors.get(name);
     if (!r) problems.push(`missing ${name} [${t.shape}]`);
@@ -226,43 +261,51 @@ export function loadModel(model: unknown, bytes: Uint8Array | ArrayBuffer, opt?:
     throw new RangeError(`loadModel: the file does not match the model (${problems.length} difference${problems.length > 1 ? 's' : ''}): ` +
       `${problems.slice(0, 12).join('; ')}${problems.length > 12 ? `; … ${problems.length - 12} more` : ''}`);
   }
-  // Optimiser state: decode and check completely before touching the model.
-  let restore: (() => void) | null = null;
+  // Everything from the file is checked, and the optimiser's new state built, before the first
+  // write: a refused file leaves the weights, the state tensors and the hyper-parameters as they were.
+  let commit: (() => void) | null = null;
   if (opt != null) {
     const states = optimiserStates(opt, 'loadModel');
     const raw = file.metadata[META_OPT];
     if (!raw) throw new RangeError('loadModel: an optimiser was given but the file holds no optimiser state (save it with saveModel(model, opt))');
-    const saved = JSON.parse(raw) as { rule: RuleInfo; state: Record<string, unknown> };
-    const mismatch = sameRule(saved.rule, ruleInfo(opt.rule));
-    if (mismatch) throw new RangeError(`loadModel: the file holds state of ${mismatch}`);
+    const saved = parseOptimiser(raw);
+    const writes: Write[] = [];
+    planRule(opt.rule, saved.rule, writes);
     const byName = new Map(named);
-    const fresh: [Tensor, unknown][] = [];
+    const targets: [string, Tensor][] = [];
+    for (const pname of Object.keys(saved.state)) {
+      const p = byName.get(pname);
+      if (!p) throw new RangeError(`loadModel: the file holds optimiser state for ${pname}, which is not in the model`);
+      targets.push([pname, p]);
+    }
+    // What the rule, with the file's hyper-parameters, makes for each parameter: the saved state
+    // must have that structure (RMSProp's centred, for one, decides whether a tensor is there).
+    const shapes = new Map<string, unknown>();
+    withWrites(writes, () => {
+      for (const [, p] of targets) { const key = `${p.shape}`; if (!shapes.has(key)) shapes.set(key, skeleton(opt.rule, p)); }
+    });
+    const used = new Set<string>();
+    const plans = targets.map(([pname, p]) => [p, planState(shapes.get(`${p.shape}`), saved.state[pname], pname, file, used)] as const);
+    for (const name of file.tensors.keys()) {
+      if (name.startsWith(OPT_PREFIX) && !inModel.has(name) && !used.has(name))
+        throw new RangeError(`loadModel: ${name} in the file is not part of the optimiser state (the file's optimiser metadata refers to no such tensor)`);
+    }
     const made: Tensor[] = [];
+    let fresh: [Tensor, unknown][];
     try {
-      for (const [pname, enc] of Object.entries(saved.state)) {
-        const p = byName.get(pname);
-        if (!p) throw new RangeError(`loadModel: the file holds optimiser state for ${pname}, which is not in the model`);
-        fresh.push([p, decodeState(enc, (tname) => {
-          const r = file.tensors.get(tname);
-          if (!r) throw new RangeError(`loadModel: optimiser state ${tname} is missing from the file`);
-          const t = empty(r.shape, p.backend).keep();
-          made.push(t);
-          if (t.size) t.backend.write(t.buf, r.data);
-          return t;
-        })]);
-      }
+      fresh = plans.map(([p, plan]) => [p, build(plan, p, made)]);
     } catch (e) { for (const t of made) t.dispose(); throw e; }
-    restore = () => {
+    commit = () => {
       const keep = new Set(made);
       for (const s of states.values()) forTensors(s, (t) => { if (!keep.has(t)) t.dispose(); });
       states.clear();
       for (const [p, s] of fresh) states.set(p, s);
-      restoreRule(opt.rule, saved.rule);
+      for (const [o, k, v] of writes) o[k] = v;
     };
   }
   for (const [name, t] of named) t.assign(file.tensors.get(name)!.data);
-  restore?.();
-  return { metadata: file.metadata, optimiser: restore !== null };
+  commit?.();
+  return { metadata: file.metadata, optimiser: commit !== null };
 }
 
 function optimiserStates(opt: unknown, fn: string): Map<Tensor, unknown> {
@@ -272,35 +315,158 @@ function optimiserStates(opt: unknown, fn: string): Map<Tensor, unknown> {
 }
 
 interface RuleInfo { name: string; [k: string]: unknown }
+const ruleName = (r: Rule) => (r.constructor?.name && r.constructor.name !== 'Object' ? r.constructor.name : 'rule');
 function ruleInfo(r: Rule): RuleInfo {
-  const name = r.constructor?.name && r.constructor.name !== 'Object' ? r.constructor.name : 'rule';
-  const o: RuleInfo = { name };
+  const o: RuleInfo = { name: ruleName(r) };
   for (const [k, v] of Object.entries(r)) {
-    if (typeof v === 'number' || typeof v === 'boolean' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) o[k] = v;
-    else if (Array.isArray(v) && v.every((x) => x && typeof x === 'object' && 'init' in x)) o[k] = v.map(ruleInfo);
+    if (typeof v === 'boolean') o[k] = v;
+    else if (typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) o[k] = encodeNumber(v);
+    else if (isRuleList(v)) o[k] = v.map(ruleInfo);
   }
   return o;
 }
-
-/** Null when `a` (saved) and `b` (given) are the same kind of rule, else what differs. */
-function sameRule(a: RuleInfo, b: RuleInfo): string | null {
-  if (a.name !== b.name) return `${/^[AEIOU]/.test(a.name) ? 'an' : 'a'} ${a.name} optimiser, but the optimiser given is ${b.name}`;
-  const ra = a.rules as RuleInfo[] | undefined, rb = b.rules as RuleInfo[] | undefined;
-  if (!ra || !rb) return null;
-  if (ra.length !== rb.length) return `a chain of ${ra.length} rules, but the chain given has ${rb.length}`;
-  for (let i = 0; i < ra.length; i++) { const d = sameRule(ra[i], rb[i]); if (d) return d; }
-  return null;
+// JSON has no Infinity or NaN (JSON.stringify writes null): those numbers go as { n: "Infinity" }.
+function encodeNumber(v: number | number[]): unknown {
+  if (Array.isArray(v)) return v.map(encodeNumber);
+  return Number.isFinite(v) ? v : { n: String(v) };
 }
-/** Puts the saved hyper-parameters back (a schedule's decayed η is part of where training was). */
-function restoreRule(r: Rule, info: RuleInfo): void {
+function decodeNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (isObject(v) && (v.n === 'Infinity' || v.n === '-Infinity' || v.n === 'NaN')) return Number(v.n);
+  return undefined;
+}
+const isRuleList = (v: unknown): v is Rule[] =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => !!x && typeof x === 'object' && typeof x.init === 'function');
+
+function parseOptimiser(raw: string): { rule: unknown; state: Record<string, unknown> } {
+  let saved: unknown;
+  try { saved = JSON.parse(raw); } catch (e) {
+    throw new RangeError(`loadModel: the file's optimiser metadata (${META_OPT}) is not JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(saved) || !isObject(saved.rule) || !isObject(saved.state))
+    throw new RangeError(`loadModel: the file's optimiser metadata (${META_OPT}) must be an object {rule: {...}, state: {...}}, got ${brief(saved)}`);
+  return { rule: saved.rule, state: saved.state };
+}
+
+/** A hyper-parameter to set once everything is checked: `target[key] = value`. */
+type Write = [target: Record<string, unknown>, key: string, value: unknown];
+// Never restored whatever the file says: these reach the prototype or the class, not a value.
+const NEVER = new Set(['__proto__', 'constructor', 'prototype']);
+let ruleProtos: Set<unknown> | null = null;
+/** True for fluxion's own rule classes, whose constructors take their hyper-parameters as one options object. */
+function isFluxionRule(r: Rule): boolean {
+  ruleProtos ??= new Set(Object.values(optim).flatMap((f) => (typeof f === 'function' && f.prototype ? [f.prototype] : [])));
+  return ruleProtos.has(Object.getPrototypeOf(r));
+}
+const hyperKind = (v: unknown): string | null =>
+  typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'true or false'
+    : Array.isArray(v) && v.length && v.every((x) => typeof x === 'number') ? `a list of ${v.length} numbers` : null;
+
+/**
+ * Checks the saved hyper-parameters against the live rule `r` and queues the writes: only keys
+ * that are already own data properties of the rule holding numbers, booleans or number lists,
+ * of the same kind, and (for fluxion's rules) accepted by a fresh rule of the same class built
+ * with them, so the constructor's own checks decide. Rules holding rules check each child.
+ */
+function planRule(r: Rule, info: unknown, writes: Write[]): void {
+  const name = ruleName(r);
+  if (!isObject(info) || typeof info.name !== 'string')
+    throw new RangeError(`loadModel: the file's optimiser rule must be an object {name, ...hyper-parameters}, got ${brief(info)} (the optimiser given is ${name})`);
+  if (info.name !== name)
+    throw new RangeError(`loadModel: the file holds state of ${/^[AEIOU]/.test(info.name) ? 'an' : 'a'} ${info.name.slice(0, 60)} optimiser, but the optimiser given is ${name}`);
   const o = r as unknown as Record<string, unknown>;
-  for (const [k, v] of Object.entries(info)) {
-    if (k === 'name' || !(k in o)) continue;
-    if (k === 'rules' && Array.isArray(o.rules)) (o.rules as Rule[]).forEach((x, i) => restoreRule(x, (v as RuleInfo[])[i]));
-    else if (typeof v === typeof o[k] || Array.isArray(v)) {
-      try { o[k] = Array.isArray(v) ? [...v] : v; } catch { /* a frozen property keeps the given value */ }
+  const values: Record<string, unknown> = {};
+  let holder = false;
+  for (const k of Object.keys(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, k);
+    if (NEVER.has(k) || !d || !('value' in d)) continue;
+    const live = d.value, v = Object.hasOwn(info, k) ? info[k] : undefined;
+    if (isRuleList(live)) {
+      holder = true;
+      if (!Array.isArray(v)) throw new RangeError(`loadModel: the file's ${name}.${k} is ${brief(v)}, where the optimiser has a list of ${live.length} rules`);
+      if (v.length !== live.length) throw new RangeError(`loadModel: the file holds state of a chain of ${v.length} rules, but the chain given has ${live.length}`);
+      live.forEach((c, i) => planRule(c, v[i], writes));
+      continue;
+    }
+    const kind = hyperKind(live);
+    // Absent, or null (files before { n: "Infinity" } wrote ±Infinity so): the given value stays.
+    if (!kind || v === undefined || v === null || (Array.isArray(v) && v.includes(null))) continue;
+    const value = typeof live === 'boolean' ? (typeof v === 'boolean' ? v : undefined)
+      : typeof live === 'number' ? decodeNumber(v)
+      : Array.isArray(v) && v.every((x) => decodeNumber(x) !== undefined) ? v.map(decodeNumber) : undefined;
+    if (value === undefined) throw new RangeError(`loadModel: the file's ${name}.${k} is ${brief(v)}, where the optimiser has ${kind} (${brief(live)})`);
+    if (d.writable) values[k] = value;                 // a frozen property keeps the given value
+  }
+  const keys = Object.keys(values);
+  if (!keys.length) return;
+  if (!holder && isFluxionRule(r)) {
+    const opts: Record<string, unknown> = {};
+    for (const k of Object.keys(o)) if (!NEVER.has(k) && hyperKind(o[k])) opts[k] = o[k];
+    try { new (r.constructor as new (o: Record<string, unknown>) => Rule)({ ...opts, ...values }); } catch (e) {
+      throw new RangeError(`loadModel: the file's ${name} hyper-parameters are refused: ${(e as Error).message}`);
+    }
+  } else {
+    // A rule from outside fluxion: its constructor's form is unknown, so only the kind is checked
+    // (and a list keeps its length).
+    for (const k of keys) {
+      const live = o[k], v = values[k];
+      if (Array.isArray(live) && (v as number[]).length !== live.length)
+        throw new RangeError(`loadModel: the file's ${name}.${k} is ${brief(v)}, where the optimiser has ${hyperKind(live)}`);
     }
   }
+  for (const k of keys) writes.push([o, k, values[k]]);
+}
+
+/** Runs `f` with the writes applied, then puts the old values back (synchronous, so unobservable). */
+function withWrites<T>(writes: Write[], f: () => T): T {
+  const old = writes.map(([o, k]) => o[k]);
+  try { for (const [o, k, v] of writes) o[k] = v; return f(); }
+  finally { writes.forEach(([o, k], i) => { o[k] = old[i]; }); }
+}
+
+/** Where a state tree holds a tensor of this shape. */
+class Slot { constructor(readonly shape: readonly number[]) {} }
+/** A checked state tensor from the file, not yet on a device. */
+class Pending { constructor(readonly record: TensorRecord) {} }
+
+/** The structure of `rule.init(p)`, tensors as their shapes; the tensors it made are freed. */
+function skeleton(rule: Rule, p: Tensor): unknown {
+  const s = noGrad(() => rule.init(p));
+  const walk = (x: unknown): unknown => (x instanceof Tensor ? new Slot([...x.shape]) : Array.isArray(x) ? x.map(walk) : x);
+  try { return walk(s); } finally { forTensors(s, (t) => t.dispose()); }
+}
+
+/** The saved state `enc` checked against the skeleton `tpl`: the same tree, tensors of the same shapes. */
+function planState(tpl: unknown, enc: unknown, at: string, file: Safetensors, used: Set<string>): unknown {
+  const bad = (want: string) => new RangeError(`loadModel: optimiser state ${at} must be ${want}, got ${brief(enc)}`);
+  if (tpl instanceof Slot) {
+    if (!isObject(enc) || typeof enc.t !== 'string') throw bad(`a tensor [${tpl.shape}] ({"t": name})`);
+    const tname = enc.t, r = file.tensors.get(tname);
+    if (!r) throw new RangeError(`loadModel: optimiser state ${at} refers to ${tname}, which is not in the file`);
+    if (!sameShape(r.shape, tpl.shape)) throw new RangeError(`loadModel: optimiser state ${tname} has shape [${r.shape}], but ${at} is [${tpl.shape}] for this parameter`);
+    if (used.has(tname)) throw new RangeError(`loadModel: optimiser state ${tname} is used twice (again at ${at})`);
+    used.add(tname);
+    return new Pending(r);
+  }
+  if (Array.isArray(tpl)) {
+    if (!Array.isArray(enc) || enc.length !== tpl.length)
+      throw new RangeError(`loadModel: optimiser state ${at} must be a list of ${tpl.length} entries, got ${Array.isArray(enc) ? `a list of ${enc.length}` : brief(enc)}`);
+    return tpl.map((x, i) => planState(x, enc[i], `${at}[${i}]`, file, used));
+  }
+  if (typeof tpl === 'number') { const v = decodeNumber(enc); if (v === undefined) throw bad('a number'); return v; }
+  if (typeof tpl === 'boolean') { if (typeof enc !== 'boolean') throw bad('true or false'); return enc; }
+  if (tpl == null) { if (enc !== null) throw bad('null'); return null; }
+  throw new RangeError(`loadModel: the optimiser's state ${at} is ${describe(tpl)}, which a file cannot hold`);
+}
+/** The planned state with its tensors made on `p`'s device (each pushed to `made`). */
+function build(plan: unknown, p: Tensor, made: Tensor[]): unknown {
+  if (plan instanceof Pending) {
+    const t = empty(plan.record.shape, p.backend).keep();
+    made.push(t);
+    if (t.size) t.backend.write(t.buf, plan.record.data);
+    return t;
+  }
+  return Array.isArray(plan) ? plan.map((x) => build(x, p, made)) : plan;
 }
 
 // State trees are nulls, numbers, booleans, tensors and arrays of them (see src/optim/).
@@ -310,14 +476,6 @@ function encodeState(s: unknown, name: (t: Tensor) => string): unknown {
   if (s instanceof Tensor) return { t: name(s) };
   if (Array.isArray(s)) return s.map((x) => encodeState(x, name));
   throw new TypeError(`saveModel: cannot save optimiser state of type ${describe(s)}`);
-}
-function decodeState(s: unknown, tensor: (name: string) => Tensor): unknown {
-  if (s === null || typeof s === 'number' || typeof s === 'boolean') return s;
-  if (Array.isArray(s)) return s.map((x) => decodeState(x, tensor));
-  const o = s as { t?: string; n?: string };
-  if (typeof o.t === 'string') return tensor(o.t);
-  if (typeof o.n === 'string') return Number(o.n);
-  throw new RangeError(`loadModel: malformed optimiser state ${JSON.stringify(s)}`);
 }
 function forTensors(s: unknown, f: (t: Tensor) => void): void {
   if (s instanceof Tensor) f(s);

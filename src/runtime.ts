@@ -1,8 +1,10 @@
-// Process-wide state: the devices found by init(), the placement policy, and the one operation
-// that moves a tensor between devices. Device speeds and choices live in scheduler.ts.
+// Process-wide state: the devices found by init(), the placement policy, and the trace() in
+// progress. Device speeds and choices live in scheduler.ts; moving a tensor between devices is
+// tensor.ts's `moveTo`.
 
 import type { Backend, DeviceName } from './backends/backend.js';
-import type { Tensor, Storage } from './tensor.js';
+import type { Tensor, Shape } from './tensor.js';
+import type { OpDef } from './ops/registry.js';
 
 export type Policy = 'auto' | 'cpu' | 'gpu' | 'ref';
 
@@ -17,16 +19,21 @@ interface Runtime {
   /** Where new tensors (creation functions, data) are placed. */
   creation(): Backend;
   device(name: DeviceName): Backend;
-  /** `t` on `to`: itself when already there, else a copy (counted by the trace). */
-  moveTo(t: Tensor, to: Backend): Tensor;
-  onTransfer: ((from: DeviceName, to: DeviceName, bytes: number) => void) | null;
+  /**
+   * The `trace()` call in progress, or null (the hot path then pays one null check). Set and
+   * cleared by trace() within its call, so it never outlives it.
+   */
+  tracer: Tracer | null;
 }
 
-let makeTensor: ((shape: readonly number[], b: Backend) => Tensor) | null = null;
-let makeView: ((shape: readonly number[], s: Storage) => Tensor) | null = null;
-/** tensor.ts registers its constructors here, so this module need not import it. */
-export function setTensorFactory(f: (shape: readonly number[], b: Backend) => Tensor, v: (shape: readonly number[], s: Storage) => Tensor) {
-  makeTensor = f; makeView = v;
+/** What a running `trace()` collects: the scheduler's estimates, each op run, each transfer. */
+export interface Tracer {
+  /** The scheduler chose a device: its estimates in ms (NaN where it did not estimate) and why. */
+  estimate(cpuMs: number, gpuMs: number, why: string): void;
+  /** An op ran on `b` in `ms` (wall time of the call). */
+  op(def: OpDef, ins: readonly Tensor[], out: Shape, b: Backend, ms: number): void;
+  /** Values were copied between devices to run an op. */
+  transfer(from: DeviceName, to: DeviceName, bytes: number): void;
 }
 
 export const runtime: Runtime = {
@@ -46,22 +53,7 @@ export const runtime: Runtime = {
     if (!b) throw new Error(`fluxion: device ${name} is not available (see devices())`);
     return b;
   },
-  moveTo(t, to) {
-    const from = t.backend, s = t.storage;
-    if (from === to) return t;
-    if (s.mirror && s.mirror.backend === to) { s.mirror.refs++; return makeView!(t.shape, s.mirror); }
-    const host = from.readSync(t.buf, t.size);
-    if (!host) {
-      throw new Error(`fluxion: a tensor of shape [${t.shape}] on ${from.name} is needed on ${to.name}; ` +
-        `GPU data reaches the CPU only through \`await t.data()\``);
-    }
-    const out = makeTensor!(t.shape, to);
-    to.write(out.buf, host);
-    this.onTransfer?.(from.name, to.name, t.size * 4);
-    if (to === this.gpu) { s.mirror = out.storage; out.storage.refs++; }  // keep the upload for reuse
-    return out;
-  },
-  onTransfer: null,
+  tracer: null,
 };
 
 /** The error for using a tensor whose storage was on a GPU device that has since been lost. */

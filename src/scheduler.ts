@@ -107,13 +107,6 @@ export function uploadMs(bytes: number): number {
   return u ? u.ms + bytes / (u.GBs * 1e6) : Infinity;
 }
 
-/** Hook set by `trace()`; null when nobody is tracing, so the hot path pays one check. */
-export let traceOp: ((def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, b: Backend, ms: number) => void) | null = null;
-export function setTraceHook(h: typeof traceOp) { traceOp = h; }
-/** Set by trace(): receives each estimate the scheduler made. */
-let traceEstimate: ((cpuMs: number, gpuMs: number, why: string) => void) | null = null;
-export function setEstimateHook(h: typeof traceEstimate) { traceEstimate = h; }
-
 function can(b: Backend | null, def: OpDef): b is Backend {
   if (!b) return false;
   for (const k of def.kernels) if (!b.has(k)) return false;
@@ -136,15 +129,15 @@ export function place(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape
       }
     }
     if (runtime.lostGpu) checkLost(def, ins);
-    if (traceEstimate) traceEstimate(NaN, NaN, gpu ? 'no GPU kernel' : runtime.lostGpu ? 'GPU device lost' : 'no GPU');
+    runtime.tracer?.estimate(NaN, NaN, gpu ? 'no GPU kernel' : runtime.lostGpu ? 'GPU device lost' : 'no GPU');
     return cpu;
   }
-  if (pol === 'gpu') { if (traceEstimate) traceEstimate(NaN, NaN, "policy 'gpu'"); return gpu; }
+  if (pol === 'gpu') { runtime.tracer?.estimate(NaN, NaN, "policy 'gpu'"); return gpu; }
   let onGpuOnly = false;
   for (let i = 0; i < ins.length; i++) if (ins[i].backend === gpu) { onGpuOnly = true; break; }
-  if (pol === 'cpu' && !onGpuOnly) { if (traceEstimate) traceEstimate(NaN, NaN, "policy 'cpu'"); return cpu; }
+  if (pol === 'cpu' && !onGpuOnly) { runtime.tracer?.estimate(NaN, NaN, "policy 'cpu'"); return cpu; }
   if (onGpuOnly) {                                   // GPU data reaches the CPU only by an await
-    if (traceEstimate) traceEstimate(NaN, NaN, 'input resident on GPU');
+    runtime.tracer?.estimate(NaN, NaN, 'input resident on GPU');
     return gpu;
   }
   return decide(def, ins, p, out, cpu, gpu);
@@ -162,14 +155,15 @@ function decide(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, cpu:
   for (let i = 0; i < ins.length; i++) key += (ins[i].hasCopyOn(gpu) ? '|g' : '|c') + ins[i].shape.join(',');
   key += '>' + out.join(',');
   const hit = decisions.get(key);
-  if (hit && !traceEstimate) return hit;
+  const tr = runtime.tracer;
+  if (hit && !tr) return hit;
   const c = def.cost(ins, p, out), mm = def.kernels.includes('matmul');
   const cpuMs = computeMs(profile.cpu, c, mm);
   let gpuMs = profile.gpu ? computeMs(profile.gpu, c, mm) : Infinity;
   for (let i = 0; i < ins.length; i++) if (!ins[i].hasCopyOn(gpu)) gpuMs += uploadMs(ins[i].size * 4);
   const b = gpuMs < cpuMs ? gpu : cpu;
   decisions.set(key, b);
-  if (traceEstimate) traceEstimate(cpuMs, gpuMs, b === gpu ? 'estimated faster on GPU' : 'estimated faster on CPU');
+  if (tr) tr.estimate(cpuMs, gpuMs, b === gpu ? 'estimated faster on GPU' : 'estimated faster on CPU');
   return b;
 }
 

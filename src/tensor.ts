@@ -4,8 +4,17 @@
 // unless it is returned or kept, and a FinalizationRegistry is only a safety net.
 
 import type { Backend, DeviceName } from './backends/backend.js';
-import { runtime, setTensorFactory, lostError } from './runtime.js';
+import { runtime, lostError } from './runtime.js';
 import type { TapeNode } from './autograd.js';
+// Ops are imported for the Tensor methods (`x.add(y)`) and for view()'s reshape on the tape. The
+// cycle is harmless: nothing here uses them before a method is called.
+import * as u from './ops/unary.js';
+import * as bi from './ops/binary.js';
+import * as r from './ops/reduce.js';
+import { matmul } from './ops/matmul.js';
+import { softmax, logsoftmax } from './ops/softmax.js';
+import { reshape, transpose, reshapeDef } from './ops/shape.js';
+import { apply } from './ops/registry.js';
 
 /**
  * A tensor's dimensions, features first and observations last.
@@ -106,7 +115,7 @@ export class Tensor {
     let next = s.mirror && s.mirror.backend === b ? s.mirror : null;
     if (next) { s.mirror = null; }
     else {
-      const t = runtime.moveTo(this, b);
+      const t = moveTo(this, b);
       next = t.storage; next.refs++;
       t.dispose();
       if (s.mirror === next) s.mirror = null;
@@ -170,7 +179,7 @@ export class Tensor {
     if (src) {
       if (!sameShape(src.shape, this.shape) && src.size !== this.size)
         throw new RangeError(`assign: shape [${src.shape}] does not match the tensor's shape [${this.shape}]`);
-      const s = runtime.moveTo(src, this.backend);
+      const s = moveTo(src, this.backend);
       this.backend.copy(s.buf, 0, this.buf, 0, this.size);
       if (s !== src) s.dispose();
       invalidate(this.storage);
@@ -185,11 +194,63 @@ export class Tensor {
   }
   /** A new tensor on the same storage with another shape (no copy); recorded like reshape. */
   view(shape: Shape): Tensor {
-    const t = viewOf(this, shape);
-    if (this.tape && onView) onView(this, t);
-    return t;
+    // A tensor a gradient call may be recording goes through apply, so the view joins the tape.
+    return this.tape ? apply(reshapeDef, [this], { shape }) : viewOf(this, shape);
   }
   toString(): string { return `Tensor([${this.shape}], ${this.device})`; }
+
+  // The ops as methods, defined here rather than patched in by ops/index.ts, so that a bundle
+  // which imports one function still has them.
+  add(b: TensorLike): Tensor { return bi.add(this, b); }
+  sub(b: TensorLike): Tensor { return bi.sub(this, b); }
+  mul(b: TensorLike): Tensor { return bi.mul(this, b); }
+  div(b: TensorLike): Tensor { return bi.div(this, b); }
+  pow(b: TensorLike): Tensor { return bi.pow(this, b); }
+  maximum(b: TensorLike): Tensor { return bi.maximum(this, b); }
+  minimum(b: TensorLike): Tensor { return bi.minimum(this, b); }
+  neg(): Tensor { return u.neg(this); }
+  abs(): Tensor { return u.abs(this); }
+  exp(): Tensor { return u.exp(this); }
+  log(): Tensor { return u.log(this); }
+  sqrt(): Tensor { return u.sqrt(this); }
+  square(): Tensor { return u.square(this); }
+  tanh(): Tensor { return u.tanh(this); }
+  sigmoid(): Tensor { return u.sigmoid(this); }
+  relu(): Tensor { return u.relu(this); }
+  sign(): Tensor { return u.sign(this); }
+  clamp(lo: number, hi: number): Tensor { return u.clamp(this, lo, hi); }
+  sum(dims?: Dims): Tensor { return r.sum(this, dims); }
+  mean(dims?: Dims): Tensor { return r.mean(this, dims); }
+  max(dims?: Dims): Tensor { return r.max(this, dims); }
+  min(dims?: Dims): Tensor { return r.min(this, dims); }
+  argmax(dims?: Dims): Tensor { return r.argmax(this, dims); }
+  argmin(dims?: Dims): Tensor { return r.argmin(this, dims); }
+  matmul(b: TensorLike, opts?: { transA?: boolean; transB?: boolean }): Tensor { return matmul(this, b, opts); }
+  softmax(dims?: number): Tensor { return softmax(this, dims); }
+  logsoftmax(dims?: number): Tensor { return logsoftmax(this, dims); }
+  reshape(shape: Shape): Tensor { return reshape(this, shape); }
+  transpose(): Tensor { return transpose(this); }
+}
+type Dims = number | readonly number[];
+
+/**
+ * `t` on `to`: itself when already there, else a copy (reported to a running trace). A valid
+ * copy kept from an earlier upload is reused; a new upload to the GPU is kept for reuse.
+ */
+export function moveTo(t: Tensor, to: Backend): Tensor {
+  const from = t.backend, s = t.storage;
+  if (from === to) return t;
+  if (s.mirror && s.mirror.backend === to) { s.mirror.refs++; return new Tensor(t.shape, s.mirror); }
+  const host = from.readSync(t.buf, t.size);
+  if (!host) {
+    throw new Error(`fluxion: a tensor of shape [${t.shape}] on ${from.name} is needed on ${to.name}; ` +
+      `GPU data reaches the CPU only through \`await t.data()\``);
+  }
+  const out = empty(t.shape, to);
+  to.write(out.buf, host);
+  runtime.tracer?.transfer(from.name, to.name, t.size * 4);
+  if (to === runtime.gpu) { s.mirror = out.storage; out.storage.refs++; }
+  return out;
 }
 
 /** The view itself, unrecorded (for `apply`, which records alias ops itself). */
@@ -202,9 +263,6 @@ export function viewOf(x: Tensor, shape: Shape): Tensor {
   s.refs++;
   return new Tensor(shape, s);
 }
-// NOTE: set by ops/shape.ts so a view taken inside a gradient call stays on the tape.
-let onView: ((x: Tensor, out: Tensor) => void) | null = null;
-export function setViewHook(h: typeof onView) { onView = h; }
 
 export function sizeOf(shape: Shape): number {
   let n = 1;
@@ -228,8 +286,6 @@ export function empty(shape: Shape, backend: Backend = runtime.creation()): Tens
   const n = sizeOf(shape);
   return new Tensor(shape, { backend, buf: backend.alloc(n), n, refs: 1 });
 }
-
-setTensorFactory((shape, b) => empty(shape, b), (shape, st) => new Tensor(shape, st));
 
 /** Flattens nested arrays / typed arrays / numbers into values plus the shape they imply. */
 export function flatten(x: unknown, fn: string): { data: ArrayLike<number>; shape: number[] } {
@@ -326,23 +382,24 @@ export const ones = (...dims: (number | Shape)[]) => filled('ones', dims, 1);
 export const full = (shape: Shape, value: number) => filled('full', [shape], value);
 
 // xoshiro128**: a small, fast, seedable stream; seed(n) makes every rand/randn/init reproducible.
-const st = new Uint32Array(4);
 /**
  * Seeds fluxion's random stream: `seed(42)`.
  * @example seed(42); const a = rand(3).dataSync();
  *          seed(42); const b = rand(3).dataSync();   // the same values as a
  */
-export function seed(n: number): void {
+export function seed(n: number): void { fill(st, n); }
+function fill(s: Uint32Array, n: number): Uint32Array {
   let x = (n >>> 0) ^ 0x9e3779b9;
   for (let i = 0; i < 4; i++) {                         // splitmix32 to fill the state
     x = (x + 0x9e3779b9) >>> 0;
     let z = x;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    st[i] = (z ^ (z >>> 16)) >>> 0;
+    s[i] = (z ^ (z >>> 16)) >>> 0;
   }
+  return s;
 }
-seed(Date.now());
+const st = fill(new Uint32Array(4), Date.now());
 /** A uniform number in [0, 1) from fluxion's stream. */
 export function random(): number {
   const r = Math.imul(rotl(Math.imul(st[1], 5), 7), 9) >>> 0;
@@ -380,8 +437,7 @@ export const randn = (...dims: (number | Shape)[]) => sampled('randn', dims, ran
  * @example const y = scope(() => relu(matmul(w, x)).sum());
  */
 export function scope<T>(fn: () => T): T {
-  const s: Scope = { tensors: [] };
-  scopes.push(s);
+  const s = openScope();
   let out: T;
   try { out = fn(); } catch (e) { endScope(s, undefined); throw e; }
   if (out instanceof Promise) {
@@ -393,6 +449,19 @@ export function scope<T>(fn: () => T): T {
 }
 /** Alias of `scope`, for TensorFlow.js users. */
 export const tidy = scope;
+
+/**
+ * @internal A synchronous scope opened and closed by hand (the training step and the gradient,
+ * which pass their inputs as arguments rather than capturing them in a closure for `scope`).
+ * Close it on every path: `closeScope(s, result)`, or `closeScope(s, undefined)` on a throw.
+ */
+export function openScope(): Scope {
+  const s: Scope = { tensors: [] };
+  scopes.push(s);
+  return s;
+}
+/** @internal Ends a scope from openScope, keeping the tensors in `result` (see scope). */
+export const closeScope = (s: Scope, result: unknown): void => endScope(s, result);
 
 function endScope(s: Scope, result: unknown) {
   const i = scopes.lastIndexOf(s);

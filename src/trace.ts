@@ -2,9 +2,9 @@
 // for each candidate, the reason for the choice, the measured time, and every transfer with
 // its bytes. `calibrate()` measures the device profile the estimates use.
 
-import { setTraceHook, setEstimateHook, setProfile, getProfile, type Profile, type DeviceProfile } from './scheduler.js';
-import { runtime } from './runtime.js';
-import { Tensor, empty, scope } from './tensor.js';
+import { setProfile, getProfile, type Profile, type DeviceProfile } from './scheduler.js';
+import { runtime, type Tracer } from './runtime.js';
+import { empty, scope } from './tensor.js';
 import type { Backend, DeviceName } from './backends/backend.js';
 
 export interface Transfer { from: DeviceName; to: DeviceName; bytes: number }
@@ -46,15 +46,20 @@ export interface Trace<T> {
 export function trace<T>(fn: () => T): T extends Promise<infer R> ? Promise<Trace<R>> : Trace<T> {
   const records: TraceRecord[] = [];
   let est = { cpu: NaN, gpu: NaN }, why = '', moves: Transfer[] = [];
-  setEstimateHook((cpu, gpu, w) => { est = { cpu, gpu }; why = w; });
-  const prevTransfer = runtime.onTransfer;
-  runtime.onTransfer = (from, to, bytes) => { moves.push({ from, to, bytes }); prevTransfer?.(from, to, bytes); };
-  setTraceHook((def, ins, _p, out, b, ms) => {
-    records.push({ op: def.name, device: b.name, inputs: ins.map((t) => [...t.shape]), output: [...out],
-      estimate: est, why: why || 'resident', ms, transfers: moves });
-    est = { cpu: NaN, gpu: NaN }; why = ''; moves = [];
-  });
-  const done = () => { setTraceHook(null); setEstimateHook(null); runtime.onTransfer = prevTransfer; };
+  // An enclosing trace() still sees everything, so each event is passed on to it.
+  const outer = runtime.tracer;
+  const tracer: Tracer = {
+    estimate(cpu, gpu, w) { est = { cpu, gpu }; why = w; outer?.estimate(cpu, gpu, w); },
+    transfer(from, to, bytes) { moves.push({ from, to, bytes }); outer?.transfer(from, to, bytes); },
+    op(def, ins, out, b, ms) {
+      records.push({ op: def.name, device: b.name, inputs: ins.map((t) => [...t.shape]), output: [...out],
+        estimate: est, why: why || 'resident', ms, transfers: moves });
+      est = { cpu: NaN, gpu: NaN }; why = ''; moves = [];
+      outer?.op(def, ins, out, b, ms);
+    },
+  };
+  runtime.tracer = tracer;
+  const done = () => { runtime.tracer = outer; };
   let result: T;
   try { result = fn(); } catch (e) { done(); throw e; }
   if (result instanceof Promise) {
@@ -195,4 +200,3 @@ export async function calibrate(): Promise<Profile & { ms: number; compileMs: nu
 }
 
 export { getProfile, setProfile };
-void Tensor;

@@ -1,8 +1,8 @@
 // params(m): the trainable tensors of a model, once each, in the order a depth-first walk of
-// its properties meets them (Flux's `params`, an ordered identity set). Installed as autograd's
-// resolver so `gradient(f, m)` and `gradient(f, params(m))` mean the same.
+// its properties meets them (Flux's `params`, an ordered identity set). autograd's toParams calls
+// it, so `gradient(f, m)` and `gradient(f, params(m))` mean the same.
 
-import { Params, setParamsResolver } from '../autograd.js';
+import { Params } from '../autograd.js';
 import { describe } from '../tensor.js';
 import { walk, MODAL, type Mode } from './layer.js';
 
@@ -22,8 +22,6 @@ export function params(...models: unknown[]): Params {
   }
   return ps;
 }
-
-setParamsResolver((x) => x instanceof Params ? x : params(x));
 
 function setMode(m: unknown, fn: string, mode: Mode): void {
   if (m === null || (typeof m !== 'object' && typeof m !== 'function'))

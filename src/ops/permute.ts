@@ -2,7 +2,7 @@
 // Size-1 axes are dropped and axes that stay adjacent in the input are merged before the kernel
 // sees them, so any rank whose permutation moves at most 6 blocks of axes runs as one pass.
 
-import { defineOp, apply } from './registry.js';
+import { defineOp, apply, type OpDef } from './registry.js';
 import { Tensor, toTensor, type TensorLike, type Shape } from '../tensor.js';
 
 export interface PermuteP { perm: readonly number[] }
@@ -28,7 +28,7 @@ function plan(shape: Shape, perm: readonly number[]): [number[], number[]] {
   return [dims, strides];
 }
 
-export const permuteDef = defineOp<PermuteP>({
+export const permuteDef: OpDef<PermuteP> = defineOp<PermuteP>({
   name: 'permutedims',
   kernels: ['strided'],
   shape([x], p) {

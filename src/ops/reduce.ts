@@ -8,10 +8,8 @@ import { binaryDef } from './binary.js';
 import { unaryDef } from './unary.js';
 import { Unary } from './codes.js';
 import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
-import { setGradOps } from '../autograd.js';
 import { reshape } from './shape.js';
 import { vectorAsColumn } from './broadcast.js';
-import { runtime } from '../runtime.js';
 import type { Backend } from '../backends/backend.js';
 
 export interface ReduceP { code: number; axis: number; len: number; outer: number; inner: number; name: string }
@@ -164,14 +162,3 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   const axes = target.flatMap((d, i) => (d === 1 && gs[i] !== 1 ? [i] : []));
   return reduceDims(Reduce.sum, 'sumTo', g, axes).view(shape);
 }
-
-setGradOps({
-  add: (a, b) => apply(binaryDef, [a, b], { code: Binary.add, name: 'add' }),
-  ones(shape, like) {
-    const t = new Tensor(shape, { backend: like.backend, buf: like.backend.alloc(1), n: 1, refs: 1 });
-    like.backend.fill(t.buf, 1, 1);
-    return t;
-  },
-  sumTo,
-});
-void runtime;

@@ -4,8 +4,8 @@
 // check shapes once, pick a device, allocate the output, run, record on the tape.
 
 import type { Backend, KernelName } from '../backends/backend.js';
-import { Tensor, empty, invalidate, viewOf, converted, type Shape } from '../tensor.js';
-import { place, traceOp, checkLost } from '../scheduler.js';
+import { Tensor, empty, invalidate, viewOf, converted, moveTo, type Shape } from '../tensor.js';
+import { place, checkLost } from '../scheduler.js';
 import { record, recording } from '../autograd.js';
 import { runtime } from '../runtime.js';
 
@@ -32,17 +32,12 @@ export interface OpDef<P = any> {
 }
 
 /**
- * Every op definition by name (tests and tools sweep it).
- * @example for (const [name, def] of registry) console.log(name, def.kernels)
- */
-export const registry = new Map<string, OpDef>();
-/**
- * Registers an op definition (each op file calls this once).
+ * Declares an op (each op file calls this once per op and exports the result); it registers
+ * nothing, so importing an op file only defines its ops. ops/index.ts lists them all.
  * @example export const negDef = defineOp<{}>({ name: 'neg', kernels: ['unary'], shape: ([x]) => x.shape,
- *            run: (b, out, [x]) => b.unary(Unary.neg, x.buf, out.buf, x.size, 0, 0), cost: ([x]) => ({ flops: x.size, bytes: 8 * x.size }) });
+ *            run: (b, out, [x]) => b.unary(Unary.neg, x.buf, out.buf, x.size, 0, 0), cost: ([x]) => ({ flops: 0, bytes: 8 * x.size }) });
  */
 export function defineOp<P>(def: OpDef<P>): OpDef<P> {
-  registry.set(def.name, def as OpDef);
   return def;
 }
 
@@ -72,9 +67,10 @@ export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
 /** Runs `def` on `b` with its inputs made resident there; the copies made for it die with it. */
 function runOn<P>(def: OpDef<P>, b: Backend, out: Tensor, ins: readonly Tensor[], p: P): void {
   const moved = residentOn(ins, b);
-  const t0 = traceOp ? performance.now() : 0;
+  const tr = runtime.tracer;
+  const t0 = tr ? performance.now() : 0;
   def.run(b, out, moved, p);
-  if (traceOp) traceOp(def, ins, p, out.shape, b, performance.now() - t0);
+  if (tr) tr.op(def, ins, out.shape, b, performance.now() - t0);
   if (moved !== ins) for (let i = 0; i < ins.length; i++) if (moved[i] !== ins[i]) moved[i].dispose();
 }
 
@@ -98,7 +94,7 @@ export function applyInPlace<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): vo
 
 function residentOn(ins: readonly Tensor[], b: Backend): readonly Tensor[] {
   for (let i = 0; i < ins.length; i++) {
-    if (ins[i].backend !== b) return ins.map((t) => runtime.moveTo(t, b));
+    if (ins[i].backend !== b) return ins.map((t) => moveTo(t, b));
   }
   return ins;
 }

@@ -1,8 +1,7 @@
 // Shape ops. reshape is a view on the same storage (free); transpose of a matrix is a kernel.
 
 import { defineOp, apply, type OpDef } from './registry.js';
-import { Tensor, toTensor, sizeOf, checkShape, setViewHook, type TensorLike, type Shape } from '../tensor.js';
-import { record, recording } from '../autograd.js';
+import { Tensor, toTensor, sizeOf, checkShape, type TensorLike, type Shape } from '../tensor.js';
 
 export const reshapeDef = defineOp<{ shape: Shape }>({
   name: 'reshape',
@@ -13,8 +12,6 @@ export const reshapeDef = defineOp<{ shape: Shape }>({
   grad: (dy, [x]) => [dy.view(x.shape)],
   cost: () => ({ flops: 0, bytes: 0 }),
 });
-// t.view(shape) inside a gradient call is a reshape on the tape.
-setViewHook((x, out) => { if (recording()) record(reshapeDef, [x], out, { shape: out.shape }); });
 
 /**
  * The same values in another shape (one dim may be -1): `reshape(x, [784, -1])`.

@@ -5,10 +5,12 @@
 // and the check runs when the 4-byte readback arrives (after that step's update). Each step
 // runs in a scope, so every temporary (tape, gradients, the batch a DataLoader made) is freed at
 // its end; parameters and optimiser state are kept tensors. Per step: O(ops of the loss), no
-// closures in trainStep (the benchmarks' hot path) and no readback besides the loss.
+// closures in trainStep (the benchmarks' hot path) and no readback besides the loss. Nothing
+// here outlives a call: a step's inputs travel as arguments, so once train or trainStep returns
+// the library holds no reference to the model, loss, parameters, optimiser or data.
 
-import { Tensor, scope, describe } from '../tensor.js';
-import { withgradient, toParams, Params, type Grads } from '../autograd.js';
+import { Tensor, scope, describe, openScope, closeScope } from '../tensor.js';
+import { withgradientOf, toParams, Params, type Grads } from '../autograd.js';
 import { update, isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/index.js';
 import { runtime } from '../runtime.js';
 import { preferAsync } from '../data.js';
@@ -33,9 +35,9 @@ export function stop(): never { throw STOP; }
  */
 export function skip(): never { throw SKIP; }
 
-type Loss = (...args: any[]) => Tensor;
-type Callback = () => unknown;
-type Opt = Rule | BoundOptimiser | OptimiserState;
+export type Loss = (...args: any[]) => Tensor;
+export type Callback = () => unknown;
+export type Opt = Rule | BoundOptimiser | OptimiserState;
 
 /**
  * What `train` takes after the optimiser.
@@ -52,14 +54,15 @@ export interface TrainOptions {
  */
 export interface TrainSummary { steps: number; skipped: number; stopped: boolean; loss: number }
 
-// The step's inputs live here rather than in a closure, so trainStep allocates no function.
-let curLoss: Loss, curItem: unknown, curModel: unknown, curPs: Params, curOpt: Opt;
-const NONE = {};
+/** What the loss is called with in one step: passed as an argument, so no closure is made. */
+interface LossCall { loss: Loss; model: unknown; item: unknown }
+/** @internal The model argument of a loss that does not take the model. */
+export const NONE = {};
 
 /** Calls the loss on one data item: arrays of arguments are spread, anything else is one argument. */
-function callLoss(): Tensor {
-  const f = curLoss, it = curItem;
-  if (curModel !== NONE) return Array.isArray(it) && typeof it[0] !== 'number' ? f(curModel, ...it) : f(curModel, it);
+function callLoss(c: LossCall): Tensor {
+  const f = c.loss, it = c.item, m = c.model;
+  if (m !== NONE) return Array.isArray(it) && typeof it[0] !== 'number' ? f(m, ...it) : f(m, it);
   if (!Array.isArray(it) || typeof it[0] === 'number') return f(it);   // a numeric array is one argument (Flux)
   return it.length === 2 ? f(it[0], it[1]) : f(...it);
 }
@@ -72,8 +75,8 @@ function hostValue(t: Tensor): number | null {
 
 const ignore = () => {};
 
-function stepBody(): Tensor {
-  const { val, grad } = withgradient(callLoss, curPs);
+function stepBody(c: LossCall, ps: Params, opt: Opt): Tensor {
+  const { val, grad } = withgradientOf(callLoss, c, ps);
   const l = hostValue(val);
   if (l === null) {
     // GPU: record the loss readback now, so it shares the step's one submission with the update;
@@ -82,7 +85,7 @@ function stepBody(): Tensor {
     ra.catch(ignore);                  // nobody may read it: a lost device must not be unhandled
     val.readAhead = ra;
   }
-  if (l === null || Number.isFinite(l)) update(curOpt, curPs, grad);
+  if (l === null || Number.isFinite(l)) update(opt, ps, grad);
   runtime.gpu?.flush();
   return val;
 }
@@ -96,10 +99,13 @@ function stepBody(): Tensor {
  *          console.log(l.dataSync()[0]); l.dispose();
  */
 export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: Opt): Tensor {
-  curLoss = loss; curItem = item; curModel = NONE; curOpt = opt;
-  curPs = ps instanceof Params ? ps : ps == null && isBound(opt) ? opt.params : checkParams(ps, 'trainStep');
+  const params = ps instanceof Params ? ps : ps == null && isBound(opt) ? opt.params : checkParams(ps, 'trainStep');
   if (typeof loss !== 'function') throw new TypeError(`trainStep: loss must be a function, got ${describe(loss)}`);
-  try { return scope(stepBody); } finally { curItem = null; }
+  const s = openScope();
+  let val: Tensor;
+  try { val = stepBody({ loss, model: NONE, item }, params, opt); } catch (e) { closeScope(s, undefined); throw e; }
+  closeScope(s, val);
+  return val;
 }
 
 /**
@@ -134,17 +140,39 @@ export async function train(loss: Loss, ...args: unknown[]): Promise<TrainSummar
   const { ps, data, opt, model, options } = parseArgs(args);
   const cbs = callbacks(options);
   checkData(data, loss);
+  return trainLoop(loss, ps, data, opt, model, cbs, null);
+}
+
+/**
+ * @internal What serveTraining adds to train's loop; not public API. `around` runs each step
+ * (it must call `run` once and return its result: the worker traces some steps), and `after`
+ * sees each update's loss and data item, before the callbacks.
+ */
+export interface StepHooks {
+  around?<T>(run: () => T): T;
+  after?(loss: number, item: unknown): void;
+}
+
+/**
+ * @internal train's loop over validated arguments (serveTraining calls it once per epoch);
+ * `model` is NONE unless the loss takes the model first.
+ */
+export async function trainLoop(loss: Loss, ps: Params, data: unknown, opt: Opt, model: unknown,
+  cbs: readonly Callback[], hooks: StepHooks | null): Promise<TrainSummary> {
   const useAsync = typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' &&
     (typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function' || (data as { [preferAsync]?: boolean })[preferAsync] === true);
   const it: Iterator<unknown> | AsyncIterator<unknown> = useAsync
     ? (data as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (data as Iterable<unknown>)[Symbol.iterator]();
   const sum: TrainSummary = { steps: 0, skipped: 0, stopped: false, loss: NaN };
+  const call: LossCall = { loss, model, item: undefined };
+  const around = hooks?.around, after = hooks?.after;
+  let item: unknown;
 
   /** Everything after the data item is in hand; a number (the loss), SKIP, or a promise of one (GPU). */
-  const body = (item: unknown, i: number): number | SkipSignal | Promise<number> => {
-    curLoss = loss; curItem = item; curModel = model; curPs = ps;
+  const body = (i: number): number | SkipSignal | Promise<number> => {
+    call.item = item;
     let res: { val: Tensor; grad: Grads };
-    try { res = withgradient(callLoss, ps); } catch (e) { if (e === SKIP) return SKIP; throw e; } finally { curItem = null; }
+    try { res = withgradientOf(callLoss, call, ps); } catch (e) { if (e === SKIP) return SKIP; throw e; } finally { call.item = undefined; }
     const l = hostValue(res.val);
     if (l !== null) return finish(l, res.grad, i);
     // GPU: the loss readback is recorded first, then the update, and one submit carries the whole
@@ -165,6 +193,7 @@ export async function train(loss: Loss, ...args: unknown[]): Promise<TrainSummar
     runtime.gpu?.flush();
     return l;
   };
+  const step = (i: number) => around ? around(() => body(i)) : body(i);
   const DONE = {};
 
   try {
@@ -172,16 +201,22 @@ export async function train(loss: Loss, ...args: unknown[]): Promise<TrainSummar
       const r = useAsync
         ? await scope(async () => {
           const n = await (it as AsyncIterator<unknown>).next();
-          return n.done ? DONE : body(n.value, i);
+          if (n.done) return DONE;
+          item = n.value;
+          return step(i);
         })
         : scope(() => {
           const n = (it as Iterator<unknown>).next();
-          return n.done ? DONE : body(n.value, i);
+          if (n.done) return DONE;
+          item = n.value;
+          return step(i);
         });
       const l = r instanceof Promise ? await r : r;
       if (l === DONE) break;
-      if (l === SKIP) { sum.skipped++; continue; }
+      if (l === SKIP) { sum.skipped++; item = undefined; continue; }
       sum.steps++; sum.loss = l as number;
+      if (after) after(l as number, item);
+      item = undefined;
       for (let k = 0; k < cbs.length; k++) {
         const out = scope(cbs[k]);
         if (out instanceof Promise) await out;
@@ -191,6 +226,7 @@ export async function train(loss: Loss, ...args: unknown[]): Promise<TrainSummar
     if (e !== STOP) throw e;
     sum.stopped = true;
   } finally {
+    item = undefined;
     const ret = it.return?.();
     if (ret instanceof Promise) await ret.catch(() => {});
   }

@@ -1,19 +1,20 @@
 // The worker side: `serveTraining(setup)` answers the page's `train` messages by building a job
-// with the user's `setup(config)` (model, loss, data, optimiser, evaluation), running it step by
-// step with `trainStep`, and streaming progress. Between steps it yields to the event loop every
-// few milliseconds so a `cancel` message gets in; a cancelled run still returns the weights
-// reached. One job at a time per worker. Nothing here touches Node or DOM APIs beyond the port.
+// with the user's `setup(config)` (model, loss, data, optimiser, evaluation), running each epoch
+// with train's own loop (so stop(), skip() and the non-finite check mean what they mean in
+// `train`), and streaming progress. After each update a callback yields to the event loop every
+// few milliseconds so a `cancel` message gets in, and ends the run with stop(); a cancelled run
+// still returns the weights reached. One job at a time per worker. Nothing here touches Node or
+// DOM APIs beyond the port.
 
 import { Tensor, describe, scope } from '../tensor.js';
 import { Params } from '../autograd.js';
 import { params } from '../nn/params.js';
-import { trainStep } from '../train/train.js';
+import { trainLoop, stop, NONE, type StepHooks } from '../train/train.js';
 import { isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/rule.js';
-import { trace } from '../trace.js';
+import { trace, type Trace } from '../trace.js';
 import { devices, memory } from '../device.js';
 import { runtime } from '../runtime.js';
 import { saveModel } from '../io.js';
-import { preferAsync } from '../data.js';
 import { listen, isMessage, type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type FromWorker } from './protocol.js';
 
 /**
@@ -176,56 +177,39 @@ async function runChecked(job: TrainingJob, t0: number, isCancelled: () => boole
   };
   const runEval = async () => { if (evaluate && evalAt !== step) { finalEval = pendingEval = await scope(async () => ({ ...(await evaluate()) })); evalAt = step; } };
 
-  outer: for (epoch = 1; epoch <= epochs; epoch++) {
-    const src = job.data as Iterable<unknown> & AsyncIterable<unknown>;
-    // As train does: async iteration where the data asks for it (a DataLoader over GPU tensors).
-    const useAsync = typeof src[Symbol.asyncIterator] === 'function' &&
-      (typeof src[Symbol.iterator] !== 'function' || (src as { [preferAsync]?: boolean })[preferAsync] === true);
-    const it: Iterator<unknown> | AsyncIterator<unknown> = useAsync ? src[Symbol.asyncIterator]() : src[Symbol.iterator]();
-    try {
-      for (;;) {
-        if (isCancelled()) { cancelled = true; break outer; }
-        if (step >= maxSteps) break outer;
-        // One step in a scope, as in train: the batch the iterator made and every temporary die here.
-        const traced = step === 0 || (traceEvery > 0 && step % traceEvery === 0) || (evalEvery > 0 && step % evalEvery === 0);
-        const stepOn = (item: unknown) => {
-          let l: Tensor;
-          if (traced) {
-            const t = trace(() => trainStep(loss, ps, item, opt));
-            l = t.result;
-            placement = { policy: runtime.policy, summary: t.summary(),
-              ops: t.records.map((rec) => ({ op: rec.op, device: rec.device, output: rec.output, why: rec.why })) };
-          } else l = trainStep(loss, ps, item, opt);
-          const host = l.backend.readSync(l.buf, 1);
-          // On the GPU the loss tensor is returned, so it outlives the scope until it is read.
-          return host ? { loss: host[0] as number | Tensor, n: samplesIn(item) } : { loss: l as number | Tensor, n: samplesIn(item) };
-        };
-        const read = async (t: Tensor) => { try { return await t.item(); } finally { t.dispose(); } };
-        const r = useAsync
-          ? await scope(async () => {
-            const n = await (it as AsyncIterator<unknown>).next();
-            if (n.done) return null;
-            const o = stepOn(n.value);
-            return { loss: typeof o.loss === 'number' ? o.loss : await read(o.loss), n: o.n };
-          })
-          : scope(() => {                           // sync data: no promise per step unless the loss is on the GPU
-            const n = (it as Iterator<unknown>).next();
-            return n.done ? null : stepOn(n.value);
-          });
-        if (r && typeof r.loss !== 'number') r.loss = await read(r.loss);   // GPU: one readback per step
-        if (!r) break;
-        last = r.loss as number;
-        step++; samples += r.n; lossSum += last; lossN++;
-        if (!Number.isFinite(last)) throw new RangeError(`serveTraining: loss is ${last} at step ${step} (epoch ${epoch}); stopping`);
-        if (evalEvery > 0 && step % evalEvery === 0) { await runEval(); flush(); }
-        const now = performance.now();
-        if (now - lastReport >= progressEvery) flush();
-        if (now - lastYield >= yieldEvery) { await yieldToEvents(); lastYield = performance.now(); }
-      }
-    } finally {
-      const r = it.return?.();
-      if (r instanceof Promise) await r.catch(() => {});
-    }
+  const hooks: StepHooks = {
+    // The first step, every traceEvery-th and each evaluation's step report their placement.
+    around<T>(run: () => T): T {
+      if (!(step === 0 || (traceEvery > 0 && step % traceEvery === 0) || (evalEvery > 0 && step % evalEvery === 0))) return run();
+      const t = trace(run) as Trace<unknown> | Promise<Trace<unknown>>;
+      if (t instanceof Promise) return t.then((tr) => { placement = placed(tr); return tr.result; }) as T;
+      placement = placed(t);
+      return t.result as T;
+    },
+    after(l, item) { last = l; step++; samples += samplesIn(item); lossSum += l; lossN++; },
+  };
+  const ended = () => {
+    if (isCancelled()) { cancelled = true; stop(); }
+    if (step >= maxSteps) stop();
+  };
+  // After each update: evaluate and report when due, yield now and then so `cancel` gets in, and
+  // end the run with stop(). A promise only when something is awaited, so most steps stay sync.
+  const cb = (): void | Promise<void> => {
+    if (evalEvery > 0 && step % evalEvery === 0) return runEval().then(() => { flush(); return afterEval(); });
+    return afterEval();
+  };
+  const afterEval = (): void | Promise<void> => {
+    const now = performance.now();
+    if (now - lastReport >= progressEvery) flush();
+    if (now - lastYield >= yieldEvery) return yieldToEvents().then(() => { lastYield = performance.now(); ended(); });
+    ended();
+  };
+
+  for (epoch = 1; epoch <= epochs; epoch++) {
+    if (isCancelled()) { cancelled = true; break; }
+    if (step >= maxSteps) break;
+    const sum = await trainLoop(loss, ps, job.data, opt, NONE, [cb], hooks);
+    if (sum.stopped) break;
     if (!evalEvery) await runEval();
     flush();
   }
@@ -236,4 +220,10 @@ async function runChecked(job: TrainingJob, t0: number, isCancelled: () => boole
   const weights = await saveModel(job.model, stateful, { 'fluxion.steps': String(step) });
   return { weights, steps: step, epochs: epoch, samples, cancelled, loss: last, ...(finalEval ? { eval: finalEval } : {}),
     ms: performance.now() - t0, devices: JSON.parse(JSON.stringify(devices())), policy: runtime.policy };
+}
+
+/** What a traced step reports: the policy, per-device totals, and each op's device and reason. */
+function placed(t: Trace<unknown>): Placement {
+  return { policy: runtime.policy, summary: t.summary(),
+    ops: t.records.map((rec) => ({ op: rec.op, device: rec.device, output: rec.output, why: rec.why })) };
 }
