@@ -1,4 +1,4 @@
-// fluxion's public API (../shared/API.md is the contract).
+// fluxion's public API; docs/API.md, generated from the doc comments, is its reference.
 
 export { init, devices, memory, type InitOptions, type GPULike, type GPUInfo, type Devices } from './device.js';
 export { setPolicy, withPolicy, getProfile, setProfile, DEFAULT_PROFILE, type Profile, type DeviceProfile } from './scheduler.js';
