@@ -5,8 +5,9 @@
 // skipLibCheck and no @webgpu/types (once with the DOM lib, once as a Node project with only
 // @types/node), and Node runs the compiled program: a Chain takes a few training steps, and the
 // loss it prints must fall. Also checked: what the tarball holds (a LICENSE, no source map),
-// that installing it pulls no WebGPU binaries, and that init() writes nothing to the terminal
-// when the optional `webgpu` package is absent.
+// that installing it pulls no WebGPU binaries, that init() writes nothing to the terminal when
+// the optional `webgpu` package is absent, and that the README's recipe for a GPU in Node
+// (`webgpu` + SwiftShader through VK_ICD_FILENAMES) finds an adapter, silently too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
