@@ -51,7 +51,8 @@ test('npm pack → install into a fresh app → tsc --strict against the .d.ts �
   const tmp = mkdtempSync(join(tmpdir(), 'fluxion-pkg-'));
   try {
     // The package directory, built as `npm run build` builds dist/, but somewhere else so that
-    // no concurrent build or test sees dist/ emptied.
+    // no concurrent build or test sees dist/ emptied. It has no sources, so `npm pack` runs
+    // without the prepack script (which builds dist/ before a real pack or publish).
     if (!existsSync(join(ROOT, 'build/fluxion.wasm'))) run('npm', ['run', '--silent', 'asbuild'], ROOT);
     const pkg = join(tmp, 'pkg');
     mkdirSync(pkg);
@@ -59,7 +60,7 @@ test('npm pack → install into a fresh app → tsc --strict against the .d.ts �
     run(process.execPath, ['scripts/build.mjs', '--outdir', join(pkg, 'dist')], ROOT);
     const buildMs = Date.now() - t0;
 
-    const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], pkg).stdout)[0];
+    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], pkg).stdout)[0];
     const files: string[] = packed.files.map((f: { path: string }) => f.path);
     for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/fluxion.js', 'dist/index.d.ts']) assert.ok(files.includes(f), `the tarball has ${f}: ${files.join(', ')}`);
     assert.equal(files.filter((f) => f.endsWith('.map')), [], 'no source map in the tarball');
