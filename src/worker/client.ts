@@ -27,6 +27,10 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of `new TrainingWorker(worker, opts)`.
+ * @example const tw = new TrainingWorker(worker, { onError: (e) => log.warn(e.message) });
+ */
 export interface WorkerOptions {
   /**
    * Problems that belong to no run of this client: the worker refused a request (a

@@ -80,6 +80,7 @@ export interface TrainingResult {
  * A run's id on the wire. TrainingWorker sends `<client token>:<n>`, the token random per client,
  * so two clients on one worker never collide and a stray message cannot name a run by guessing;
  * serveTraining also accepts integers from hand-written clients.
+ * @example const id: RunId = run.id;   // 1, 2, 3… per TrainingWorker
  */
 export type RunId = string | number;
 
