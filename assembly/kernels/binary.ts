@@ -2,7 +2,7 @@
 // [d0,d1,d2], strides in elements (0 = broadcast). The innermost dim runs SIMD when the inner
 // strides are (1,1), (1,0) or (0,1); other strides gather four lanes. One vector definition per
 // op (`vbinary`), instantiated per op code so the switch folds; tails run it on a padded vector. O(n).
-import * as C from "../codes";
+import * as C from "../../build/gen/codes";
 import { vlog, vpow, sel, tailSlot, tailStore } from "../simd";
 
 @inline function vbinary(op: i32, a: v128, b: v128): v128 {
@@ -18,6 +18,7 @@ import { vlog, vpow, sel, tailSlot, tailStore } from "../simd";
     case C.B_XLOGY: return sel(f32x4.eq(a, f32x4.splat(0)), f32x4.splat(0), f32x4.mul(a, vlog(b)));
     case C.B_EQUAL: return v128.and(f32x4.eq(a, b), f32x4.splat(1));
   }
+  unreachable(); // binary's switch passes only the codes above
   return a;
 }
 
@@ -75,7 +76,8 @@ import { vlog, vpow, sel, tailSlot, tailStore } from "../simd";
   }
 }
 
-export function binary_f32(op: i32, a: usize, b: usize, c: usize, d0: i32, d1: i32, d2: i32,
+/** KERNELS.binary; an unknown op code traps. */
+export function binary(op: i32, a: usize, b: usize, c: usize, d0: i32, d1: i32, d2: i32,
   as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32): void {
   if (d0 <= 0 || d1 <= 0 || d2 <= 0) return;
   // normalise: drop unit inner dims, merge dims that are contiguous in both operands
@@ -84,15 +86,16 @@ export function binary_f32(op: i32, a: usize, b: usize, c: usize, d0: i32, d1: i
     else if (d1 > 1 && as1 == d2 * as2 && bs1 == d2 * bs2) { d2 *= d1; d1 = d0; as1 = as0; bs1 = bs0; d0 = 1; as0 = 0; bs0 = 0; }
   }
   switch (op) {
-    case 0: run(0, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 1: run(1, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 2: run(2, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 3: run(3, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 4: run(4, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 5: run(5, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 6: run(6, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 7: run(7, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 8: run(8, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
-    case 9: run(9, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_ADD: run(C.B_ADD, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_SUB: run(C.B_SUB, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_MUL: run(C.B_MUL, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_DIV: run(C.B_DIV, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_POW: run(C.B_POW, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_MAXIMUM: run(C.B_MAXIMUM, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_MINIMUM: run(C.B_MINIMUM, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_GREATER: run(C.B_GREATER, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_XLOGY: run(C.B_XLOGY, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    case C.B_EQUAL: run(C.B_EQUAL, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); break;
+    default: unreachable();
   }
 }

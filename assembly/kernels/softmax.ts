@@ -1,4 +1,4 @@
-// softmax / logsoftmax along the middle axis of [outer, len, inner], and their gradients.
+// softmax / logsoftmax along the middle axis of [outer, len, inner].
 // Stable: subtract the slice max. A slice whose max is +Inf gives its +Inf entries equal shares
 // of mass 1 and the rest 0 (log: log(1/count) and −Inf). inner == 1: SIMD along the contiguous
 // slice; inner ≥ 4: SIMD across 4 slices at a time (lanes whose max is +Inf are redone by the
@@ -95,7 +95,8 @@ function cols4(x: usize, y: usize, len: i32, ld: usize, log: i32): void {
   return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 
-export function softmax_f32(x: usize, y: usize, outer: i32, len: i32, inner: i32, log: i32): void {
+/** KERNELS.softmax: softmax (log = 0) or logsoftmax (log = 1) along len. */
+export function softmax(x: usize, y: usize, outer: i32, len: i32, inner: i32, log: i32): void {
   if (len <= 0) return;
   const ld = <usize>inner << 2;
   for (let o = 0; o < outer; o++) {
