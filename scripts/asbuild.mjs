@@ -2,9 +2,11 @@
 // 1. Generate into build/gen/ the AssemblyScript that follows from the tables (src/ops/codes.ts,
 //    src/backends/kernels.ts), so no op code or kernel list is written twice by hand:
 //      codes.ts      U_*/B_*/R_* op codes and the shared CONSTANTS as f32;
-//      ops.ts        one tag class per unary op, forwarding to act.ts's f_NAME/df_NAME;
-//      unary.ts, unaryGrad.ts, biasAct.ts  the per-op loops (assembly/map.ts, one non-inlined
-//                    function per op) and each kernel's switch over the codes, ending in a trap;
+//      ops.ts        one tag class per unary op (forwarding to act.ts's f_NAME/df_NAME) and
+//                    per binary op (binop.ts's b_NAME);
+//      unary.ts, unaryGrad.ts, biasAct.ts, binary.ts  the per-op loops (assembly/map.ts, one
+//                    non-inlined function per op) and each kernel's switch over the codes,
+//                    ending in a trap;
 //      index.ts      the module entry: `export *` of every file in assembly/kernels/.
 // 2. Compile build/fluxion.wasm (release) and build/fluxion-relaxed.wasm (relaxed: matmul only)
 //    as two processes at once.
@@ -72,6 +74,7 @@ function codesFile() {
 }
 
 const opClass = (r) => `Op_${ident(r.name)}`;
+const binClass = (r) => `Bin_${ident(r.name)}`;
 function opsFile() {
   const classes = UNARY_OPS.map((r) => [
     `@final @unmanaged export class ${opClass(r)} {`,
@@ -79,8 +82,13 @@ function opsFile() {
     `  @inline df(x: v128, y: v128, a: v128, b: v128): v128 { return A.df_${r.name}(x, y, a, b); }`,
     '}',
   ].join('\n'));
-  return [BANNER + '// One tag type per unary op for the templates of assembly/map.ts (see there why a class).',
-    'import * as A from "../../assembly/act";', '', ...classes, ''].join('\n');
+  const binary = BINARY_OPS.map((r) => [
+    `@final @unmanaged export class ${binClass(r)} {`,
+    `  @inline f(a: v128, b: v128): v128 { return B.b_${r.name}(a, b); }`,
+    '}',
+  ].join('\n'));
+  return [BANNER + '// One tag type per op for the templates of assembly/map.ts (see there why a class).',
+    'import * as A from "../../assembly/act";', 'import * as B from "../../assembly/binop";', '', ...classes, '', ...binary, ''].join('\n');
 }
 
 /**
@@ -138,16 +146,32 @@ function biasActFile() {
   });
 }
 
+function binaryFile() {
+  const args = 'a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2';
+  const params = 'a: usize, b: usize, c: usize, d0: i32, d1: i32, d2: i32, as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32';
+  return dispatchFile('binary', {
+    imports: ['import { binaryMap } from "../../assembly/map";'],
+    perOp: BINARY_OPS.map((r) => `function binary_${r.name}(${params}): void { binaryMap<O.${binClass(r)}>(${args}); }`),
+    cases: BINARY_OPS.map((r) => `case C.B_${r.name.toUpperCase()}: binary_${r.name}(${args}); return;`),
+    code: 'op',
+  });
+}
+
+/** The kernels generated here; a hand-written file of the same name in assembly/kernels/ would clash. */
+const GENERATED = ['unary', 'unaryGrad', 'biasAct', 'binary'];
+
 function indexFile(kernelFiles) {
+  const clash = kernelFiles.filter((f) => GENERATED.includes(f));
+  if (clash.length) throw new Error(`asbuild: assembly/kernels/${clash[0]}.ts: that kernel is generated (build/gen/)`);
   return [BANNER + '// The module entry: every file of assembly/kernels/ and the generated kernels.',
     ...kernelFiles.map((f) => `export * from "../../assembly/kernels/${f}";`),
-    'export * from "./unary";', 'export * from "./unaryGrad";', 'export * from "./biasAct";', ''].join('\n');
+    ...GENERATED.map((k) => `export * from "./${k}";`), ''].join('\n');
 }
 
 const kernelFiles = readdirSync(at('assembly/kernels')).filter((f) => f.endsWith('.ts')).sort().map((f) => f.slice(0, -3));
 mkdirSync(GEN, { recursive: true });
 const gen = { 'codes.ts': codesFile(), 'ops.ts': opsFile(), 'unary.ts': unaryFile(), 'unaryGrad.ts': unaryGradFile(),
-  'biasAct.ts': biasActFile(), 'index.ts': indexFile(kernelFiles) };
+  'biasAct.ts': biasActFile(), 'binary.ts': binaryFile(), 'index.ts': indexFile(kernelFiles) };
 for (const [f, text] of Object.entries(gen)) writeFileSync(join(GEN, f), text);
 
 // A table kernel nobody exports is allowed (has() is false for it and the scheduler routes
