@@ -75,8 +75,11 @@ import { tailLoad, tailStore, tailSlot } from "./simd";
   tailStore(op.f(v128.load(ta), v128.load(tb)), c + (<usize>i << 2), r);
 }
 
-/** One innermost row of n elements. */
-@inline function binaryRow<Op>(op: Op, a: usize, b: usize, c: usize, n: i32, as: i32, bs: i32): void {
+/**
+ * One innermost row of n elements. Not inlined: binaryMap calls it from two places, and one copy
+ * per op keeps the module (shipped in the bundle) small; the call is per row, not per element.
+ */
+function binaryRow<Op>(op: Op, a: usize, b: usize, c: usize, n: i32, as: i32, bs: i32): void {
   let i = 0;
   if (as == 1 && bs == 1) {
     for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; v128.store(c + o, op.f(v128.load(a + o), v128.load(b + o))); }
