@@ -32,6 +32,7 @@ function walk(p) {
   return readdirSync(at(p)).sort().flatMap((f) => walk(join(p, f)));
 }
 
+/** Hash over the asc version and every input file's path and bytes. */
 function stamp() {
   const h = createHash('sha256');
   h.update(JSON.parse(readFileSync(at('node_modules/assemblyscript/package.json'), 'utf8')).version);
@@ -62,7 +63,6 @@ const ident = (name) => {
   if (!/^[a-z][a-z0-9]*$/.test(name)) throw new Error(`asbuild: op name "${name}" is not a plain lower-case identifier`);
   return name;
 };
-const kernelDoc = (k) => KERNELS[k].doc;
 
 /** The exported signature of kernel `k`, from its table row: buffers are byte pointers. */
 function signature(k) {
@@ -100,7 +100,7 @@ function opsFile() {
  * the exported switch, whose every unknown code traps.
  */
 function dispatchFile(kernel, { imports, prologue = '', perOp, cases, code }) {
-  const lines = [BANNER + `// ${kernel}: ${kernelDoc(kernel)}`, 'import * as C from "./codes";', 'import * as O from "./ops";',
+  const lines = [BANNER + `// ${kernel}: ${KERNELS[kernel].doc}`, 'import * as C from "./codes";', 'import * as O from "./ops";',
     ...imports, ''];
   lines.push(...perOp);
   lines.push('', `/** KERNELS.${kernel}; an unknown op code traps. */`, `export function ${kernel}(${signature(kernel)}): void {`);
