@@ -46,6 +46,8 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
   readonly errors: readonly string[];
   /** Queue submits so far (one per flush with work in it). */
   readonly submits: number;
+  /** Buffer readbacks issued so far (one per staging buffer mapAsync). */
+  readonly readbacks: number;
   /** GPU buffers held by tensors and their bytes when the device was lost (null while it works). */
   readonly lostData: { tensors: number; bytes: number } | null;
   /** Called once when the device becomes unusable (set by init(), which then drops this backend). */
@@ -102,6 +104,7 @@ export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promi
 
 function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBackend {
   let keep: GPU | null = gpu;   // dawn.node lives as long as its GPU object is referenced
+  let readbacks = 0;
   let lost: string | null = null, submits = 0, nextId = 1, live = 0, liveBufs = 0, pooled = 0;
   let lostData: { tensors: number; bytes: number } | null = null;
   const errors: string[] = [];
@@ -230,6 +233,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
     submits++; enc = null; slots = 0; touched.clear();
     for (const b of uploads.splice(0)) b.destroy();
     for (const r of reads.splice(0)) {
+      readbacks++;
       r.st.mapAsync(1).then(() => {
         const out = new Float32Array(r.n);
         out.set(new Float32Array(r.st.getMappedRange(0, r.n * 4)));
@@ -243,7 +247,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo): WebGPUBacke
 
   const be: WebGPUBackend = {
     name: 'webgpu', info, device,
-    get lost() { return lost; }, get errors() { return errors; }, get submits() { return submits; },
+    get lost() { return lost; }, get errors() { return errors; }, get submits() { return submits; }, get readbacks() { return readbacks; },
     get lostData() { return lostData; },
     onlost: null,
     alloc(n) { check(); return alloc(n); },
