@@ -45,7 +45,7 @@ async function trainOnce(page: Page, problems: string[]): Promise<Run> {
     return g.__demo.runs.length as number;
   });
   await page.click('#train');
-  await within(page.evaluate(() => (globalThis as any).__runEnded), `the training run\n${problems.join('\n')}`);
+  await within(page.evaluate(() => (globalThis as any).__runEnded), () => `the training run\n${problems.join('\n')}`);
   return page.evaluate((k) => (globalThis as any).__demo.runs[k], n);
 }
 
@@ -94,7 +94,7 @@ async function loadPage() {
   page.on('request', (r) => { if (!r.url().startsWith(server!.url) && !r.url().startsWith('data:')) problems.push(`off-site request ${r.url()}`); });
   await page.goto(`${server.url}/${QUERY}`);
   // Module scripts run before 'load', so __demo.started exists once goto returns.
-  await within(page.evaluate(() => (globalThis as any).__demo.started), 'the demo page start');
+  await within(page.evaluate(() => (globalThis as any).__demo.started), () => `the demo page start\n${problems.join('\n')}`);
   const st = await page.evaluate(() => { const d = (globalThis as any).__demo; return { ready: d.ready, error: d.error, webgpu: d.webgpu }; });
   assert.ok(st.ready, `the page did not get ready: ${st.error}\n${problems.join('\n')}`);
   webgpuOnPage = st.webgpu;

@@ -12,7 +12,7 @@ export const requireGpu = process.env.FLUXION_REQUIRE_GPU === '1';
  */
 export function testNeedingGpu(t: Test, name: string, missing: string | null, fn: () => unknown): void {
   if (!missing) t(name, fn as () => void);
-  else if (requireGpu) t(name, () => assert.unreachable(`needs WebGPU, which is missing here (${missing}), and FLUXION_REQUIRE_GPU=1`));
+  else if (requireGpu) t(name, () => assert.unreachable(`needs WebGPU (or the Chromium that brings it), missing here: ${missing}; FLUXION_REQUIRE_GPU=1 makes that a failure`));
   else {
     console.log(`SKIPPED: ${name} (${missing})`);
     t.skip(name, fn as () => void);

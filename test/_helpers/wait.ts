@@ -3,11 +3,11 @@
 // deadline only turns a hang into a readable failure; nothing passes or fails because something
 // was fast or slow, and the timer is cleared as soon as the event arrives.
 
-/** `p`, or a failure naming `what` if it has not settled within `ms` (default 5 minutes). */
-export async function within<T>(p: PromiseLike<T>, what: string, ms = 300_000): Promise<T> {
+/** `p`, or a failure naming `what` (a function: read when it fails) if it has not settled within `ms` (default 5 minutes). */
+export async function within<T>(p: PromiseLike<T>, what: string | (() => string), ms = 300_000): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms / 1000} s (hung?)`)), ms);
+    timer = setTimeout(() => reject(new Error(`${typeof what === 'function' ? what() : what}: nothing after ${ms / 1000} s (hung?)`)), ms);
   });
   try { return await Promise.race([p, hang]); } finally { clearTimeout(timer); }
 }
