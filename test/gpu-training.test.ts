@@ -11,35 +11,15 @@ import {
   init, devices, memory, setPolicy, trace, train, trainStep, params, setup, seed, rand, tensor, add, mul, sum,
   Chain, Dense, sigmoid, relu, softmax, mse, logitcrossentropy, Descent, Adam, OptimiserState, type Tensor,
 } from '../src/index.ts';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { runtime } from '../src/runtime.ts';
 import type { WebGPUBackend } from '../src/backends/webgpu.ts';
 import { testNeedingGpu } from './_helpers/skip.ts';
-import { within } from './_helpers/wait.ts';
+import { settle } from './_helpers/gc.ts';
 import { dawn } from './_helpers/dawn.ts';
 
 await init();
 
-// Tensors other tests dropped without disposing are freed whenever GC runs (the
-// FinalizationRegistry safety net), which moves the global counters: collect them before each
-// memory snapshot, so the snapshots see only this test's steps.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-/**
- * A full GC, then its finalization callbacks: a marker object of our own dies in the same GC,
- * and the delivery of its cleanup callback is the event awaited (not a sleep). Three rounds, for
- * tensors whose finalizers free others.
- */
-async function settle() {
-  for (let i = 0; i < 3; i++) {
-    let registry: FinalizationRegistry<number> | null = null;
-    const finalized = new Promise<void>((r) => { registry = new FinalizationRegistry(() => r()); registry.register({}, i); });
-    gc();
-    await within(finalized, 'the GC marker\'s finalization callback', 60_000);
-    registry = null;
-  }
-}
+// settle() (test/_helpers/gc.ts) before each memory snapshot: only this test's steps move it.
 
 function onehots(batch: number) {
   const v = new Float32Array(10 * batch);

@@ -10,6 +10,7 @@ import {
 import { runtime } from '../src/runtime.ts';
 import type { WebGPUBackend } from '../src/backends/webgpu.ts';
 import { testNeedingGpu } from './_helpers/skip.ts';
+import { settle } from './_helpers/gc.ts';
 
 await init({ gpu: false });
 
@@ -164,6 +165,7 @@ test('memory is flat: the same live tensors and CPU bytes after 50 and after 500
   const cb = [() => { evals += loss(xt, yt).dataSync()[0] > 0 ? 1 : 0; }, async () => { await loss(xt, yt).item(); }];
   const epoch = () => train(loss, ps, DataLoader([X, Y], { batchsize: 5, shuffle: true }), opt, { cb });
   for (let e = 0; e < 5; e++) await epoch();                  // 50 steps: optimiser state exists now
+  await settle();                                             // other tests' garbage: collected now, not mid-test
   const m50 = memory();
   for (let e = 0; e < 45; e++) await epoch();                 // 500 steps
   const m500 = memory();
