@@ -9,6 +9,7 @@
 
 import type { Backend, Kernels } from './backend.js';
 import { KERNEL_NAMES, KERNELS, type KernelName } from './kernels.js';
+import { Reduce } from '../ops/codes.js';
 import { layoutOf, header, codeConstants, unarySwitches, binarySwitch, type Layout } from './wgsl.js';
 import common from '../../gpu/common.wgsl';
 import act from '../../gpu/act.wgsl';
@@ -66,9 +67,39 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
   pooledBytes(): number;
   /** Destroy pooled free buffers. */
   trim(): void;
+  /** This adapter's kernel choices (TUNING, then the options); mutable, for tests and benchmarks. */
+  tuning: Tuning;
   /** Compiles the slow-to-build forward matmul pipeline (once). */
   warmup(): Promise<void>;
   destroy(): void;
+}
+
+/**
+ * Kernel choices for an adapter. matmul: the 128x128 `big` tile once min(m, n) reaches
+ * `bigFrom` (the 64-tile `main` below it); split-K into up to `maxSplits` slices of at least
+ * `splitDepth` k each when the output has fewer than `splitTarget` 128-tiles (about two per
+ * compute unit), with at most `maxScratchBytes` of partial sums.
+ */
+export interface Tuning { bigFrom: number; splitTarget: number; splitDepth: number; maxSplits: number; maxScratchBytes: number }
+
+/**
+ * The tuning table, first match wins. SwiftShader (measured here, bench/kernels.bench.ts) runs
+ * each workgroup on one CPU thread: fewer, larger tiles and splits up to its thread count.
+ * Discrete GPUs have 30-140 compute units; the figures for them await a run of bench/gpu.sh.
+ */
+export const TUNING: [match: (i: WebGPUInfo) => boolean, tuning: Tuning][] = [
+  [(i) => i.fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.description}`),
+    { bigFrom: 128, splitTarget: 4, splitDepth: 512, maxSplits: 4, maxScratchBytes: 16 << 20 }],
+  [(i) => /nvidia|amd|ati/i.test(i.vendor), { bigFrom: 128, splitTarget: 256, splitDepth: 256, maxSplits: 32, maxScratchBytes: 64 << 20 }],
+  [() => true, { bigFrom: 128, splitTarget: 64, splitDepth: 256, maxSplits: 16, maxScratchBytes: 32 << 20 }],
+];
+
+/** Options of createWebGPU beyond the adapter. */
+export interface WebGPUOptions {
+  /** Overrides the tuning table's entry for this adapter (tests force each kernel variant). */
+  tuning?: Partial<Tuning>;
+  /** A dispatch limit below the adapter's, so tests reach the folded grids at small sizes. */
+  maxWorkgroupsPerDimension?: number;
 }
 
 /** Size class of a byte count: 256 B at least, then 4 steps per power of two (≤ 25% waste). */
@@ -83,7 +114,7 @@ function sizeClass(bytes: number): number {
  * Node). Resolves to the backend, or `{ error }` saying why there is none.
  *   const be = await createWebGPU(); if ('error' in be) useCpu(be.error);
  */
-export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promise<WebGPUBackend | { error: string }> {
+export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = [], options: WebGPUOptions = {}): Promise<WebGPUBackend | { error: string }> {
   try {
     gpu ??= (globalThis as any).navigator?.gpu as GPU | undefined;
     if (!gpu) {
@@ -106,13 +137,17 @@ export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promi
         maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
         maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
         maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize } };
-    return makeBackend(gpu, device, info, await loadSources());
+    if (options.maxWorkgroupsPerDimension) {
+      info.limits.maxComputeWorkgroupsPerDimension = Math.min(options.maxWorkgroupsPerDimension, info.limits.maxComputeWorkgroupsPerDimension);
+    }
+    const tuning = { ...TUNING.find(([match]) => match(info))![1], ...options.tuning };
+    return makeBackend(gpu, device, info, await loadSources(), tuning);
   } catch (e) {
     return { error: `webgpu: ${(e as Error)?.message ?? e}` };
   }
 }
 
-function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map<KernelName, string>): WebGPUBackend {
+function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map<KernelName, string>, tuning: Tuning): WebGPUBackend {
   let keep: GPU | null = gpu;   // dawn.node lives as long as its GPU object is referenced
   let lost: string | null = null, submits = 0, readbacks = 0, nextId = 1, live = 0, liveBufs = 0, pooled = 0;
   let lostData: { tensors: number; bytes: number } | null = null;
@@ -141,8 +176,9 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   function layout(kinds: string) {
     let l = layouts.get(kinds);
     if (!l) {
-      const bgl = device.createBindGroupLayout({ entries: [...kinds].map((k, binding) => ({ binding, visibility: COMPUTE,
-        buffer: { type: k === 'r' ? 'read-only-storage' as const : 'storage' as const } })) });
+      // '-' leaves a binding out: an `inplace` entry reads and writes the output binding only
+      const bgl = device.createBindGroupLayout({ entries: [...kinds].flatMap((k, binding) => k === '-' ? [] : [{ binding,
+        visibility: COMPUTE, buffer: { type: k === 'r' ? 'read-only-storage' as const : 'storage' as const } }]) });
       layouts.set(kinds, l = [bgl, device.createPipelineLayout({ bindGroupLayouts: [bgl, ubgl] })]);
     }
     return l;
@@ -186,9 +222,11 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   let enc: GPUCommandEncoder | null = null, pass: GPUComputePassEncoder | null = null, slots = 0;
   const touched = new Set<number>(), uploads: GPUBuffer[] = [];
   const bindGroups = new Map<string, GPUBindGroup>();
+  const inplace = new Set([...sources].filter(([, src]) => /\bfn inplace\(/.test(src)).map(([name]) => name));
   const layouts_: Partial<Record<KernelName, Layout>> = {};
   const encoder = () => (enc ??= device.createCommandEncoder());
   function endPass() { pass?.end(); pass = null; }
+  const beginPass = () => encoder().beginComputePass();
   function copyBuf(src: GPUBuffer, so: number, dst: GPUBuffer, dO: number, bytes: number) {
     endPass(); encoder().copyBufferToBuffer(src, so, dst, dO, bytes);
   }
@@ -197,37 +235,44 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   /**
    * Record one dispatch of kernel `name` with its arguments in table order: the buffers bind in
    * order, ints and floats fill the uniform slot, flags and the op code become override constants
-   * (one pipeline per combination); `groups` workgroups, split into 2-d past the limit.
+   * (one pipeline per combination), plus `extra` constants the entry declares itself; `groups`
+   * workgroups (a count, split into 2-d past the limit, or an explicit grid). An input that is
+   * also an output is left unbound when the program has an `inplace` entry (which reads the
+   * output binding), else read from a copy.
    */
-  function run(name: KernelName, args: ArrayLike<unknown>, groups: number | [number, number], entry = 'main') {
+  function run(name: KernelName, args: ArrayLike<unknown>, groups: number | number[], entry = 'main',
+    extra?: Record<string, number>) {
     check();
     const l = layouts_[name] ??= layoutOf(name);
     if (l.code >= 0) {
       const c = args[l.code] as number;
       if (!(Number.isInteger(c) && c >= 0 && c < l.codeCount)) throw new RangeError(`webgpu ${name}: unknown op code ${c}`);
     }
-    if (typeof groups === 'number' ? groups <= 0 : groups[0] * groups[1] <= 0) return;
+    if (typeof groups === 'number' ? groups <= 0 : groups.some((g) => g <= 0)) return;
     if (slots === SLOTS) flush();
-    const kinds = l.access, temps: GpuBuf[] = [];
-    const bufs = l.buffers.map((i) => args[i] as GpuBuf);
-    for (let i = 0; i < bufs.length; i++) {   // an input that is also an output is read from a copy
+    let kinds = l.access;
+    const temps: GpuBuf[] = [], bufs = l.buffers.map((i) => args[i] as GpuBuf | null);
+    for (let i = 0; i < bufs.length; i++) {
       const b = bufs[i];
       if (kinds[i] !== 'r' || !bufs.some((o, j) => o === b && kinds[j] === 'w')) continue;
-      const t = alloc(b.size / 4); temps.push(t);
-      copyBuf(b.buffer, 0, t.buffer, 0, b.size);
+      if (inplace.has(name)) { bufs[i] = null; kinds = kinds.slice(0, i) + '-' + kinds.slice(i + 1); entry = 'inplace'; continue; }
+      const t = alloc(b!.size / 4); temps.push(t);
+      copyBuf(b!.buffer, 0, t.buffer, 0, b!.size);
       bufs[i] = t;
     }
     let key = name + '.' + entry + '|', constants: Record<string, number> | undefined;
-    if (l.overrides.length) {
+    if (l.overrides.length || extra) {
       constants = {};
       for (const [i, o] of l.overrides) { const v = Number(args[i]); constants[o] = v; key += v + ','; }
+      for (const o in extra) { constants[o] = extra[o]; key += o + extra[o] + ','; }
     }
     const p = pipeline(name, entry, kinds, key, constants);
-    const bkey = kinds + bufs.map((b) => b.id).join(',');
+    const bkey = kinds + bufs.map((b) => b?.id ?? '-').join(',');
     let bg = bindGroups.get(bkey);
     if (!bg) {
       if (bindGroups.size > 4096) bindGroups.clear();
-      bg = device.createBindGroup({ layout: layout(kinds)[0], entries: bufs.map((b, binding) => ({ binding, resource: { buffer: b.buffer } })) });
+      bg = device.createBindGroup({ layout: layout(kinds)[0],
+        entries: bufs.flatMap((b, binding) => (b ? [{ binding, resource: { buffer: b.buffer } }] : [])) });
       bindGroups.set(bkey, bg);
     }
     const o = slots++ * (SLOT / 4);
@@ -235,14 +280,19 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       const v = args[l.uniforms[j]] as number;
       if (l.floats[j]) ringF[o + j] = v; else ringU[o + j] = v;
     }
-    pass ??= encoder().beginComputePass();
+    pass ??= beginPass();
     pass.setPipeline(p);
     pass.setBindGroup(0, bg);
     pass.setBindGroup(1, ubg, [o * 4]);
     if (typeof groups === 'number') { const y = Math.ceil(groups / maxDim); pass.dispatchWorkgroups(Math.ceil(groups / y), y); }
-    else pass.dispatchWorkgroups(groups[0], groups[1]);
-    for (const b of bufs) touched.add(b.id);
+    else pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+    for (const b of bufs) if (b) touched.add(b.id);
     for (const t of temps) release(t);
+  }
+  /** A grid of at least `n` workgroups within the per-dimension limit (x, then y, then z). */
+  function fold(n: number): number[] {
+    const x = Math.min(n, maxDim), y = Math.min(Math.ceil(n / x), maxDim);
+    return [x, y, Math.ceil(n / (x * y))];
   }
   const groups1d = (n: number) => Math.ceil(n / WG);
 
@@ -279,12 +329,31 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       ? () => { throw new Error(`webgpu: this device has no ${name} kernel (the scheduler should not have chosen it)`); }
       : (...a: unknown[]) => run(name, a, groups1d(a[ni] as number));
   }
+  /**
+   * matmul's entry for this shape (gpu/matmul.wgsl): split-K when the output has too few
+   * 128-tiles to fill the adapter and k is long, else `big` when both sides reach the tuning's
+   * threshold, else the 64-tile `main`. vec4 loads where the stored rows are multiples of 4.
+   */
+  function matmul(a: GpuBuf, b: GpuBuf, c: GpuBuf, m: number, k: number, n: number, ta: number, tb: number, acc: number) {
+    const t = be.tuning, args = [a, b, c, m, k, n, ta, tb, acc];
+    const vec = { VA: +((ta ? m : k) % 4 === 0), VB: +((tb ? k : n) % 4 === 0), VC: +(n % 4 === 0) };
+    const tiles = Math.ceil(m / 128) * Math.ceil(n / 128);
+    const splits = Math.min(t.maxSplits, Math.floor(k / t.splitDepth), Math.floor(t.splitTarget / tiles), maxDim);
+    const scratch = (splits + (acc ? 1 : 0)) * m * n;
+    if (splits >= 2 && Math.ceil(n / 128) <= maxDim && Math.ceil(m / 128) <= maxDim &&
+      scratch * 4 <= Math.min(t.maxScratchBytes, info.limits.maxStorageBufferBindingSize)) {
+      const s = alloc(scratch);
+      args[2] = s;
+      run('matmul', args, [Math.ceil(n / 128), Math.ceil(m / 128), splits], 'splitk', vec);
+      if (acc) copyBuf(c.buffer, 0, s.buffer, splits * m * n * 4, m * n * 4);   // C's old value is one more slice
+      run('reduce', [Reduce.sum, s, c, 1, splits + (acc ? 1 : 0), m * n], groups1d(m * n));
+      touched.add(c.id);
+      release(s);
+    } else if (Math.min(m, n) >= t.bigFrom) run('matmul', args, fold(tiles), 'big', vec);
+    else run('matmul', args, fold(Math.ceil(m / 64) * Math.ceil(n / 64)));
+  }
   const grids: Partial<Kernels<GpuBuf>> = {
-    matmul(...a) {
-      const [, , , m, , n] = a;
-      if (Math.max(m, n) > 64 * maxDim) throw new RangeError(`webgpu matmul: [${m}, ${n}] is too large for one dispatch`);
-      run('matmul', a, [Math.ceil(n / 64), Math.ceil(m / 64)]);
-    },
+    matmul,
     binary(...a) { run('binary', a, groups1d(a[4] * a[5] * a[6])); },
     reduce(...a) {
       const [, , , outer, len, inner] = a, outs = outer * inner, tree = len >= 128 && outs < 8192;
@@ -299,7 +368,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
 
   const be: WebGPUBackend = {
     ...(kernels as Kernels<GpuBuf>),
-    name: 'webgpu', info, device,
+    name: 'webgpu', info, device, tuning,
     get lost() { return lost; }, get errors() { return errors; }, get submits() { return submits; },
     get readbacks() { return readbacks; },
     get lostData() { return lostData; },

@@ -1,0 +1,53 @@
+// The WGSL kernels that the GPU-speed work changed, timed one by one on whatever adapter is
+// present: each row is a median over tinybench samples of (dispatch + a 4-byte readback), minus
+// the median of the readback alone. Used for before/after comparisons on SwiftShader (compare
+// within one run: the machine is shared).
+//   node --import ./test/_helpers/register.mjs bench/kernels.bench.ts
+import { pathToFileURL } from 'node:url';
+import { createWebGPU } from '../src/backends/webgpu.js';
+import { Unary } from '../src/ops/codes.js';
+import { runTasks, fmt } from './_util.ts';
+
+/** Runs the kernel timings; resolves to a markdown table (or a line saying why there is none). */
+export async function runKernelBench(): Promise<string> {
+  const be = await createWebGPU();
+  if ('error' in be) return `webgpu: skipped (${be.error})`;
+  const auto = { ...be.tuning }, today = { ...auto, bigFrom: Infinity, splitTarget: 0 };
+  const bufs: unknown[] = [];
+  const buf = (n: number) => { const b = be.alloc(n); be.fill(b, n, 0.01); bufs.push(b); return b; };
+  const one = buf(1), sync = () => be.read(one, 1);
+  const rows: [string, number, () => void][] = [];   // name, flops (0 = memory-bound), enqueue
+  for (const [m, k, n, ta, tb] of [[256, 256, 256, 0, 0], [256, 256, 256, 1, 0], [256, 256, 256, 0, 1], [255, 257, 253, 0, 0],
+    [512, 512, 512, 0, 0], [64, 2048, 64, 0, 1], [128, 4096, 96, 0, 1]] as const) {
+    const a = buf(m * k), b = buf(k * n), c = buf(m * n), name = `matmul ${m}×${k}×${n}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`;
+    // before: the 64-tile kernel alone (today's); after: the tuning table's choice
+    for (const [when, t] of [['before', today], ['after', auto]] as const) {
+      rows.push([`${name}, ${when}`, 2 * m * k * n, () => { Object.assign(be.tuning, t); be.matmul(a, b, c, m, k, n, ta, tb, 0); }]);
+    }
+  }
+  for (const [r, c] of [[256, 1024], [1024, 256]]) {
+    const x = buf(r * c), bias = buf(r);
+    rows.push([`biasAct relu in place [${r},${c}]`, 0, () => be.biasAct(x, bias, x, r, c, Unary.relu, 0)]);
+  }
+  for (const [o, len] of [[4, 8192], [512, 10]]) {
+    const x = buf(o * len), y = buf(o * len), dx = buf(o * len);
+    rows.push([`softmax [${o} rows × ${len}]`, 0, () => be.softmax(x, y, o, len, 1, 0)]);
+    rows.push([`softmaxGrad [${o} rows × ${len}]`, 0, () => be.softmaxGrad(y, x, dx, o, len, 1, 0)]);
+  }
+  // compile every pipeline and warm dawn.node's polling before timing
+  for (let i = 0; i < 200; i++) { be.fill(one, 1, i); await sync(); }
+  for (const [, , f] of rows) { f(); await sync(); }
+  const t = await runTasks([['sync', async () => { be.fill(one, 1, 0); await sync(); }],
+    ...rows.map(([name, , f]) => [name, async () => { f(); await sync(); }] as [string, () => unknown])], 400,
+  { iterations: 5, warmupIterations: 1 });
+  const lat = t.get('sync')!;
+  const out = ['| kernel (SwiftShader unless named) | ms | GFLOP/s |', '|---|---|---|'];
+  for (const [name, flops] of rows) {
+    const ms = Math.max(t.get(name)! - lat, 1e-3);
+    out.push(`| ${name} | ${fmt(ms, 3)} | ${flops ? fmt(flops / ms / 1e6) : '-'} |`);
+  }
+  be.destroy();
+  return `adapter: ${be.info.vendor} ${be.info.architecture} (${be.info.description}); readback latency ${fmt(lat, 3)} ms subtracted\n\n` + out.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) console.log(await runKernelBench());
