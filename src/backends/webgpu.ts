@@ -67,6 +67,14 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
   pooledBytes(): number;
   /** Destroy pooled free buffers. */
   trim(): void;
+  /** Dispatches recorded so far (a dispatch's number is the count before it). */
+  readonly dispatches: number;
+  /**
+   * GPU time per dispatch from timestamp queries, or null where the adapter lacks the
+   * 'timestamp-query' feature (then only wall-clock and enqueue times exist).
+   *   be.timer?.start(); m(x); const ms = await be.timer?.stop();   // Map dispatch number → ms
+   */
+  readonly timer: GpuTimer | null;
   /** This adapter's kernel choices (TUNING, then the options); mutable, for tests and benchmarks. */
   tuning: Tuning;
   /** Compiles the slow-to-build forward matmul pipeline (once). */
@@ -94,11 +102,22 @@ export const TUNING: [match: (i: WebGPUInfo) => boolean, tuning: Tuning][] = [
   [() => true, { bigFrom: 128, splitTarget: 64, splitDepth: 256, maxSplits: 16, maxScratchBytes: 32 << 20 }],
 ];
 
+/** Timestamp queries around each dispatch (each then runs in its own compute pass). */
+export interface GpuTimer {
+  /** Times every dispatch recorded from now on, until stop(). */
+  start(): void;
+  /** Stops timing, submits, and resolves to each timed dispatch's GPU ms by dispatch number. */
+  stop(): Promise<Map<number, number>>;
+}
+
 /** Options of createWebGPU beyond the adapter. */
 export interface WebGPUOptions {
   /** Overrides the tuning table's entry for this adapter (tests force each kernel variant). */
   tuning?: Partial<Tuning>;
-  /** A dispatch limit below the adapter's, so tests reach the folded grids at small sizes. */
+  /**
+   * A dispatch limit below the adapter's, so tests reach the folded grids at small sizes (read
+   * at every dispatch from `info.limits`, which a test may also lower).
+   */
   maxWorkgroupsPerDimension?: number;
 }
 
@@ -128,7 +147,9 @@ export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = [], option
     const adapter = await gpu.requestAdapter();
     if (!adapter) return { error: 'requestAdapter() returned null (no WebGPU adapter)' };
     const L = adapter.limits;
-    const device = await adapter.requestDevice({ requiredLimits: {
+    // timestamp-query where offered: GPU time per dispatch for trace() and calibrate()
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    const device = await adapter.requestDevice({ requiredFeatures, requiredLimits: {
       maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize } });
     const i = adapter.info ?? ({} as GPUAdapterInfo);
     const info: WebGPUInfo = { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '',
@@ -163,7 +184,6 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   }
   device.lost.then((l) => markLost(`device lost: ${l.message || 'no message'} (reason: ${l.reason})`));
   device.onuncapturederror = (e) => { errors.push(e.error.message); markLost(`uncaptured error: ${e.error.message}`); };
-  const maxDim = info.limits.maxComputeWorkgroupsPerDimension;
 
   // Pipelines: one module per kernel, one layout per binding pattern ('r' read, 'w' read_write).
   const modules = new Map<KernelName, GPUShaderModule>(), layouts = new Map<string, [GPUBindGroupLayout, GPUPipelineLayout]>();
@@ -227,6 +247,50 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   const encoder = () => (enc ??= device.createCommandEncoder());
   function endPass() { pass?.end(); pass = null; }
   const beginPass = () => encoder().beginComputePass();
+
+  // Timestamps: while timing, each dispatch is its own pass with a begin and end query; a flush
+  // resolves the submit's queries into a buffer read back with its other reads.
+  const QUERIES = 4096;
+  let timing = false, dispatches = 0, queries = 0, timedIds: number[] = [];
+  const times = new Map<number, number>(), pendingTimes: Promise<void>[] = [];
+  const hasTimer = device.features.has('timestamp-query');
+  const querySet = hasTimer ? device.createQuerySet({ type: 'timestamp', count: QUERIES }) : null;
+  const resolveBuf = hasTimer ? device.createBuffer({ size: QUERIES * 8, usage: 0x200 /* QUERY_RESOLVE */ | COPY_SRC }) : null;
+  function timedPass(): GPUComputePassEncoder {
+    endPass();
+    if (queries === QUERIES) flush();
+    timedIds.push(dispatches);
+    const p = encoder().beginComputePass({ timestampWrites: { querySet: querySet!, beginningOfPassWriteIndex: queries,
+      endOfPassWriteIndex: queries + 1 } });
+    queries += 2;
+    return p;
+  }
+  /** Before a submit: resolve this submit's queries; after it, read them into `times`. */
+  function resolveTimes(): (() => void) | null {
+    if (!queries) return null;
+    endPass();
+    const st = device.createBuffer({ size: queries * 8, usage: MAP_READ | COPY_DST }), ids = timedIds, n = queries;
+    enc!.resolveQuerySet(querySet!, 0, n, resolveBuf!, 0);
+    enc!.copyBufferToBuffer(resolveBuf!, 0, st, 0, n * 8);
+    queries = 0; timedIds = [];
+    return () => {
+      pendingTimes.push(st.mapAsync(1).then(() => {
+        const t = new BigInt64Array(st.getMappedRange());
+        ids.forEach((id, j) => times.set(id, Math.max(0, Number(t[2 * j + 1] - t[2 * j])) / 1e6));
+        st.unmap(); st.destroy();
+      }, () => { st.destroy(); }));
+    };
+  }
+  const timer: GpuTimer | null = hasTimer ? {
+    start() { endPass(); timing = true; times.clear(); },
+    async stop() {
+      timing = false;
+      flush();
+      await Promise.all(pendingTimes.splice(0));
+      const out = new Map(times); times.clear();
+      return out;
+    },
+  } : null;
   function copyBuf(src: GPUBuffer, so: number, dst: GPUBuffer, dO: number, bytes: number) {
     endPass(); encoder().copyBufferToBuffer(src, so, dst, dO, bytes);
   }
@@ -243,6 +307,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   function run(name: KernelName, args: ArrayLike<unknown>, groups: number | number[], entry = 'main',
     extra?: Record<string, number>) {
     check();
+    const maxDim = info.limits.maxComputeWorkgroupsPerDimension;
     const l = layouts_[name] ??= layoutOf(name);
     if (l.code >= 0) {
       const c = args[l.code] as number;
@@ -280,17 +345,21 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       const v = args[l.uniforms[j]] as number;
       if (l.floats[j]) ringF[o + j] = v; else ringU[o + j] = v;
     }
-    pass ??= beginPass();
+    if (timing) pass = timedPass();
+    else pass ??= beginPass();
+    dispatches++;
     pass.setPipeline(p);
     pass.setBindGroup(0, bg);
     pass.setBindGroup(1, ubg, [o * 4]);
     if (typeof groups === 'number') { const y = Math.ceil(groups / maxDim); pass.dispatchWorkgroups(Math.ceil(groups / y), y); }
     else pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+    if (timing) endPass();
     for (const b of bufs) if (b) touched.add(b.id);
     for (const t of temps) release(t);
   }
   /** A grid of at least `n` workgroups within the per-dimension limit (x, then y, then z). */
   function fold(n: number): number[] {
+    const maxDim = info.limits.maxComputeWorkgroupsPerDimension;
     const x = Math.min(n, maxDim), y = Math.min(Math.ceil(n / x), maxDim);
     return [x, y, Math.ceil(n / (x * y))];
   }
@@ -304,8 +373,10 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     flushQueued = false;
     if (!enc || lost) { if (lost) failReads(); return; }
     endPass();
+    const readTimes = resolveTimes();
     if (slots) device.queue.writeBuffer(ring, 0, ringBytes, 0, slots * SLOT);
     device.queue.submit([enc.finish()]);
+    readTimes?.();
     submits++; enc = null; slots = 0; touched.clear();
     for (const b of uploads.splice(0)) b.destroy();
     for (const r of reads.splice(0)) {
@@ -335,7 +406,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
    * threshold, else the 64-tile `main`. vec4 loads where the stored rows are multiples of 4.
    */
   function matmul(a: GpuBuf, b: GpuBuf, c: GpuBuf, m: number, k: number, n: number, ta: number, tb: number, acc: number) {
-    const t = be.tuning, args = [a, b, c, m, k, n, ta, tb, acc];
+    const t = be.tuning, args = [a, b, c, m, k, n, ta, tb, acc], maxDim = info.limits.maxComputeWorkgroupsPerDimension;
     const vec = { VA: +((ta ? m : k) % 4 === 0), VB: +((tb ? k : n) % 4 === 0), VC: +(n % 4 === 0) };
     const tiles = Math.ceil(m / 128) * Math.ceil(n / 128);
     const splits = Math.min(t.maxSplits, Math.floor(k / t.splitDepth), Math.floor(t.splitTarget / tiles), maxDim);
@@ -352,6 +423,9 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     } else if (Math.min(m, n) >= t.bigFrom) run('matmul', args, fold(tiles), 'big', vec);
     else run('matmul', args, fold(Math.ceil(m / 64) * Math.ceil(n / 64)));
   }
+  /** Few long slices: a workgroup per slice (`rows`); else a thread per slice (`main`). */
+  const rowWise = (slices: number, len: number): [number, string] =>
+    (len >= 128 && slices < 8192 ? [slices, 'rows'] : [groups1d(slices), 'main']);
   const grids: Partial<Kernels<GpuBuf>> = {
     matmul,
     binary(...a) { run('binary', a, groups1d(a[4] * a[5] * a[6])); },
@@ -359,8 +433,8 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       const [, , , outer, len, inner] = a, outs = outer * inner, tree = len >= 128 && outs < 8192;
       run('reduce', a, tree ? outs : groups1d(outs), tree ? 'tree' : 'main');
     },
-    softmax(...a) { run('softmax', a, groups1d(a[2] * a[4])); },
-    softmaxGrad(...a) { run('softmaxGrad', a, groups1d(a[3] * a[5])); },
+    softmax(...a) { const s = a[2] * a[4]; run('softmax', a, ...rowWise(s, a[3])); },
+    softmaxGrad(...a) { const s = a[3] * a[5]; run('softmaxGrad', a, ...rowWise(s, a[4])); },
     biasAct(...a) { run('biasAct', a, groups1d(a[3] * a[4])); },
     transpose(...a) { run('transpose', a, Math.ceil(a[2] / 16) * Math.ceil(a[3] / 16)); },
   };
@@ -368,7 +442,8 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
 
   const be: WebGPUBackend = {
     ...(kernels as Kernels<GpuBuf>),
-    name: 'webgpu', info, device, tuning,
+    name: 'webgpu', info, device, tuning, timer,
+    get dispatches() { return dispatches; },
     get lost() { return lost; }, get errors() { return errors; }, get submits() { return submits; },
     get readbacks() { return readbacks; },
     get lostData() { return lostData; },

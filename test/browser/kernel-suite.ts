@@ -246,6 +246,13 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     ref.softmax(x, want, 2, 3, 1, 0);
     be.softmax(dev(x), y, 2, 3, 1, 0);
     expect('softmax +Inf shares the mass', y, want);
+    for (const log of [0, 1]) {   // the same on a long slice (a workgroup per slice)
+      const xl = rand(2 * 300, -5, 5); xl[7] = Infinity; xl[250] = Infinity; xl[420] = Infinity;
+      const wl = out(600), yl = dev(600);
+      ref.softmax(xl, wl, 2, 300, 1, log);
+      be.softmax(dev(xl), yl, 2, 300, 1, log);
+      expect(`${log ? 'logsoftmax' : 'softmax'} +Inf in 300-long slices`, yl, wl);
+    }
   });
 
   await group('biasAct', () => {
@@ -260,6 +267,9 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
       ref.biasAct(x, b, want, rows, cols, act, al);
       be.biasAct(dev(x), dev(b), y, rows, cols, act, al);
       expect(`${nameOf(Unary, act)} [${rows},${cols}]`, y, want);
+      const yi = dev(x);   // in place, as the Dense op calls it (y is x)
+      be.biasAct(yi, dev(b), yi, rows, cols, act, al);
+      expect(`${nameOf(Unary, act)} [${rows},${cols}] in place`, yi, want);
     });
   });
 
