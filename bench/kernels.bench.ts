@@ -12,7 +12,7 @@ import { runTasks, fmt } from './_util.ts';
 export async function runKernelBench(): Promise<string> {
   const be = await createWebGPU();
   if ('error' in be) return `webgpu: skipped (${be.error})`;
-  const auto = { ...be.tuning }, today = { ...auto, bigFrom: Infinity, splitTarget: 0 };
+  const auto = { ...be.tuning }, today = { ...auto, bigFrom: Infinity, splitTarget: 0, rowFrom: Infinity };
   const bufs: unknown[] = [];
   const buf = (n: number) => { const b = be.alloc(n); be.fill(b, n, 0.01); bufs.push(b); return b; };
   const one = buf(1), sync = () => be.read(one, 1);
@@ -26,13 +26,17 @@ export async function runKernelBench(): Promise<string> {
     }
   }
   for (const [r, c] of [[256, 1024], [1024, 256]]) {
-    const x = buf(r * c), bias = buf(r);
-    rows.push([`biasAct relu in place [${r},${c}]`, 0, () => be.biasAct(x, bias, x, r, c, Unary.relu, 0)]);
+    const x = buf(r * c), bias = buf(r), t = buf(r * c);
+    // before: the copy of the aliased input that every in-place call used to record
+    rows.push([`biasAct relu in place [${r},${c}], before`, 0, () => { be.copy(x, 0, t, 0, r * c); be.biasAct(t, bias, x, r, c, Unary.relu, 0); }]);
+    rows.push([`biasAct relu in place [${r},${c}], after`, 0, () => be.biasAct(x, bias, x, r, c, Unary.relu, 0)]);
   }
-  for (const [o, len] of [[4, 8192], [512, 10]]) {
+  for (const [o, len] of [[4, 8192], [64, 1000]]) {
     const x = buf(o * len), y = buf(o * len), dx = buf(o * len);
-    rows.push([`softmax [${o} rows × ${len}]`, 0, () => be.softmax(x, y, o, len, 1, 0)]);
-    rows.push([`softmaxGrad [${o} rows × ${len}]`, 0, () => be.softmaxGrad(y, x, dx, o, len, 1, 0)]);
+    for (const [when, t] of [['before', today], ['after', auto]] as const) {
+      rows.push([`softmax [${o} rows × ${len}], ${when}`, 0, () => { Object.assign(be.tuning, t); be.softmax(x, y, o, len, 1, 0); }]);
+      rows.push([`softmaxGrad [${o} rows × ${len}], ${when}`, 0, () => { Object.assign(be.tuning, t); be.softmaxGrad(y, x, dx, o, len, 1, 0); }]);
+    }
   }
   // compile every pipeline and warm dawn.node's polling before timing
   for (let i = 0; i < 200; i++) { be.fill(one, 1, i); await sync(); }

@@ -229,11 +229,19 @@ fn bigTile(t: u32, tx: u32, ty: u32, row0: u32, col0: u32, kBegin: u32, kEnd: u3
     }
     workgroupBarrier();   // everyone is done reading before the next step overwrites the tiles
   }
-  for (var i = 0u; i < 8u; i++) {
-    let r = row0 + select(ty * 4u + i, 64u + ty * 4u + i - 4u, i >= 4u);
-    put(off, r, col0 + tx * 4u, acc[2u * i], inner, add);
-    put(off, r, col0 + 64u + tx * 4u, acc[2u * i + 1u], inner, add);
-  }
+  // constant indices only: a dynamic index into acc may send it to local memory
+  let r0 = row0 + ty * 4u;
+  let r1 = row0 + 64u + ty * 4u;
+  let c0 = col0 + tx * 4u;
+  let c1 = col0 + 64u + tx * 4u;
+  put(off, r0, c0, acc[0], inner, add);       put(off, r0, c1, acc[1], inner, add);
+  put(off, r0 + 1u, c0, acc[2], inner, add);  put(off, r0 + 1u, c1, acc[3], inner, add);
+  put(off, r0 + 2u, c0, acc[4], inner, add);  put(off, r0 + 2u, c1, acc[5], inner, add);
+  put(off, r0 + 3u, c0, acc[6], inner, add);  put(off, r0 + 3u, c1, acc[7], inner, add);
+  put(off, r1, c0, acc[8], inner, add);       put(off, r1, c1, acc[9], inner, add);
+  put(off, r1 + 1u, c0, acc[10], inner, add); put(off, r1 + 1u, c1, acc[11], inner, add);
+  put(off, r1 + 2u, c0, acc[12], inner, add); put(off, r1 + 2u, c1, acc[13], inner, add);
+  put(off, r1 + 3u, c0, acc[14], inner, add); put(off, r1 + 3u, c1, acc[15], inner, add);
 }
 
 @compute @workgroup_size(16, 16)

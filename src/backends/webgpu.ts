@@ -88,7 +88,11 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
  * `splitDepth` k each when the output has fewer than `splitTarget` 128-tiles (about two per
  * compute unit), with at most `maxScratchBytes` of partial sums.
  */
-export interface Tuning { bigFrom: number; splitTarget: number; splitDepth: number; maxSplits: number; maxScratchBytes: number }
+export interface Tuning {
+  bigFrom: number; splitTarget: number; splitDepth: number; maxSplits: number; maxScratchBytes: number;
+  /** softmax, softmaxGrad and reduce take a workgroup per slice from this slice length (fewer than 8192 slices). */
+  rowFrom: number;
+}
 
 /**
  * The tuning table, first match wins. SwiftShader (measured here, bench/kernels.bench.ts) runs
@@ -97,9 +101,9 @@ export interface Tuning { bigFrom: number; splitTarget: number; splitDepth: numb
  */
 export const TUNING: [match: (i: WebGPUInfo) => boolean, tuning: Tuning][] = [
   [(i) => i.fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.description}`),
-    { bigFrom: 128, splitTarget: 4, splitDepth: 512, maxSplits: 4, maxScratchBytes: 16 << 20 }],
-  [(i) => /nvidia|amd|ati/i.test(i.vendor), { bigFrom: 128, splitTarget: 256, splitDepth: 256, maxSplits: 32, maxScratchBytes: 64 << 20 }],
-  [() => true, { bigFrom: 128, splitTarget: 64, splitDepth: 256, maxSplits: 16, maxScratchBytes: 32 << 20 }],
+    { bigFrom: 128, splitTarget: 4, splitDepth: 512, maxSplits: 4, maxScratchBytes: 16 << 20, rowFrom: 128 }],
+  [(i) => /nvidia|amd|ati/i.test(i.vendor), { bigFrom: 128, splitTarget: 256, splitDepth: 256, maxSplits: 32, maxScratchBytes: 64 << 20, rowFrom: 128 }],
+  [() => true, { bigFrom: 128, splitTarget: 64, splitDepth: 256, maxSplits: 16, maxScratchBytes: 32 << 20, rowFrom: 128 }],
 ];
 
 /** Timestamp queries around each dispatch (each then runs in its own compute pass). */
@@ -425,12 +429,12 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   }
   /** Few long slices: a workgroup per slice (`rows`); else a thread per slice (`main`). */
   const rowWise = (slices: number, len: number): [number, string] =>
-    (len >= 128 && slices < 8192 ? [slices, 'rows'] : [groups1d(slices), 'main']);
+    (len >= be.tuning.rowFrom && slices < 8192 ? [slices, 'rows'] : [groups1d(slices), 'main']);
   const grids: Partial<Kernels<GpuBuf>> = {
     matmul,
     binary(...a) { run('binary', a, groups1d(a[4] * a[5] * a[6])); },
     reduce(...a) {
-      const [, , , outer, len, inner] = a, outs = outer * inner, tree = len >= 128 && outs < 8192;
+      const [, , , outer, len, inner] = a, outs = outer * inner, tree = len >= be.tuning.rowFrom && outs < 8192;
       run('reduce', a, tree ? outs : groups1d(outs), tree ? 'tree' : 'main');
     },
     softmax(...a) { const s = a[2] * a[4]; run('softmax', a, ...rowWise(s, a[3])); },
