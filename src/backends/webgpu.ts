@@ -90,18 +90,19 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
  */
 export interface Tuning {
   bigFrom: number; splitTarget: number; splitDepth: number; maxSplits: number; maxScratchBytes: number;
-  /** softmax, softmaxGrad and reduce take a workgroup per slice from this slice length (fewer than 8192 slices). */
+  /** softmax and softmaxGrad take a workgroup per slice from this slice length (fewer than 8192 slices). */
   rowFrom: number;
 }
 
 /**
  * The tuning table, first match wins. SwiftShader (measured here, bench/kernels.bench.ts) runs
- * each workgroup on one CPU thread: fewer, larger tiles and splits up to its thread count.
+ * each workgroup on one CPU thread: fewer, larger tiles, splits up to its thread count, and no
+ * workgroup-wide softmax (its barriers cost more there than the serial loop: 25x at 64 x 1000).
  * Discrete GPUs have 30-140 compute units; the figures for them await a run of bench/gpu.sh.
  */
 export const TUNING: [match: (i: WebGPUInfo) => boolean, tuning: Tuning][] = [
   [(i) => i.fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.description}`),
-    { bigFrom: 128, splitTarget: 4, splitDepth: 512, maxSplits: 4, maxScratchBytes: 16 << 20, rowFrom: 128 }],
+    { bigFrom: 128, splitTarget: 4, splitDepth: 512, maxSplits: 4, maxScratchBytes: 16 << 20, rowFrom: Infinity }],
   [(i) => /nvidia|amd|ati/i.test(i.vendor), { bigFrom: 128, splitTarget: 256, splitDepth: 256, maxSplits: 32, maxScratchBytes: 64 << 20, rowFrom: 128 }],
   [() => true, { bigFrom: 128, splitTarget: 64, splitDepth: 256, maxSplits: 16, maxScratchBytes: 32 << 20, rowFrom: 128 }],
 ];
@@ -412,10 +413,11 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   function matmul(a: GpuBuf, b: GpuBuf, c: GpuBuf, m: number, k: number, n: number, ta: number, tb: number, acc: number) {
     const t = be.tuning, args = [a, b, c, m, k, n, ta, tb, acc], maxDim = info.limits.maxComputeWorkgroupsPerDimension;
     const vec = { VA: +((ta ? m : k) % 4 === 0), VB: +((tb ? k : n) % 4 === 0), VC: +(n % 4 === 0) };
-    const tiles = Math.ceil(m / 128) * Math.ceil(n / 128);
+    // split-K runs 128-tiles: not where they would be mostly padding (a 64x64 output is 3/4 waste)
+    const tiles = Math.ceil(m / 128) * Math.ceil(n / 128), dense = tiles * 128 * 128 <= 2 * m * n;
     const splits = Math.min(t.maxSplits, Math.floor(k / t.splitDepth), Math.floor(t.splitTarget / tiles), maxDim);
     const scratch = (splits + (acc ? 1 : 0)) * m * n;
-    if (splits >= 2 && Math.ceil(n / 128) <= maxDim && Math.ceil(m / 128) <= maxDim &&
+    if (splits >= 2 && dense && Math.ceil(n / 128) <= maxDim && Math.ceil(m / 128) <= maxDim &&
       scratch * 4 <= Math.min(t.maxScratchBytes, info.limits.maxStorageBufferBindingSize)) {
       const s = alloc(scratch);
       args[2] = s;
@@ -434,7 +436,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     matmul,
     binary(...a) { run('binary', a, groups1d(a[4] * a[5] * a[6])); },
     reduce(...a) {
-      const [, , , outer, len, inner] = a, outs = outer * inner, tree = len >= be.tuning.rowFrom && outs < 8192;
+      const [, , , outer, len, inner] = a, outs = outer * inner, tree = len >= 128 && outs < 8192;
       run('reduce', a, tree ? outs : groups1d(outs), tree ? 'tree' : 'main');
     },
     softmax(...a) { const s = a[2] * a[4]; run('softmax', a, ...rowWise(s, a[3])); },

@@ -99,6 +99,16 @@ if ('error' in created) {
     } finally { Object.assign(be.tuning, auto); be.info.limits.maxComputeWorkgroupsPerDimension = limit; }
   });
 
+  T('softmax and softmaxGrad with a workgroup per slice (forced from length 1) against the reference', async () => {
+    const auto = { ...be.tuning };
+    be.tuning.rowFrom = 1;
+    try {
+      const r = await runKernelSuite(be, undefined, /softmax/);
+      assert.ok(r.cases > 100, `${r.cases} cases`);
+      assert.is(r.failed, 0, r.failures.slice(0, 20).join('\n'));
+    } finally { Object.assign(be.tuning, auto); }
+  });
+
   T('biasAct and unary with y === x run in place: no copy of the input is recorded', async () => {
     const x0 = rand(17 * 65), b0 = rand(17), want = refOut(17 * 65), want2 = refOut(17 * 65);
     ref.biasAct(x0, b0, want, 17, 65, Unary.tanh, 0);
