@@ -8,7 +8,10 @@ import { createWebGPU } from '../src/backends/webgpu.js';
 import { Unary } from '../src/ops/codes.js';
 import { runTasks, fmt } from './_util.ts';
 
-/** Runs the kernel timings; resolves to a markdown table (or a line saying why there is none). */
+/**
+ * Runs the kernel timings; resolves to a markdown table (or a line saying why there is none).
+ *   console.log(await runKernelBench());
+ */
 export async function runKernelBench(): Promise<string> {
   const be = await createWebGPU();
   if ('error' in be) return `webgpu: skipped (${be.error})`;

@@ -10,6 +10,8 @@
 import type { Backend, Kernels } from './backend.js';
 import { KERNEL_NAMES, KERNELS, type KernelName } from './kernels.js';
 import { Reduce } from '../ops/codes.js';
+import { TUNING, planMatmul, type Tuning } from './gpu-tuning.js';
+export { TUNING, type Tuning };
 import { layoutOf, header, codeConstants, unarySwitches, binarySwitch, type Layout } from './wgsl.js';
 import common from '../../gpu/common.wgsl';
 import act from '../../gpu/act.wgsl';
@@ -82,31 +84,6 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
   destroy(): void;
 }
 
-/**
- * Kernel choices for an adapter. matmul: the 128x128 `big` tile once min(m, n) reaches
- * `bigFrom` (the 64-tile `main` below it); split-K into up to `maxSplits` slices of at least
- * `splitDepth` k each when the output has fewer than `splitTarget` 128-tiles (about two per
- * compute unit), with at most `maxScratchBytes` of partial sums.
- */
-export interface Tuning {
-  bigFrom: number; splitTarget: number; splitDepth: number; maxSplits: number; maxScratchBytes: number;
-  /** softmax and softmaxGrad take a workgroup per slice from this slice length (fewer than 8192 slices). */
-  rowFrom: number;
-}
-
-/**
- * The tuning table, first match wins. SwiftShader (measured here, bench/kernels.bench.ts) runs
- * each workgroup on one CPU thread: fewer, larger tiles, splits up to its thread count, and no
- * workgroup-wide softmax (its barriers cost more there than the serial loop: 25x at 64 x 1000).
- * Discrete GPUs have 30-140 compute units; the figures for them await a run of bench/gpu.sh.
- */
-export const TUNING: [match: (i: WebGPUInfo) => boolean, tuning: Tuning][] = [
-  [(i) => i.fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.description}`),
-    { bigFrom: 128, splitTarget: 4, splitDepth: 512, maxSplits: 4, maxScratchBytes: 16 << 20, rowFrom: Infinity }],
-  [(i) => /nvidia|amd|ati/i.test(i.vendor), { bigFrom: 128, splitTarget: 256, splitDepth: 256, maxSplits: 32, maxScratchBytes: 64 << 20, rowFrom: 128 }],
-  [() => true, { bigFrom: 128, splitTarget: 64, splitDepth: 256, maxSplits: 16, maxScratchBytes: 32 << 20, rowFrom: 128 }],
-];
-
 /** Timestamp queries around each dispatch (each then runs in its own compute pass). */
 export interface GpuTimer {
   /** Times every dispatch recorded from now on, until stop(). */
@@ -135,8 +112,11 @@ function sizeClass(bytes: number): number {
 
 /**
  * Open a WebGPU device: from `gpu`, else `navigator.gpu`, else the `webgpu` npm package (Dawn,
- * Node). Resolves to the backend, or `{ error }` saying why there is none.
+ * Node). Resolves to the backend, or `{ error }` saying why there is none. The device has
+ * 'timestamp-query' where the adapter offers it (`be.timer`); `options` override the tuning
+ * table's entry for the adapter and lower the dispatch limit (tests).
  *   const be = await createWebGPU(); if ('error' in be) useCpu(be.error);
+ *   const big = await createWebGPU(undefined, [], { tuning: { bigFrom: 0 } });   // 128-tiles everywhere
  */
 export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = [], options: WebGPUOptions = {}): Promise<WebGPUBackend | { error: string }> {
   try {
@@ -362,12 +342,6 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     for (const b of bufs) if (b) touched.add(b.id);
     for (const t of temps) release(t);
   }
-  /** A grid of at least `n` workgroups within the per-dimension limit (x, then y, then z). */
-  function fold(n: number): number[] {
-    const maxDim = info.limits.maxComputeWorkgroupsPerDimension;
-    const x = Math.min(n, maxDim), y = Math.min(Math.ceil(n / x), maxDim);
-    return [x, y, Math.ceil(n / (x * y))];
-  }
   const groups1d = (n: number) => Math.ceil(n / WG);
 
   // Readback: copies recorded now, mapped after the submit of the next flush.
@@ -405,29 +379,18 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       ? () => { throw new Error(`webgpu: this device has no ${name} kernel (the scheduler should not have chosen it)`); }
       : (...a: unknown[]) => run(name, a, groups1d(a[ni] as number));
   }
-  /**
-   * matmul's entry for this shape (gpu/matmul.wgsl): split-K when the output has too few
-   * 128-tiles to fill the adapter and k is long, else `big` when both sides reach the tuning's
-   * threshold, else the 64-tile `main`. vec4 loads where the stored rows are multiples of 4.
-   */
+  /** matmul as src/backends/gpu-tuning.ts plans it: one dispatch, or split-K's two. */
   function matmul(a: GpuBuf, b: GpuBuf, c: GpuBuf, m: number, k: number, n: number, ta: number, tb: number, acc: number) {
-    const t = be.tuning, args = [a, b, c, m, k, n, ta, tb, acc], maxDim = info.limits.maxComputeWorkgroupsPerDimension;
-    const vec = { VA: +((ta ? m : k) % 4 === 0), VB: +((tb ? k : n) % 4 === 0), VC: +(n % 4 === 0) };
-    // split-K runs 128-tiles: not where they would be mostly padding (a 64x64 output is 3/4 waste)
-    const tiles = Math.ceil(m / 128) * Math.ceil(n / 128), dense = tiles * 128 * 128 <= 2 * m * n;
-    const splits = Math.min(t.maxSplits, Math.floor(k / t.splitDepth), Math.floor(t.splitTarget / tiles), maxDim);
-    const scratch = (splits + (acc ? 1 : 0)) * m * n;
-    if (splits >= 2 && dense && Math.ceil(n / 128) <= maxDim && Math.ceil(m / 128) <= maxDim &&
-      scratch * 4 <= Math.min(t.maxScratchBytes, info.limits.maxStorageBufferBindingSize)) {
-      const s = alloc(scratch);
-      args[2] = s;
-      run('matmul', args, [Math.ceil(n / 128), Math.ceil(m / 128), splits], 'splitk', vec);
-      if (acc) copyBuf(c.buffer, 0, s.buffer, splits * m * n * 4, m * n * 4);   // C's old value is one more slice
-      run('reduce', [Reduce.sum, s, c, 1, splits + (acc ? 1 : 0), m * n], groups1d(m * n));
-      touched.add(c.id);
-      release(s);
-    } else if (Math.min(m, n) >= t.bigFrom) run('matmul', args, fold(tiles), 'big', vec);
-    else run('matmul', args, fold(Math.ceil(m / 64) * Math.ceil(n / 64)));
+    const l = info.limits, plan = planMatmul(m, k, n, ta, tb, acc, be.tuning, l.maxComputeWorkgroupsPerDimension, l.maxStorageBufferBindingSize);
+    const args = [a, b, c, m, k, n, ta, tb, acc];
+    if (plan.entry !== 'splitk') { run('matmul', args, plan.groups, plan.entry, plan.entry === 'big' ? plan.vec : undefined); return; }
+    const slices = plan.splits + (acc ? 1 : 0), s = alloc(slices * m * n);
+    args[2] = s;
+    run('matmul', args, plan.groups, 'splitk', plan.vec);
+    if (acc) copyBuf(c.buffer, 0, s.buffer, plan.splits * m * n * 4, m * n * 4);   // C's old value is one more slice
+    run('reduce', [Reduce.sum, s, c, 1, slices, m * n], groups1d(m * n));
+    touched.add(c.id);
+    release(s);
   }
   /** Few long slices: a workgroup per slice (`rows`); else a thread per slice (`main`). */
   const rowWise = (slices: number, len: number): [number, string] =>
