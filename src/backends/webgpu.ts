@@ -199,10 +199,15 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     return p;
   }
   /**
-   * Compiles the forward matmul pipeline now (SwiftShader takes ~0.5 s; Dawn's async compile
-   * was measured slower still), so calibrate() can time it apart from the measurements.
+   * Compiles the forward matmul pipelines calibrate() runs (the 64-tile and, for n >= bigFrom, the
+   * vec4 128-tile) now (SwiftShader takes ~0.5 s each; Dawn's async compile was measured slower
+   * still), so calibrate() can time compilation apart from the measurements. Keys as run() makes them.
    */
-  async function warmup(): Promise<void> { pipeline('matmul', 'main', layoutOf('matmul').access, 'matmul.main|0,0', { TA: 0, TB: 0 }); }
+  async function warmup(): Promise<void> {
+    const access = layoutOf('matmul').access;
+    pipeline('matmul', 'main', access, 'matmul.main|0,0,', { TA: 0, TB: 0 });
+    pipeline('matmul', 'big', access, 'matmul.big|0,0,VA1,VB1,VC1,', { TA: 0, TB: 0, VA: 1, VB: 1, VC: 1 });
+  }
 
   // Buffer pool: free GPUBuffers by size class; reads use a MAP_READ staging pool alike.
   const free = new Map<number, GpuBuf[]>(), staging = new Map<number, GPUBuffer[]>();
@@ -243,7 +248,6 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   const resolveBuf = hasTimer ? device.createBuffer({ size: QUERIES * 8, usage: 0x200 /* QUERY_RESOLVE */ | COPY_SRC }) : null;
   function timedPass(): GPUComputePassEncoder {
     endPass();
-    if (queries === QUERIES) flush();
     timedIds.push(dispatches);
     const p = encoder().beginComputePass({ timestampWrites: { querySet: querySet!, beginningOfPassWriteIndex: queries,
       endOfPassWriteIndex: queries + 1 } });
@@ -299,7 +303,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       if (!(Number.isInteger(c) && c >= 0 && c < l.codeCount)) throw new RangeError(`webgpu ${name}: unknown op code ${c}`);
     }
     if (typeof groups === 'number' ? groups <= 0 : groups.some((g) => g <= 0)) return;
-    if (slots === SLOTS) flush();
+    if (slots === SLOTS || queries === QUERIES) flush();   // before this dispatch takes its slot and queries
     let kinds = l.access;
     const temps: GpuBuf[] = [], bufs = l.buffers.map((i) => args[i] as GpuBuf | null);
     for (let i = 0; i < bufs.length; i++) {

@@ -149,8 +149,28 @@ if ('error' in created) {
     for (const ms of t.values()) assert.ok(Number.isFinite(ms) && ms >= 0, `time ${ms}`);
     be.unary(Unary.exp, x, c, 10, 0, 0);
     assert.is((await be.timer.stop()).size, 0, 'nothing is timed after stop()');
+    // past one submit's queries (2048 dispatches): a flush in between, every dispatch timed and run
+    const z = gpu(new Float64Array(3));
+    be.timer.start();
+    for (let i = 0; i < 2100; i++) be.unary(Unary.addscalar, z, z, 3, 1, 0);
+    assert.is((await be.timer.stop()).size, 2100);
+    expect('2100 timed in-place increments', z, new Float64Array(3).fill(2100), 0, 0);
     expect('exp then tanh while timed', y, want);
     await verify();
+  });
+
+  T('warmup() compiles the matmul pipelines calibrate() runs: none compiles when they run', async () => {
+    const v = await createWebGPU();
+    if ('error' in v) throw new Error(v.error);
+    try {
+      await v.warmup();
+      const orig = v.device.createComputePipeline.bind(v.device);
+      let compiled = 0;
+      (v.device as any).createComputePipeline = (d: GPUComputePipelineDescriptor) => { compiled++; return orig(d); };
+      for (const n of [64, 256]) { const a = v.alloc(n * n), c = v.alloc(n * n); v.matmul(a, a, c, n, n, n, 0, 0, 0); }
+      await v.read(v.alloc(1), 1);
+      assert.is(compiled, 0);
+    } finally { v.destroy(); }
   });
 
   T('pool: alloc/free reuses buffers, bytes() stays flat', async () => {
