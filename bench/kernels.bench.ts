@@ -1,12 +1,12 @@
 // The WGSL kernels that the GPU-speed work changed, timed one by one on whatever adapter is
-// present: each row is a median over tinybench samples of (dispatch + a 4-byte readback), minus
-// the median of the readback alone. Used for before/after comparisons on SwiftShader (compare
+// present, before (today's path, forced through the tuning) and after (the tuning table's
+// choice), in interleaved rounds. Used for before/after comparisons on SwiftShader (compare
 // within one run: the machine is shared).
 //   node --import ./test/_helpers/register.mjs bench/kernels.bench.ts
 import { pathToFileURL } from 'node:url';
 import { createWebGPU } from '../src/backends/webgpu.js';
 import { Unary } from '../src/ops/codes.js';
-import { runTasks, fmt } from './_util.ts';
+import { fmt } from './_util.ts';
 
 /**
  * Runs the kernel timings; resolves to a markdown table (or a line saying why there is none).
@@ -45,17 +45,30 @@ export async function runKernelBench(): Promise<string> {
   // compile every pipeline and warm dawn.node's polling before timing
   for (let i = 0; i < 200; i++) { be.fill(one, 1, i); await sync(); }
   for (const [, , f] of rows) { f(); await sync(); }
-  const t = await runTasks([['sync', async () => { be.fill(one, 1, 0); await sync(); }],
-    ...rows.map(([name, , f]) => [name, async () => { f(); await sync(); }] as [string, () => unknown])], 400,
-  { iterations: 5, warmupIterations: 1 });
-  const lat = t.get('sync')!;
-  const out = ['| kernel (SwiftShader unless named) | ms | GFLOP/s |', '|---|---|---|'];
-  for (const [name, flops] of rows) {
-    const ms = Math.max(t.get(name)! - lat, 1e-3);
-    out.push(`| ${name} | ${fmt(ms, 3)} | ${flops ? fmt(flops / ms / 1e6) : '-'} |`);
+  // Rounds over every row, so a load change on the shared machine hits before and after alike;
+  // medians of the rounds. Wall: dispatch + readback minus the readback alone (copies included);
+  // GPU: timestamp queries where the adapter has them (dispatches only, no copies).
+  const ROUNDS = 7, wall = rows.map(() => [] as number[]), gpu = rows.map(() => [] as number[]), lat: number[] = [];
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+  for (let r = 0; r < ROUNDS; r++) {
+    let t0 = performance.now(); await sync(); lat.push(performance.now() - t0);
+    for (let i = 0; i < rows.length; i++) {
+      t0 = performance.now(); rows[i][2](); await sync(); wall[i].push(performance.now() - t0);
+      if (!be.timer) continue;
+      be.timer.start(); rows[i][2]();
+      let t = 0; for (const ms of (await be.timer.stop()).values()) t += ms;
+      gpu[i].push(t);
+    }
   }
+  const L = median(lat);
+  const out = ['| kernel | wall ms | GPU ms (timestamps) | GFLOP/s (GPU ms) |', '|---|---|---|---|'];
+  rows.forEach(([name, flops], i) => {
+    const g = be.timer ? median(gpu[i]) : NaN;
+    out.push(`| ${name} | ${fmt(Math.max(median(wall[i]) - L, 0), 3)} | ${fmt(g, 3)} | ${flops && g ? fmt(flops / g / 1e6) : '-'} |`);
+  });
   be.destroy();
-  return `adapter: ${be.info.vendor} ${be.info.architecture} (${be.info.description}); readback latency ${fmt(lat, 3)} ms subtracted\n\n` + out.join('\n');
+  return `adapter: ${be.info.vendor} ${be.info.architecture} (${be.info.description}); medians of ${ROUNDS} rounds; ` +
+    `readback latency ${fmt(L, 3)} ms subtracted from wall\n\n` + out.join('\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) console.log(await runKernelBench());

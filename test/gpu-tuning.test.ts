@@ -30,10 +30,11 @@ test('dW = dY·Xᵀ of the MLP at batch 4096 splits K on a GPU; square products 
 });
 
 test('split-K never runs on mostly-padding tiles, nor past its scratch budget', () => {
-  assert.is(plan(64, 2048, 64, SWIFT, 0, 1).entry, 'main');          // 3/4 of a 128-tile would be padding
-  assert.is(plan(128, 4096, 96, SWIFT, 0, 1).entry, 'splitk');
-  assert.is(planMatmul(128, 4096, 96, 0, 1, 0, { ...SWIFT, maxScratchBytes: 1000 }, 65535, 2 ** 30).entry, 'main');
-  assert.is(plan(128, 4096, 96, SWIFT, 0, 1, 0).splits, 4);
+  assert.is(plan(64, 2048, 64, NVIDIA, 0, 1).entry, 'main');         // 3/4 of a 128-tile would be padding
+  assert.is(plan(128, 4096, 96, NVIDIA, 0, 1).entry, 'splitk');
+  assert.is(plan(128, 4096, 96, NVIDIA, 0, 1).splits, 16);            // k / splitDepth
+  assert.is(planMatmul(128, 4096, 96, 0, 1, 0, { ...NVIDIA, maxScratchBytes: 1000 }, 65535, 2 ** 30).entry, 'main');
+  assert.is(plan(128, 4096, 96, SWIFT, 0, 1).entry, 'main', 'no split-K on a software adapter');
 });
 
 test('vec4 overrides follow the stored row length of each operand', () => {

@@ -17,13 +17,14 @@ export interface Tuning {
 
 /**
  * The tuning table, first match wins. SwiftShader (measured here, bench/kernels.bench.ts) runs
- * each workgroup on one CPU thread: fewer, larger tiles, splits up to its thread count, and no
+ * each workgroup on one CPU thread: larger tiles, but no split-K (the 64-tile grid already has
+ * more workgroups than a CPU has cores; split 128x4096x96 measured no faster) and no
  * workgroup-wide softmax (its barriers cost more there than the serial loop: 25x at 64 x 1000).
  * Discrete GPUs have 30-140 compute units; the figures for them await a run of bench/gpu.sh.
  */
 export const TUNING: [match: (i: WebGPUInfo) => boolean, tuning: Tuning][] = [
   [(i) => i.fallback || /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.description}`),
-    { bigFrom: 128, splitTarget: 4, splitDepth: 512, maxSplits: 4, maxScratchBytes: 16 << 20, rowFrom: Infinity }],
+    { bigFrom: 128, splitTarget: 0, splitDepth: 512, maxSplits: 4, maxScratchBytes: 16 << 20, rowFrom: Infinity }],
   [(i) => /nvidia|amd|ati/i.test(i.vendor), { bigFrom: 128, splitTarget: 256, splitDepth: 256, maxSplits: 32, maxScratchBytes: 64 << 20, rowFrom: 128 }],
   [() => true, { bigFrom: 128, splitTarget: 64, splitDepth: 256, maxSplits: 16, maxScratchBytes: 32 << 20, rowFrom: 128 }],
 ];

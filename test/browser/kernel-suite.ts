@@ -83,7 +83,7 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     for (let i = 0; i < 6; i++) shapes.push([MM[i], MM[(i + 2) % 6], MM[(i + 4) % 6]], [MM[i], MM[(i + 3) % 6], MM[(i + 1) % 6]]);
     shapes.push([257, 65, 17], [1, 257, 1], [257, 1, 257], [64, 65, 64], [65, 17, 257], [3, 257, 65]);
     // 128-tiles: whole interior tiles with vec4 rows, odd edges, and a long k over one tile
-    // (split-K under the SwiftShader tuning)
+    // (split-K on GPUs; test/backends/webgpu.test.ts forces each entry on SwiftShader)
     shapes.push([256, 40, 256], [129, 33, 131], [128, 1031, 65]);
     for (const [m, k, n] of shapes) for (const [ta, tb] of [[0, 0], [1, 0], [0, 1], [1, 1]]) for (const acc of [0, 1]) {
       const a = rand(m * k), b = rand(k * n), c0 = rand(m * n), want = Float64Array.from(c0);
