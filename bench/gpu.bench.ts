@@ -155,7 +155,7 @@ export async function runGpuBench(opts: { small?: boolean; out?: string } = {}):
     `calibrate(): ${fmt(cal.ms, 0)} ms (plus ${fmt(cal.compileMs, 0)} ms compiling the matmul pipeline), GPU timed by ${cal.gpuTiming}.`, '',
     '| figure | cpu | gpu |', '|---|---|---|',
     `| per-op overhead µs | ${fmt(c.overheadMs * 1e3, 2)} | ${fmt(g.overheadMs * 1e3, 2)} |`,
-    `| matmul GFLOP/s by n | ${c.matmul.map(([n, f]) => `${n}: ${fmt(f, 1)}`).join(', ')} | ${g.matmul.map(([n, f]) => `${n}: ${fmt(f, 1)}`).join(', ')} |`,
+    `| matmul GFLOP/s by n | ${c.matmul.map(([n, f]) => `${n}: ${fmt(f, 1)}`).join(', ')} | ${g.matmul.map(([n, f]) => `${n}: ${fmt(f, f < 1 ? 3 : 1)}`).join(', ')} |`,
     `| memory-bound GB/s | ${fmt(c.bandwidthGBs, 1)} | ${fmt(g.bandwidthGBs, 1)} |`,
     `| upload: latency ms, GB/s | - | ${fmt(g.upload!.ms, 3)}, ${fmt(g.upload!.GBs, 2)} |`,
     `| download: latency ms, GB/s | - | ${fmt(g.download!.ms, 3)}, ${fmt(g.download!.GBs, 2)} |`,

@@ -163,7 +163,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     if (lost) return;
     lost = why; lostData = { tensors: liveBufs, bytes: live };
     failReads();
-    enc = null; pass = null; slots = 0; touched.clear(); uploads.length = 0;
+    enc = null; pass = null; slots = 0; queries = 0; timedIds = []; touched.clear(); uploads.length = 0;
     free.clear(); staging.clear(); bindGroups.clear(); pooled = 0;
     try { be.onlost?.(why); } catch { /* a hook's failure must not hide the loss */ }
   }
