@@ -188,6 +188,14 @@ const real = (name: string, fn: () => unknown) =>
 real('calibrated on this machine: placements agree with the trace and results agree', async () => {
   const p = await calibrate();
   assert.ok(p.gpu && p.cpu.matmul.length > 0);
+  // every figure measured: positive and finite, the tiny matmul included
+  const g = p.gpu!;
+  for (const [name, v] of [['overhead', g.overheadMs], ['bandwidth', g.bandwidthGBs], ['upload ms', g.upload!.ms],
+    ['upload GB/s', g.upload!.GBs], ['download ms', g.download!.ms], ['download GB/s', g.download!.GBs],
+    ...g.matmul.map(([n, f]) => [`matmul ${n}`, f])] as [string, number][]) assert.ok(Number.isFinite(v) && v > 0, `${name}: ${v}`);
+  assert.is(g.matmul[0][0], 16);
+  const timed = !!(runtime.gpu as { timer?: unknown }).timer;
+  assert.is(p.gpuTiming, timed ? 'timestamps' : 'wall clock');
   const a0 = Float32Array.from({ length: 96 * 80 }, (_, i) => Math.sin(i)), b0 = Float32Array.from({ length: 80 * 72 }, (_, i) => Math.cos(i));
   const out: Record<string, Float32Array> = {};
   for (const pol of ['auto', 'cpu', 'gpu'] as const) {
@@ -198,6 +206,9 @@ real('calibrated on this machine: placements agree with the trace and results ag
     });
     assert.is(tr.result.y.device, tr.records[0 + 1].device, 'the add ran where the trace says');
     assert.is(tr.result.s.device, tr.records[2].device);
+    await tr.ready;   // GPU ops carry their timestamp time, or say there is none
+    assert.is(tr.gpuTiming, timed ? 'timestamps' : 'enqueue');
+    for (const r of tr.records) assert.ok(r.device === 'webgpu' && timed ? r.gpuMs >= 0 : Number.isNaN(r.gpuMs), `${r.op} on ${r.device}: ${r.gpuMs}`);
     out[pol] = await tr.result.s.data();
     tr.result.y.dispose(); tr.result.s.dispose();
   }
