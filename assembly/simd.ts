@@ -139,7 +139,7 @@
   return v128.or(t, v128.and(x, i32x4.splat(0x80000000))); // copy the sign of x (t ≥ 0)
 }
 
-/** log(1 + e^−|x|): the shared tail of softplus and logsigmoid. */
+/** log(1 + e^−|x|), the overflow-safe tail of log(1 + eˣ). */
 @inline export function vlog1pexp_neg_abs(x: v128): v128 {
   return vlog1p(vexp(f32x4.neg(f32x4.abs(x))));
 }

@@ -51,7 +51,6 @@ fn sigmoid_(x: f32) -> f32 {
   return select(t * s, s, x >= 0.0);
 }
 
-fn softplus_(x: f32) -> f32 { return max(x, 0.0) + log1p_(exp(-abs(x))); }
 
 fn tanh_(x: f32) -> f32 {
   let t = expm1_(-2.0 * abs(x));         // in (-1, 0]
