@@ -126,7 +126,7 @@ export async function createWasm(): Promise<WasmBackend> {
   const { matmul: mm, matmul_ws_bytes: wsBytesFor } = k;
   const { kernels, provided } = bindKernels(k, {
     matmul: mm && wsBytesFor && ((a, b, c, m, kk, n, ta, tb, acc) => mm(a, b, c, m, kk, n, ta, tb, acc, scratch(wsBytesFor(m, kk, n) || 16))),
-    copy(x, xo, y, yo, n) { view.copyWithin((y >> 2) + yo, (x >> 2) + xo, (x >> 2) + xo + n); },
+    copy(x, xo, y, yo, n) { view.copyWithin((y >>> 2) + yo, (x >>> 2) + xo, (x >>> 2) + xo + n); },
   });
   const be: WasmBackend = {
     name: 'wasm',
@@ -146,9 +146,9 @@ export async function createWasm(): Promise<WasmBackend> {
       if (!list) free.set(c, list = []);
       list.push(p);
     },
-    write(p, data, offset = 0) { view.set(data, (p >> 2) + offset); },
-    async read(p, n) { return view.slice(p >> 2, (p >> 2) + n); },
-    readSync(p, n) { return view.slice(p >> 2, (p >> 2) + n); },
+    write(p, data, offset = 0) { view.set(data, (p >>> 2) + offset); },
+    async read(p, n) { return view.slice(p >>> 2, (p >>> 2) + n); },
+    readSync(p, n) { return view.slice(p >>> 2, (p >>> 2) + n); },
     has: (name: KernelName) => provided.has(name),
     flush() {},
     bytes: () => live,
