@@ -10,13 +10,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createWasm } from '../src/backends/wasm.ts';
-import { Unary } from '../src/ops/codes.ts';
+import { Unary, Binary, Reduce } from '../src/ops/codes.ts';
 
 const GiB = 2 ** 30;
 type Be = Awaited<ReturnType<typeof createWasm>>;
 const get = (be: Be, p: number, n: number) => Array.from(be.readSync(p, n)!);
 
-test('tensors above 2 GiB: write, read, readSync, copy, matmul and a unary op are exact', async () => {
+test('tensors above 2 GiB: write, read, readSync, copy and the kernels are exact', async () => {
   const be = await createWasm();
   const n = GiB / 2 + 16;                        // 2 GiB + 64 bytes: straddles 2^31
   const big = be.alloc(n);
@@ -33,6 +33,12 @@ test('tensors above 2 GiB: write, read, readSync, copy, matmul and a unary op ar
 
   be.matmul(a, b, c, 2, 2, 2, 0, 0, 0);          // [1 2; 3 4]·[5 6; 7 8]
   assert.equal(get(be, c, 4), [19, 22, 43, 50]);
+  be.binary(Binary.add, a, b, c, 1, 1, 4, 0, 0, 1, 0, 0, 1);
+  assert.equal(get(be, c, 4), [6, 8, 10, 12]);
+  be.reduce(Reduce.sum, a, c, 1, 4, 1);
+  assert.equal(get(be, c, 1), [10]);
+  be.transpose(a, c, 2, 2);
+  assert.equal(get(be, c, 4), [1, 3, 2, 4]);
   be.unary(Unary.square, a, c, 4, 0, 0);
   assert.equal(get(be, c, 4), [1, 4, 9, 16]);
   be.copy(b, 1, c, 0, 3);
@@ -117,5 +123,35 @@ for (const [name, order] of [['ascending', Array.from({ length: 8000 }, (_, i) =
     }
   });
 }
+
+test('random sizes allocated and freed at random: blocks never overlap, memory follows the live set', async () => {
+  const be = await createWasm();
+  let s = 7;
+  const rnd = (n: number) => { s = (s * 1103515245 + 12345) >>> 0; return s % n; };
+  const live = new Map<number, { n: number; id: number }>();
+  let id = 0, peak = 0;
+  for (let step = 0; step < 20_000; step++) {
+    if (live.size > 0 && (live.size >= 60 || rnd(2) === 0)) {
+      const keys = [...live.keys()], p = keys[rnd(keys.length)], t = live.get(p)!;
+      // the whole block still holds its own id: no later block was cut over it
+      for (const i of [0, t.n >> 1, t.n - 1]) assert.is(be.readSync(p + i * 4, 1)![0], t.id, `block ${t.id} at element ${i}`);
+      be.free(p, t.n);
+      live.delete(p);
+    } else {
+      const n = 1 + rnd(rnd(4) === 0 ? 1_000_000 : 2_000);
+      const p = be.alloc(n);
+      assert.not.ok(live.has(p), 'a live block handed out twice');
+      be.fill(p, n, ++id);
+      live.set(p, { n, id });
+      peak = Math.max(peak, be.bytes());
+    }
+  }
+  console.log(`  random sizes: peak live ${(peak / MiB).toFixed(2)} MiB, Wasm memory ${(be.memoryBytes() / MiB).toFixed(2)} MiB`);
+  assert.ok(be.memoryBytes() < 2 * peak + 4 * MiB, `Wasm memory ${be.memoryBytes()} bytes for a peak live set of ${peak} bytes`);
+  const spans = [...live].map(([p, t]) => [p, p + t.n * 4]).sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) assert.ok(spans[i][0] >= spans[i - 1][1], 'live blocks overlap');
+  for (const [p, t] of live) be.free(p, t.n);
+  assert.is(be.bytes(), 0);
+});
 
 test.run();
