@@ -9,6 +9,7 @@ import { add, sub, mul, div, pow, xlogy, greater } from './ops/binary.js';
 import { abs, square, log, neg, relu, logsigmoid } from './ops/unary.js';
 import { sum, mean, sumsq } from './ops/reduce.js';
 import { logsoftmax } from './ops/softmax.js';
+import { isPlain, show } from './check.js';
 
 export type Agg = 'mean' | 'sum' | 'none' | ((l: Tensor) => Tensor);
 export interface LossOptions {
@@ -21,7 +22,7 @@ export const EPS32 = 2 ** -23;
 // ---- argument handling (once per call; nothing per element) ----
 function opts(fn: string, o: LossOptions | undefined, allowed: string): LossOptions {
   if (o === undefined) return {};
-  if (o === null || typeof o !== 'object') throw new TypeError(`${fn}: options must be an object, got ${describe(o)}`);
+  if (!isPlain(o)) throw new TypeError(`${fn}: options must be an object, got ${show(o)}`);
   for (const k in o) {
     if (!allowed.split(' ').includes(k)) throw new TypeError(`${fn}: unknown option '${k}' (options: ${allowed.split(' ').join(', ')})`);
   }
@@ -61,7 +62,7 @@ function aggregate(fn: string, l: Tensor, agg: Agg | undefined): Tensor {
  */
 export function mse(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
   const [a, b] = pair('mse', ŷ, y);
-  return aggregate('mse', square(sub(a, b)), o && opts('mse', o, 'agg').agg);
+  return aggregate('mse', square(sub(a, b)), opts('mse', o, 'agg').agg);
 }
 
 /**
@@ -71,7 +72,7 @@ export function mse(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
  */
 export function mae(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
   const [a, b] = pair('mae', ŷ, y);
-  return aggregate('mae', abs(sub(a, b)), o && opts('mae', o, 'agg').agg);
+  return aggregate('mae', abs(sub(a, b)), opts('mae', o, 'agg').agg);
 }
 
 /**
@@ -105,10 +106,11 @@ export function huber_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Ten
  * @example label_smoothing(onehotbatch(labels, 0:9), 0.1)
  *          label_smoothing(tensor([0, 1]), 0.2, { dims: 'binary' })   // [0.1, 0.9]
  */
-export function label_smoothing(y0: TensorLike, α: number, o: { dims?: 0 | 'binary' } = {}): Tensor {
+export function label_smoothing(y0: TensorLike, α: number, o0?: { dims?: 0 | 'binary' }): Tensor {
+  const o = opts('label_smoothing', o0 as LossOptions, 'dims') as { dims?: 0 | 'binary' };
   const y = toTensor(y0, 'label_smoothing', 'y');
   if (typeof α !== 'number' || !(α > 0 && α < 1)) throw new RangeError(`label_smoothing: α must be in (0, 1), got ${describe(α)}`);
-  const dims = o?.dims ?? 0;
+  const dims = o.dims ?? 0;
   if (dims !== 0 && dims !== 'binary')
     throw new RangeError(`label_smoothing: dims must be 0 (the class axis; Flux's dims=1) or 'binary' (Flux's dims=0), got ${describe(dims)}`);
   if (dims === 0 && y.rank === 0) throw new RangeError('label_smoothing: y must have a class axis (dims 0), got a scalar');

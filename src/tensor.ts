@@ -15,6 +15,7 @@ import { matmul } from './ops/matmul.js';
 import { softmax, logsoftmax } from './ops/softmax.js';
 import { reshape, transpose, reshapeDef } from './ops/shape.js';
 import { apply } from './ops/registry.js';
+import { shapeArg, number, int, func, fail } from './check.js';
 
 export type Shape = readonly number[];
 export type TensorLike = Tensor | number | ArrayLike<number> | NestedArray;
@@ -314,7 +315,12 @@ function nest(v: Float32Array, shape: Shape): NestedArray | number {
  * @example tensor(new Float32Array(6), [2, 3])
  */
 export function tensor(values: TensorLike, shape?: Shape): Tensor {
-  if (values instanceof Tensor) return shape ? values.view(shape) : values;
+  if (shape !== undefined) shapeArg('tensor', shape);
+  if (values instanceof Tensor) {
+    if (values.disposed) fail('tensor', 'values must be a live tensor', values);
+    if (shape && sizeOf(shape) !== values.size) throw new RangeError(`tensor: a tensor of shape [${values.shape}] cannot become [${shape}]`);
+    return shape ? values.view(shape) : values;
+  }
   const flat = flatten(values, 'tensor');
   const s = shape ?? flat.shape;
   checkShape(s, 'tensor');
@@ -327,7 +333,10 @@ export function tensor(values: TensorLike, shape?: Shape): Tensor {
 
 /** Any TensorLike as a tensor (numbers become scalars); used by every op on its arguments. */
 export function toTensor(x: TensorLike, fn: string, arg: string): Tensor {
-  if (x instanceof Tensor) { if (x.disposed) x.storage; return x; }
+  if (x instanceof Tensor) {
+    if (x.disposed) throw new Error(`${fn}: argument ${arg} is tensor #${x.id} of shape [${x.shape}], which was disposed`);
+    return x;
+  }
   if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) { const t = tensor(x); converted.add(t); return t; }
   throw new TypeError(`${fn}: argument ${arg} must be a tensor, number or array, got ${describe(x)}`);
 }
@@ -335,9 +344,7 @@ export function toTensor(x: TensorLike, fn: string, arg: string): Tensor {
 export const converted = new WeakSet<Tensor>();
 
 function shapeArgs(fn: string, dims: (number | Shape)[]): number[] {
-  const s = (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[];
-  checkShape(s, fn);
-  return [...s];
+  return shapeArg(fn, dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims);
 }
 function filled(fn: string, dims: (number | Shape)[], v: number): Tensor {
   const t = empty(shapeArgs(fn, dims));
@@ -349,11 +356,11 @@ export const zeros = (...dims: (number | Shape)[]) => filled('zeros', dims, 0);
 /** ones(3, 4) or ones([3, 4]). */
 export const ones = (...dims: (number | Shape)[]) => filled('ones', dims, 1);
 /** full([2, 2], 7). */
-export const full = (shape: Shape, value: number) => filled('full', [shape], value);
+export const full = (shape: Shape, value: number) => filled('full', [shape], number('full', 'value', value));
 
 // xoshiro128**: a small, fast, seedable stream; seed(n) makes every rand/randn/init reproducible.
 /** Seeds fluxion's random stream: `seed(42)`. */
-export function seed(n: number): void { fill(st, n); }
+export function seed(n: number): void { fill(st, int('seed', 'n', n, 0, 2 ** 32 - 1)); }
 function fill(s: Uint32Array, n: number): Uint32Array {
   let x = (n >>> 0) ^ 0x9e3779b9;
   for (let i = 0; i < 4; i++) {                         // splitmix32 to fill the state
@@ -397,6 +404,7 @@ export const randn = (...dims: (number | Shape)[]) => sampled('randn', dims, ran
  * @example const y = scope(() => relu(matmul(w, x)).sum());
  */
 export function scope<T>(fn: () => T): T {
+  func('scope', 'fn', fn);
   const s = openScope();
   let out: T;
   try { out = fn(); } catch (e) { endScope(s, undefined); throw e; }
@@ -444,6 +452,7 @@ function collect(x: unknown, into: Set<Tensor>, depth: number) {
 }
 /** Moves a tensor created in the current scope out to the enclosing one (or out of all). */
 export function escape(t: Tensor): Tensor {
+  if (!(t instanceof Tensor) || t.disposed) fail('escape', 't must be a live tensor', t);
   const s = scopes[scopes.length - 1];
   if (s) { const i = s.tensors.lastIndexOf(t); if (i >= 0) s.tensors.splice(i, 1); }
   return t;

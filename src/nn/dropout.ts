@@ -4,6 +4,7 @@
 // mask comes from fluxion's seeded stream and is written into a per-layer scratch array.
 
 import { toTensor, empty, random, describe } from '../tensor.js';
+import { options, bool, fail } from '../check.js';
 import { recording } from '../autograd.js';
 import { mul } from '../ops/binary.js';
 import { makeLayer, hidden, MODAL, type Layer, type Mode } from './layer.js';
@@ -17,9 +18,13 @@ export type Dropout = Layer<{ p: number; dims: readonly number[] | null; active:
  * @example const d = Dropout(0.5);
  *          trainmode(d); d(ones(4, 3))        // entries are 0 or 2
  */
-export function Dropout(p: number, opts: DropoutOptions = {}): Dropout {
+export function Dropout(p: number, opts0?: DropoutOptions): Dropout {
   const name = `Dropout(${p})`;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${describe(p)}`);
+  const opts = options<DropoutOptions>(name, opts0, ['dims', 'active']);
+  if (opts.active != null) bool(name, 'active', opts.active);
+  if (opts.dims !== undefined && typeof opts.dims !== 'number' && !Array.isArray(opts.dims))
+    fail(name, 'dims must be an axis number or an array of them', opts.dims);
   const dims = opts.dims === undefined ? null : typeof opts.dims === 'number' ? [opts.dims] : [...opts.dims];
   if (dims) for (const d of dims) {
     if (!Number.isInteger(d) || d < 0) throw new RangeError(`${name}: dims must be axis numbers (from 0), got ${JSON.stringify(opts.dims)}`);

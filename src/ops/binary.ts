@@ -27,6 +27,7 @@ export const binaryDef = defineOp<BinaryP>({
   shape(ins, p) {
     if (p.target) {                                  // broadcastTo: b is a scalar read with stride 0
       const q = plan(ins[0].shape, p.target, p.name);
+      if (!sameShape(q.shape, p.target)) throw new RangeError(`${p.name}: shape [${ins[0].shape}] cannot be broadcast to [${p.target}]`);
       p.plan = { ...q, bs: [0, 0, 0] };
     } else p.plan = planFor(ins[0], ins[1], p.name);
     return p.plan.shape;
@@ -95,5 +96,8 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
 /** 1 where a == b, else 0. */ export const equal = (a: TensorLike, b: TensorLike) => bin(Binary.equal, 'equal', a, b);
 /** a·log(b), exactly 0 where a == 0 (Flux's xlogy). */ export const xlogy = (a: TensorLike, b: TensorLike) => bin(Binary.xlogy, 'xlogy', a, b);
 /** 1 where a ≥ b. */
-export const greaterEq = (a: TensorLike, b: TensorLike) => sub(1, greater(b, a));
+export const greaterEq = (a: TensorLike, b: TensorLike) => {
+  const ta = toTensor(a, 'greaterEq', 'a'), tb = toTensor(b, 'greaterEq', 'b');
+  return sub(1, bin(Binary.greater, 'greaterEq', tb, ta));
+};
 const neg = (x: Tensor) => unary(Unary.neg, x);

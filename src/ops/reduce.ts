@@ -11,6 +11,7 @@ import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor
 import { reshape } from './shape.js';
 import { vectorAsColumn } from './broadcast.js';
 import type { Backend } from '../backends/backend.js';
+import { fail, shapeArg } from '../check.js';
 
 export interface ReduceP { code: number; axis: number; len: number; outer: number; inner: number; name: string }
 
@@ -43,6 +44,7 @@ const mulScalar = (x: Tensor, a: number) => apply(unaryDef, [x], { code: Unary.m
 
 function normDims(fn: string, shape: Shape, dims: number | readonly number[] | undefined): number[] {
   if (dims === undefined) return shape.map((_, i) => i);
+  if (typeof dims !== 'number' && !Array.isArray(dims)) fail(fn, 'dims must be an axis number or an array of them', dims);
   const ds = typeof dims === 'number' ? [dims] : [...dims];
   for (const d of ds) {
     if (!Number.isInteger(d) || d < 0 || d >= Math.max(1, shape.length))
@@ -117,13 +119,17 @@ function zeroOn(b: Backend): Tensor {
 }
 
 /** `x` repeated along its size-1 (or missing) axes to `shape`. */
-export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+export function broadcastTo(x0: TensorLike, shape: Shape): Tensor {
+  const x = toTensor(x0, 'broadcastTo', 'x');
+  shapeArg('broadcastTo', shape);
   if (x.size === sizeOf(shape) && x.rank === shape.length) return x;
   return apply(binaryDef, [x, zeroOn(x.backend)], { code: Binary.add, name: 'broadcastTo', target: shape });
 }
 
 /** Sums `g` over the axes it was broadcast along, back to `shape` (the adjoint of broadcasting). */
-export function sumTo(g: Tensor, shape: Shape): Tensor {
+export function sumTo(g0: TensorLike, shape: Shape): Tensor {
+  const g = toTensor(g0, 'sumTo', 'g');
+  shapeArg('sumTo', shape);
   if (g.size === sizeOf(shape)) return g.view(shape);
   const gs = g.shape, r = gs.length;
   // Trailing alignment first (numpy), else leading (Flux's [n] against [n, B]).

@@ -5,6 +5,8 @@
 // delivers it first. O(1) per call. NOTE: a trailing call a timer delivers runs outside train's
 // step scope; tensors it makes live until disposed (or collected).
 
+import { options, bool, func, fail, show } from '../check.js';
+
 export interface ThrottleOptions {
   /** Run the first call of a window at once (default true); false: run it when the window closes. */
   leading?: boolean;
@@ -31,10 +33,14 @@ export interface Throttled<A extends unknown[], R> {
  * @example const evalcb = throttle(() => console.log('loss', testloss()), 5);
  *          await train(loss, ps, data, Descent(0.1), { cb: evalcb });
  */
-export function throttle<A extends unknown[], R>(f: (...args: A) => R, timeout: number, opts: ThrottleOptions = {}): Throttled<A, R> {
+export function throttle<A extends unknown[], R>(f: (...args: A) => R, timeout: number, opts?: ThrottleOptions): Throttled<A, R> {
   if (typeof f !== 'function') throw new TypeError(`throttle: f must be a function, got ${typeof f}`);
-  if (!(timeout >= 0)) throw new RangeError(`throttle: timeout must be a non-negative number of seconds, got ${timeout}`);
-  const { leading = true, trailing = false, clock = () => performance.now(), timers = globalThis } = opts;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) throw new RangeError(`throttle: timeout must be a non-negative number of seconds, got ${show(timeout)}`);
+  const { leading = true, trailing = false, clock = () => performance.now(), timers = globalThis } =
+    options<ThrottleOptions>('throttle', opts, ['leading', 'trailing', 'clock', 'timers']);
+  bool('throttle', 'leading', leading); bool('throttle', 'trailing', trailing); func('throttle', 'clock', clock);
+  if (typeof timers?.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function')
+    fail('throttle', 'timers must have setTimeout and clearTimeout', timers);
   const ms = timeout * 1000;
   let open = true;          // Julia's `cooldown`: the next call starts a window
   let end = 0;              // when the current window closes (clock ms)
