@@ -78,10 +78,11 @@ export function shapeArg(fn: string, v: unknown, name = 'shape'): number[] {
   let n = 1;
   for (const d of v) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
-      throw new RangeError(`${fn}: ${name} [${v.map(String).join(', ')}] must hold non-negative integers`);
+      throw new RangeError(`${fn}: ${name} [${v.map(show).join(', ')}] must hold non-negative integers`);
     n *= d;
   }
-  if (n > 2 ** 30) throw new RangeError(`${fn}: ${name} [${v.join(', ')}] has ${n} elements, more than the ${2 ** 30} a tensor can hold`);
+  if (n > 2 ** 30)
+    throw new RangeError(`${fn}: out of memory: ${name} [${v.join(', ')}] has ${n} elements; a tensor holds at most ${2 ** 30} (4 GiB of float32)`);
   return [...v];
 }
 

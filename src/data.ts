@@ -169,6 +169,7 @@ class Loader {
 
 function toPart(c: TensorLike, i: number): Part {
   if (c instanceof Tensor) {
+    if (c.disposed) fail('DataLoader', `data ${i} must be a live tensor`, c);
     if (c.rank === 0) throw new RangeError(`DataLoader: data ${i} is a scalar (shape []); it needs an observation dimension`);
     return { shape: [...c.shape], host: null, t: c };
   }
@@ -246,7 +247,7 @@ export function onehot(x: Label, labels: readonly Label[] | ArrayLike<Label>): T
  */
 export function onehotbatch(xs: Iterable<Label> | ArrayLike<Label>, labels: readonly Label[] | ArrayLike<Label>): Tensor {
   const ls = checkLabels(labels, 'onehotbatch');
-  if (xs == null || (typeof (xs as Iterable<Label>)[Symbol.iterator] !== 'function' && typeof (xs as ArrayLike<Label>).length !== 'number'))
+  if (xs == null || typeof xs === 'function' || (typeof (xs as Iterable<Label>)[Symbol.iterator] !== 'function' && typeof (xs as ArrayLike<Label>).length !== 'number'))
     throw new TypeError(`onehotbatch: xs must be an array or iterable of labels, got ${describe(xs)}`);
   const vals = Array.from(xs as ArrayLike<Label>), n = vals.length, v = new Float32Array(ls.length * n);
   // A fast path for integer labels 0..k-1, the common case (MNIST digits).

@@ -1,6 +1,7 @@
 // init(), devices() and memory(): finding the devices and reporting on them.
 
 import { runtime } from './runtime.js';
+import { options, fail } from './check.js';
 import { liveTensors } from './tensor.js';
 import type { WebGPUInfo } from './backends/webgpu.js';
 import { setProfile, getProfile, clearDecisions, SOFTWARE_GPU_PROFILE, type Profile } from './scheduler.js';
@@ -23,7 +24,10 @@ let cpuReady: Promise<WasmBackend> | null = null;
  * @example await init();            // CPU + WebGPU where present
  * @example await init({ gpu: false });
  */
-export async function init(opts: InitOptions = {}): Promise<void> {
+export async function init(opts0?: InitOptions): Promise<void> {
+  const opts = options<InitOptions>('init', opts0, ['gpu', 'profile']);
+  if (opts.gpu !== undefined && opts.gpu !== false && opts.gpu !== 'auto' && (opts.gpu === null || typeof opts.gpu !== 'object'))
+    fail('init', "gpu must be 'auto', false or a GPU object (navigator.gpu)", opts.gpu);
   if (!runtime.cpu) runtime.cpu = await (cpuReady ??= createWasm());
   if (opts.profile) setProfile(opts.profile);
   const want = opts.gpu ?? 'auto';

@@ -163,8 +163,9 @@ export function setPolicy(p: Policy): void {
  * @example const y = withPolicy('cpu', () => m(x));
  */
 export function withPolicy<T>(p: Policy, fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`withPolicy: fn must be a function, got ${typeof fn}`);
   const prev = runtime.policy;
-  setPolicy(p);
+  try { setPolicy(p); } catch (e) { (e as Error).message = `withPolicy: ${(e as Error).message}`; throw e; }
   let out: T;
   try { out = fn(); } catch (e) { runtime.policy = prev; throw e; }
   if (out instanceof Promise) return out.finally(() => { runtime.policy = prev; }) as T;

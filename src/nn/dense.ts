@@ -11,7 +11,7 @@ import { softmax, logsoftmax } from '../ops/softmax.js';
 import { reshape } from '../ops/shape.js';
 import { makeLayer, alias, type Layer } from './layer.js';
 import { glorot_uniform, type Init } from './init.js';
-import { options, fail, MAX_SIZE } from '../check.js';
+import { options, fail, show, MAX_SIZE } from '../check.js';
 
 /** An activation: any function on tensors (elementwise). */
 export type Activation = (x: Tensor) => Tensor;
@@ -41,14 +41,14 @@ export function Dense(a: number | readonly number[] | Tensor, b?: unknown, c?: u
     checkAct(σ, name);
   } else {
     const [inp, out, act, o] = Array.isArray(a) ? [a[0], a[1], b, c] : [a, b, c, d];
-    name = `Dense(${inp} => ${out})`;
+    name = `Dense(${show(inp)} => ${show(out)})`;
     if (Array.isArray(a) && a.length !== 2) throw new RangeError(`Dense: expected [in, out], got [${a}]`);
     for (const n of [inp, out]) {
       if (!Number.isInteger(n) || (n as number) < 1)
         throw new RangeError(`${name}: in and out must be positive integers, got ${describe(n)}`);
     }
     if ((inp as number) * (out as number) > MAX_SIZE)
-      throw new RangeError(`${name}: a weight of ${(inp as number) * (out as number)} elements is more than the ${MAX_SIZE} a tensor can hold`);
+      throw new RangeError(`${name}: out of memory: a weight of ${(inp as number) * (out as number)} elements; a tensor holds at most ${MAX_SIZE}`);
     const opts = options<DenseOptions>(name, o, ['bias', 'init']);
     σ = act === undefined ? u.identity : act;
     checkAct(σ, name);

@@ -4,7 +4,7 @@
 // mask comes from fluxion's seeded stream and is written into a per-layer scratch array.
 
 import { toTensor, empty, random, describe } from '../tensor.js';
-import { options, bool, fail } from '../check.js';
+import { options, bool, fail, show } from '../check.js';
 import { recording } from '../autograd.js';
 import { mul } from '../ops/binary.js';
 import { makeLayer, hidden, MODAL, type Layer, type Mode } from './layer.js';
@@ -19,7 +19,7 @@ export type Dropout = Layer<{ p: number; dims: readonly number[] | null; active:
  *          trainmode(d); d(ones(4, 3))        // entries are 0 or 2
  */
 export function Dropout(p: number, opts0?: DropoutOptions): Dropout {
-  const name = `Dropout(${p})`;
+  const name = `Dropout(${show(p)})`;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${describe(p)}`);
   const opts = options<DropoutOptions>(name, opts0, ['dims', 'active']);
   if (opts.active != null) bool(name, 'active', opts.active);

@@ -13,7 +13,7 @@ import { square, sqrt, identity } from '../ops/unary.js';
 import { reshape } from '../ops/shape.js';
 import { makeLayer, hidden, MODAL, type Layer, type Mode } from './layer.js';
 import type { Activation } from './dense.js';
-import { options, bool, fail } from '../check.js';
+import { options, bool, fail, show, MAX_SIZE } from '../check.js';
 
 /** (x − μ)/√(σ² + ε) with μ, σ² (biased) over `axes`; returns the normalised x and the stats. */
 function normalise(x: Tensor, axes: number[], eps: number) {
@@ -42,8 +42,8 @@ export type LayerNorm = Layer<{ size: number[]; λ: Activation; gamma: Tensor | 
 export function LayerNorm(size: number | readonly number[], λ: Activation = identity, opts0?: LayerNormOptions): LayerNorm {
   if (typeof size !== 'number' && !Array.isArray(size)) fail('LayerNorm', 'size must be a positive integer or an array of them', size);
   const sz = typeof size === 'number' ? [size] : [...size];
-  const name = `LayerNorm(${sz.join(', ')})`;
-  if (!sz.length || !sz.every((n) => Number.isInteger(n) && n > 0))
+  const name = `LayerNorm(${sz.map(show).join(', ')})`;
+  if (!sz.length || !sz.every((n) => Number.isInteger(n) && n > 0) || sz.reduce((a, n) => a * n, 1) > MAX_SIZE)
     throw new RangeError(`LayerNorm: size must be positive integers, got ${describe(size)}`);
   if (typeof λ !== 'function') throw new TypeError(`${name}: λ must be a function, got ${describe(λ)}`);
   const { affine: aff = true, eps = 1e-5 } = options<LayerNormOptions>(name, opts0, ['affine', 'eps']);
@@ -75,8 +75,8 @@ export type BatchNorm = Layer<{
  *          trainmode(bn); bn(randn(16, 32)); bn.mu  // running mean, moved 10% toward the batch mean
  */
 export function BatchNorm(chs: number, λ: Activation = identity, opts0?: BatchNormOptions): BatchNorm {
-  const name = `BatchNorm(${chs})`;
-  if (!Number.isInteger(chs) || chs < 1) throw new RangeError(`BatchNorm: channels must be a positive integer, got ${describe(chs)}`);
+  const name = `BatchNorm(${show(chs)})`;
+  if (!Number.isInteger(chs) || chs < 1 || chs > MAX_SIZE) throw new RangeError(`BatchNorm: channels must be a positive integer, got ${describe(chs)}`);
   if (typeof λ !== 'function') throw new TypeError(`${name}: λ must be a function, got ${describe(λ)}`);
   const { affine: aff = true, track_stats = true, eps = 1e-5, momentum = 0.1, active = null } =
     options<BatchNormOptions>(name, opts0, ['affine', 'track_stats', 'eps', 'momentum', 'active']);

@@ -11,7 +11,7 @@ import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor
 import { reshape } from './shape.js';
 import { vectorAsColumn } from './broadcast.js';
 import type { Backend } from '../backends/backend.js';
-import { fail, shapeArg } from '../check.js';
+import { show, shapeArg } from '../check.js';
 
 export interface ReduceP { code: number; axis: number; len: number; outer: number; inner: number; name: string }
 
@@ -44,7 +44,8 @@ const mulScalar = (x: Tensor, a: number) => apply(unaryDef, [x], { code: Unary.m
 
 function normDims(fn: string, shape: Shape, dims: number | readonly number[] | undefined): number[] {
   if (dims === undefined) return shape.map((_, i) => i);
-  if (typeof dims !== 'number' && !Array.isArray(dims)) fail(fn, 'dims must be an axis number or an array of them', dims);
+  if (typeof dims !== 'number' && !Array.isArray(dims))
+    throw new RangeError(`${fn}: dims must be an axis number or an array of them, got ${show(dims)} (for a tensor of shape [${shape}])`);
   const ds = typeof dims === 'number' ? [dims] : [...dims];
   for (const d of ds) {
     if (!Number.isInteger(d) || d < 0 || d >= Math.max(1, shape.length))
@@ -132,11 +133,14 @@ export function sumTo(g0: TensorLike, shape: Shape): Tensor {
   shapeArg('sumTo', shape);
   if (g.size === sizeOf(shape)) return g.view(shape);
   const gs = g.shape, r = gs.length;
+  const cannot = () => new RangeError(`sumTo: a gradient of shape [${gs}] cannot be summed to shape [${shape}]`);
+  if (shape.length > r) throw cannot();
   // Trailing alignment first (numpy), else leading (Flux's [n] against [n, B]).
   const trail = [...Array(r - shape.length).fill(1), ...shape];
   const lead = [...shape, ...Array(r - shape.length).fill(1)];
   const ok = (s: number[]) => s.every((d, i) => d === gs[i] || d === 1);
   const target = vectorAsColumn(shape, gs) && ok(lead) ? lead : ok(trail) ? trail : lead;
+  if (!ok(target)) throw cannot();
   const axes = target.flatMap((d, i) => (d === 1 && gs[i] !== 1 ? [i] : []));
   return reduceDims(Reduce.sum, 'sumTo', g, axes).view(shape);
 }

@@ -21,6 +21,7 @@
 import { Tensor, scope, describe, sameShape } from '../tensor.js';
 import { Params, Grads, noGrad, toParams } from '../autograd.js';
 import { descentStep } from '../ops/optim.js';
+import { isPlain as isPlainObject } from '../check.js';
 
 /**
  * An optimisation rule: `init` makes the state for one parameter, `apply` returns the new state
@@ -132,7 +133,7 @@ export function update<T extends Rule | BoundOptimiser | OptimiserState>(opt: T,
  */
 export function adjust<T extends Rule | BoundOptimiser | OptimiserState>(opt: T, changes: number | Record<string, unknown>): T {
   const ch = typeof changes === 'number' ? { eta: changes } : changes;
-  if (!ch || typeof ch !== 'object' || Array.isArray(ch))
+  if (!isPlainObject(ch))
     throw new TypeError(`adjust: changes must be a number (eta) or an object such as { eta: 0.01 }, got ${describe(changes)}`);
   if (typeof changes === 'number' && !(changes >= 0 && changes < Infinity))
     throw new RangeError(`adjust: eta must be a finite number ≥ 0, got ${changes}`);
@@ -220,8 +221,7 @@ export interface RuleCtor<O, K extends readonly (keyof O)[], R extends Rule> {
   readonly prototype: R;
 }
 
-const plain = (x: unknown): x is Record<string, unknown> =>
-  !!x && typeof x === 'object' && (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null);
+const plain = isPlainObject;
 
 /** Makes the public constructor of a rule class whose constructor takes an options object. */
 export function ruleCtor<O, const K extends readonly (keyof O & string)[], R extends Rule>(

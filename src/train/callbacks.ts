@@ -89,7 +89,7 @@ export function throttle<A extends unknown[], R>(f: (...args: A) => R, timeout: 
  */
 export function everyN<A extends unknown[], R>(f: (...args: A) => R, n: number): (...args: A) => R | undefined {
   if (typeof f !== 'function') throw new TypeError(`everyN: f must be a function, got ${typeof f}`);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`everyN: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`everyN: n must be a positive integer, got ${show(n)}`);
   let count = 0;
   return (...args: A) => (++count % n === 0 ? f(...args) : undefined);
 }
