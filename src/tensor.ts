@@ -174,6 +174,7 @@ export class Tensor {
   }
   /** A new tensor on the same storage with another shape (no copy); recorded like reshape. */
   view(shape: Shape): Tensor {
+    if (!Array.isArray(shape)) fail('view', 'shape must be an array of dims', shape);
     // A tensor a gradient call may be recording goes through apply, so the view joins the tape.
     return this.tape ? apply(reshapeDef, [this], { shape }) : viewOf(this, shape);
   }

@@ -249,7 +249,7 @@ async function attempt(f: Function, s: Spec, args: unknown[]): Promise<{ threw: 
 }
 
 test('every public function refuses bad arguments with an error naming itself', async () => {
-  const fns = Object.entries(api).filter(([, v]) => typeof v === 'function');
+  const fns = (Object.entries(api) as [string, unknown][]).filter((e): e is [string, Function] => typeof e[1] === 'function');
   const missing = fns.filter(([n]) => !(n in SPECS) && !(n in NOT_FUZZED)).map(([n]) => n);
   assert.equal(missing, [], 'every function export has a spec (or a reason it is not fuzzed)');
 
@@ -282,6 +282,39 @@ test('every public function refuses bad arguments with an error naming itself', 
   if (process.env.FUZZ_ARGS_VERBOSE) console.log(pending.join('\n'));
   if (bad.length) console.log(bad.join('\n'));
   assert.is(counts.accepted + counts.raw, 0, `${counts.accepted} accepted, ${counts.raw} raw (listed above)`);
+});
+
+// Tensor methods with arguments of their own (the op methods, x.sum(dims) and the like, are the
+// functions above and name themselves the same way).
+const METHODS: Record<string, [(x: api.Tensor, ...a: any[]) => unknown, () => unknown[], string[][]]> = {
+  view: [(x, s) => x.view(s), () => [[3, 2]], [NONE]],
+  assign: [(x, v) => x.assign(v), () => [y23], [T]],
+  sum: [(x, d) => x.sum(d), () => [0], [['undefined', '[]']]],
+  clamp: [(x, lo, hi) => x.clamp(lo, hi), () => [-1, 1], [NUMS, NUMS]],
+  matmul: [(x, b, o) => x.matmul(b, o), () => [rand(3, 4), {}], [T, OPT]],
+  softmax: [(x, d) => x.softmax(d), () => [0], [U]],
+  reshape: [(x, s) => x.reshape(s), () => [[3, 2]], [['[]']]],
+};
+
+test('tensor methods refuse bad arguments with an error naming the method', async () => {
+  const bad: string[] = [];
+  let good = 0;
+  for (const [name, [call, args0, ok]] of Object.entries(METHODS)) {
+    for (let pos = 0; pos < ok.length; pos++) {
+      for (const v of ALL) {
+        const args = args0();
+        args[pos] = BAD[v]();
+        const x = rand(2, 3);
+        const r = await attempt(() => call(x, ...args), { args: args0, ok }, []);
+        x.dispose();
+        const o: Outcome = r.threw ? (names(r.err, name) ? 'good' : 'raw') : ok[pos].includes(v) ? 'good' : 'accepted';
+        if (o === 'good') good++;
+        else bad.push(`${o} x.${name}(arg ${pos} = ${v})${r.threw ? `: ${String((r.err as Error)?.message).slice(0, 120)}` : ''}`);
+      }
+    }
+  }
+  console.log(`fuzz-args, tensor methods: ${good} good, ${bad.length} bad`);
+  assert.equal(bad, [], 'every bad method call is refused naming the method');
 });
 
 test.run();
