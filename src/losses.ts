@@ -61,8 +61,8 @@ function aggregate(fn: string, l: Tensor, agg: Agg | undefined): Tensor {
  *          mse(ŷ, y, { agg: 'sum' })
  */
 export function mse(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
-  const [a, b] = pair('mse', ŷ, y);
-  return aggregate('mse', square(sub(a, b)), opts('mse', o, 'agg').agg);
+  const agg = opts('mse', o, 'agg').agg, [a, b] = pair('mse', ŷ, y);
+  return aggregate('mse', square(sub(a, b)), agg);
 }
 
 /**
@@ -71,8 +71,8 @@ export function mse(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
  *          mae(ŷ, y, { agg: 'sum' })
  */
 export function mae(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
-  const [a, b] = pair('mae', ŷ, y);
-  return aggregate('mae', abs(sub(a, b)), opts('mae', o, 'agg').agg);
+  const agg = opts('mae', o, 'agg').agg, [a, b] = pair('mae', ŷ, y);
+  return aggregate('mae', abs(sub(a, b)), agg);
 }
 
 /**
@@ -81,7 +81,7 @@ export function mae(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
  *          msle(ŷ, y, { eps: 1e-6 })
  */
 export function msle(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('msle', ŷ, y), o = opts('msle', o0, 'agg eps'), e = epsOf('msle', o);
+  const o = opts('msle', o0, 'agg eps'), e = epsOf('msle', o), [a, b] = pair('msle', ŷ, y);
   return aggregate('msle', square(log(div(add(a, e), add(b, e)))), o.agg);
 }
 
@@ -91,7 +91,7 @@ export function msle(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
  *          huber_loss(ŷ, y, { delta: 0.5 })
  */
 export function huber_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('huber_loss', ŷ, y), o = opts('huber_loss', o0, 'agg delta');
+  const o = opts('huber_loss', o0, 'agg delta'), [a, b] = pair('huber_loss', ŷ, y);
   const δ = num('huber_loss', 'delta', o.delta, 1, (x) => x > 0 && Number.isFinite(x), 'a positive number');
   const e = abs(sub(a, b));
   const small = greater(δ, e);                       // 1 where a < δ; comparisons carry no gradient
@@ -126,7 +126,7 @@ export function label_smoothing(y0: TensorLike, α: number, o0?: { dims?: 0 | 'b
  *          crossentropy(ŷ, y, { agg: 'sum' })
  */
 export function crossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('crossentropy', ŷ, y), o = opts('crossentropy', o0, 'agg dims eps');
+  const o = opts('crossentropy', o0, 'agg dims eps'), [a, b] = pair('crossentropy', ŷ, y);
   return aggregate('crossentropy', neg(sum(xlogy(b, add(a, epsOf('crossentropy', o))), dimsOf(o))), o.agg);
 }
 
@@ -137,7 +137,7 @@ export function crossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          logitcrossentropy(ŷ, y, { dims: 0 })
  */
 export function logitcrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('logitcrossentropy', ŷ, y), o = opts('logitcrossentropy', o0, 'agg dims');
+  const o = opts('logitcrossentropy', o0, 'agg dims'), [a, b] = pair('logitcrossentropy', ŷ, y);
   const d = dimsOf(o);
   if (typeof d !== 'number') throw new RangeError(`logitcrossentropy: dims must be one axis, got ${JSON.stringify(d)}`);
   return aggregate('logitcrossentropy', neg(sum(mul(b, logsoftmax(a, d)), d)), o.agg);
@@ -149,7 +149,7 @@ export function logitcrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOption
  *          binarycrossentropy(ŷ, y, { eps: 1e-7 })
  */
 export function binarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('binarycrossentropy', ŷ, y), o = opts('binarycrossentropy', o0, 'agg eps');
+  const o = opts('binarycrossentropy', o0, 'agg eps'), [a, b] = pair('binarycrossentropy', ŷ, y);
   const e = epsOf('binarycrossentropy', o);
   const l = add(xlogy(b, add(a, e)), xlogy(sub(1, b), sub(1 + e, a)));
   return aggregate('binarycrossentropy', neg(l), o.agg);
@@ -161,7 +161,7 @@ export function binarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptio
  *          logitbinarycrossentropy(ŷ, y, { agg: 'sum' })
  */
 export function logitbinarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('logitbinarycrossentropy', ŷ, y), o = opts('logitbinarycrossentropy', o0, 'agg');
+  const o = opts('logitbinarycrossentropy', o0, 'agg'), [a, b] = pair('logitbinarycrossentropy', ŷ, y);
   return aggregate('logitbinarycrossentropy', sub(mul(sub(1, b), a), logsigmoid(a)), o.agg);
 }
 
@@ -171,7 +171,7 @@ export function logitbinarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: Loss
  *          kldivergence(ŷ, y, { dims: 0, agg: 'sum' })
  */
 export function kldivergence(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('kldivergence', ŷ, y), o = opts('kldivergence', o0, 'agg dims eps');
+  const o = opts('kldivergence', o0, 'agg dims eps'), [a, b] = pair('kldivergence', ŷ, y);
   const entropy = aggregate('kldivergence', sum(xlogy(b, b), dimsOf(o)), o.agg);
   return add(entropy, crossentropy(a, b, o));
 }
@@ -182,7 +182,7 @@ export function kldivergence(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          poisson_loss(ŷ, y, { agg: 'sum' })
  */
 export function poisson_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('poisson_loss', ŷ, y), o = opts('poisson_loss', o0, 'agg');
+  const o = opts('poisson_loss', o0, 'agg'), [a, b] = pair('poisson_loss', ŷ, y);
   return aggregate('poisson_loss', sub(a, xlogy(b, a)), o.agg);
 }
 
@@ -192,7 +192,7 @@ export function poisson_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          hinge_loss(tensor([0.5]), tensor([1]))   // 0.5
  */
 export function hinge_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('hinge_loss', ŷ, y), o = opts('hinge_loss', o0, 'agg');
+  const o = opts('hinge_loss', o0, 'agg'), [a, b] = pair('hinge_loss', ŷ, y);
   return aggregate('hinge_loss', relu(sub(1, mul(a, b))), o.agg);
 }
 
@@ -202,7 +202,7 @@ export function hinge_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Ten
  *          squared_hinge_loss(tensor([0.5]), tensor([1]))   // 0.25
  */
 export function squared_hinge_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('squared_hinge_loss', ŷ, y), o = opts('squared_hinge_loss', o0, 'agg');
+  const o = opts('squared_hinge_loss', o0, 'agg'), [a, b] = pair('squared_hinge_loss', ŷ, y);
   return aggregate('squared_hinge_loss', square(relu(sub(1, mul(a, b)))), o.agg);
 }
 
@@ -214,7 +214,7 @@ export function squared_hinge_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptio
  *          dice_coeff_loss(ŷ, y, { smooth: 0.5 })
  */
 export function dice_coeff_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('dice_coeff_loss', ŷ, y), o = opts('dice_coeff_loss', o0, 'smooth');
+  const o = opts('dice_coeff_loss', o0, 'smooth'), [a, b] = pair('dice_coeff_loss', ŷ, y);
   const s = num('dice_coeff_loss', 'smooth', o.smooth, 1);
   const num_ = add(mul(sum(mul(b, a)), 2), s);
   return sub(1, div(num_, add(add(sumsq(b), sumsq(a)), s)));
@@ -228,7 +228,7 @@ export function dice_coeff_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions)
  *          tversky_loss(ŷ, y, { beta: 0.5 })
  */
 export function tversky_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('tversky_loss', ŷ, y), o = opts('tversky_loss', o0, 'beta');
+  const o = opts('tversky_loss', o0, 'beta'), [a, b] = pair('tversky_loss', ŷ, y);
   const β = num('tversky_loss', 'beta', o.beta, 0.7);
   const tp = mul(b, a);
   const den = add(add(tp, mul(mul(sub(1, b), a), β)), mul(mul(b, sub(1, a)), 1 - β));
@@ -244,7 +244,7 @@ export function tversky_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          binary_focal_loss(ŷ, y, { gamma: 1 })
  */
 export function binary_focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('binary_focal_loss', ŷ, y), o = opts('binary_focal_loss', o0, 'agg gamma eps');
+  const o = opts('binary_focal_loss', o0, 'agg gamma eps'), [a, b] = pair('binary_focal_loss', ŷ, y);
   const γ = num('binary_focal_loss', 'gamma', o.gamma, 2, (x) => x >= 0 && Number.isFinite(x), 'a non-negative number');
   const p = add(a, epsOf('binary_focal_loss', o));
   const pt = add(mul(b, p), mul(sub(1, b), sub(1, p)));
@@ -258,7 +258,7 @@ export function binary_focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOption
  *          focal_loss(ŷ, y, { gamma: 1 })
  */
 export function focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('focal_loss', ŷ, y), o = opts('focal_loss', o0, 'agg dims gamma eps');
+  const o = opts('focal_loss', o0, 'agg dims gamma eps'), [a, b] = pair('focal_loss', ŷ, y);
   const γ = num('focal_loss', 'gamma', o.gamma, 2, (x) => x >= 0 && Number.isFinite(x), 'a non-negative number');
   const p = add(a, epsOf('focal_loss', o));
   return aggregate('focal_loss', neg(sum(mul(mul(b, pow(sub(1, p), γ)), log(p)), dimsOf(o))), o.agg);
@@ -271,7 +271,7 @@ export function focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Ten
  *          siamese_contrastive_loss(ŷ, y, { margin: 2 })
  */
 export function siamese_contrastive_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('siamese_contrastive_loss', ŷ, y), o = opts('siamese_contrastive_loss', o0, 'agg margin');
+  const o = opts('siamese_contrastive_loss', o0, 'agg margin'), [a, b] = pair('siamese_contrastive_loss', ŷ, y);
   const margin = num('siamese_contrastive_loss', 'margin', o.margin, 1, (x) => x >= 0 && Number.isFinite(x), 'non-negative');
   const far = square(relu(sub(margin, a)));
   return aggregate('siamese_contrastive_loss', add(mul(sub(1, b), square(a)), mul(b, far)), o.agg);
