@@ -284,6 +284,28 @@ test('every public function refuses bad arguments with an error naming itself', 
   assert.is(counts.accepted + counts.raw, 0, `${counts.accepted} accepted, ${counts.raw} raw (listed above)`);
 });
 
+test('the calls the issue reported: each names the function, the argument and the value', () => {
+  const { full, clamp, DataLoader, seed, repeated, sum, rand: rnd } = api;
+  const cases: [() => unknown, RegExp][] = [
+    [() => full([2, 2], 'abc' as never), /^full: value must be a number, got "abc"$/],
+    [() => clamp(x23, 0, null as never), /^clamp: hi must be a number, got null$/],
+    [() => DataLoader(x23, -1 as never), /^DataLoader: options must be an object such as \{ batchsize \}, got -1$/],
+    [() => DataLoader(x23, { batchsize: 2, shufle: true } as never), /^DataLoader: unknown option shufle \(options: batchsize, shuffle, partial, rng\)$/],
+    [() => seed('abc' as never), /^seed: n must be an integer in \[0, 4294967295\], got "abc"$/],
+    [() => repeated(x23, 1.5), /^repeated: n must be an integer ≥ 0, got 1\.5$/],
+    [() => params({}), /^params: argument 0 holds no tensors, got an object$/],
+    [() => sum(x23, null as never), /^sum: dims must be an axis number or an array of them, got null \(for a tensor of shape \[2,3\]\)$/],
+    [() => rnd(1e10), /^rand: out of memory: shape \[10000000000\] has 10000000000 elements/],
+    [() => gradient(undefined as never, ps), /^gradient: f must be a function, got undefined$/],
+  ];
+  for (const [call, want] of cases) {
+    let err: unknown = null;
+    try { call(); } catch (e) { err = e; }
+    assert.ok(err instanceof Error, `${want}: nothing was thrown`);
+    assert.match((err as Error).message, want);
+  }
+});
+
 // Tensor methods with arguments of their own (the op methods, x.sum(dims) and the like, are the
 // functions above and name themselves the same way).
 const METHODS: Record<string, [(x: api.Tensor, ...a: any[]) => unknown, () => unknown[], string[][]]> = {
