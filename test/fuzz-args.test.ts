@@ -11,6 +11,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as api from '../src/index.js';
+import { runtime } from '../src/runtime.js';
 
 const {
   init, tensor, rand, Dense, params, relu, identity, sum, Descent, Params, unaryDef, gradient, DEFAULT_PROFILE,
@@ -18,6 +19,9 @@ const {
 } = api;
 
 await init({ gpu: false });
+// The valid calls set the policy and the profile: other test files in this process get theirs back.
+const before = { policy: runtime.policy, profile: api.getProfile() };
+test.after(() => { runtime.policy = before.policy; api.setProfile(before.profile); });
 setPolicy('cpu');
 
 // ---- the bad values, by name; made fresh for every call (some get mutated or disposed) ----
@@ -297,6 +301,7 @@ test('the calls the issue reported: each names the function, the argument and th
     [() => sum(x23, null as never), /^sum: dims must be an axis number or an array of them, got null \(for a tensor of shape \[2,3\]\)$/],
     [() => rnd(1e10), /^rand: out of memory: shape \[10000000000\] has 10000000000 elements/],
     [() => gradient(undefined as never, ps), /^gradient: f must be a function, got undefined$/],
+    [() => api.setProfile({ ...DEFAULT_PROFILE, cpu: { ...DEFAULT_PROFILE.cpu, bandwidthGBs: NaN } }), /^setProfile: cpu\.bandwidthGBs must be a positive finite number, got NaN$/],
   ];
   for (const [call, want] of cases) {
     let err: unknown = null;
