@@ -48,6 +48,10 @@ export function zip<T extends readonly Iterable<unknown>[]>(...xs: T): Iterable<
   };
 }
 
+/**
+ * What `DataLoader` accepts.
+ * @example DataLoader([X, Y], { batchsize: 32, shuffle: true, partial: false })
+ */
 export interface DataLoaderOptions {
   /** Observations per batch (default 1). */
   batchsize?: number;
@@ -76,7 +80,7 @@ export interface DataLoader<B = Tensor | Tensor[]> extends Iterable<B>, AsyncIte
  * @example for (const [x, y] of DataLoader([X, Y], { batchsize: 32, shuffle: true })) {}
  *          await train(loss, ps, DataLoader([X, Y], { batchsize: 32 }), Descent(0.1));
  */
-export function DataLoader<B = Tensor | Tensor[]>(data: TensorLike | readonly TensorLike[], opts?: DataLoaderOptions): DataLoader<B> {
+export function DataLoader<B = Tensor | Tensor[]>(data: TensorLike | readonly TensorLike[], opts: DataLoaderOptions = {}): DataLoader<B> {
   const o = options<DataLoaderOptions>('DataLoader', opts, ['batchsize', 'shuffle', 'partial', 'rng']);
   if (o.shuffle !== undefined) bool('DataLoader', 'shuffle', o.shuffle);
   if (o.partial !== undefined) bool('DataLoader', 'partial', o.partial);

@@ -1,6 +1,6 @@
-// fluxion's public API (../shared/API.md is the contract).
+// fluxion's public API; docs/API.md, generated from the doc comments, is its reference.
 
-export { init, devices, memory, type InitOptions } from './device.js';
+export { init, devices, memory, type InitOptions, type GPULike, type GPUInfo, type Devices } from './device.js';
 export { setPolicy, withPolicy, getProfile, setProfile, DEFAULT_PROFILE, type Profile, type DeviceProfile } from './scheduler.js';
 export { trace, calibrate, type Trace, type TraceRecord } from './trace.js';
 export {

@@ -11,7 +11,17 @@ import { sum, mean, sumsq } from './ops/reduce.js';
 import { logsoftmax } from './ops/softmax.js';
 import { isPlain, show } from './check.js';
 
+/**
+ * How a loss reduces its per-element values: 'mean' (the default), 'sum', 'none' (the array), or a function.
+ * @example mse(yhat, y, { agg: 'sum' })
+ *          mse(yhat, y, { agg: (l) => mean(mul(l, weights)) })   // a weighted mean
+ */
 export type Agg = 'mean' | 'sum' | 'none' | ((l: Tensor) => Tensor);
+/**
+ * Options the losses take (each loss reads the ones it documents): `agg`, `dims`, `eps`, `delta`, ...
+ * @example crossentropy(yhat, y, { dims: 0, eps: 1e-7 })
+ *          huber_loss(yhat, y, { delta: 0.5, agg: 'sum' })
+ */
 export interface LossOptions {
   agg?: Agg; dims?: number | readonly number[]; eps?: number; delta?: number;
   beta?: number; gamma?: number; margin?: number; smooth?: number;
@@ -106,11 +116,10 @@ export function huber_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Ten
  * @example label_smoothing(onehotbatch(labels, 0:9), 0.1)
  *          label_smoothing(tensor([0, 1]), 0.2, { dims: 'binary' })   // [0.1, 0.9]
  */
-export function label_smoothing(y0: TensorLike, α: number, o0?: { dims?: 0 | 'binary' }): Tensor {
-  const o = opts('label_smoothing', o0 as LossOptions, 'dims') as { dims?: 0 | 'binary' };
+export function label_smoothing(y0: TensorLike, α: number, o: { dims?: 0 | 'binary' } = {}): Tensor {
+  const dims = (opts('label_smoothing', o as LossOptions, 'dims') as { dims?: 0 | 'binary' }).dims ?? 0;
   const y = toTensor(y0, 'label_smoothing', 'y');
   if (typeof α !== 'number' || !(α > 0 && α < 1)) throw new RangeError(`label_smoothing: α must be in (0, 1), got ${describe(α)}`);
-  const dims = o.dims ?? 0;
   if (dims !== 0 && dims !== 'binary')
     throw new RangeError(`label_smoothing: dims must be 0 (the class axis; Flux's dims=1) or 'binary' (Flux's dims=0), got ${describe(dims)}`);
   if (dims === 0 && y.rank === 0) throw new RangeError('label_smoothing: y must have a class axis (dims 0), got a scalar');

@@ -9,6 +9,10 @@ import { show } from './check.js';
 import type { Backend, DeviceName } from './backends/backend.js';
 
 export interface Transfer { from: DeviceName; to: DeviceName; bytes: number }
+/**
+ * One op in a trace: its device, the estimates per device, why it went there, its time and transfers.
+ * @example for (const r of trace(() => m(x)).records) console.log(r.op, r.device, r.why, r.ms)
+ */
 export interface TraceRecord {
   op: string;
   device: DeviceName;
@@ -22,6 +26,11 @@ export interface TraceRecord {
   transfers: Transfer[];
 }
 
+/**
+ * What `trace(fn)` returns: `fn`'s result and a record per op it ran.
+ * @example const t = trace(() => trainStep(loss, ps, [x, y], opt));
+ *          t.summary().wasm.ops; console.log(t.table());
+ */
 export interface Trace<T> {
   result: T;
   records: TraceRecord[];

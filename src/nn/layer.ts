@@ -3,11 +3,17 @@
 // Trainable tensors are the layer's own enumerable properties (walked by params.ts); state
 // that is not trained (BatchNorm's running statistics) is stored non-enumerable.
 
-import { Tensor, describe } from '../tensor.js';
+import { Tensor, describe, toTensor, type TensorLike } from '../tensor.js';
 import { fail, func, isPlain } from '../check.js';
 
-/** A callable layer `m(x)` with properties `P` (its parameters and settings). */
-export type Layer<P extends object = {}> = ((x: Tensor) => Tensor) & P;
+/**
+ * A callable layer `m(x)` with properties `P` (its parameters and settings). It takes anything
+ * `tensor()` takes, as the ops do, so `m([[1], [2]])` works and a layer fits wherever an
+ * activation such as `softmax` (which also takes a TensorLike) is expected.
+ * @example const d: Layer<{ weight: Tensor }> = Dense(2, 1);
+ *          d([[1], [2]]).shape   // [1, 1]
+ */
+export type Layer<P extends object = {}> = ((x: TensorLike) => Tensor) & P;
 
 /** Marks layers whose behaviour differs between training and testing (Dropout, BatchNorm). */
 export const MODAL: unique symbol = Symbol('fluxion.modal');
@@ -24,7 +30,7 @@ export function makeLayer<P extends object>(name: string, props: P, call: (self:
   if (typeof name !== 'string') fail('makeLayer', 'name must be a string', name);
   if (!isPlain(props)) fail('makeLayer', 'props must be a plain object of parameters and settings', props);
   func('makeLayer', 'call', call);
-  const self = ((x: Tensor) => call(self, x)) as Layer<P>;
+  const self = ((x: TensorLike) => call(self, x instanceof Tensor ? x : toTensor(x, name, 'x'))) as Layer<P>;
   Object.defineProperty(self, 'name', { value: name });
   Object.defineProperty(self, 'toString', { value: () => name });
   return Object.assign(self, props);

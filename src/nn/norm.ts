@@ -39,14 +39,14 @@ export type LayerNorm = Layer<{ size: number[]; λ: Activation; gamma: Tensor | 
  * @example const ln = LayerNorm(32);
  *          ln(randn(32, 8))               // each column: mean 0, variance ≈ 1
  */
-export function LayerNorm(size: number | readonly number[], λ: Activation = identity, opts0?: LayerNormOptions): LayerNorm {
+export function LayerNorm(size: number | readonly number[], λ: Activation = identity, opts: LayerNormOptions = {}): LayerNorm {
   if (typeof size !== 'number' && !Array.isArray(size)) fail('LayerNorm', 'size must be a positive integer or an array of them', size);
   const sz = typeof size === 'number' ? [size] : [...size];
   const name = `LayerNorm(${sz.map(show).join(', ')})`;
   if (!sz.length || !sz.every((n) => Number.isInteger(n) && n > 0) || sz.reduce((a, n) => a * n, 1) > MAX_SIZE)
     throw new RangeError(`LayerNorm: size must be positive integers, got ${describe(size)}`);
   if (typeof λ !== 'function') throw new TypeError(`${name}: λ must be a function, got ${describe(λ)}`);
-  const { affine: aff = true, eps = 1e-5 } = options<LayerNormOptions>(name, opts0, ['affine', 'eps']);
+  const { affine: aff = true, eps = 1e-5 } = options<LayerNormOptions>(name, opts, ['affine', 'eps']);
   bool(name, 'affine', aff);
   checkEps(name, eps);
   const axes = sz.map((_, i) => i);
@@ -74,12 +74,12 @@ export type BatchNorm = Layer<{
  * @example const bn = BatchNorm(16);
  *          trainmode(bn); bn(randn(16, 32)); bn.mu  // running mean, moved 10% toward the batch mean
  */
-export function BatchNorm(chs: number, λ: Activation = identity, opts0?: BatchNormOptions): BatchNorm {
+export function BatchNorm(chs: number, λ: Activation = identity, opts: BatchNormOptions = {}): BatchNorm {
   const name = `BatchNorm(${show(chs)})`;
   if (!Number.isInteger(chs) || chs < 1 || chs > MAX_SIZE) throw new RangeError(`BatchNorm: channels must be a positive integer, got ${describe(chs)}`);
   if (typeof λ !== 'function') throw new TypeError(`${name}: λ must be a function, got ${describe(λ)}`);
   const { affine: aff = true, track_stats = true, eps = 1e-5, momentum = 0.1, active = null } =
-    options<BatchNormOptions>(name, opts0, ['affine', 'track_stats', 'eps', 'momentum', 'active']);
+    options<BatchNormOptions>(name, opts, ['affine', 'track_stats', 'eps', 'momentum', 'active']);
   bool(name, 'affine', aff); bool(name, 'track_stats', track_stats);
   if (active !== null) bool(name, 'active', active);
   checkEps(name, eps);

@@ -43,7 +43,7 @@ export const matmulDef = defineOp<MatmulP>({
  * Matrix product op(A)·op(B): `matmul(W, x)`, `matmul(dy, x, { transB: true })`.
  * @example const y = matmul(tensor([[1, 2], [3, 4]]), tensor([1, 1]));   // [3, 7]
  */
-export function matmul(a: TensorLike, b: TensorLike, opts?: { transA?: boolean; transB?: boolean }): Tensor {
+export function matmul(a: TensorLike, b: TensorLike, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
   const o = options<{ transA: boolean; transB: boolean }>('matmul', opts, ['transA', 'transB']);
   if (o.transA !== undefined) bool('matmul', 'transA', o.transA);
   if (o.transB !== undefined) bool('matmul', 'transB', o.transB);

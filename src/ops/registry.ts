@@ -12,6 +12,11 @@ import { fail, isPlain } from '../check.js';
 
 export interface Cost { flops: number; bytes: number }
 
+/**
+ * One op: its kernels, output shape, how to run it on a device, its gradient and its cost (the scheduler's input).
+ * @example const def: OpDef<UnaryP> = unaryDef;
+ *          def.shape([x], p); def.cost([x], p, x.shape)   // what the scheduler asks
+ */
 export interface OpDef<P = any> {
   readonly name: string;
   /** Kernels a device must have to run this op (the scheduler's hard constraint). */
@@ -47,7 +52,11 @@ function checkDef<P>(fn: string, def: OpDef<P>): OpDef<P> {
   return def;
 }
 
-/** `apply` as exported: checks the definition and the inputs, for ops defined outside fluxion. */
+/**
+ * Runs `def` on `ins`: the one path every op takes. As exported it first checks the definition
+ * and the inputs (ops defined outside fluxion).
+ * @example apply(unaryDef, [x], { code: Unary.exp, alpha: 0, beta: 0 })   // as exp(x): placed, run, recorded on the tape
+ */
 export function applyChecked<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
   checkDef('apply', def);
   if (!Array.isArray(ins) || ins.length === 0) fail('apply', `${def.name}: ins must be a non-empty array of tensors`, ins);
@@ -55,7 +64,10 @@ export function applyChecked<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Te
   return apply(def, ins, p);
 }
 
-/** Runs `def` on `ins`: the one path every op takes. */
+/**
+ * Runs `def` on `ins`: the one path every op takes.
+ * @example apply(unaryDef, [x], { code: Unary.exp, alpha: 0, beta: 0 })   // as exp(x): placed, run, recorded on the tape
+ */
 export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
   let shape: Shape;
   try { shape = def.shape(ins, p); } catch (e) {

@@ -7,6 +7,10 @@
 
 import { options, bool, func, fail, show } from '../check.js';
 
+/**
+ * How `throttle` treats calls inside a window (`leading`, `trailing`), and injectable clock and timers.
+ * @example throttle(() => console.log(loss(xt, yt)), 5, { trailing: true })
+ */
 export interface ThrottleOptions {
   /** Run the first call of a window at once (default true); false: run it when the window closes. */
   leading?: boolean;
@@ -18,7 +22,11 @@ export interface ThrottleOptions {
   timers?: { setTimeout(f: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
 }
 
-/** A throttled function: call it like `f`; it returns the most recent result of `f`. */
+/**
+ * A throttled function: call it like `f`; it returns the most recent result of `f`.
+ * @example const cb = throttle(evalcb, 5);
+ *          await train(loss, ps, data, opt, { cb }); cb.flush();
+ */
 export interface Throttled<A extends unknown[], R> {
   (...args: A): R | undefined;
   /** Runs a pending trailing call now, if there is one. */
@@ -33,7 +41,7 @@ export interface Throttled<A extends unknown[], R> {
  * @example const evalcb = throttle(() => console.log('loss', testloss()), 5);
  *          await train(loss, ps, data, Descent(0.1), { cb: evalcb });
  */
-export function throttle<A extends unknown[], R>(f: (...args: A) => R, timeout: number, opts?: ThrottleOptions): Throttled<A, R> {
+export function throttle<A extends unknown[], R>(f: (...args: A) => R, timeout: number, opts: ThrottleOptions = {}): Throttled<A, R> {
   if (typeof f !== 'function') throw new TypeError(`throttle: f must be a function, got ${typeof f}`);
   if (typeof timeout !== 'number' || !(timeout >= 0)) throw new RangeError(`throttle: timeout must be a non-negative number of seconds, got ${show(timeout)}`);
   const { leading = true, trailing = false, clock = () => performance.now(), timers = globalThis } =

@@ -40,12 +40,19 @@ export type Loss = (...args: any[]) => Tensor;
 export type Callback = () => unknown;
 export type Opt = Rule | BoundOptimiser | OptimiserState;
 
+/**
+ * What `train` takes after the optimiser.
+ * @example await train(loss, ps, data, opt, { cb: [throttle(evalcb, 5), () => { if (done()) stop(); }] })
+ */
 export interface TrainOptions {
   /** A function or an array of functions, called after every update; promises are awaited. */
   cb?: Callback | readonly Callback[];
 }
 
-/** What `train` returns: updates done, items skipped, whether stop() ended it, the last loss. */
+/**
+ * What `train` returns: updates done, items skipped, whether stop() ended it, the last loss.
+ * @example const { steps, loss, stopped } = await train(loss, ps, data, opt);
+ */
 export interface TrainSummary { steps: number; skipped: number; stopped: boolean; loss: number }
 
 /** What the loss is called with in one step: passed as an argument, so no closure is made. */
@@ -114,6 +121,23 @@ export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: 
  * @example await train(loss, params(m), repeated([x, y], 100), Descent(0.1), { cb: throttle(evalcb, 5) });
  *          await train(loss, zip(xs, ys), SGD(params(m), 0.1));
  */
+export function train(loss: Loss, ps: Params, data: Iterable<unknown> | AsyncIterable<unknown>, opt: Rule | BoundOptimiser | OptimiserState, options?: TrainOptions): Promise<TrainSummary>;
+/**
+ * The seed form: the optimiser is bound to its parameters, so none are passed.
+ * @example await train((x, y) => mse(m(x), y), zip(xs, ys), SGD(params(m), 0.1), { cb });
+ */
+export function train(loss: Loss, data: Iterable<unknown> | AsyncIterable<unknown>, opt: BoundOptimiser, options?: TrainOptions): Promise<TrainSummary>;
+/**
+ * Current Flux's explicit form: the loss gets the model first, and the state is `setup(rule, model)`.
+ * @example const st = setup(Adam(0.01), m);
+ *          await train((m, x, y) => mse(m(x), y), m, DataLoader([X, Y], { batchsize: 32 }), st);
+ */
+export function train<M extends object>(loss: (model: M, ...item: any[]) => Tensor, model: M, data: Iterable<unknown> | AsyncIterable<unknown>, state: OptimiserState, options?: TrainOptions): Promise<TrainSummary>;
+/**
+ * The implicit form with a model or an array of tensors in place of `params(m)`.
+ * @example await train((x, y) => mse(m(x), y), m, [[x, y]], Descent(0.1));
+ */
+export function train(loss: Loss, ps: object, data: Iterable<unknown> | AsyncIterable<unknown>, opt: Rule | BoundOptimiser, options?: TrainOptions): Promise<TrainSummary>;
 export async function train(loss: Loss, ...args: unknown[]): Promise<TrainSummary> {
   if (typeof loss !== 'function') throw new TypeError(`train: loss must be a function, got ${describe(loss)}`);
   const { ps, data, opt, model, options } = parseArgs(args);

@@ -10,6 +10,10 @@
 import { describe } from '../tensor.js';
 import { listen, isMessage, show, type PortLike, type TrainingProgress, type TrainingResult } from './protocol.js';
 
+/**
+ * What `TrainingWorker.train(config, opts)` accepts.
+ * @example tw.train(config, { onProgress: (p) => chart(p.step, p.loss), signal: AbortSignal.timeout(60_000), transfer: [config.x.buffer] })
+ */
 export interface RunOptions {
   /** Called with every progress report. If it throws, the run rejects with that error and the worker is told to cancel it. */
   onProgress?: (p: TrainingProgress) => void;
@@ -23,6 +27,10 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of `new TrainingWorker(worker, opts)`.
+ * @example const tw = new TrainingWorker(worker, { onError: (e) => log.warn(e.message) });
+ */
 export interface WorkerOptions {
   /**
    * Problems that belong to no run of this client: the worker refused a request (a
@@ -35,6 +43,9 @@ export interface WorkerOptions {
  * A started run: await it (or `run.result`) for the result. `cancel()` ends a running run early,
  * keeping the weights (it resolves with `cancelled: true`); a run still waiting for its turn is
  * taken out of the queue and rejects with an `AbortError`.
+ * @example const run = tw.train({ lr: 0.01 });
+ *          stop.onclick = () => run.cancel();
+ *          const { weights, steps } = await run;
  */
 export interface TrainingRun extends PromiseLike<TrainingResult> {
   /** 1, 2, 3… per TrainingWorker, in the order `train` was called. */

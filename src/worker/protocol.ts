@@ -6,7 +6,11 @@
 
 import type { Trace } from '../trace.js';
 
-/** Where a training job's messages go: a Web Worker, `self` in one, Node's Worker or parentPort. */
+/**
+ * Where a training job's messages go: a Web Worker, `self` in one, Node's Worker or parentPort.
+ * @example serveTraining(setup, { port: parentPort! })   // worker_threads
+ *          new TrainingWorker(new Worker(url, { type: 'module' }))
+ */
 export interface PortLike {
   postMessage(message: unknown, transfer?: any[]): void;
   addEventListener?(type: 'message', listener: (e: { data: unknown }) => void): void;
@@ -16,10 +20,16 @@ export interface PortLike {
   start?(): void;
 }
 
-/** Held-out (or any) metrics computed by the job's `evaluate`, e.g. `{ loss, accuracy }`. */
+/**
+ * Held-out (or any) metrics computed by the job's `evaluate`, e.g. `{ loss, accuracy }`.
+ * @example evaluate: async () => ({ loss: (await mse(m(xt), yt).data())[0], accuracy: await acc() })
+ */
 export type Metrics = Record<string, number>;
 
-/** Which device ran the ops of one traced training step, and why (see `trace`). */
+/**
+ * Which device ran the ops of one traced training step, and why (see `trace`).
+ * @example onProgress: (p) => p.placement?.ops.forEach((o) => console.log(o.op, o.device, o.why))
+ */
 export interface Placement {
   /** The policy in force (`setPolicy`). */
   policy: string;
@@ -29,7 +39,10 @@ export interface Placement {
   ops: { op: string; device: string; output: number[]; why: string }[];
 }
 
-/** A progress report, sent at most every `progressEvery` ms and after evaluations. */
+/**
+ * A progress report, sent at most every `progressEvery` ms and after evaluations.
+ * @example tw.train(config, { onProgress: (p) => console.log(`step ${p.step}: loss ${p.loss}, ${p.samplesPerSec} samples/s`) })
+ */
 export interface TrainingProgress {
   /** Updates done so far, epochs begun (from 1), observations seen. */
   step: number; epoch: number; samples: number;
@@ -46,7 +59,11 @@ export interface TrainingProgress {
   placement?: Placement;
 }
 
-/** What a finished (or cancelled) run returns. */
+/**
+ * What a finished (or cancelled) run returns.
+ * @example const r = await tw.train(config);
+ *          loadModel(m, r.weights); console.log(r.steps, r.loss, r.cancelled);
+ */
 export interface TrainingResult {
   /** safetensors bytes of the model (and the optimiser state when it is a bound or setup one): `loadModel(m, weights)`. */
   weights: Uint8Array;
@@ -63,6 +80,7 @@ export interface TrainingResult {
  * A run's id on the wire. TrainingWorker sends `<client token>:<n>`, the token random per client,
  * so two clients on one worker never collide and a stray message cannot name a run by guessing;
  * serveTraining also accepts integers from hand-written clients.
+ * @example const id: RunId = run.id;   // 1, 2, 3… per TrainingWorker
  */
 export type RunId = string | number;
 

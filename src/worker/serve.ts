@@ -20,7 +20,11 @@ import { runtime } from '../runtime.js';
 import { saveModel } from '../io.js';
 import { listen, isMessage, isRunId, show, type RunId, type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type FromWorker } from './protocol.js';
 
-/** What `setup(config)` returns: everything a training run needs, built inside the worker. */
+/**
+ * What `setup(config)` returns: everything a training run needs, built inside the worker.
+ * @example serveTraining(async () => ({ model: m, loss: (x, y) => mse(m(x), y), data: DataLoader([X, Y], { batchsize: 32 }),
+ *            opt: setup(Adam(0.01), m), epochs: 3 }));
+ */
 export interface TrainingJob {
   /** The model whose weights are returned (anything `params` and `saveModel` accept). */
   model: unknown;
@@ -48,14 +52,26 @@ export interface TrainingJob {
   dispose?: () => void;
 }
 
-/** What `setup` gets besides the config. */
+/**
+ * What `setup` gets besides the config.
+ * @example serveTraining(async (config, ctx) => { const data = await load(); if (ctx.cancelled()) throw new Error('cancelled'); return job(data); });
+ */
 export interface JobContext {
   /** The run's id (as the page sent it), and whether the page has asked to cancel it. */
   id: RunId; cancelled(): boolean;
 }
 
+/**
+ * Builds a training job in the worker from the page's config.
+ * @example const setupJob: JobSetup<{ lr: number }> = async ({ lr }) => ({ model: m, loss, data, opt: Adam(lr) });
+ *          serveTraining(setupJob);
+ */
 export type JobSetup<C> = (config: C, ctx: JobContext) => TrainingJob | Promise<TrainingJob>;
 
+/**
+ * Where `serveTraining` listens.
+ * @example serveTraining(setupJob, { port: parentPort! })   // in a worker_threads worker
+ */
 export interface ServeOptions {
   /** The port to the page: `self` in a Web Worker (the default there), `parentPort` in worker_threads. */
   port?: PortLike;
