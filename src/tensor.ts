@@ -15,6 +15,7 @@ import { matmul } from './ops/matmul.js';
 import { softmax, logsoftmax } from './ops/softmax.js';
 import { reshape, transpose, reshapeDef } from './ops/shape.js';
 import { apply } from './ops/registry.js';
+import { currentGuard } from './ops/optim.js';
 import { shapeArg, number, int, func, fail } from './check.js';
 
 /**
@@ -180,8 +181,12 @@ export class Tensor {
     if (src) {
       if (!sameShape(src.shape, this.shape) && src.size !== this.size)
         throw new RangeError(`assign: shape [${src.shape}] does not match the tensor's shape [${this.shape}]`);
-      const s = moveTo(src, this.backend);
-      this.backend.copy(s.buf, 0, this.buf, 0, this.size);
+      const s = moveTo(src, this.backend), guard = currentGuard();
+      if (guard) {   // inside an optimiser update: the write waits on the step's loss, on the device
+        const g = moveTo(guard, this.backend);
+        this.backend.copyIf(s.buf, this.buf, g.buf, this.size);
+        if (g !== guard) g.dispose();
+      } else this.backend.copy(s.buf, 0, this.buf, 0, this.size);
       if (s !== src) s.dispose();
       invalidate(this.storage);
     } else {

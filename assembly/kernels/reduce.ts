@@ -2,7 +2,7 @@
 // inner == 1: SIMD along len (16 lanes); inner ≥ 4: SIMD across inner, 4 columns at a time.
 // Sums are accumulated in f32 over blocks of BLK rows, block totals in f64, so the error stays
 // ~ (BLK/lanes + 1)·ε for len up to ~1e6. argmax/argmin: first extremum, index as f32. O(n).
-import * as C from "../codes";
+import * as C from "../../build/gen/codes";
 import { hsum, hmax, hmin } from "../simd";
 
 const BLK: i32 = 256;
@@ -114,15 +114,17 @@ const BLK: i32 = 256;
   }
 }
 
-export function reduce_f32(op: i32, x: usize, y: usize, outer: i32, len: i32, inner: i32): void {
+/** KERNELS.reduce; an unknown op code traps. */
+export function reduce(op: i32, x: usize, y: usize, outer: i32, len: i32, inner: i32): void {
   if (len <= 0) return;
   switch (op) {
-    case 0: run(0, x, y, outer, len, inner); break;
-    case 1: run(1, x, y, outer, len, inner); break;
-    case 2: run(2, x, y, outer, len, inner); break;
-    case 3: run(3, x, y, outer, len, inner); break;
-    case 4: run(4, x, y, outer, len, inner); break;
-    case 5: run(5, x, y, outer, len, inner); break;
-    case 6: run(6, x, y, outer, len, inner); break;
+    case C.R_SUM: run(C.R_SUM, x, y, outer, len, inner); break;
+    case C.R_MEAN: run(C.R_MEAN, x, y, outer, len, inner); break;
+    case C.R_MAX: run(C.R_MAX, x, y, outer, len, inner); break;
+    case C.R_MIN: run(C.R_MIN, x, y, outer, len, inner); break;
+    case C.R_ARGMAX: run(C.R_ARGMAX, x, y, outer, len, inner); break;
+    case C.R_ARGMIN: run(C.R_ARGMIN, x, y, outer, len, inner); break;
+    case C.R_SUMSQ: run(C.R_SUMSQ, x, y, outer, len, inner); break;
+    default: unreachable();
   }
 }

@@ -4,29 +4,36 @@
 // grows when a class is empty, and running out is a RangeError naming the request, not a
 // dead instance. A relaxed-SIMD matmul module is used where the engine validates it.
 
-import type { Backend, KernelName } from './backend.js';
+import type { Backend, KernelName, Kernels } from './backend.js';
+import { KERNEL_NAMES } from './kernels.js';
 import simdBytes from '../../build/fluxion.wasm';
 import relaxedBytes from '../../build/fluxion-relaxed.wasm';
 
 type Ptr = number;
-interface Exports {
+/** The module's exports: each kernel of KERNELS under its own name (matmul takes a trailing scratch pointer). */
+type Exports = Partial<Omit<Kernels<Ptr>, 'matmul'>> & {
   heap_base(): number;
-  matmul_ws_bytes(m: number, k: number, n: number): number;
-  matmul_f32(a: Ptr, b: Ptr, c: Ptr, m: number, k: number, n: number, ta: number, tb: number, ws: Ptr, acc: number): void;
-  unary_f32(op: number, x: Ptr, y: Ptr, n: number, alpha: number, beta: number): void;
-  unary_grad_f32(op: number, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr, n: number, alpha: number, beta: number): void;
-  binary_f32(op: number, a: Ptr, b: Ptr, c: Ptr, d0: number, d1: number, d2: number,
-    as0: number, as1: number, as2: number, bs0: number, bs1: number, bs2: number): void;
-  reduce_f32(op: number, x: Ptr, y: Ptr, outer: number, len: number, inner: number): void;
-  softmax_f32(x: Ptr, y: Ptr, outer: number, len: number, inner: number, log: number): void;
-  softmax_grad_f32(y: Ptr, dy: Ptr, dx: Ptr, outer: number, len: number, inner: number, log: number): void;
-  bias_act_f32(x: Ptr, b: Ptr, y: Ptr, rows: number, cols: number, act: number, alpha: number): void;
-  transpose_f32(x: Ptr, y: Ptr, rows: number, cols: number): void;
-  fill_f32(y: Ptr, n: number, value: number): void;
-  descent_f32(x: Ptr, g: Ptr, n: number, eta: number): void;
-  momentum_f32(x: Ptr, g: Ptr, v: Ptr, n: number, eta: number, rho: number): void;
-  adam_f32(x: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, eta: number, b1: number, b2: number, eps: number, b1t: number, b2t: number): void;
-  adamw_f32(x: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, eta: number, b1: number, b2: number, eps: number, b1t: number, b2t: number, lambda: number): void;
+  matmul_ws_bytes?(m: number, k: number, n: number): number;
+  matmul?(...args: [...Parameters<Kernels<Ptr>['matmul']>, ws: Ptr]): void;
+};
+
+/**
+ * Binds the kernels of KERNELS to a module's exports by name: each export function is used as
+ * is (no wrapper, so a call costs what the export costs); `custom` supplies the kernels that need
+ * JavaScript (matmul's scratch, copy), a key set to undefined meaning "not available"; a kernel
+ * neither provides is bound to a function that throws naming it. `provided` holds exactly the
+ * kernels that really run.
+ */
+export function bindKernels(exports: Partial<Record<string, unknown>>, custom: Partial<Kernels<Ptr>>):
+  { kernels: Kernels<Ptr>; provided: ReadonlySet<KernelName> } {
+  const kernels = {} as Record<KernelName, unknown>;
+  const provided = new Set<KernelName>();
+  for (const name of KERNEL_NAMES) {
+    const f = name in custom ? custom[name] : exports[name]; // a custom entry, even undefined, shadows the export
+    if (typeof f === 'function') { kernels[name] = f; provided.add(name); continue; }
+    kernels[name] = () => { throw new Error(`fluxion: the Wasm module has no kernel '${name}'`); };
+  }
+  return { kernels: kernels as Kernels<Ptr>, provided };
 }
 
 const PAGE = 65536;
@@ -72,13 +79,13 @@ export async function createWasm(): Promise<WasmBackend> {
   const { instance } = await WebAssembly.instantiate(await inflate(simdBytes), { env: { memory } });
   // Where the engine has relaxed SIMD, a second small module on the same memory supplies a
   // matmul with fused multiply-add (f32x4.relaxed_madd); it has no data and allocates nothing.
-  let relaxed = false, fast: Pick<Exports, 'matmul_f32' | 'matmul_ws_bytes'> | null = null;
+  let relaxed = false, fast: Pick<Exports, 'matmul' | 'matmul_ws_bytes'> | null = null;
   try {
     fast = (await WebAssembly.instantiate(await inflate(relaxedBytes), { env: { memory } })).instance
-      .exports as unknown as Pick<Exports, 'matmul_f32' | 'matmul_ws_bytes'>;
+      .exports as unknown as Pick<Exports, 'matmul' | 'matmul_ws_bytes'>;
     relaxed = true;
   } catch { /* plain SIMD matmul */ }
-  const k = { ...(instance.exports as unknown as Exports), ...fast };
+  const k: Exports = { ...(instance.exports as unknown as Exports), ...fast };
 
   let view = new Float32Array(memory.buffer);
   let top = (k.heap_base() + 63) & ~63;  // bump pointer for blocks never allocated before
@@ -116,6 +123,11 @@ export async function createWasm(): Promise<WasmBackend> {
     return ws;
   }
 
+  const { matmul: mm, matmul_ws_bytes: wsBytesFor } = k;
+  const { kernels, provided } = bindKernels(k, {
+    matmul: mm && wsBytesFor && ((a, b, c, m, kk, n, ta, tb, acc) => mm(a, b, c, m, kk, n, ta, tb, acc, scratch(wsBytesFor(m, kk, n) || 16))),
+    copy(x, xo, y, yo, n) { view.copyWithin((y >> 2) + yo, (x >> 2) + xo, (x >> 2) + xo + n); },
+  });
   const be: WasmBackend = {
     name: 'wasm',
     relaxed,
@@ -137,29 +149,10 @@ export async function createWasm(): Promise<WasmBackend> {
     write(p, data, offset = 0) { view.set(data, (p >> 2) + offset); },
     async read(p, n) { return view.slice(p >> 2, (p >> 2) + n); },
     readSync(p, n) { return view.slice(p >> 2, (p >> 2) + n); },
-    has(_k: KernelName) { return true; },
+    has: (name: KernelName) => provided.has(name),
     flush() {},
     bytes: () => live,
-
-    matmul(a, b, c, m, kk, n, ta, tb, acc) {
-      const w = scratch(k.matmul_ws_bytes(m, kk, n) || 16);
-      k.matmul_f32(a, b, c, m, kk, n, ta, tb, w, acc);
-    },
-    unary: (op, x, y, n, al, be_) => k.unary_f32(op, x, y, n, al, be_),
-    unaryGrad: (op, x, y, dy, dx, n, al, be_) => k.unary_grad_f32(op, x, y, dy, dx, n, al, be_),
-    binary: (op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2) =>
-      k.binary_f32(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2),
-    reduce: (op, x, y, o, l, i) => k.reduce_f32(op, x, y, o, l, i),
-    softmax: (x, y, o, l, i, log) => k.softmax_f32(x, y, o, l, i, log),
-    softmaxGrad: (y, dy, dx, o, l, i, log) => k.softmax_grad_f32(y, dy, dx, o, l, i, log),
-    biasAct: (x, b, y, r, c, act, al) => k.bias_act_f32(x, b, y, r, c, act, al),
-    transpose: (x, y, r, c) => k.transpose_f32(x, y, r, c),
-    fill: (y, n, v) => k.fill_f32(y, n, v),
-    copy(x, xo, y, yo, n) { view.copyWithin((y >> 2) + yo, (x >> 2) + xo, (x >> 2) + xo + n); },
-    descent: (x, g, n, eta) => k.descent_f32(x, g, n, eta),
-    momentum: (x, g, v, n, eta, rho) => k.momentum_f32(x, g, v, n, eta, rho),
-    adam: (x, g, m, v, n, eta, b1, b2, eps, b1t, b2t) => k.adam_f32(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t),
-    adamw: (x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, l) => k.adamw_f32(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, l),
+    ...kernels,
   };
   return be;
 }

@@ -2,10 +2,11 @@
 // One step: gradient of the loss, one read of the loss value (dataSync on the CPU, one awaited
 // readback on the GPU), the non-finite check, the optimiser update, then the callbacks. On the GPU
 // a step is one command-buffer submission: the loss copy and the update are recorded before it,
-// and the check runs when the 4-byte readback arrives (after that step's update). Each step
-// runs in a scope, so every temporary (tape, gradients, the batch a DataLoader made) is freed at
-// its end; parameters and optimiser state are kept tensors. Per step: O(ops of the loss), no
-// closures in trainStep (the benchmarks' hot path) and no readback besides the loss. Nothing
+// the update kernels skip their writes on the device when the loss is not finite (`guarded`),
+// and the check that throws runs when the 4-byte readback arrives. Each step runs in a scope, so
+// every temporary (tape, gradients, the batch a DataLoader made) is freed at its end; parameters
+// and optimiser state are kept tensors. Per step: O(ops of the loss), one closure (the guarded
+// update) and no readback besides the loss. Nothing
 // here outlives a call: a step's inputs travel as arguments, so once train or trainStep returns
 // the library holds no reference to the model, loss, parameters, optimiser or data.
 
@@ -13,6 +14,7 @@ import { Tensor, scope, describe, openScope, closeScope } from '../tensor.js';
 import { withgradientOf, paramsArg, Params, type Grads } from '../autograd.js';
 import { update, isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/index.js';
 import { runtime } from '../runtime.js';
+import { guarded } from '../ops/optim.js';
 import { preferAsync } from '../data.js';
 import { options as checkOptions } from '../check.js';
 
@@ -86,16 +88,19 @@ function stepBody(c: LossCall, ps: Params, opt: Opt): Tensor {
     ra.catch(ignore);                  // nobody may read it: a lost device must not be unhandled
     val.readAhead = ra;
   }
-  if (l === null || Number.isFinite(l)) update(opt, ps, grad);
+  // The update waits on the loss on the device: on the GPU a non-finite loss cancels it without a
+  // readback; on the CPU the check above already decided and the guard costs one load per kernel.
+  if (l === null || Number.isFinite(l)) guarded(val, () => update(opt, ps, grad));
   runtime.gpu?.flush();
   return val;
 }
 
 /**
  * One update: the gradient of `loss(...item)`, then `update(opt, ps, grads)`; returns the loss
- * before the update (the caller disposes it). Like Flux's `trainstep!`, a non-finite loss on the
- * CPU skips the update (train throws instead); on the GPU the update is not gated, and the loss's
- * 4-byte readback is recorded in the step's one submission, so `await l.item()` adds no submit.
+ * before the update (the caller disposes it). Like Flux's `trainstep!`, a non-finite loss skips the
+ * update on every device (train throws instead): on the GPU the update kernels read the loss on
+ * the device, and the loss's 4-byte readback is recorded in the step's one submission, so
+ * `await l.item()` adds no submit.
  * @example const l = trainStep((x, y) => mse(m(x), y), params(m), [x, y], Descent(0.1));
  *          console.log(l.dataSync()[0]); l.dispose();
  */
@@ -116,8 +121,8 @@ export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: 
  * `train(loss, ps, data, rule, { cb })` (ps = params(m) or a model), `train(loss, data, boundOpt,
  * { cb })` (seed: `SGD(params(m), 0.1)`), and `train(loss, model, data, setup(rule, model))`
  * (current Flux: the loss gets the model first). Items that are arrays are spread into the loss.
- * A non-finite loss throws "Loss is NaN on data item i (0-based)..." before that update (on the
- * GPU after it: the step, its update and the loss readback are one submission).
+ * A non-finite loss throws "Loss is NaN on data item i (0-based)..." and that step's update does
+ * not happen, on every device (on the GPU the update kernels check the loss on the device).
  * @example await train(loss, params(m), repeated([x, y], 100), Descent(0.1), { cb: throttle(evalcb, 5) });
  *          await train(loss, zip(xs, ys), SGD(params(m), 0.1));
  */
@@ -177,22 +182,23 @@ export async function trainLoop(loss: Loss, ps: Params, data: unknown, opt: Opt,
     let res: { val: Tensor; grad: Grads };
     try { res = withgradientOf(callLoss, call, ps, 'train'); } catch (e) { if (e === SKIP) return SKIP; throw e; } finally { call.item = undefined; }
     const l = hostValue(res.val);
-    if (l !== null) return finish(l, res.grad, i);
+    if (l !== null) return finish(l, res.grad, i, res.val);
     // GPU: the loss readback is recorded first, then the update, and one submit carries the whole
-    // step (forward, backward, update, the 4-byte copy). So the non-finite check comes after this
-    // step's update here; it still throws and stops training.
-    const p = res.val.item();
-    update(opt, ps, res.grad);
+    // step (forward, backward, update, the 4-byte copy). The update kernels read the loss on the
+    // device and do nothing when it is not finite, so the check that throws here comes after the
+    // submit but the parameters and the optimiser state are as they were before this step.
+    const p = res.val.item(), val = res.val, grad = res.grad;
+    guarded(val, () => update(opt, ps, grad));
     runtime.gpu?.flush();
-    return p.then((v) => check(v, i, ' (on the GPU the check follows that step\'s update)'));
+    return p.then((v) => check(v, i));
   };
   const check = (l: number, i: number, note = ''): number => {
     if (!Number.isFinite(l)) throw new RangeError(`train: Loss is ${l} on data item ${i} (counting from 0), stopping training${note}`);
     return l;
   };
-  const finish = (l: number, grad: Grads, i: number): number => {
+  const finish = (l: number, grad: Grads, i: number, val: Tensor): number => {
     check(l, i);
-    update(opt, ps, grad);
+    guarded(val, () => update(opt, ps, grad));
     runtime.gpu?.flush();
     return l;
   };

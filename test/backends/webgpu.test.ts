@@ -117,14 +117,15 @@ if ('error' in created) {
   });
 
   T('2-d dispatch past 65535 workgroups: 2^24+3 elements', async () => {
-    const n = 2 ** 24 + 3, y = be.alloc(n), z = be.alloc(n);
+    const n = 2 ** 24 + 3, y = be.alloc(n), z = be.alloc(n), ok = be.alloc(1);
     be.fill(y, n, 2);
+    be.fill(ok, 1, 0);
     be.unary(Unary.mulscalar, y, z, n, 1.5, 0);
-    be.descent(z, y, n, 0.25);                          // z = 3 - 0.5
+    be.descent(z, y, ok, n, 0.25);                      // z = 3 - 0.5
     const [ry, rz] = await Promise.all([be.read(y, n), be.read(z, n)]);
     assert.ok(ry.every((v) => v === 2), 'fill');
     assert.ok(rz.every((v) => v === 2.5), 'unary + descent');
-    be.free(y, n); be.free(z, n);
+    be.free(y, n); be.free(z, n); be.free(ok, 1);
     be.trim();
   });
 

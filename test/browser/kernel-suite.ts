@@ -303,29 +303,38 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     }
   });
 
-  await group('optimisers: descent, momentum, adam, adamw', () => {
+  await group('optimisers: descent, momentum, adam, adamw, copyIf (guarded by the loss)', () => {
+    // Three steps under a finite guard, then steps under NaN and -Inf guards that must change nothing.
+    const ok = Float64Array.from([0.25]), okg = dev(ok), bads = [NaN, -Infinity].map((v) => Float64Array.from([v]));
+    const badg = bads.map(dev);
     for (const n of [1, 3, 17, 64, 65, 257, 1031]) {
       const x = rand(n), m = rand(n, 0, 0.1), v = rand(n, 0, 0.01);
-      const grads = [rand(n), rand(n), rand(n)];
+      const grads = [rand(n), rand(n), rand(n), rand(n), rand(n)];
       for (const kind of ['descent', 'momentum', 'adam', 'adamw']) {
         const st = [x, m, v].map((a) => Float64Array.from(a)), [xg, mg, vg] = [x, m, v].map(dev);
-        for (let t = 1; t <= 3; t++) {                    // three steps, as a run would
+        for (let t = 1; t <= 5; t++) {
           const g = grads[t - 1], gg = dev(g), b1t = 0.9 ** t, b2t = 0.999 ** t;
-          if (kind === 'descent') { ref.descent(st[0], g, n, 0.1); be.descent(xg, gg, n, 0.1); }
-          if (kind === 'momentum') { ref.momentum(st[0], g, st[2], n, 0.01, 0.9); be.momentum(xg, gg, vg, n, 0.01, 0.9); }
+          const [gr, gd] = t <= 3 ? [ok, okg] : [bads[t - 4], badg[t - 4]];
+          if (kind === 'descent') { ref.descent(st[0], g, gr, n, 0.1); be.descent(xg, gg, gd, n, 0.1); }
+          if (kind === 'momentum') { ref.momentum(st[0], g, st[2], gr, n, 0.01, 0.9); be.momentum(xg, gg, vg, gd, n, 0.01, 0.9); }
           if (kind === 'adam') {
-            ref.adam(st[0], g, st[1], st[2], n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
-            be.adam(xg, gg, mg, vg, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
+            ref.adam(st[0], g, st[1], st[2], gr, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
+            be.adam(xg, gg, mg, vg, gd, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
           }
           if (kind === 'adamw') {
-            ref.adamw(st[0], g, st[1], st[2], n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
-            be.adamw(xg, gg, mg, vg, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
+            ref.adamw(st[0], g, st[1], st[2], gr, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
+            be.adamw(xg, gg, mg, vg, gd, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
           }
         }
         expect(`${kind} x n${n}`, xg, st[0]);
         if (kind === 'momentum' || kind.startsWith('adam')) expect(`${kind} v n${n}`, vg, st[2]);
         if (kind.startsWith('adam')) expect(`${kind} m n${n}`, mg, st[1]);
       }
+      const y0 = rand(n), src = rand(n), y = dev(y0), srcg = dev(src);
+      be.copyIf(srcg, y, badg[0], n);
+      expect(`copyIf under a NaN guard keeps y, n${n}`, y, y0, 0, 0);
+      be.copyIf(srcg, y, okg, n);
+      expect(`copyIf under a finite guard copies, n${n}`, y, src, 0, 0);
     }
   });
 
