@@ -84,7 +84,9 @@ import { vexp, vlog, vexpm1, vlog1p, vsigmoid, vtanh, vlog1pexp_neg_abs, vpow, s
   // q = σ(2z) = ½(1 + tanh z); f' = q + x·2q(1 − q)·√(2/π)(1 + 3c·x²)
   const q = vsigmoid(gelu_2z(x));
   const dz = f32x4.mul(f32x4.splat(GELU_S), f32x4.add(one(), f32x4.mul(f32x4.splat(3 * GELU_C), f32x4.mul(x, x))));
-  return f32x4.add(q, f32x4.mul(f32x4.mul(f32x4.add(x, x), f32x4.mul(q, f32x4.sub(one(), q))), dz));
+  const d = f32x4.add(q, f32x4.mul(f32x4.mul(f32x4.add(x, x), f32x4.mul(q, f32x4.sub(one(), q))), dz));
+  // |x| > 10: x² overflows to 0·Inf; the derivative is its limit there (1 or 0), as in ref.ts
+  return sel(f32x4.gt(f32x4.abs(x), f32x4.splat(10)), v128.and(f32x4.gt(x, zero()), one()), d);
 }
 
 @inline export function f_swish(x: v128, a: v128, b: v128): v128 { return f32x4.mul(x, vsigmoid(x)); }
@@ -150,7 +152,7 @@ export function f_powscalar(x: v128, a: v128, b: v128): v128 {
   if (p == 1) return x;
   if (p == 0) return one();
   if (p == 3) return f32x4.mul(f32x4.mul(x, x), x);
-  if (p == 0.5) return f32x4.sqrt(x);
+  if (p == 0.5) return sel(f32x4.eq(x, f32x4.splat(-Infinity)), f32x4.splat(Infinity), f32x4.sqrt(x));   // IEEE pow(-Inf, ½)
   if (p == -1) return f32x4.div(one(), x);
   return vpow(x, a);
 }

@@ -22,18 +22,23 @@ import { tailLoad, tailStore, tailSlot } from "./simd";
   if (r > 0) tailStore(op.f(tailLoad(x + o, r, 0), a, b), y + o, r);
 }
 
-/** dx[i] = dy[i]·Op.df(x[i], y[i]). */
+/** dy·d where x is a number, NaN where x is NaN: a NaN input poisons its gradient (ref.ts). */
+@inline function poisoned(x: v128, dy: v128, d: v128): v128 {
+  return v128.bitselect(x, f32x4.mul(dy, d), f32x4.ne(x, x));
+}
+
+/** dx[i] = dy[i]·Op.df(x[i], y[i]) (NaN where x[i] is NaN). */
 @inline export function unaryGradMap<Op>(x: usize, y: usize, dy: usize, dx: usize, n: i32, a: v128, b: v128): void {
   const op = changetype<Op>(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dx + o, f32x4.mul(v128.load(dy + o), op.df(v128.load(x + o), v128.load(y + o), a, b)));
+    const o = <usize>i << 2, xv = v128.load(x + o);
+    v128.store(dx + o, poisoned(xv, v128.load(dy + o), op.df(xv, v128.load(y + o), a, b)));
   }
   const r = n - i, o = <usize>i << 2;
   if (r > 0) {
-    const d = op.df(tailLoad(x + o, r, 0), tailLoad(y + o, r, 1), a, b);
-    tailStore(f32x4.mul(tailLoad(dy + o, r, 2), d), dx + o, r);
+    const xv = tailLoad(x + o, r, 0);
+    tailStore(poisoned(xv, tailLoad(dy + o, r, 2), op.df(xv, tailLoad(y + o, r, 1), a, b)), dx + o, r);
   }
 }
 

@@ -2,6 +2,11 @@
 // horizontal sums, and vector exp/log (Cephes-style range reduction + minimax polynomial,
 // |rel err| ~1e-7 on their domains; results match Mathf within a few ulp).
 
+/** True when the f32 at `p` is finite: an optimiser update's guard (the step's loss). */
+@inline export function finiteAt(p: usize): bool {
+  return (load<u32>(p) & 0x7fffffff) < 0x7f800000;
+}
+
 /** a·b + c. With relaxed SIMD: one f32x4.relaxed_madd (FMA on x64); else mul + add. */
 @inline export function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);

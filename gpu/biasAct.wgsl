@@ -5,5 +5,5 @@
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat(gid, nwg);
   if (i >= p.rows * p.cols) { return; }
-  y[i] = unary_f(OP, x[i] + b[i / p.cols], p.alpha, 0.0);
+  y[i] = unary_f(OP, x[i] + b[i / p.cols], p.alpha, inf());
 }

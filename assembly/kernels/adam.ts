@@ -1,5 +1,7 @@
 // adam and adamw (one file: adamw is adam with the decay term, one shared step): one pass over
-// x, g, m, v each, SIMD with a scalar tail. b1t = β1^t, b2t = β2^t for this step. O(n).
+// x, g, m, v each, SIMD with a scalar tail. b1t = β1^t, b2t = β2^t for this step. Nothing is
+// written unless guard[0] (the step's loss) is finite. O(n).
+import { finiteAt } from "../simd";
 
 @inline function adam_step(x: usize, g: usize, m: usize, v: usize, o: usize,
   b1: v128, c1: v128, b2: v128, c2: v128, sm: v128, sv: v128, eps: v128, eta: v128, wd: v128, decay: bool): v128 {
@@ -38,11 +40,11 @@
 }
 
 /** Adam (Kingma & Ba, arXiv:1412.6980): m, v moments; bias-corrected step. */
-export function adam(x: usize, g: usize, m: usize, v: usize, n: i32, eta: f32, b1: f32, b2: f32, eps: f32, b1t: f32, b2t: f32): void {
-  adam_run(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, 0, false);
+export function adam(x: usize, g: usize, m: usize, v: usize, guard: usize, n: i32, eta: f32, b1: f32, b2: f32, eps: f32, b1t: f32, b2t: f32): void {
+  if (finiteAt(guard)) adam_run(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, 0, false);
 }
 
 /** AdamW (Loshchilov & Hutter, arXiv:1711.05101), coupled as Optimisers.jl: Δ = η(d + λx). */
-export function adamw(x: usize, g: usize, m: usize, v: usize, n: i32, eta: f32, b1: f32, b2: f32, eps: f32, b1t: f32, b2t: f32, lambda: f32): void {
-  adam_run(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, lambda, true);
+export function adamw(x: usize, g: usize, m: usize, v: usize, guard: usize, n: i32, eta: f32, b1: f32, b2: f32, eps: f32, b1t: f32, b2t: f32, lambda: f32): void {
+  if (finiteAt(guard)) adam_run(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, lambda, true);
 }

@@ -1,7 +1,9 @@
 // momentum: v = rho·v + eta·g; x −= v, one fused SIMD pass with a scalar tail. O(n).
+import { finiteAt } from "../simd";
 
-/** v = rho·v + eta·g; x −= v */
-export function momentum(x: usize, g: usize, v: usize, n: i32, eta: f32, rho: f32): void {
+/** v = rho·v + eta·g; x −= v, unless guard[0] (the step's loss) is not finite. */
+export function momentum(x: usize, g: usize, v: usize, guard: usize, n: i32, eta: f32, rho: f32): void {
+  if (!finiteAt(guard)) return;
   const ve = f32x4.splat(eta), vr = f32x4.splat(rho);
   let i = 0;
   for (; i + 4 <= n; i += 4) {

@@ -1,7 +1,8 @@
 // reduce: y[o,i] = reduce_l x[o,l,i], x viewed [outer,len,inner], y [outer,inner].
 // inner == 1: SIMD along len (16 lanes); inner ≥ 4: SIMD across inner, 4 columns at a time.
 // Sums are accumulated in f32 over blocks of BLK rows, block totals in f64, so the error stays
-// ~ (BLK/lanes + 1)·ε for len up to ~1e6. argmax/argmin: first extremum, index as f32. O(n).
+// ~ (BLK/lanes + 1)·ε for len up to ~1e6. argmax/argmin: first extremum, index as f32; a NaN
+// beats every number and the first NaN wins (Julia's findmax; max/min return NaN). O(n).
 import * as C from "../../build/gen/codes";
 import { hsum, hmax, hmin } from "../simd";
 
@@ -26,9 +27,9 @@ const BLK: i32 = 256;
 @inline function reduce_row(op: i32, x: usize, len: i32): f32 {
   if (op == C.R_ARGMAX || op == C.R_ARGMIN) {
     let best = load<f32>(x), bi = 0;
-    for (let l = 1; l < len; l++) {
+    for (let l = 1; l < len && best == best; l++) {
       const v = load<f32>(x + (<usize>l << 2));
-      if (op == C.R_ARGMAX ? v > best : v < best) { best = v; bi = l; }
+      if (v != v || (op == C.R_ARGMAX ? v > best : v < best)) { best = v; bi = l; }
     }
     return <f32>bi;
   }
@@ -64,7 +65,8 @@ const BLK: i32 = 256;
     let best = v128.load(x), bi = f32x4.splat(0);
     for (let l = 1; l < len; l++) {
       const v = v128.load(x + <usize>l * ld);
-      const better = op == C.R_ARGMAX ? f32x4.gt(v, best) : f32x4.lt(v, best);
+      const cmp = op == C.R_ARGMAX ? f32x4.gt(v, best) : f32x4.lt(v, best);
+      const better = v128.and(f32x4.eq(best, best), v128.or(cmp, f32x4.ne(v, v)));
       best = v128.bitselect(v, best, better);
       bi = v128.bitselect(f32x4.splat(<f32>l), bi, better);
     }
@@ -104,8 +106,8 @@ const BLK: i32 = 256;
         const v = <f64>load<f32>(xi + <usize>l * ld);
         if (op == C.R_MAX) acc = max(acc, v);
         else if (op == C.R_MIN) acc = min(acc, v);
-        else if (op == C.R_ARGMAX) { if (l == 0 || v > acc) { acc = v; bi = l; } }
-        else if (op == C.R_ARGMIN) { if (l == 0 || v < acc) { acc = v; bi = l; } }
+        else if (op == C.R_ARGMAX) { if (l == 0 || (acc == acc && (v != v || v > acc))) { acc = v; bi = l; } }
+        else if (op == C.R_ARGMIN) { if (l == 0 || (acc == acc && (v != v || v < acc))) { acc = v; bi = l; } }
         else acc += op == C.R_SUMSQ ? v * v : v;
       }
       if (op == C.R_MEAN) acc /= len;

@@ -53,7 +53,7 @@ export const KERNELS = {
   },
   biasAct: {
     args: [['x', 'in'], ['b', 'in'], ['y', 'out'], ['rows', 'int'], ['cols', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
-    doc: 'y[r,c] = f_act(x[r,c] + b[r]) (the fused Dense epilogue; y may equal x).',
+    doc: 'y[r,c] = f_act(x[r,c] + b[r]) with beta = +Inf (the fused Dense epilogue; y may equal x).',
   },
   transpose: {
     args: [['x', 'in'], ['y', 'out'], ['rows', 'int'], ['cols', 'int']],

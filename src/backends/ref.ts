@@ -188,7 +188,7 @@ export const ref: Backend<F> = {
     }
   },
   biasAct(x, b, y, rows, cols, act, al) {
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[r * cols + c] = unaryRef(act, x[r * cols + c] + b[r], al, 0);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[r * cols + c] = unaryRef(act, x[r * cols + c] + b[r], al, Infinity);
   },
   transpose(x, y, rows, cols) {
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c];

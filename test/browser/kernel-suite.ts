@@ -330,11 +330,11 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
         if (kind === 'momentum' || kind.startsWith('adam')) expect(`${kind} v n${n}`, vg, st[2]);
         if (kind.startsWith('adam')) expect(`${kind} m n${n}`, mg, st[1]);
       }
-      const y0 = rand(n), src = rand(n), y = dev(y0), srcg = dev(src);
-      be.copyIf(srcg, y, badg[0], n);
-      expect(`copyIf under a NaN guard keeps y, n${n}`, y, y0, 0, 0);
-      be.copyIf(srcg, y, okg, n);
-      expect(`copyIf under a finite guard copies, n${n}`, y, src, 0, 0);
+      const y0 = rand(n), src = rand(n), y1 = dev(y0), y2 = dev(y0), srcg = dev(src);
+      be.copyIf(srcg, y1, badg[0], n);
+      be.copyIf(srcg, y2, okg, n);
+      expect(`copyIf under a NaN guard keeps y, n${n}`, y1, y0, 0, 0);
+      expect(`copyIf under a finite guard copies, n${n}`, y2, src, 0, 0);
     }
   });
 
