@@ -85,13 +85,3 @@ export function shapeArg(fn: string, v: unknown, name = 'shape'): number[] {
     throw new RangeError(`${fn}: out of memory: ${name} [${v.join(', ')}] has ${n} elements; a tensor holds at most ${2 ** 30} (4 GiB of float32)`);
   return [...v];
 }
-
-/** Axes (`dims`): one integer or an array of them, each in [0, rank) (a scalar has axis 0). */
-export function axes(fn: string, v: unknown, rank: number, name = 'dims'): number[] {
-  const ds = typeof v === 'number' ? [v] : Array.isArray(v) ? v : fail(fn, `${name} must be an axis number or an array of them`, v);
-  for (const d of ds) {
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d >= Math.max(1, rank))
-      fail(fn, `${name} must be axes in [0, ${Math.max(1, rank)}) (axes count from 0)`, v, RangeError);
-  }
-  return ds as number[];
-}
