@@ -18,6 +18,10 @@ if (want('webgpu')) {
   try { add('WebGPU (Dawn)', await (await import('./webgpu.bench.ts')).runWebGPUBench()); }
   catch (e) { add('WebGPU (Dawn)', `not measured: ${(e as Error).message}`); }
 }
+if (want('demo')) {
+  const { TITLE, runDemoLongtaskBench } = await import('./demo-longtask.ts');
+  add(TITLE, await runDemoLongtaskBench());
+}
 
 const doc = `# fluxion benchmark results\n\nMachine: ${machine()}.\nRun: ${new Date().toISOString()} with \`npm run bench\`` +
   `${only.length ? ` (sections: ${only.join(', ')})` : ''}. Medians of tinybench samples.\n\n${sections.join('\n\n')}\n`;

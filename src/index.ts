@@ -11,7 +11,7 @@ export * from './ops/index.js';
 export { gradient, withgradient, Params, Grads, noGrad } from './autograd.js';
 
 // ---- models (src/nn/) and losses (src/losses.ts) ----
-// Activations are exported above through ops (src/nn/activations.ts groups the same functions).
+// Activations are exported above through ops (the `act` rows of src/ops/codes.ts).
 export { makeLayer, type Layer } from './nn/layer.js';
 export { params, trainmode, testmode } from './nn/params.js';
 export { Dense, type Activation, type DenseOptions } from './nn/dense.js';

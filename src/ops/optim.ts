@@ -3,6 +3,7 @@
 
 import { defineOp, applyInPlace, type OpDef } from './registry.js';
 import { empty, type Tensor } from '../tensor.js';
+import type { Backend } from '../backends/backend.js';
 
 function same(fn: string) {
   return (ins: readonly Tensor[]) => {
@@ -50,11 +51,22 @@ export function guarded<T>(loss: Tensor, fn: () => T): T {
 /** The guard of the enclosing `guarded` call, or null. */
 export const currentGuard = (): Tensor | null => guard;
 
-/** Runs an update op with the guard as its last input (a finite 1-element one when unguarded). */
+// A 1-element 0 per device: the guard of an update outside `guarded` (a user's own update call),
+// made once so such an update allocates nothing. Keyed weakly: a lost device's goes with it.
+const finite = new WeakMap<Backend, Tensor>();
+function finiteOn(b: Backend): Tensor {
+  let t = finite.get(b);
+  if (!t || t.disposed || t.backend !== b) {   // (an update that moved to the GPU migrated it)
+    t = empty([1], b).keep();
+    b.fill(t.buf, 1, 0);
+    finite.set(b, t);
+  }
+  return t;
+}
+
+/** Runs an update op with the guard as its last input. */
 function inPlace<P>(def: OpDef<P>, ins: Tensor[], p: P): void {
-  const x = ins[0], ok = guard ?? empty([1], x.backend);
-  if (!guard) x.backend.fill(ok.buf, 1, 0);
-  try { applyInPlace(def, [...ins, ok], p); } finally { if (!guard) ok.dispose(); }
+  applyInPlace(def, [...ins, guard ?? finiteOn(ins[0].backend)], p);
 }
 
 /** x −= eta·g, in place. */

@@ -1,24 +1,22 @@
 // The WebGPU backend against the float64 reference, kernel by kernel, at shapes that hit
 // workgroup and tile edges, plus the pool, one submit per flush, 2-d dispatch and device loss.
-// No adapter: prints "webgpu: skipped (<reason>)" and passes, unless FLUXION_REQUIRE_GPU=1.
+// No adapter: every test here is skipped (printed, counted as skipped), or fails under
+// FLUXION_REQUIRE_GPU=1.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createWebGPU, type WebGPUBackend, type GpuBuf } from '../../src/backends/webgpu.js';
 import { ref } from '../../src/backends/ref.js';
 import { Unary, Binary } from '../../src/ops/codes.js';
 import { runKernelSuite } from '../browser/kernel-suite.ts';
+import { testNeedingGpu } from '../_helpers/skip.ts';
+import { dawn } from '../_helpers/dawn.ts';
 
 const SIZES = [1, 3, 4, 5, 7, 16, 17, 63, 64, 65, 257];
 const created = await createWebGPU();
 const T = suite('webgpu');
 
 if ('error' in created) {
-  if (process.env.FLUXION_REQUIRE_GPU === '1') {
-    T('adapter is required (FLUXION_REQUIRE_GPU=1)', () => { assert.unreachable(`no WebGPU adapter: ${created.error}`); });
-  } else {
-    console.log(`webgpu: skipped (${created.error})`);
-    T('skipped', () => {});
-  }
+  testNeedingGpu(T, 'the WebGPU backend against the float64 reference', `no adapter: ${created.error}`, () => {});
 } else {
   const be: WebGPUBackend = created;
   console.log(`webgpu: ${be.info.vendor} ${be.info.architecture} ${be.info.description}`);
@@ -130,11 +128,13 @@ if ('error' in created) {
   });
 
   T('device loss is recorded and reads reject', async () => {
-    const other = await createWebGPU();
+    const other = await createWebGPU(dawn ?? undefined);      // a held Dawn instance: see _helpers/dawn.ts
     if ('error' in other) throw new Error(other.error);
     const b = other.alloc(4);
     other.destroy();
-    await new Promise((r) => setTimeout(r, 50));
+    // The device's own lost promise: the backend's handler was attached first, so it has run
+    // by the time this await resumes.
+    await other.device.lost;
     assert.ok(other.lost, 'lost is set');
     let threw = false;
     try { await other.read(b, 4); } catch { threw = true; }

@@ -234,11 +234,11 @@ test('optimisers smoke: descent, momentum, adam, adamw vs float64', () => {
   const n = 11, X = randArr(n), G = randArr(n), M = randArr(n).map(Math.abs), V = randArr(n).map(Math.abs);
   const [eta, b1, b2, eps, lam] = [0.01, 0.9, 0.999, 1e-8, 0.1];
   for (const rule of ['descent', 'momentum', 'adam', 'adamw']) {
-    const x = R.put(X), g = R.put(G), m = R.put(M), v = R.put(V);
-    if (rule === 'descent') R.exports.descent(x, g, n, eta);
-    if (rule === 'momentum') R.exports.momentum(x, g, m, n, eta, b1);
-    if (rule === 'adam') R.exports.adam(x, g, m, v, n, eta, b1, b2, eps, b1 ** 2, b2 ** 2);
-    if (rule === 'adamw') R.exports.adamw(x, g, m, v, n, eta, b1, b2, eps, b1 ** 2, b2 ** 2, lam);
+    const x = R.put(X), g = R.put(G), m = R.put(M), v = R.put(V), ok = R.put([0.5]);   // a finite loss: update
+    if (rule === 'descent') R.exports.descent(x, g, ok, n, eta);
+    if (rule === 'momentum') R.exports.momentum(x, g, m, ok, n, eta, b1);
+    if (rule === 'adam') R.exports.adam(x, g, m, v, ok, n, eta, b1, b2, eps, b1 ** 2, b2 ** 2);
+    if (rule === 'adamw') R.exports.adamw(x, g, m, v, ok, n, eta, b1, b2, eps, b1 ** 2, b2 ** 2, lam);
     const got = R.f32(x, n);
     for (let i = 0; i < n; i++) {
       let want: number;
