@@ -11,6 +11,7 @@ import type { OpDef } from './ops/registry.js';
 import { add } from './ops/binary.js';
 import { sumTo } from './ops/reduce.js';
 import { params } from './nn/params.js';
+import { fail, func, show } from './check.js';
 
 export interface TapeNode { def: OpDef; ins: readonly Tensor[]; out: Tensor; p: unknown; needs: boolean[] }
 interface Tape { id: number; nodes: TapeNode[] }
@@ -39,6 +40,7 @@ export function record(def: OpDef, ins: readonly Tensor[], out: Tensor, p: unkno
  *          }, params(m));
  */
 export function noGrad<T>(fn: () => T): T {
+  func('noGrad', 'fn', fn);
   const saved = tape;
   tape = null;
   try { return fn(); } finally { tape = saved; }
@@ -52,9 +54,13 @@ export function noGrad<T>(fn: () => T): T {
 export class Params implements Iterable<Tensor> {
   readonly order: Tensor[] = [];
   readonly #set = new Set<Tensor>();
-  constructor(ts: Iterable<Tensor> = []) { for (const t of ts) this.push(t); }
-  push(t: Tensor): void {
-    if (!(t instanceof Tensor)) throw new TypeError(`params: expected tensors, got ${typeof t}`);
+  constructor(ts: Iterable<Tensor> = []) {
+    if (ts === null || typeof ts !== 'object' || typeof (ts as Iterable<Tensor>)[Symbol.iterator] !== 'function')
+      fail('Params', 'ts must be an array (or iterable) of tensors', ts);
+    for (const t of ts) this.push(t, 'Params');
+  }
+  push(t: Tensor, fn = 'Params.push'): void {
+    if (!(t instanceof Tensor) || t.disposed) fail(fn, 'expected live tensors', t);
     if (!this.#set.has(t)) { this.#set.add(t); this.order.push(t); t.keep(); }
   }
   has(t: Tensor): boolean { return this.#set.has(t); }
@@ -69,7 +75,9 @@ export class Params implements Iterable<Tensor> {
  */
 export class Grads {
   readonly #map = new Map<Tensor, Tensor>();
-  constructor(readonly params: Params) {}
+  constructor(readonly params: Params) {
+    if (!(params instanceof Params)) fail('Grads', 'params must be a Params (from params(model))', params);
+  }
   get(p: Tensor): Tensor | undefined { return this.#map.get(p); }
   set(p: Tensor, g: Tensor): void { this.#map.set(p, g); }
   has(p: Tensor): boolean { return this.#map.has(p); }
@@ -82,6 +90,13 @@ export class Grads {
 export type ParamsLike = Params | Iterable<Tensor> | object;
 /** `ps` as Params: itself, or the parameters of a model, tensor or array of them (`params(ps)`). */
 export const toParams = (x: unknown): Params => x instanceof Params ? x : params(x);
+/** toParams for a public function's argument: an error names `fn` and `arg`. */
+export function paramsArg(fn: string, arg: string, x: unknown): Params {
+  if (x instanceof Params) return x;
+  try { return params(x); } catch (e) {
+    throw new TypeError(`${fn}: ${arg} must be params(model), a model or an array of tensors, got ${show(x)} (${(e as Error).message})`);
+  }
+}
 
 /** The one-element tensor of ones that seeds the backward pass, on the loss's device. */
 function onesLike(like: Tensor): Tensor {
@@ -95,7 +110,7 @@ function onesLike(like: Tensor): Tensor {
  * @example const { val, grad } = withgradient(() => mse(m(x), y), params(m));
  */
 export function withgradient(f: () => Tensor, ps: ParamsLike): { val: Tensor; grad: Grads } {
-  return withgradientOf(callNoArgs, f, ps);
+  return withgradientOf(callNoArgs, func('withgradient', 'f', f), paramsArg('withgradient', 'ps', ps), 'withgradient');
 }
 const callNoArgs = (f: () => Tensor): Tensor => f();
 
@@ -103,9 +118,9 @@ const callNoArgs = (f: () => Tensor): Tensor => f();
  * @internal withgradient of `f(arg)`: train's step passes its inputs as `arg` instead of
  * capturing them in a closure, so a step allocates no function.
  */
-export function withgradientOf<A>(f: (arg: A) => Tensor, arg: A, ps: ParamsLike): { val: Tensor; grad: Grads } {
+export function withgradientOf<A>(f: (arg: A) => Tensor, arg: A, ps: ParamsLike, fn = 'gradient'): { val: Tensor; grad: Grads } {
   const params = toParams(ps);
-  if (tape) throw new Error('gradient: nested gradient calls are not supported');
+  if (tape) throw new Error(`${fn}: nested gradient calls are not supported`);
   const s = openScope();
   let out: { val: Tensor; grad: Grads };
   try {
@@ -114,9 +129,9 @@ export function withgradientOf<A>(f: (arg: A) => Tensor, arg: A, ps: ParamsLike)
     tape = t;
     let val: unknown;
     try { val = f(arg); } finally { tape = null; }
-    if (val instanceof Promise) throw new TypeError('gradient: the loss function must be synchronous (it returned a Promise)');
-    if (!(val instanceof Tensor)) throw new TypeError(`gradient: the loss function must return a tensor, got ${typeof val}`);
-    if (val.size !== 1) throw new RangeError(`gradient: the loss must be a scalar (one element), got shape [${val.shape}]`);
+    if (val instanceof Promise) throw new TypeError(`${fn}: the loss function must be synchronous (it returned a Promise)`);
+    if (!(val instanceof Tensor)) throw new TypeError(`${fn}: the loss function must return a tensor, got ${typeof val}`);
+    if (val.size !== 1) throw new RangeError(`${fn}: the loss must be a scalar (one element), got shape [${val.shape}]`);
     out = { val, grad: backward(t, val, params) };
   } catch (e) { closeScope(s, undefined); throw e; }
   closeScope(s, out);
@@ -128,7 +143,7 @@ export function withgradientOf<A>(f: (arg: A) => Tensor, arg: A, ps: ParamsLike)
  * @example const gs = gradient(() => mse(m(x), y), ps); gs.get(m.layers[0].weight)
  */
 export function gradient(f: () => Tensor, ps: ParamsLike): Grads {
-  const { val, grad } = withgradient(f, ps);
+  const { val, grad } = withgradientOf(callNoArgs, func('gradient', 'f', f), paramsArg('gradient', 'ps', ps));
   val.dispose();
   return grad;
 }

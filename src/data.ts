@@ -6,14 +6,19 @@
 // iterate those with `for await`, as `train` does).
 
 import { Tensor, tensor, random, flatten, describe, type TensorLike } from './tensor.js';
+import { int, bool, options, fail } from './check.js';
 
 /**
  * `item`, `n` times (forever when `n` is omitted): the seed's `Iterators.repeated((x, y), n)`.
  * @example await train(loss, ps, repeated([x, y], 200), Descent(0.1));
  *          for (const [x, y] of repeated([x0, y0], 3)) {}
  */
-export function* repeated<T>(item: T, n = Infinity): Generator<T, void, undefined> {
-  if (!(n >= 0)) throw new RangeError(`repeated: n must be a non-negative number, got ${n}`);
+export function repeated<T>(item: T, n = Infinity): Generator<T, void, undefined> {
+  // Checked at the call, not at the first item: the generator below starts only when iterated.
+  if (n !== Infinity) int('repeated', 'n', n, 0);
+  return repeat(item, n);
+}
+function* repeat<T>(item: T, n: number): Generator<T, void, undefined> {
   for (let i = 0; i < n; i++) yield item;
 }
 
@@ -76,7 +81,10 @@ export interface DataLoader<B = Tensor | Tensor[]> extends Iterable<B>, AsyncIte
  *          await train(loss, ps, DataLoader([X, Y], { batchsize: 32 }), Descent(0.1));
  */
 export function DataLoader<B = Tensor | Tensor[]>(data: TensorLike | readonly TensorLike[], opts: DataLoaderOptions = {}): DataLoader<B> {
-  return new Loader(data, opts) as unknown as DataLoader<B>;
+  const o = options<DataLoaderOptions>('DataLoader', opts, ['batchsize', 'shuffle', 'partial', 'rng']);
+  if (o.shuffle !== undefined) bool('DataLoader', 'shuffle', o.shuffle);
+  if (o.partial !== undefined) bool('DataLoader', 'partial', o.partial);
+  return new Loader(data, o) as unknown as DataLoader<B>;
 }
 
 /** Marks iterables that must be driven with `for await` (train checks it). */
@@ -165,6 +173,7 @@ class Loader {
 
 function toPart(c: TensorLike, i: number): Part {
   if (c instanceof Tensor) {
+    if (c.disposed) fail('DataLoader', `data ${i} must be a live tensor`, c);
     if (c.rank === 0) throw new RangeError(`DataLoader: data ${i} is a scalar (shape []); it needs an observation dimension`);
     return { shape: [...c.shape], host: null, t: c };
   }
@@ -242,7 +251,7 @@ export function onehot(x: Label, labels: readonly Label[] | ArrayLike<Label>): T
  */
 export function onehotbatch(xs: Iterable<Label> | ArrayLike<Label>, labels: readonly Label[] | ArrayLike<Label>): Tensor {
   const ls = checkLabels(labels, 'onehotbatch');
-  if (xs == null || (typeof (xs as Iterable<Label>)[Symbol.iterator] !== 'function' && typeof (xs as ArrayLike<Label>).length !== 'number'))
+  if (xs == null || typeof xs === 'function' || (typeof (xs as Iterable<Label>)[Symbol.iterator] !== 'function' && typeof (xs as ArrayLike<Label>).length !== 'number'))
     throw new TypeError(`onehotbatch: xs must be an array or iterable of labels, got ${describe(xs)}`);
   const vals = Array.from(xs as ArrayLike<Label>), n = vals.length, v = new Float32Array(ls.length * n);
   // A fast path for integer labels 0..k-1, the common case (MNIST digits).
@@ -264,6 +273,7 @@ export function onehotbatch(xs: Iterable<Label> | ArrayLike<Label>, labels: read
 export function onecold<L = number>(y: TensorLike, labels?: readonly L[] | ArrayLike<L>): L[] {
   let vals: ArrayLike<number>, shape: readonly number[];
   if (y instanceof Tensor) {
+    if (y.disposed) fail('onecold', 'y must be a live tensor', y);
     if (!y.backend.readSync(y.buf, 0))
       throw new Error(`onecold: y of shape [${y.shape}] lives on ${y.device}; pass tensor(await y.data(), y.shape) or move it to the CPU`);
     vals = y.dataSync(); shape = y.shape;

@@ -1,6 +1,7 @@
 // init(), devices() and memory(): finding the devices and reporting on them.
 
 import { runtime } from './runtime.js';
+import { options, fail } from './check.js';
 import { liveTensors } from './tensor.js';
 import type { WebGPUInfo } from './backends/webgpu.js';
 import { setProfile, getProfile, clearDecisions, SOFTWARE_GPU_PROFILE, type Profile } from './scheduler.js';
@@ -73,9 +74,12 @@ let cpuReady: Promise<WasmBackend> | null = null;
  * @example await init({ gpu: false });
  */
 export async function init(opts: InitOptions = {}): Promise<void> {
+  const o = options<InitOptions>('init', opts, ['gpu', 'profile']);
+  if (o.gpu !== undefined && o.gpu !== false && o.gpu !== 'auto' && (o.gpu === null || typeof o.gpu !== 'object'))
+    fail('init', "gpu must be 'auto', false or a GPU object (navigator.gpu)", o.gpu);
   if (!runtime.cpu) runtime.cpu = await (cpuReady ??= createWasm());
-  if (opts.profile) setProfile(opts.profile);
-  const want = opts.gpu ?? 'auto';
+  if (o.profile) setProfile(o.profile);
+  const want = o.gpu ?? 'auto';
   if (want === false || (runtime.gpu && !(runtime.gpu as { lost?: string | null }).lost)) return;
   return ready ??= (async () => {
     try {

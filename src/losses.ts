@@ -9,6 +9,7 @@ import { add, sub, mul, div, pow, xlogy, greater } from './ops/binary.js';
 import { abs, square, log, neg, relu, logsigmoid } from './ops/unary.js';
 import { sum, mean, sumsq } from './ops/reduce.js';
 import { logsoftmax } from './ops/softmax.js';
+import { isPlain, show } from './check.js';
 
 /**
  * How a loss reduces its per-element values: 'mean' (the default), 'sum', 'none' (the array), or a function.
@@ -31,7 +32,7 @@ export const EPS32 = 2 ** -23;
 // ---- argument handling (once per call; nothing per element) ----
 function opts(fn: string, o: LossOptions | undefined, allowed: string): LossOptions {
   if (o === undefined) return {};
-  if (o === null || typeof o !== 'object') throw new TypeError(`${fn}: options must be an object, got ${describe(o)}`);
+  if (!isPlain(o)) throw new TypeError(`${fn}: options must be an object, got ${show(o)}`);
   for (const k in o) {
     if (!allowed.split(' ').includes(k)) throw new TypeError(`${fn}: unknown option '${k}' (options: ${allowed.split(' ').join(', ')})`);
   }
@@ -70,8 +71,8 @@ function aggregate(fn: string, l: Tensor, agg: Agg | undefined): Tensor {
  *          mse(ŷ, y, { agg: 'sum' })
  */
 export function mse(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
-  const [a, b] = pair('mse', ŷ, y);
-  return aggregate('mse', square(sub(a, b)), o && opts('mse', o, 'agg').agg);
+  const agg = opts('mse', o, 'agg').agg, [a, b] = pair('mse', ŷ, y);
+  return aggregate('mse', square(sub(a, b)), agg);
 }
 
 /**
@@ -80,8 +81,8 @@ export function mse(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
  *          mae(ŷ, y, { agg: 'sum' })
  */
 export function mae(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
-  const [a, b] = pair('mae', ŷ, y);
-  return aggregate('mae', abs(sub(a, b)), o && opts('mae', o, 'agg').agg);
+  const agg = opts('mae', o, 'agg').agg, [a, b] = pair('mae', ŷ, y);
+  return aggregate('mae', abs(sub(a, b)), agg);
 }
 
 /**
@@ -90,7 +91,7 @@ export function mae(ŷ: TensorLike, y: TensorLike, o?: LossOptions): Tensor {
  *          msle(ŷ, y, { eps: 1e-6 })
  */
 export function msle(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('msle', ŷ, y), o = opts('msle', o0, 'agg eps'), e = epsOf('msle', o);
+  const o = opts('msle', o0, 'agg eps'), e = epsOf('msle', o), [a, b] = pair('msle', ŷ, y);
   return aggregate('msle', square(log(div(add(a, e), add(b, e)))), o.agg);
 }
 
@@ -100,7 +101,7 @@ export function msle(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
  *          huber_loss(ŷ, y, { delta: 0.5 })
  */
 export function huber_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('huber_loss', ŷ, y), o = opts('huber_loss', o0, 'agg delta');
+  const o = opts('huber_loss', o0, 'agg delta'), [a, b] = pair('huber_loss', ŷ, y);
   const δ = num('huber_loss', 'delta', o.delta, 1, (x) => x > 0 && Number.isFinite(x), 'a positive number');
   const e = abs(sub(a, b));
   const small = greater(δ, e);                       // 1 where a < δ; comparisons carry no gradient
@@ -116,9 +117,9 @@ export function huber_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Ten
  *          label_smoothing(tensor([0, 1]), 0.2, { dims: 'binary' })   // [0.1, 0.9]
  */
 export function label_smoothing(y0: TensorLike, α: number, o: { dims?: 0 | 'binary' } = {}): Tensor {
+  const dims = (opts('label_smoothing', o as LossOptions, 'dims') as { dims?: 0 | 'binary' }).dims ?? 0;
   const y = toTensor(y0, 'label_smoothing', 'y');
   if (typeof α !== 'number' || !(α > 0 && α < 1)) throw new RangeError(`label_smoothing: α must be in (0, 1), got ${describe(α)}`);
-  const dims = o?.dims ?? 0;
   if (dims !== 0 && dims !== 'binary')
     throw new RangeError(`label_smoothing: dims must be 0 (the class axis; Flux's dims=1) or 'binary' (Flux's dims=0), got ${describe(dims)}`);
   if (dims === 0 && y.rank === 0) throw new RangeError('label_smoothing: y must have a class axis (dims 0), got a scalar');
@@ -134,7 +135,7 @@ export function label_smoothing(y0: TensorLike, α: number, o: { dims?: 0 | 'bin
  *          crossentropy(ŷ, y, { agg: 'sum' })
  */
 export function crossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('crossentropy', ŷ, y), o = opts('crossentropy', o0, 'agg dims eps');
+  const o = opts('crossentropy', o0, 'agg dims eps'), [a, b] = pair('crossentropy', ŷ, y);
   return aggregate('crossentropy', neg(sum(xlogy(b, add(a, epsOf('crossentropy', o))), dimsOf(o))), o.agg);
 }
 
@@ -145,7 +146,7 @@ export function crossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          logitcrossentropy(ŷ, y, { dims: 0 })
  */
 export function logitcrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('logitcrossentropy', ŷ, y), o = opts('logitcrossentropy', o0, 'agg dims');
+  const o = opts('logitcrossentropy', o0, 'agg dims'), [a, b] = pair('logitcrossentropy', ŷ, y);
   const d = dimsOf(o);
   if (typeof d !== 'number') throw new RangeError(`logitcrossentropy: dims must be one axis, got ${JSON.stringify(d)}`);
   return aggregate('logitcrossentropy', neg(sum(mul(b, logsoftmax(a, d)), d)), o.agg);
@@ -157,7 +158,7 @@ export function logitcrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOption
  *          binarycrossentropy(ŷ, y, { eps: 1e-7 })
  */
 export function binarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('binarycrossentropy', ŷ, y), o = opts('binarycrossentropy', o0, 'agg eps');
+  const o = opts('binarycrossentropy', o0, 'agg eps'), [a, b] = pair('binarycrossentropy', ŷ, y);
   const e = epsOf('binarycrossentropy', o);
   const l = add(xlogy(b, add(a, e)), xlogy(sub(1, b), sub(1 + e, a)));
   return aggregate('binarycrossentropy', neg(l), o.agg);
@@ -169,7 +170,7 @@ export function binarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptio
  *          logitbinarycrossentropy(ŷ, y, { agg: 'sum' })
  */
 export function logitbinarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('logitbinarycrossentropy', ŷ, y), o = opts('logitbinarycrossentropy', o0, 'agg');
+  const o = opts('logitbinarycrossentropy', o0, 'agg'), [a, b] = pair('logitbinarycrossentropy', ŷ, y);
   return aggregate('logitbinarycrossentropy', sub(mul(sub(1, b), a), logsigmoid(a)), o.agg);
 }
 
@@ -179,7 +180,7 @@ export function logitbinarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: Loss
  *          kldivergence(ŷ, y, { dims: 0, agg: 'sum' })
  */
 export function kldivergence(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('kldivergence', ŷ, y), o = opts('kldivergence', o0, 'agg dims eps');
+  const o = opts('kldivergence', o0, 'agg dims eps'), [a, b] = pair('kldivergence', ŷ, y);
   const entropy = aggregate('kldivergence', sum(xlogy(b, b), dimsOf(o)), o.agg);
   return add(entropy, crossentropy(a, b, o));
 }
@@ -190,7 +191,7 @@ export function kldivergence(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          poisson_loss(ŷ, y, { agg: 'sum' })
  */
 export function poisson_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('poisson_loss', ŷ, y), o = opts('poisson_loss', o0, 'agg');
+  const o = opts('poisson_loss', o0, 'agg'), [a, b] = pair('poisson_loss', ŷ, y);
   return aggregate('poisson_loss', sub(a, xlogy(b, a)), o.agg);
 }
 
@@ -200,7 +201,7 @@ export function poisson_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          hinge_loss(tensor([0.5]), tensor([1]))   // 0.5
  */
 export function hinge_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('hinge_loss', ŷ, y), o = opts('hinge_loss', o0, 'agg');
+  const o = opts('hinge_loss', o0, 'agg'), [a, b] = pair('hinge_loss', ŷ, y);
   return aggregate('hinge_loss', relu(sub(1, mul(a, b))), o.agg);
 }
 
@@ -210,7 +211,7 @@ export function hinge_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Ten
  *          squared_hinge_loss(tensor([0.5]), tensor([1]))   // 0.25
  */
 export function squared_hinge_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('squared_hinge_loss', ŷ, y), o = opts('squared_hinge_loss', o0, 'agg');
+  const o = opts('squared_hinge_loss', o0, 'agg'), [a, b] = pair('squared_hinge_loss', ŷ, y);
   return aggregate('squared_hinge_loss', square(relu(sub(1, mul(a, b)))), o.agg);
 }
 
@@ -222,7 +223,7 @@ export function squared_hinge_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptio
  *          dice_coeff_loss(ŷ, y, { smooth: 0.5 })
  */
 export function dice_coeff_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('dice_coeff_loss', ŷ, y), o = opts('dice_coeff_loss', o0, 'smooth');
+  const o = opts('dice_coeff_loss', o0, 'smooth'), [a, b] = pair('dice_coeff_loss', ŷ, y);
   const s = num('dice_coeff_loss', 'smooth', o.smooth, 1);
   const num_ = add(mul(sum(mul(b, a)), 2), s);
   return sub(1, div(num_, add(add(sumsq(b), sumsq(a)), s)));
@@ -236,7 +237,7 @@ export function dice_coeff_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions)
  *          tversky_loss(ŷ, y, { beta: 0.5 })
  */
 export function tversky_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('tversky_loss', ŷ, y), o = opts('tversky_loss', o0, 'beta');
+  const o = opts('tversky_loss', o0, 'beta'), [a, b] = pair('tversky_loss', ŷ, y);
   const β = num('tversky_loss', 'beta', o.beta, 0.7);
   const tp = mul(b, a);
   const den = add(add(tp, mul(mul(sub(1, b), a), β)), mul(mul(b, sub(1, a)), 1 - β));
@@ -252,7 +253,7 @@ export function tversky_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          binary_focal_loss(ŷ, y, { gamma: 1 })
  */
 export function binary_focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('binary_focal_loss', ŷ, y), o = opts('binary_focal_loss', o0, 'agg gamma eps');
+  const o = opts('binary_focal_loss', o0, 'agg gamma eps'), [a, b] = pair('binary_focal_loss', ŷ, y);
   const γ = num('binary_focal_loss', 'gamma', o.gamma, 2, (x) => x >= 0 && Number.isFinite(x), 'a non-negative number');
   const p = add(a, epsOf('binary_focal_loss', o));
   const pt = add(mul(b, p), mul(sub(1, b), sub(1, p)));
@@ -266,7 +267,7 @@ export function binary_focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOption
  *          focal_loss(ŷ, y, { gamma: 1 })
  */
 export function focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('focal_loss', ŷ, y), o = opts('focal_loss', o0, 'agg dims gamma eps');
+  const o = opts('focal_loss', o0, 'agg dims gamma eps'), [a, b] = pair('focal_loss', ŷ, y);
   const γ = num('focal_loss', 'gamma', o.gamma, 2, (x) => x >= 0 && Number.isFinite(x), 'a non-negative number');
   const p = add(a, epsOf('focal_loss', o));
   return aggregate('focal_loss', neg(sum(mul(mul(b, pow(sub(1, p), γ)), log(p)), dimsOf(o))), o.agg);
@@ -279,7 +280,7 @@ export function focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Ten
  *          siamese_contrastive_loss(ŷ, y, { margin: 2 })
  */
 export function siamese_contrastive_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const [a, b] = pair('siamese_contrastive_loss', ŷ, y), o = opts('siamese_contrastive_loss', o0, 'agg margin');
+  const o = opts('siamese_contrastive_loss', o0, 'agg margin'), [a, b] = pair('siamese_contrastive_loss', ŷ, y);
   const margin = num('siamese_contrastive_loss', 'margin', o.margin, 1, (x) => x >= 0 && Number.isFinite(x), 'non-negative');
   const far = square(relu(sub(margin, a)));
   return aggregate('siamese_contrastive_loss', add(mul(sub(1, b), square(a)), mul(b, far)), o.agg);

@@ -10,6 +10,7 @@ import type { Backend, DeviceName } from './backends/backend.js';
 import type { OpDef, Cost } from './ops/registry.js';
 import type { Tensor, Shape } from './tensor.js';
 import { runtime, lostError, type Policy } from './runtime.js';
+import { show } from './check.js';
 
 /**
  * Measured speeds of one device.
@@ -79,8 +80,34 @@ export const getProfile = (): Profile => profile;
 export function setProfile(p: Profile): void {
   if (!p || !p.cpu || !Array.isArray(p.cpu.matmul) || !p.cpu.matmul.length)
     throw new TypeError('setProfile: expected { cpu: { overheadMs, matmul: [[n, gflops], ...], bandwidthGBs }, gpu }');
+  // Every figure feeds the estimates: a NaN or a negative speed would misplace every op.
+  checkDevice('cpu', p.cpu);
+  if (p.gpu != null) checkDevice('gpu', p.gpu);
   profile = p;
   decisions.clear();
+}
+
+function checkDevice(name: string, d: DeviceProfile): void {
+  const bad = (what: string, v: unknown): never => {
+    throw new RangeError(`setProfile: ${name}.${what} must be ${what.endsWith('ms') || what.endsWith('Ms') ? 'a finite number ≥ 0' : 'a positive finite number'}, got ${show(v)}`);
+  };
+  const ms = (what: string, v: unknown) => { if (typeof v !== 'number' || !(v >= 0 && v < Infinity)) bad(what, v); };
+  const pos = (what: string, v: unknown) => { if (typeof v !== 'number' || !(v > 0 && v < Infinity)) bad(what, v); };
+  if (d === null || typeof d !== 'object') throw new TypeError(`setProfile: ${name} must be a device profile object, got ${show(d)}`);
+  ms('overheadMs', d.overheadMs);
+  pos('bandwidthGBs', d.bandwidthGBs);
+  if (!Array.isArray(d.matmul) || !d.matmul.length) throw new TypeError(`setProfile: ${name}.matmul must be a non-empty array of [n, gflops], got ${show(d.matmul)}`);
+  d.matmul.forEach((e, i) => {
+    if (!Array.isArray(e) || e.length !== 2) throw new TypeError(`setProfile: ${name}.matmul[${i}] must be a pair [n, gflops], got ${show(e)}`);
+    pos(`matmul[${i}][0]`, e[0]); pos(`matmul[${i}][1]`, e[1]);
+    if (i > 0 && !(e[0] > d.matmul[i - 1][0])) throw new RangeError(`setProfile: ${name}.matmul sizes must ascend, got ${show(d.matmul.map((x) => x[0]))}`);
+  });
+  for (const k of ['upload', 'download'] as const) {
+    const t = d[k];
+    if (t === undefined) continue;
+    if (t === null || typeof t !== 'object') throw new TypeError(`setProfile: ${name}.${k} must be { ms, GBs }, got ${show(t)}`);
+    ms(`${k}.ms`, t.ms); pos(`${k}.GBs`, t.GBs);
+  }
 }
 
 /** GFLOP/s at a problem of `flops`, interpolated in log space over the measured sizes. */
@@ -186,8 +213,9 @@ export function setPolicy(p: Policy): void {
  * @example const y = withPolicy('cpu', () => m(x));
  */
 export function withPolicy<T>(p: Policy, fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`withPolicy: fn must be a function, got ${typeof fn}`);
   const prev = runtime.policy;
-  setPolicy(p);
+  try { setPolicy(p); } catch (e) { (e as Error).message = `withPolicy: ${(e as Error).message}`; throw e; }
   let out: T;
   try { out = fn(); } catch (e) { runtime.policy = prev; throw e; }
   if (out instanceof Promise) return out.finally(() => { runtime.policy = prev; }) as T;

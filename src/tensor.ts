@@ -16,6 +16,7 @@ import { softmax, logsoftmax } from './ops/softmax.js';
 import { reshape, transpose, reshapeDef } from './ops/shape.js';
 import { apply } from './ops/registry.js';
 import { currentGuard } from './ops/optim.js';
+import { shapeArg, number, int, func, fail } from './check.js';
 
 /**
  * A tensor's dimensions, features first and observations last.
@@ -199,6 +200,7 @@ export class Tensor {
   }
   /** A new tensor on the same storage with another shape (no copy); recorded like reshape. */
   view(shape: Shape): Tensor {
+    if (!Array.isArray(shape)) fail('view', 'shape must be an array of dims', shape);
     // A tensor a gradient call may be recording goes through apply, so the view joins the tape.
     return this.tape ? apply(reshapeDef, [this], { shape }) : viewOf(this, shape);
   }
@@ -340,7 +342,12 @@ function nest(v: Float32Array, shape: Shape): NestedArray | number {
  * @example tensor(new Float32Array(6), [2, 3])
  */
 export function tensor(values: TensorLike, shape?: Shape): Tensor {
-  if (values instanceof Tensor) return shape ? values.view(shape) : values;
+  if (shape !== undefined) shapeArg('tensor', shape);
+  if (values instanceof Tensor) {
+    if (values.disposed) fail('tensor', 'values must be a live tensor', values);
+    if (shape && sizeOf(shape) !== values.size) throw new RangeError(`tensor: a tensor of shape [${values.shape}] cannot become [${shape}]`);
+    return shape ? values.view(shape) : values;
+  }
   const flat = flatten(values, 'tensor');
   const s = shape ?? flat.shape;
   checkShape(s, 'tensor');
@@ -353,7 +360,10 @@ export function tensor(values: TensorLike, shape?: Shape): Tensor {
 
 /** Any TensorLike as a tensor (numbers become scalars); used by every op on its arguments. */
 export function toTensor(x: TensorLike, fn: string, arg: string): Tensor {
-  if (x instanceof Tensor) { if (x.disposed) x.storage; return x; }
+  if (x instanceof Tensor) {
+    if (x.disposed) throw new Error(`${fn}: argument ${arg} is tensor #${x.id} of shape [${x.shape}], which was disposed`);
+    return x;
+  }
   if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) { const t = tensor(x); converted.add(t); return t; }
   throw new TypeError(`${fn}: argument ${arg} must be a tensor, number or array, got ${describe(x)}`);
 }
@@ -361,9 +371,7 @@ export function toTensor(x: TensorLike, fn: string, arg: string): Tensor {
 export const converted = new WeakSet<Tensor>();
 
 function shapeArgs(fn: string, dims: (number | Shape)[]): number[] {
-  const s = (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[];
-  checkShape(s, fn);
-  return [...s];
+  return shapeArg(fn, dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims);
 }
 function filled(fn: string, dims: (number | Shape)[], v: number): Tensor {
   const t = empty(shapeArgs(fn, dims));
@@ -384,7 +392,7 @@ export const ones = (...dims: (number | Shape)[]) => filled('ones', dims, 1);
  * full([2, 2], 7).
  * @example full([2, 2], 7).dataSync()   // Float32Array [7, 7, 7, 7]
  */
-export const full = (shape: Shape, value: number) => filled('full', [shape], value);
+export const full = (shape: Shape, value: number) => filled('full', [shape], number('full', 'value', value));
 
 // xoshiro128**: a small, fast, seedable stream; seed(n) makes every rand/randn/init reproducible.
 /**
@@ -392,7 +400,7 @@ export const full = (shape: Shape, value: number) => filled('full', [shape], val
  * @example seed(42); const a = rand(3).dataSync();
  *          seed(42); const b = rand(3).dataSync();   // the same values as a
  */
-export function seed(n: number): void { fill(st, n); }
+export function seed(n: number): void { fill(st, int('seed', 'n', n, 0, 2 ** 32 - 1)); }
 function fill(s: Uint32Array, n: number): Uint32Array {
   let x = (n >>> 0) ^ 0x9e3779b9;
   for (let i = 0; i < 4; i++) {                         // splitmix32 to fill the state
@@ -442,6 +450,7 @@ export const randn = (...dims: (number | Shape)[]) => sampled('randn', dims, ran
  * @example const y = scope(() => relu(matmul(w, x)).sum());
  */
 export function scope<T>(fn: () => T): T {
+  func('scope', 'fn', fn);
   const s = openScope();
   let out: T;
   try { out = fn(); } catch (e) { endScope(s, undefined); throw e; }
@@ -493,6 +502,7 @@ function collect(x: unknown, into: Set<Tensor>, depth: number) {
  *          scope(() => { const t = rand(3); kept = escape(t); mse(t, 0); });   // kept survives the scope
  */
 export function escape(t: Tensor): Tensor {
+  if (!(t instanceof Tensor) || t.disposed) fail('escape', 't must be a live tensor', t);
   const s = scopes[scopes.length - 1];
   if (s) { const i = s.tensors.lastIndexOf(t); if (i >= 0) s.tensors.splice(i, 1); }
   return t;

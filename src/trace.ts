@@ -5,6 +5,7 @@
 import { setProfile, getProfile, type Profile, type DeviceProfile } from './scheduler.js';
 import { runtime, type Tracer } from './runtime.js';
 import { empty, scope } from './tensor.js';
+import { show } from './check.js';
 import type { Backend, DeviceName } from './backends/backend.js';
 
 export interface Transfer { from: DeviceName; to: DeviceName; bytes: number }
@@ -53,6 +54,7 @@ export interface Trace<T> {
  * @example const t = trace(() => m(x)); console.log(t.table());
  */
 export function trace<T>(fn: () => T): T extends Promise<infer R> ? Promise<Trace<R>> : Trace<T> {
+  if (typeof fn !== 'function') throw new TypeError(`trace: fn must be a function, got ${show(fn)}`);
   const records: TraceRecord[] = [];
   let est = { cpu: NaN, gpu: NaN }, why = '', moves: Transfer[] = [];
   // An enclosing trace() still sees everything, so each event is passed on to it.

@@ -11,6 +11,7 @@ import { softmax, logsoftmax } from '../ops/softmax.js';
 import { reshape } from '../ops/shape.js';
 import { makeLayer, alias, type Layer } from './layer.js';
 import { glorot_uniform, type Init } from './init.js';
+import { options, fail, show, MAX_SIZE } from '../check.js';
 
 /**
  * An activation: any function on tensors (elementwise).
@@ -41,21 +42,23 @@ export function Dense(W: Tensor, bias?: boolean | TensorLike, σ?: Activation): 
 export function Dense(a: number | readonly number[] | Tensor, b?: unknown, c?: unknown, d?: unknown): Dense {
   let W: Tensor, bias: boolean | TensorLike, σ: unknown, name: string;
   if (a instanceof Tensor) {
+    if (a.disposed) fail('Dense', 'weight must be a live tensor', a);
     if (a.rank !== 2) throw new RangeError(`Dense: weight must be a matrix [out, in], got shape [${a.shape.join(', ')}]`);
-    W = a; bias = (b ?? true) as boolean | TensorLike; σ = c ?? u.identity;
+    W = a; bias = (b === undefined ? true : b) as boolean | TensorLike; σ = c === undefined ? u.identity : c;
     name = `Dense(${a.shape[1]} => ${a.shape[0]})`;
     checkAct(σ, name);
   } else {
     const [inp, out, act, o] = Array.isArray(a) ? [a[0], a[1], b, c] : [a, b, c, d];
-    name = `Dense(${inp} => ${out})`;
+    name = `Dense(${show(inp)} => ${show(out)})`;
     if (Array.isArray(a) && a.length !== 2) throw new RangeError(`Dense: expected [in, out], got [${a}]`);
     for (const n of [inp, out]) {
       if (!Number.isInteger(n) || (n as number) < 1)
         throw new RangeError(`${name}: in and out must be positive integers, got ${describe(n)}`);
     }
-    const opts = (o ?? {}) as DenseOptions;
-    if (typeof opts !== 'object') throw new TypeError(`${name}: options must be an object, got ${describe(o)}`);
-    σ = act ?? u.identity;
+    if ((inp as number) * (out as number) > MAX_SIZE)
+      throw new RangeError(`${name}: out of memory: a weight of ${(inp as number) * (out as number)} elements; a tensor holds at most ${MAX_SIZE}`);
+    const opts = options<DenseOptions>(name, o, ['bias', 'init']);
+    σ = act === undefined ? u.identity : act;
     checkAct(σ, name);
     const init = opts.init ?? glorot_uniform;
     if (typeof init !== 'function') throw new TypeError(`${name}: init must be a function (...dims) => Tensor, got ${describe(init)}`);

@@ -4,6 +4,7 @@
 // mask comes from fluxion's seeded stream and is written into a per-layer scratch array.
 
 import { toTensor, empty, random, describe } from '../tensor.js';
+import { options, bool, fail, show } from '../check.js';
 import { recording } from '../autograd.js';
 import { mul } from '../ops/binary.js';
 import { makeLayer, hidden, MODAL, type Layer, type Mode } from './layer.js';
@@ -18,14 +19,18 @@ export type Dropout = Layer<{ p: number; dims: readonly number[] | null; active:
  *          trainmode(d); d(ones(4, 3))        // entries are 0 or 2
  */
 export function Dropout(p: number, opts: DropoutOptions = {}): Dropout {
-  const name = `Dropout(${p})`;
+  const name = `Dropout(${show(p)})`;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${describe(p)}`);
-  const dims = opts.dims === undefined ? null : typeof opts.dims === 'number' ? [opts.dims] : [...opts.dims];
+  const o = options<DropoutOptions>(name, opts, ['dims', 'active']);
+  if (o.active != null) bool(name, 'active', o.active);
+  if (o.dims !== undefined && typeof o.dims !== 'number' && !Array.isArray(o.dims))
+    fail(name, 'dims must be an axis number or an array of them', o.dims);
+  const dims = o.dims === undefined ? null : typeof o.dims === 'number' ? [o.dims] : [...o.dims];
   if (dims) for (const d of dims) {
-    if (!Number.isInteger(d) || d < 0) throw new RangeError(`${name}: dims must be axis numbers (from 0), got ${JSON.stringify(opts.dims)}`);
+    if (!Number.isInteger(d) || d < 0) throw new RangeError(`${name}: dims must be axis numbers (from 0), got ${JSON.stringify(o.dims)}`);
   }
   let scratch = new Float64Array(0);   // f64 so the reference device gets 1/(1−p) exactly
-  const m = makeLayer(name, { p, dims, active: opts.active ?? null }, (self, x0) => {
+  const m = makeLayer(name, { p, dims, active: o.active ?? null }, (self, x0) => {
     const x = toTensor(x0, name, 'x');
     const on = self.active ?? recording();
     if (!on || self.p === 0) return x;

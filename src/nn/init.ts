@@ -3,6 +3,7 @@
 // fan_in = dims[1] and fan_out = dims[0]; conv kernels [k..., cin, cout] use the product rule.
 
 import { Tensor, tensor, random, randomNormal, checkShape, sizeOf, describe } from '../tensor.js';
+import { shapeArg, options } from '../check.js';
 
 export { zeros, ones } from '../tensor.js';
 
@@ -20,6 +21,7 @@ type Args = (number | readonly number[] | { gain?: number })[];
  *          nfan([3, 3, 16, 32])     // [144, 288]: conv [k, k, cin, cout]
  */
 export function nfan(dims: readonly number[]): [number, number] {
+  shapeArg('nfan', dims, 'dims');
   if (dims.length === 0) return [1, 1];
   if (dims.length === 1) return [1, dims[0]];                 // a vector n: (1, n)
   if (dims.length === 2) return [dims[1], dims[0]];           // [out, in]
@@ -31,7 +33,7 @@ function parse(fn: string, args: Args, gain0: number): { dims: number[]; gain: n
   let gain = gain0, a = args;
   const last = a[a.length - 1];
   if (last !== null && typeof last === 'object' && !Array.isArray(last)) {
-    gain = (last as { gain?: number }).gain ?? gain0;
+    gain = options<{ gain: number }>(fn, last, ['gain']).gain ?? gain0;
     a = a.slice(0, -1);
     if (typeof gain !== 'number' || !Number.isFinite(gain))
       throw new TypeError(`${fn}: gain must be a finite number, got ${describe(gain)}`);
@@ -39,7 +41,7 @@ function parse(fn: string, args: Args, gain0: number): { dims: number[]; gain: n
   const dims = (a.length === 1 && Array.isArray(a[0]) ? a[0] : a) as number[];
   for (const d of dims) if (typeof d !== 'number') throw new TypeError(`${fn}: dims must be numbers, got ${describe(d)}`);
   checkShape(dims, fn);
-  return { dims: [...dims], gain };
+  return { dims: shapeArg(fn, dims), gain };
 }
 
 function draw(dims: number[], f: () => number): Tensor {

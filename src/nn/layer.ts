@@ -4,6 +4,7 @@
 // that is not trained (BatchNorm's running statistics) is stored non-enumerable.
 
 import { Tensor, describe, toTensor, type TensorLike } from '../tensor.js';
+import { fail, func, isPlain } from '../check.js';
 
 /**
  * A callable layer `m(x)` with properties `P` (its parameters and settings). It takes anything
@@ -26,6 +27,9 @@ export type Mode = boolean | null;
  *          scale(tensor([1, 2]))   // [2, 4]
  */
 export function makeLayer<P extends object>(name: string, props: P, call: (self: Layer<P>, x: Tensor) => Tensor): Layer<P> {
+  if (typeof name !== 'string') fail('makeLayer', 'name must be a string', name);
+  if (!isPlain(props)) fail('makeLayer', 'props must be a plain object of parameters and settings', props);
+  func('makeLayer', 'call', call);
   const self = ((x: TensorLike) => call(self, x instanceof Tensor ? x : toTensor(x, name, 'x'))) as Layer<P>;
   Object.defineProperty(self, 'name', { value: name });
   Object.defineProperty(self, 'toString', { value: () => name });

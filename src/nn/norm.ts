@@ -13,6 +13,7 @@ import { square, sqrt, identity } from '../ops/unary.js';
 import { reshape } from '../ops/shape.js';
 import { makeLayer, hidden, MODAL, type Layer, type Mode } from './layer.js';
 import type { Activation } from './dense.js';
+import { options, bool, fail, show, MAX_SIZE } from '../check.js';
 
 /** (x − μ)/√(σ² + ε) with μ, σ² (biased) over `axes`; returns the normalised x and the stats. */
 function normalise(x: Tensor, axes: number[], eps: number) {
@@ -26,7 +27,7 @@ function affine(y: Tensor, g: Tensor | false, b: Tensor | false, shape: number[]
   return y;
 }
 function checkEps(name: string, eps: number): void {
-  if (typeof eps !== 'number' || !(eps >= 0)) throw new RangeError(`${name}: eps must be a non-negative number, got ${describe(eps)}`);
+  if (typeof eps !== 'number' || !(eps >= 0 && eps < Infinity)) throw new RangeError(`${name}: eps must be a non-negative number, got ${describe(eps)}`);
 }
 
 export interface LayerNormOptions { affine?: boolean; eps?: number }
@@ -39,12 +40,14 @@ export type LayerNorm = Layer<{ size: number[]; λ: Activation; gamma: Tensor | 
  *          ln(randn(32, 8))               // each column: mean 0, variance ≈ 1
  */
 export function LayerNorm(size: number | readonly number[], λ: Activation = identity, opts: LayerNormOptions = {}): LayerNorm {
-  const sz = typeof size === 'number' ? [size] : [...(size ?? [])];
-  const name = `LayerNorm(${sz.join(', ')})`;
-  if (!sz.length || !sz.every((n) => Number.isInteger(n) && n > 0))
+  if (typeof size !== 'number' && !Array.isArray(size)) fail('LayerNorm', 'size must be a positive integer or an array of them', size);
+  const sz = typeof size === 'number' ? [size] : [...size];
+  const name = `LayerNorm(${sz.map(show).join(', ')})`;
+  if (!sz.length || !sz.every((n) => Number.isInteger(n) && n > 0) || sz.reduce((a, n) => a * n, 1) > MAX_SIZE)
     throw new RangeError(`LayerNorm: size must be positive integers, got ${describe(size)}`);
   if (typeof λ !== 'function') throw new TypeError(`${name}: λ must be a function, got ${describe(λ)}`);
-  const { affine: aff = true, eps = 1e-5 } = opts;
+  const { affine: aff = true, eps = 1e-5 } = options<LayerNormOptions>(name, opts, ['affine', 'eps']);
+  bool(name, 'affine', aff);
   checkEps(name, eps);
   const axes = sz.map((_, i) => i);
   const props = { size: sz, λ, gamma: aff ? ones(sz).keep() : false as const, beta: aff ? zeros(sz).keep() : false as const, eps };
@@ -72,10 +75,13 @@ export type BatchNorm = Layer<{
  *          trainmode(bn); bn(randn(16, 32)); bn.mu  // running mean, moved 10% toward the batch mean
  */
 export function BatchNorm(chs: number, λ: Activation = identity, opts: BatchNormOptions = {}): BatchNorm {
-  const name = `BatchNorm(${chs})`;
-  if (!Number.isInteger(chs) || chs < 1) throw new RangeError(`BatchNorm: channels must be a positive integer, got ${describe(chs)}`);
+  const name = `BatchNorm(${show(chs)})`;
+  if (!Number.isInteger(chs) || chs < 1 || chs > MAX_SIZE) throw new RangeError(`BatchNorm: channels must be a positive integer, got ${describe(chs)}`);
   if (typeof λ !== 'function') throw new TypeError(`${name}: λ must be a function, got ${describe(λ)}`);
-  const { affine: aff = true, track_stats = true, eps = 1e-5, momentum = 0.1, active = null } = opts;
+  const { affine: aff = true, track_stats = true, eps = 1e-5, momentum = 0.1, active = null } =
+    options<BatchNormOptions>(name, opts, ['affine', 'track_stats', 'eps', 'momentum', 'active']);
+  bool(name, 'affine', aff); bool(name, 'track_stats', track_stats);
+  if (active !== null) bool(name, 'active', active);
   checkEps(name, eps);
   if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))
     throw new RangeError(`${name}: momentum must be in [0, 1], got ${describe(momentum)}`);

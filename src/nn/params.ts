@@ -4,6 +4,7 @@
 
 import { Params } from '../autograd.js';
 import { describe } from '../tensor.js';
+import { show } from '../check.js';
 import { walk, MODAL, type Mode } from './layer.js';
 
 /**
@@ -18,7 +19,12 @@ export function params(...models: unknown[]): Params {
     const m = models[i];
     if (m === null || (typeof m !== 'object' && typeof m !== 'function'))
       throw new TypeError(`params: argument ${i} must be a model, a tensor or an array of them, got ${describe(m)}`);
-    walk(m, (t) => ps.push(t));
+    let found = 0;
+    walk(m, (t) => { found++; ps.push(t, 'params'); });
+    // A plain object or array without tensors is a slip (params({}) would train nothing); a
+    // function is a layer, and a layer without parameters (relu) is fine.
+    if (found === 0 && typeof m === 'object')
+      throw new TypeError(`params: argument ${i} holds no tensors, got ${show(m)}`);
   }
   return ps;
 }

@@ -35,6 +35,7 @@ export const binaryDef = defineOp<BinaryP>({
   shape(ins, p) {
     if (p.target) {                                  // broadcastTo: b is a scalar read with stride 0
       const q = plan(ins[0].shape, p.target, p.name);
+      if (!sameShape(q.shape, p.target)) throw new RangeError(`${p.name}: shape [${ins[0].shape}] cannot be broadcast to [${p.target}]`);
       p.plan = { ...q, bs: [0, 0, 0] };
     } else p.plan = planFor(ins[0], ins[1], p.name);
     return p.plan.shape;
@@ -146,5 +147,8 @@ export const xlogy = (a: TensorLike, b: TensorLike) => bin(Binary.xlogy, 'xlogy'
  * 1 where a ≥ b.
  * @example greaterEq(tensor([1, 2, 3]), 2)   // [0, 1, 1]
  */
-export const greaterEq = (a: TensorLike, b: TensorLike) => sub(1, greater(b, a));
+export const greaterEq = (a: TensorLike, b: TensorLike) => {
+  const ta = toTensor(a, 'greaterEq', 'a'), tb = toTensor(b, 'greaterEq', 'b');
+  return sub(1, bin(Binary.greater, 'greaterEq', tb, ta));
+};
 const neg = (x: Tensor) => unary(Unary.neg, x);

@@ -19,7 +19,7 @@ export { matmul } from './matmul.js';
 export { softmax, logsoftmax } from './softmax.js';
 export { reshape, transpose } from './shape.js';
 export { permutedims } from './permute.js';
-export { apply, defineOp, type OpDef } from './registry.js';
+export { applyChecked as apply, defineOp, type OpDef } from './registry.js';
 
 const isOpDef = (v: unknown): v is OpDef => !!v && typeof v === 'object' &&
   typeof (v as OpDef).name === 'string' && Array.isArray((v as OpDef).kernels) && typeof (v as OpDef).run === 'function';

@@ -3,6 +3,7 @@
 
 import { defineOp, apply } from './registry.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+import { options, bool } from '../check.js';
 
 export interface MatmulP { ta: number; tb: number; m: number; k: number; n: number; vec: boolean }
 
@@ -43,6 +44,9 @@ export const matmulDef = defineOp<MatmulP>({
  * @example const y = matmul(tensor([[1, 2], [3, 4]]), tensor([1, 1]));   // [3, 7]
  */
 export function matmul(a: TensorLike, b: TensorLike, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const o = options<{ transA: boolean; transB: boolean }>('matmul', opts, ['transA', 'transB']);
+  if (o.transA !== undefined) bool('matmul', 'transA', o.transA);
+  if (o.transB !== undefined) bool('matmul', 'transB', o.transB);
   return apply(matmulDef, [toTensor(a, 'matmul', 'a'), toTensor(b, 'matmul', 'b')],
-    { ta: opts.transA ? 1 : 0, tb: opts.transB ? 1 : 0, m: 0, k: 0, n: 0, vec: false });
+    { ta: o.transA ? 1 : 0, tb: o.transB ? 1 : 0, m: 0, k: 0, n: 0, vec: false });
 }

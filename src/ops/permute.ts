@@ -4,6 +4,7 @@
 
 import { defineOp, apply, type OpDef } from './registry.js';
 import { Tensor, toTensor, type TensorLike, type Shape } from '../tensor.js';
+import { show } from '../check.js';
 
 export interface PermuteP { perm: readonly number[] }
 
@@ -54,9 +55,9 @@ export const permuteDef: OpDef<PermuteP> = defineOp<PermuteP>({
  */
 export function permutedims(x0: TensorLike, perm?: readonly number[]): Tensor {
   const x = toTensor(x0, 'permutedims', 'x');
-  const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
+  const p = perm === undefined ? x.shape.map((_, i) => x.rank - 1 - i) : perm;
   if (!Array.isArray(p) || p.length !== x.rank || [...p].sort((a, b) => a - b).some((a, i) => a !== i)) {
-    throw new RangeError(`permutedims: perm must be a permutation of 0..${x.rank - 1} for input shape [${x.shape}], got ${JSON.stringify(perm)}`);
+    throw new RangeError(`permutedims: perm must be a permutation of 0..${x.rank - 1} for input shape [${x.shape}], got ${Array.isArray(perm) ? JSON.stringify(perm) : show(perm)}`);
   }
   return apply(permuteDef, [x], { perm: [...p] });
 }

@@ -11,6 +11,7 @@ import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor
 import { reshape } from './shape.js';
 import { vectorAsColumn } from './broadcast.js';
 import type { Backend } from '../backends/backend.js';
+import { show, shapeArg } from '../check.js';
 
 export interface ReduceP { code: number; axis: number; len: number; outer: number; inner: number; name: string }
 
@@ -43,6 +44,8 @@ const mulScalar = (x: Tensor, a: number) => apply(unaryDef, [x], { code: Unary.m
 
 function normDims(fn: string, shape: Shape, dims: number | readonly number[] | undefined): number[] {
   if (dims === undefined) return shape.map((_, i) => i);
+  if (typeof dims !== 'number' && !Array.isArray(dims))
+    throw new RangeError(`${fn}: dims must be an axis number or an array of them, got ${show(dims)} (for a tensor of shape [${shape}])`);
   const ds = typeof dims === 'number' ? [dims] : [...dims];
   for (const d of ds) {
     if (!Number.isInteger(d) || d < 0 || d >= Math.max(1, shape.length))
@@ -142,23 +145,30 @@ function zeroOn(b: Backend): Tensor {
  * `x` repeated along its size-1 (or missing) axes to `shape`.
  * @example broadcastTo(tensor([1, 2]).reshape([2, 1]), [2, 3])   // [[1, 1, 1], [2, 2, 2]]
  */
-export function broadcastTo(x: Tensor, shape: Shape): Tensor {
-  if (x.size === sizeOf(shape) && x.rank === shape.length) return x;
-  return apply(binaryDef, [x, zeroOn(x.backend)], { code: Binary.add, name: 'broadcastTo', target: shape });
+export function broadcastTo(x: TensorLike, shape: Shape): Tensor {
+  const t = toTensor(x, 'broadcastTo', 'x');
+  shapeArg('broadcastTo', shape);
+  if (t.size === sizeOf(shape) && t.rank === shape.length) return t;
+  return apply(binaryDef, [t, zeroOn(t.backend)], { code: Binary.add, name: 'broadcastTo', target: shape });
 }
 
 /**
  * Sums `g` over the axes it was broadcast along, back to `shape` (the adjoint of broadcasting).
  * @example sumTo(ones(2, 3), [2, 1])   // [[3], [3]]: the gradient of a broadcast [2, 1] bias
  */
-export function sumTo(g: Tensor, shape: Shape): Tensor {
+export function sumTo(grad: TensorLike, shape: Shape): Tensor {
+  const g = toTensor(grad, 'sumTo', 'g');
+  shapeArg('sumTo', shape);
   if (g.size === sizeOf(shape)) return g.view(shape);
   const gs = g.shape, r = gs.length;
+  const cannot = () => new RangeError(`sumTo: a gradient of shape [${gs}] cannot be summed to shape [${shape}]`);
+  if (shape.length > r) throw cannot();
   // Trailing alignment first (numpy), else leading (Flux's [n] against [n, B]).
   const trail = [...Array(r - shape.length).fill(1), ...shape];
   const lead = [...shape, ...Array(r - shape.length).fill(1)];
   const ok = (s: number[]) => s.every((d, i) => d === gs[i] || d === 1);
   const target = vectorAsColumn(shape, gs) && ok(lead) ? lead : ok(trail) ? trail : lead;
+  if (!ok(target)) throw cannot();
   const axes = target.flatMap((d, i) => (d === 1 && gs[i] !== 1 ? [i] : []));
   return reduceDims(Reduce.sum, 'sumTo', g, axes).view(shape);
 }

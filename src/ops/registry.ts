@@ -8,6 +8,7 @@ import { Tensor, empty, invalidate, viewOf, converted, moveTo, type Shape } from
 import { place, checkLost } from '../scheduler.js';
 import { record, recording } from '../autograd.js';
 import { runtime } from '../runtime.js';
+import { fail, isPlain } from '../check.js';
 
 export interface Cost { flops: number; bytes: number }
 
@@ -38,7 +39,29 @@ export interface OpDef<P = any> {
  *            run: (b, out, [x]) => b.unary(Unary.neg, x.buf, out.buf, x.size, 0, 0), cost: ([x]) => ({ flops: 0, bytes: 8 * x.size }) });
  */
 export function defineOp<P>(def: OpDef<P>): OpDef<P> {
+  return checkDef('defineOp', def);
+}
+
+function checkDef<P>(fn: string, def: OpDef<P>): OpDef<P> {
+  if (!isPlain(def)) fail(fn, 'def must be an op definition { name, kernels, shape, run, cost }', def);
+  if (typeof def.name !== 'string' || !def.name) fail(fn, 'def.name must be a non-empty string', def.name);
+  if (!Array.isArray(def.kernels) || !def.kernels.every((k) => typeof k === 'string'))
+    fail(fn, `${def.name}: kernels must be an array of kernel names`, def.kernels);
+  for (const k of ['shape', 'run', 'cost'] as const) if (typeof def[k] !== 'function') fail(fn, `${def.name}: ${k} must be a function`, def[k]);
+  if (def.grad !== undefined && typeof def.grad !== 'function') fail(fn, `${def.name}: grad must be a function`, def.grad);
   return def;
+}
+
+/**
+ * Runs `def` on `ins`: the one path every op takes. As exported it first checks the definition
+ * and the inputs (ops defined outside fluxion).
+ * @example apply(unaryDef, [x], { code: Unary.exp, alpha: 0, beta: 0 })   // as exp(x): placed, run, recorded on the tape
+ */
+export function applyChecked<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
+  checkDef('apply', def);
+  if (!Array.isArray(ins) || ins.length === 0) fail('apply', `${def.name}: ins must be a non-empty array of tensors`, ins);
+  ins.forEach((t, i) => { if (!(t instanceof Tensor) || t.disposed) fail('apply', `${def.name}: ins[${i}] must be a live tensor`, t); });
+  return apply(def, ins, p);
 }
 
 /**

@@ -2,6 +2,7 @@
 
 import { defineOp, apply, type OpDef } from './registry.js';
 import { Tensor, toTensor, sizeOf, checkShape, type TensorLike, type Shape } from '../tensor.js';
+import { fail } from '../check.js';
 
 export const reshapeDef = defineOp<{ shape: Shape }>({
   name: 'reshape',
@@ -19,6 +20,7 @@ export const reshapeDef = defineOp<{ shape: Shape }>({
  */
 export function reshape(x0: TensorLike, shape: Shape): Tensor {
   const x = toTensor(x0, 'reshape', 'x');
+  if (!Array.isArray(shape)) fail('reshape', 'shape must be an array of dims (one may be -1)', shape);
   const s = [...shape], free = s.indexOf(-1);
   if (free >= 0) {
     const rest = sizeOf(s.filter((_, i) => i !== free));

@@ -3,6 +3,7 @@
 
 import { defineOp, apply } from './registry.js';
 import { Tensor, toTensor, sizeOf, type TensorLike } from '../tensor.js';
+import { show } from '../check.js';
 
 export interface SoftmaxP { log: number; outer: number; len: number; inner: number }
 
@@ -25,9 +26,9 @@ export const softmaxGradDef = defineOp<SoftmaxP>({
 
 function along(name: string, x0: TensorLike, dims: number | undefined, log: number): Tensor {
   const x = toTensor(x0, name, 'x');
-  const axis = dims ?? 0;
-  if (!Number.isInteger(axis) || axis < 0 || axis >= Math.max(1, x.rank))
-    throw new RangeError(`${name}: dims ${axis} out of range for shape [${x.shape}] (axes count from 0)`);
+  const axis = dims === undefined ? 0 : dims;
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < 0 || axis >= Math.max(1, x.rank))
+    throw new RangeError(`${name}: dims ${show(axis)} out of range for shape [${x.shape}] (axes count from 0)`);
   if (x.size === 0) throw new RangeError(`${name}: empty tensor of shape [${x.shape}]`);
   const s = x.rank ? x.shape : [1];
   return apply(softmaxDef, [x], { log, len: s[axis], outer: sizeOf(s.slice(0, axis)), inner: sizeOf(s.slice(axis + 1)) });

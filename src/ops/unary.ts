@@ -6,6 +6,7 @@ import { defineOp, apply } from './registry.js';
 import { Unary, UNARY_OPS } from './codes.js';
 import { unaryRef } from '../backends/ref.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+import { finite, number, fail } from '../check.js';
 
 /**
  * The parameters of the unary op: the op code (src/ops/codes.ts) and its two constants.
@@ -49,6 +50,11 @@ export const unaryGradDef = defineOp<UnaryP>({
 export function unary(code: number, x: number, alpha?: number, beta?: number, fn?: string): number;
 export function unary(code: number, x: TensorLike, alpha?: number, beta?: number, fn?: string): Tensor;
 export function unary(code: number, x: TensorLike, alpha = 0, beta = 0, fn = 'unary'): Tensor | number {
+  if (fn === 'unary') {           // the ops below pass checked arguments and their own name
+    if (!(typeof code === 'number' && Number.isInteger(code) && code >= 0 && code < UNARY_OPS.length))
+      fail('unary', `code must be an op code from 0 to ${UNARY_OPS.length - 1} (see Unary)`, code, RangeError);
+    number('unary', 'alpha', alpha); number('unary', 'beta', beta);
+  }
   if (typeof x === 'number') return Math.fround(unaryRef(code, x, alpha, beta));
   return apply(unaryDef, [toTensor(x, fn, 'x')], { code, alpha, beta });
 }
@@ -200,14 +206,20 @@ export const log1p = act(Unary.log1p, 'log1p');
  */
 export function leakyrelu(x: number, a?: number): number;
 export function leakyrelu(x: TensorLike, a?: number): Tensor;
-export function leakyrelu(x: TensorLike, a = 0.01): Tensor | number { return unary(Unary.leakyrelu, x as Tensor, a, 0, 'leakyrelu'); }
+export function leakyrelu(x: TensorLike, a = 0.01): Tensor | number {
+  finite('leakyrelu', 'a', a);
+  return unary(Unary.leakyrelu, x as Tensor, a, 0, 'leakyrelu');
+}
 /**
  * x ≥ 0 ? x : α(eˣ − 1) (α = 1).
  * @example elu(tensor([-1, 1]))   // [-0.632..., 1]
  */
 export function elu(x: number, alpha?: number): number;
 export function elu(x: TensorLike, alpha?: number): Tensor;
-export function elu(x: TensorLike, alpha = 1): Tensor | number { return unary(Unary.elu, x as Tensor, alpha, 0, 'elu'); }
+export function elu(x: TensorLike, alpha = 1): Tensor | number {
+  finite('elu', 'alpha', alpha);
+  return unary(Unary.elu, x as Tensor, alpha, 0, 'elu');
+}
 /**
  * x ≥ 0 ? x : α(e^(x/α) − 1) (α = 1).
  * @example celu(tensor([-1, 1]), 2)   // [-0.787..., 1]
@@ -215,7 +227,7 @@ export function elu(x: TensorLike, alpha = 1): Tensor | number { return unary(Un
 export function celu(x: number, alpha?: number): number;
 export function celu(x: TensorLike, alpha?: number): Tensor;
 export function celu(x: TensorLike, alpha = 1): Tensor | number {
-  if (alpha === 0) throw new RangeError('celu: alpha must be non-zero');
+  if (finite('celu', 'alpha', alpha) === 0) throw new RangeError('celu: alpha must be non-zero');
   return unary(Unary.celu, x as Tensor, alpha, 0, 'celu');
 }
 /**
@@ -223,6 +235,7 @@ export function celu(x: TensorLike, alpha = 1): Tensor | number {
  * @example clamp(tensor([-2, 0.5, 3]), -1, 1)   // [-1, 0.5, 1]
  */
 export function clamp(x: TensorLike, lo: number, hi: number): Tensor {
+  number('clamp', 'lo', lo); number('clamp', 'hi', hi);
   if (!(lo <= hi)) throw new RangeError(`clamp: lo (${lo}) must not exceed hi (${hi})`);
   return unary(Unary.clamp, x, lo, hi, 'clamp');
 }

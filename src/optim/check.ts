@@ -3,6 +3,8 @@
 
 import { Tensor, empty, describe } from '../tensor.js';
 
+export { int, bool } from '../check.js';
+
 export type Pair = readonly [number, number];
 
 const show = (v: unknown) => (typeof v === 'number' ? String(v) : Array.isArray(v) ? `[${v.join(', ')}]` : describe(v));
@@ -29,16 +31,6 @@ export function pair(fn: string, name: string, v: unknown): Pair {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((b) => typeof b === 'number' && b > 0) || !(v[0] <= v[1]))
     throw new RangeError(`${fn}: ${name} must be a pair [lo, hi] with 0 < lo ≤ hi, got ${show(v)}`);
   return [v[0], v[1]];
-}
-/** An integer ≥ `min`. */
-export function int(fn: string, name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new RangeError(`${fn}: ${name} must be an integer ≥ ${min}, got ${show(v)}`);
-  return v;
-}
-export function bool(fn: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new TypeError(`${fn}: ${name} must be true or false, got ${show(v)}`);
-  return v;
 }
 
 /** A kept tensor shaped like `x`, on `x`'s device, filled with `v`: optimiser state. */

@@ -21,6 +21,7 @@
 import { Tensor, scope, describe, sameShape } from '../tensor.js';
 import { Params, Grads, noGrad, toParams } from '../autograd.js';
 import { descentStep } from '../ops/optim.js';
+import { isPlain as isPlainObject } from '../check.js';
 
 /**
  * An optimisation rule: `init` makes the state for one parameter, `apply` returns the new state
@@ -66,7 +67,11 @@ export interface BoundOptimiser<R extends Rule = Rule> {
  *          st.rule; st.params.length   // the rule, and the parameters it updates
  */
 export class OptimiserState<R extends Rule = Rule> {
-  constructor(public rule: R, readonly params: Params, readonly state = new Map<Tensor, unknown>()) {}
+  constructor(public rule: R, readonly params: Params, readonly state = new Map<Tensor, unknown>()) {
+    if (!isRule(rule)) throw new TypeError(`OptimiserState: rule must be an optimiser rule such as Adam(), got ${describe(rule)}`);
+    if (!(params instanceof Params)) throw new TypeError(`OptimiserState: params must be a Params (from params(model)), got ${describe(params)}`);
+    if (!(state instanceof Map)) throw new TypeError(`OptimiserState: state must be a Map, got ${describe(state)}`);
+  }
 }
 
 const bounds = new WeakSet<object>();
@@ -142,14 +147,25 @@ export function update<T extends Rule | BoundOptimiser | OptimiserState>(opt: T,
  */
 export function adjust<T extends Rule | BoundOptimiser | OptimiserState>(opt: T, changes: number | Record<string, unknown>): T {
   const ch = typeof changes === 'number' ? { eta: changes } : changes;
-  if (!ch || typeof ch !== 'object' || Array.isArray(ch))
+  if (!isPlainObject(ch))
     throw new TypeError(`adjust: changes must be a number (eta) or an object such as { eta: 0.01 }, got ${describe(changes)}`);
-  if (isBound(opt) || opt instanceof OptimiserState) { opt.rule = adjustRule(opt.rule, ch); return opt; }
+  if (typeof changes === 'number' && !(changes >= 0 && changes < Infinity))
+    throw new RangeError(`adjust: eta must be a finite number ≥ 0, got ${changes}`);
+  if (isBound(opt) || opt instanceof OptimiserState) { opt.rule = adjusted(opt.rule, ch); return opt; }
   if (!isRule(opt)) throw new TypeError(`adjust: expected a rule, a bound optimiser or a setup() state, got ${describe(opt)}`);
-  const out = adjustRule(opt, ch);
+  const out = adjusted(opt, ch);
   const st = implicit.get(opt);
   if (st) implicit.set(out, new Map(st));
   return out as T;
+}
+
+/** adjustRule, with the rule constructor's refusal of a value prefixed by `adjust: `. */
+function adjusted<R extends Rule>(rule: R, ch: Record<string, unknown>): R {
+  try { return adjustRule(rule, ch); } catch (e) {
+    if (!(e instanceof Error) || e.message.startsWith('adjust')) throw e;
+    const E = e instanceof RangeError ? RangeError : TypeError;
+    throw new E(`adjust: ${e.message}`);
+  }
 }
 
 /** A copy of `rule` with the known hyper-parameters in `ch` replaced (and validated again). */
@@ -222,8 +238,7 @@ export interface RuleCtor<O, K extends readonly (keyof O)[], R extends Rule> {
   readonly prototype: R;
 }
 
-const plain = (x: unknown): x is Record<string, unknown> =>
-  !!x && typeof x === 'object' && (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null);
+const plain = isPlainObject;
 
 /** Makes the public constructor of a rule class whose constructor takes an options object. */
 export function ruleCtor<O, const K extends readonly (keyof O & string)[], R extends Rule>(
@@ -237,12 +252,16 @@ export function ruleCtor<O, const K extends readonly (keyof O & string)[], R ext
       for (const k of Object.keys(opts)) {
         if (!keys.includes(k as K[number]))
           throw new TypeError(`${name}: unknown option ${k} (options: ${keys.join(', ') || 'none'})`);
+        if (opts[k] === null) throw new TypeError(`${name}: ${k} must not be null (leave it out for the default)`);
         o[k] = opts[k];
       }
     }
     if (args.length > keys.length)
       throw new TypeError(`${name}: expected at most ${keys.length} arguments (${keys.join(', ')}), got ${args.length}`);
-    args.forEach((v, i) => { if (v !== undefined) o[keys[i]] = v; });
+    args.forEach((v, i) => {
+      if (v === null) throw new TypeError(`${name}: ${keys[i]} must not be null (pass undefined for the default)`);
+      if (v !== undefined) o[keys[i]] = v;
+    });
     return new cls(o as Partial<O>);
   };
   const f = function (...args: unknown[]) {

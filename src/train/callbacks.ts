@@ -5,6 +5,8 @@
 // delivers it first. O(1) per call. NOTE: a trailing call a timer delivers runs outside train's
 // step scope; tensors it makes live until disposed (or collected).
 
+import { options, bool, func, fail, show } from '../check.js';
+
 /**
  * How `throttle` treats calls inside a window (`leading`, `trailing`), and injectable clock and timers.
  * @example throttle(() => console.log(loss(xt, yt)), 5, { trailing: true })
@@ -41,8 +43,12 @@ export interface Throttled<A extends unknown[], R> {
  */
 export function throttle<A extends unknown[], R>(f: (...args: A) => R, timeout: number, opts: ThrottleOptions = {}): Throttled<A, R> {
   if (typeof f !== 'function') throw new TypeError(`throttle: f must be a function, got ${typeof f}`);
-  if (!(timeout >= 0)) throw new RangeError(`throttle: timeout must be a non-negative number of seconds, got ${timeout}`);
-  const { leading = true, trailing = false, clock = () => performance.now(), timers = globalThis } = opts;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) throw new RangeError(`throttle: timeout must be a non-negative number of seconds, got ${show(timeout)}`);
+  const { leading = true, trailing = false, clock = () => performance.now(), timers = globalThis } =
+    options<ThrottleOptions>('throttle', opts, ['leading', 'trailing', 'clock', 'timers']);
+  bool('throttle', 'leading', leading); bool('throttle', 'trailing', trailing); func('throttle', 'clock', clock);
+  if (typeof timers?.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function')
+    fail('throttle', 'timers must have setTimeout and clearTimeout', timers);
   const ms = timeout * 1000;
   let open = true;          // Julia's `cooldown`: the next call starts a window
   let end = 0;              // when the current window closes (clock ms)
@@ -91,7 +97,7 @@ export function throttle<A extends unknown[], R>(f: (...args: A) => R, timeout: 
  */
 export function everyN<A extends unknown[], R>(f: (...args: A) => R, n: number): (...args: A) => R | undefined {
   if (typeof f !== 'function') throw new TypeError(`everyN: f must be a function, got ${typeof f}`);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`everyN: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`everyN: n must be a positive integer, got ${show(n)}`);
   let count = 0;
   return (...args: A) => (++count % n === 0 ? f(...args) : undefined);
 }

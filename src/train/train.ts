@@ -11,11 +11,12 @@
 // the library holds no reference to the model, loss, parameters, optimiser or data.
 
 import { Tensor, scope, describe, openScope, closeScope } from '../tensor.js';
-import { withgradientOf, toParams, Params, type Grads } from '../autograd.js';
+import { withgradientOf, paramsArg, Params, type Grads } from '../autograd.js';
 import { update, isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/index.js';
 import { runtime } from '../runtime.js';
 import { guarded } from '../ops/optim.js';
 import { preferAsync } from '../data.js';
+import { options as checkOptions } from '../check.js';
 
 // Private signals, thrown by stop()/skip() and caught by train; created once (one stack capture).
 class StopSignal extends Error {}
@@ -78,7 +79,7 @@ function hostValue(t: Tensor): number | null {
 const ignore = () => {};
 
 function stepBody(c: LossCall, ps: Params, opt: Opt): Tensor {
-  const { val, grad } = withgradientOf(callLoss, c, ps);
+  const { val, grad } = withgradientOf(callLoss, c, ps, 'trainStep');
   const l = hostValue(val);
   if (l === null) {
     // GPU: record the loss readback now, so it shares the step's one submission with the update;
@@ -104,8 +105,10 @@ function stepBody(c: LossCall, ps: Params, opt: Opt): Tensor {
  *          console.log(l.dataSync()[0]); l.dispose();
  */
 export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: Opt): Tensor {
-  const params = ps instanceof Params ? ps : ps == null && isBound(opt) ? opt.params : checkParams(ps, 'trainStep');
   if (typeof loss !== 'function') throw new TypeError(`trainStep: loss must be a function, got ${describe(loss)}`);
+  if (!isRule(opt) && !isBound(opt) && !(opt instanceof OptimiserState))
+    throw new TypeError(`trainStep: opt must be a rule such as Descent(0.1), a bound optimiser or a setup() state, got ${describe(opt)}`);
+  const params = ps instanceof Params ? ps : ps == null && isBound(opt) ? opt.params : checkParams(ps, 'trainStep');
   const s = openScope();
   let val: Tensor;
   try { val = stepBody({ loss, model: NONE, item }, params, opt); } catch (e) { closeScope(s, undefined); throw e; }
@@ -177,7 +180,7 @@ export async function trainLoop(loss: Loss, ps: Params, data: unknown, opt: Opt,
   const body = (i: number): number | SkipSignal | Promise<number> => {
     call.item = item;
     let res: { val: Tensor; grad: Grads };
-    try { res = withgradientOf(callLoss, call, ps); } catch (e) { if (e === SKIP) return SKIP; throw e; } finally { call.item = undefined; }
+    try { res = withgradientOf(callLoss, call, ps, 'train'); } catch (e) { if (e === SKIP) return SKIP; throw e; } finally { call.item = undefined; }
     const l = hostValue(res.val);
     if (l !== null) return finish(l, res.grad, i, res.val);
     // GPU: the loss readback is recorded first, then the update, and one submit carries the whole
@@ -257,19 +260,10 @@ function parseArgs(args: unknown[]): { ps: Params; data: unknown; opt: Opt; mode
   return { ps: checkParams(ps, 'train'), data, opt, model: NONE, options };
 }
 
-function checkParams(ps: unknown, fn: string): Params {
-  if (ps instanceof Params) return ps;
-  try { return toParams(ps); } catch {
-    throw new TypeError(`${fn}: ps must be params(model), a model or an array of tensors, got ${describe(ps)}`);
-  }
-}
+const checkParams = (ps: unknown, fn: string): Params => paramsArg(fn, 'ps', ps);
 
 function callbacks(options: unknown): Callback[] {
-  if (options === undefined || options === null) return [];
-  if (typeof options !== 'object' || Array.isArray(options))
-    throw new TypeError(`train: options must be an object such as { cb }, got ${describe(options)}`);
-  for (const k of Object.keys(options)) if (k !== 'cb') throw new TypeError(`train: unknown option ${k} (options: cb)`);
-  const cb = (options as TrainOptions).cb;
+  const cb = checkOptions<TrainOptions>('train', options, ['cb']).cb;
   if (cb === undefined || cb === null) return [];
   const list = Array.isArray(cb) ? [...cb] : [cb];
   list.forEach((f, i) => {
@@ -280,7 +274,7 @@ function callbacks(options: unknown): Callback[] {
 
 function checkData(data: unknown, loss: Loss): void {
   const d = data as Iterable<unknown> & AsyncIterable<unknown>;
-  if (d == null || (typeof d[Symbol.iterator] !== 'function' && typeof d[Symbol.asyncIterator] !== 'function'))
+  if (d == null || typeof d === 'string' || (typeof d[Symbol.iterator] !== 'function' && typeof d[Symbol.asyncIterator] !== 'function'))
     throw new TypeError(`train: data must be iterable (an array of items, repeated(...), zip(...), a DataLoader), got ${describe(data)}`);
   // The classic slip: train(loss, ps, [x, y], opt) instead of [[x, y]] for one step.
   if (Array.isArray(d) && d.length > 1 && loss.length > 1 && d.every((x) => x instanceof Tensor))
