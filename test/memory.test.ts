@@ -55,6 +55,9 @@ test(`${STEPS} steps inside scope (update written from ops): memory flat from st
 
 test(`${STEPS} steps without scope (gradient + descentStep + grads.dispose()): memory flat`, async () => withPolicy('cpu', async () => {
   const { ps, loss, free } = mlp();
+  // One step first: an update outside train makes the device's finite guard once (a kept
+  // 1-element tensor, src/ops/optim.ts); from then on no tensor may outlive a step.
+  { const gs = gradient(loss, ps); for (const p of ps) descentStep(p, gs.get(p)!, 0.5); gs.dispose(); }
   await settle();
   const start = snapshot();
   let at100 = start;
