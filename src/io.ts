@@ -15,6 +15,7 @@ import { Tensor, empty, describe, sameShape, sizeOf } from './tensor.js';
 import { Params, noGrad } from './autograd.js';
 import { isBound, OptimiserState, type Rule, type BoundOptimiser } from './optim/rule.js';
 import * as optim from './optim/index.js';
+import { fail, isPlain, shapeArg } from './check.js';
 
 /**
  * A tensor in a safetensors file, as host data.
@@ -52,12 +53,20 @@ export function encodeSafetensors(
   tensors: Iterable<[string, TensorRecord]> | Record<string, TensorRecord>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const entries = Symbol.iterator in tensors ? [...(tensors as Iterable<[string, TensorRecord]>)] : Object.entries(tensors);
-  const header: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new TypeError(`encodeSafetensors: metadata ${k} must be a string, got ${describe(v)}`);
+  const fn = 'encodeSafetensors';
+  const iterable = tensors !== null && typeof tensors === 'object' && typeof (tensors as Iterable<unknown>)[Symbol.iterator] === 'function';
+  if (!iterable && !isPlain(tensors)) fail(fn, 'tensors must be an object or a Map of name -> { shape, data }, or an array of [name, { shape, data }] pairs', tensors);
+  const entries = iterable ? [...(tensors as Iterable<[string, TensorRecord]>)] : Object.entries(tensors);
+  const meta = stringMap(fn, metadata);
+  for (const e of entries) {
+    if (!Array.isArray(e) || typeof e[0] !== 'string') fail(fn, 'each entry of tensors must be a pair [name, { shape, data }]', e);
+    const [name, r] = e as [string, unknown];
+    if (r === null || typeof r !== 'object') fail(fn, `tensor ${name} must be an object { shape, data }`, r);
+    shapeArg(fn, (r as TensorRecord).shape, `${name}.shape`);
   }
-  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  // No prototype: a tensor named "toString" is not a duplicate, and one named "__proto__" is a name.
+  const header: Record<string, unknown> = Object.create(null);
+  if (Object.keys(meta).length) header.__metadata__ = meta;
   let offset = 0;
   for (const [name, { shape, data }] of entries) {
     if (name === '__metadata__' || name in header) throw new RangeError(`encodeSafetensors: duplicate or reserved tensor name ${name}`);
@@ -94,7 +103,7 @@ const DTYPES = new Map<string, number>([['F32', 4], ['F64', 8], ['F16', 2], ['BF
  */
 export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors {
   const b = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : null;
-  if (!b) throw new TypeError(`decodeSafetensors: expected a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
+  if (!b) fail('decodeSafetensors', 'bytes must be a Uint8Array or ArrayBuffer', bytes);
   const bad = (why: string) => new RangeError(`decodeSafetensors: not a safetensors file (${why})`);
   if (b.length < 8) throw bad(`${b.length} bytes, the header length alone takes 8`);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -145,6 +154,14 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): Safetensors 
   return { tensors, metadata };
 }
 
+/** A metadata argument: omitted (undefined gives {}), or a plain object whose values are all strings. */
+function stringMap(fn: string, v: unknown): Record<string, string> {
+  if (v === undefined) return {};
+  if (!isPlain(v)) fail(fn, 'metadata must be an object of strings such as { author: "me" }', v);
+  for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') fail(fn, `metadata ${k} must be a string`, x);
+  return v as Record<string, string>;
+}
+
 const isObject = (x: unknown): x is Record<string, any> => !!x && typeof x === 'object' && !Array.isArray(x);
 /** A value from a file, shown short in an error message. */
 function brief(v: unknown): string {
@@ -171,9 +188,27 @@ function f16(h: number): number {
  *          // ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
  */
 export function namedTensors(model: unknown): [string, Tensor][] {
-  if (model instanceof Params) return [...model].map((t, i) => [String(i), t]);
+  return modelTensors('namedTensors', model);
+}
+
+/**
+ * The model's named tensors, for the public function `fn`: the model must be an object or a
+ * function (a layer), an object or array must hold at least one tensor (`{}` is a slip, as in
+ * `params`), and no tensor may have been disposed.
+ */
+function modelTensors(fn: string, model: unknown): [string, Tensor][] {
   if (model === null || (typeof model !== 'object' && typeof model !== 'function'))
-    throw new TypeError(`namedTensors: expected a model, a layer or an array of tensors, got ${describe(model)}`);
+    fail(fn, 'model must be a model, a layer, a tensor or an array of tensors', model);
+  const named = walkNamed(model);
+  if (!named.length && typeof model === 'object') fail(fn, 'model holds no tensors', model);
+  for (const [name, t] of named) {
+    if (t.disposed) throw new Error(`${fn}: the model's ${name} [${t.shape}] was disposed${fn === 'loadModel' ? '; nothing was loaded' : ''}`);
+  }
+  return named;
+}
+
+function walkNamed(model: object): [string, Tensor][] {
+  if (model instanceof Params) return [...model].map((t, i) => [String(i), t]);
   const out: [string, Tensor][] = [], hiddenOut: [string, Tensor][] = [];
   const seen = new Set<unknown>();
   const go = (x: unknown, path: string, trainable: boolean) => {
@@ -204,12 +239,13 @@ export function namedTensors(model: unknown): [string, Tensor][] {
  *          writeFileSync('model.safetensors', bytes);
  */
 export async function saveModel(model: unknown, opt?: StatefulOptimiser | null, metadata: Record<string, string> = {}): Promise<Uint8Array> {
-  const named = namedTensors(model);
+  const named = modelTensors('saveModel', model);
+  const states = opt != null ? optimiserStates(opt, 'saveModel') : null;
+  stringMap('saveModel', metadata);
   const records: [string, TensorRecord][] = [];
   for (const [name, t] of named) records.push([name, { shape: [...t.shape], data: await t.data() }]);
   const meta: Record<string, string> = { ...metadata, [META_FORMAT]: FORMAT };
-  if (opt != null) {
-    const states = optimiserStates(opt, 'saveModel');
+  if (opt != null && states) {
     const names = new Map(named.map(([k, t]) => [t, k]));
     const state: Record<string, unknown> = {};
     for (const [p, s] of states) {
@@ -243,12 +279,17 @@ export interface LoadResult { metadata: Record<string, string>; optimiser: boole
  *          loadModel(m2, bytes, opt2);   // continues exactly where the saved run stopped
  */
 export function loadModel(model: unknown, bytes: Uint8Array | ArrayBuffer, opt?: StatefulOptimiser | null): LoadResult {
-  const file = decodeSafetensors(bytes);
-  const named = namedTensors(model);
+  const named = modelTensors('loadModel', model);
+  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) fail('loadModel', 'bytes must be a Uint8Array or ArrayBuffer (a safetensors file)', bytes);
+  if (opt != null) optimiserStates(opt, 'loadModel');
+  let file: Safetensors;
+  try { file = decodeSafetensors(bytes); } catch (e) {
+    if (e instanceof Error) e.message = `loadModel: ${e.message}`;     // loadModel: decodeSafetensors: not a safetensors file (…)
+    throw e;
+  }
   const problems: string[] = [];
   const inModel = new Set<string>();
   for (const [name, t] of named) {
-    if (t.disposed) throw new Error(`loadModel: the model's ${name} [${t.shape}] was disposed; nothing was loaded`);
     inModel.add(name);
     const r = file.tensors.get(name);
     if (!r) problems.push(`missing ${name} [${t.shape}]`);

@@ -8,7 +8,8 @@
 // with an error saying what was wrong, never an exception thrown in the page.
 
 import { describe } from '../tensor.js';
-import { listen, isMessage, show, type PortLike, type TrainingProgress, type TrainingResult } from './protocol.js';
+import { options as optionsArg } from '../check.js';
+import { listen, isMessage, show, portArg, type PortLike, type TrainingProgress, type TrainingResult } from './protocol.js';
 
 /**
  * What `TrainingWorker.train(config, opts)` accepts.
@@ -89,9 +90,8 @@ export class TrainingWorker<C = unknown> {
   #unlisten: (() => void)[] = [];
 
   constructor(worker: WorkerLike, options: WorkerOptions = {}) {
-    if (!worker || typeof worker.postMessage !== 'function')
-      throw new TypeError(`TrainingWorker: expected a Worker (or a port with postMessage), got ${describe(worker)}`);
-    if (options === null || typeof options !== 'object') throw new TypeError(`TrainingWorker: options must be an object, got ${describe(options)}`);
+    portArg('TrainingWorker', 'worker', worker);
+    optionsArg<WorkerOptions>('TrainingWorker', options, ['onError']);
     if (options.onError !== undefined && typeof options.onError !== 'function')
       throw new TypeError(`TrainingWorker: options.onError must be a function, got ${describe(options.onError)}`);
     this.#port = worker;
@@ -110,11 +110,7 @@ export class TrainingWorker<C = unknown> {
    *          const { weights, eval: m } = await a; await b;
    */
   train(config: C, opts: RunOptions = {}): TrainingRun {
-    if (opts === null || typeof opts !== 'object') throw new TypeError(`TrainingWorker.train: options must be an object, got ${describe(opts)}`);
-    if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
-      throw new TypeError(`TrainingWorker.train: options.onProgress must be a function, got ${describe(opts.onProgress)}`);
-    if (opts.signal !== undefined && typeof (opts.signal as Partial<AbortSignal> | null)?.addEventListener !== 'function')
-      throw new TypeError(`TrainingWorker.train: options.signal must be an AbortSignal, got ${describe(opts.signal)}`);
+    runOptions('TrainingWorker.train', opts);
     const n = this.#next++, id = `${this.#token}:${n}`;
     let open!: Open;
     const result = new Promise<TrainingResult>((resolve, reject) => {
@@ -243,6 +239,17 @@ export class TrainingWorker<C = unknown> {
   }
 }
 
+/** Checks `train`'s options for the public function `fn`. */
+function runOptions(fn: string, opts: unknown): void {
+  const o = optionsArg<RunOptions>(fn, opts, ['onProgress', 'transfer', 'signal']);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
+    throw new TypeError(`${fn}: options.onProgress must be a function, got ${describe(o.onProgress)}`);
+  if (o.signal !== undefined && typeof (o.signal as Partial<AbortSignal> | null)?.addEventListener !== 'function')
+    throw new TypeError(`${fn}: options.signal must be an AbortSignal, got ${describe(o.signal)}`);
+  if (o.transfer !== undefined && !Array.isArray(o.transfer))
+    throw new TypeError(`${fn}: options.transfer must be an array of buffers, got ${describe(o.transfer)}`);
+}
+
 /** Random per client, so run ids from two clients of one worker never collide and are not guessable. */
 function token(): string {
   const c = (globalThis as { crypto?: { getRandomValues?<T extends Uint32Array>(a: T): T } }).crypto;
@@ -285,5 +292,8 @@ function badResult(r: unknown): string {
  *          const { weights } = await run;
  */
 export function trainInWorker<C>(worker: WorkerLike, config: C, opts: RunOptions = {}): TrainingRun {
+  // Checked here, before the TrainingWorker starts listening and says hello: a refused call leaves the worker alone.
+  portArg('trainInWorker', 'worker', worker);
+  runOptions('trainInWorker', opts);
   return new TrainingWorker<C>(worker).train(config, opts);
 }

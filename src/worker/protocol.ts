@@ -5,6 +5,7 @@
 // objects only, so the same protocol runs over Web Workers and worker_threads.
 
 import type { Trace } from '../trace.js';
+import { fail } from '../check.js';
 
 /**
  * Where a training job's messages go: a Web Worker, `self` in one, Node's Worker or parentPort.
@@ -123,6 +124,18 @@ export function show(x: unknown): string {
 }
 
 /** Subscribes to a port's messages; returns the unsubscribe function. */
+/**
+ * A port argument of the public function `fn`: something with postMessage and a way to listen
+ * (addEventListener or on), checked before anything is sent or listened to.
+ */
+export function portArg(fn: string, name: string, v: unknown): PortLike {
+  const p = v as Partial<Record<'postMessage' | 'addEventListener' | 'on', unknown>> | null;
+  if (p === null || (typeof p !== 'object' && typeof p !== 'function') || typeof p.postMessage !== 'function' ||
+      (typeof p.addEventListener !== 'function' && typeof p.on !== 'function'))
+    fail(fn, `${name} must be a Worker or a port (postMessage, and addEventListener or on)`, v);
+  return v as PortLike;
+}
+
 export function listen(port: PortLike, fn: (data: unknown) => void): () => void {
   if (typeof port.on === 'function') {
     port.on('message', fn);

@@ -18,7 +18,8 @@ import { trace, type Trace } from '../trace.js';
 import { devices, memory } from '../device.js';
 import { runtime } from '../runtime.js';
 import { saveModel } from '../io.js';
-import { listen, isMessage, isRunId, show, type RunId, type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type FromWorker } from './protocol.js';
+import { options as optionsArg } from '../check.js';
+import { listen, isMessage, isRunId, show, portArg, type RunId, type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type FromWorker } from './protocol.js';
 
 /**
  * What `setup(config)` returns: everything a training run needs, built inside the worker.
@@ -92,7 +93,8 @@ export interface ServeOptions {
  */
 export function serveTraining<C = unknown>(setup: JobSetup<C>, options: ServeOptions = {}): () => void {
   if (typeof setup !== 'function') throw new TypeError(`serveTraining: setup must be a function (config) => job, got ${describe(setup)}`);
-  const port = options.port ?? defaultPort();
+  const o = optionsArg<ServeOptions>('serveTraining', options, ['port']);
+  const port = o.port !== undefined ? portArg('serveTraining', 'options.port', o.port) : defaultPort();
   // A port that throws (closed, or a value it cannot clone) must not take the worker down with it.
   const send = (m: FromWorker, transfer?: unknown[]): boolean => {
     try { port.postMessage(m, transfer as any[]); return true; } catch { return false; }
