@@ -65,6 +65,8 @@ export interface Scope { tensors: Tensor[]; parent: Scope | null; ended: boolean
 const scopes: Scope[] = [];
 /** Set in Tensor's static block: puts a tensor no scope owns under the FinalizationRegistry. */
 let unown: (t: Tensor) => void;
+/** Set in Tensor's static block: moves a tensor no scope owns into scope `s`. */
+let own: (t: Tensor, s: Scope) => void;
 
 export class Tensor {
   readonly id = nextId++;
@@ -95,6 +97,13 @@ export class Tensor {
       registry.register(t, t.#storage, t);
       t.#registered = true;
       registered++;
+    };
+    own = (t: Tensor, s: Scope) => {
+      if (!t.#registered || t.#kept) return;
+      registry.unregister(t);
+      t.#registered = false;
+      registered--;
+      s.tensors.push(t);
     };
   }
 
@@ -489,6 +498,21 @@ function collect(x: unknown, into: Set<Tensor>, depth: number) {
   if (x instanceof Map) { for (const v of x.values()) collect(v, into, depth + 1); return; }
   if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, into, depth + 1);
   else if (typeof (x as { tensors?: unknown }).tensors === 'function') collect((x as { tensors(): unknown }).tensors(), into, depth + 1);
+}
+/** @internal The id the next tensor will get: a mark for `adopt`. */
+export const nextTensorId = (): number => nextId;
+/**
+ * @internal Moves the tensors in `x` (as `scope` finds results) that were made since the `since`
+ * mark and that no scope owns or keeps into the innermost open scope. train's step adopts the
+ * item an async iterator made while train awaited it, so it is freed with the step as a
+ * synchronous iterator's is; tensors other code made in that gap are not in the item.
+ */
+export function adopt(x: unknown, since: number): void {
+  const s = scopes.length ? scopes[scopes.length - 1] : null;
+  if (!s || x === null || typeof x !== 'object') return;
+  const found = new Set<Tensor>();
+  collect(x, found, 0);
+  for (const t of found) if (t.id >= since) own(t, s);
 }
 /**
  * Takes a tensor created in the innermost scope out of every scope: the caller owns it (dispose

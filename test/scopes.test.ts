@@ -113,6 +113,26 @@ test('train with async data leaves tensors made by other code alone', async () =
   x.dispose(); y.dispose();
 });
 
+test('train frees the tensors an async iterator made for each item, and only those', async () => {
+  seed(4);
+  const m = Chain(Dense(4, 2));
+  const shared = rand(2, 8).keep();
+  const data = { async *[Symbol.asyncIterator]() {
+    for (let i = 0; i < 20; i++) { await tick(); yield [rand(4, 8), shared]; }       // a fresh x per item
+  } };
+  const made: Tensor[] = [];
+  let stopTimer = false;
+  const ui = () => { if (stopTimer) return; made.push(rand(3)); setTimeout(ui, 0); };
+  setTimeout(ui, 0);
+  const before = memory().tensors;
+  await train((a: Tensor, b: Tensor) => mse(m(a), b), params(m), data, Descent(0.1));
+  stopTimer = true;
+  assert.is(memory().tensors - made.length, before, 'every x was freed with its step');
+  assert.ok(made.every((t) => !t.disposed) && !shared.disposed, 'tensors the items did not bring in survive');
+  for (const t of made) t.dispose();
+  shared.dispose();
+});
+
 /** Two models and their data, made the same way every call (seeded). */
 function models() {
   seed(11);

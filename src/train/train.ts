@@ -12,7 +12,7 @@
 // here outlives a call: a step's inputs travel as arguments, so once train or trainStep returns
 // the library holds no reference to the model, loss, parameters, optimiser or data.
 
-import { Tensor, scope, describe, openScope, closeScope } from '../tensor.js';
+import { Tensor, scope, describe, openScope, closeScope, adopt, nextTensorId } from '../tensor.js';
 import { withgradientOf, toParams, Params, type Grads } from '../autograd.js';
 import { update, isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/index.js';
 import { runtime } from '../runtime.js';
@@ -122,7 +122,9 @@ export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: 
  * { cb })` (seed: `SGD(params(m), 0.1)`), and `train(loss, model, data, setup(rule, model))`
  * (current Flux: the loss gets the model first). Items that are arrays are spread into the loss.
  * A non-finite loss throws "Loss is NaN on data item i (0-based)..." before that update (on the
- * GPU after it: the step, its update and the loss readback are one submission).
+ * GPU after it: the step, its update and the loss readback are one submission). Tensors the data
+ * iterator makes for an item are freed with that step (keep() one it hands out again); no scope
+ * stays open while train awaits, so tensors other code makes meanwhile are never freed by it.
  * @example await train(loss, params(m), repeated([x, y], 100), Descent(0.1), { cb: throttle(evalcb, 5) });
  *          await train(loss, zip(xs, ys), SGD(params(m), 0.1));
  */
@@ -186,8 +188,8 @@ export async function trainLoop(loss: Loss, ps: Params, data: unknown, opt: Opt,
   };
   const step = (i: number) => around ? around(() => body(i)) : body(i);
   const DONE = {};
-  let cur = 0;
-  const runStep = () => step(cur);
+  let cur = 0, since = 0;
+  const adoptAndStep = () => { adopt(item, since); return step(cur); };
   // A synchronous iterator's next() is this step's own synchronous code: a batch it makes is the
   // step's, freed with it.
   const nextAndStep = () => {
@@ -202,12 +204,13 @@ export async function trainLoop(loss: Loss, ps: Params, data: unknown, opt: Opt,
       cur = i;
       let r: unknown;
       if (useAsync) {
-        // Awaited outside any scope: what the iterator makes is its own (a DataLoader frees each
-        // batch when the next is taken), and nothing another task creates meanwhile joins a step.
+        // Awaited outside any scope, so nothing another task creates meanwhile joins a step; the
+        // step then adopts what the iterator made for this item (tensors new since `since`).
+        since = nextTensorId();
         const n = await (it as AsyncIterator<unknown>).next();
         if (n.done) break;
         item = n.value;
-        r = scope(runStep);
+        r = scope(adoptAndStep);
       } else r = scope(nextAndStep);
       // On the GPU the step's scope ends when its loss readback arrives; it left the stack already.
       const l = r instanceof Promise ? await r : r;
