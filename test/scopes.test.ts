@@ -8,8 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   init, tensor, rand, seed, scope, train, trainStep, Chain, Dense, sigmoid, mse, params, Descent, Adam,
-  DataLoader, repeated, memory, type Tensor,
+  DataLoader, repeated, memory, withPolicy, type Tensor,
 } from '../src/index.ts';
+import { runtime } from '../src/runtime.ts';
 
 await init({ gpu: false });
 
@@ -207,6 +208,30 @@ test('trainStep: the loss is valid until the next trainStep on the same paramete
   assert.is(memory().tensors, before, 'a loop that ignores the loss leaks nothing');
   assert.not.ok(m1.disposed);
   x.dispose(); y.dispose();
+});
+
+// Last: it starts WebGPU where an adapter exists, and the tests above read values synchronously.
+test('on WebGPU: tensors made while a step awaits its loss readback are not the step\'s', async () => {
+  await init();
+  if (!runtime.gpu) { console.log('  no WebGPU adapter: skipped'); return; }
+  await withPolicy('gpu', async () => {
+    seed(2);
+    const m = Chain(Dense(4, 2));
+    const x = rand(4, 8).keep(), y = rand(2, 8).keep();
+    const loss = (a: Tensor, b: Tensor) => mse(m(a), b);
+    await train(loss, params(m), repeated([x, y], 1), Descent(0.1));    // warm-up: the first step caches a tensor
+    const made: Tensor[] = [];
+    let stopTimer = false;
+    const ui = () => { if (stopTimer) return; made.push(rand(3)); setTimeout(ui, 0); };
+    setTimeout(ui, 0);
+    const before = memory().tensors;
+    await train(loss, params(m), repeated([x, y], 20), Descent(0.1));
+    stopTimer = true;
+    assert.ok(made.length > 5, `the other task ran during training (${made.length} tensors)`);
+    assert.ok(made.every((t) => !t.disposed), 'no tensor made during a readback was freed by the step');
+    assert.is(memory().tensors - made.length, before, 'the steps freed their own tensors');
+    for (const t of [...made, x, y]) t.dispose();
+  });
 });
 
 test.run();
