@@ -4,8 +4,8 @@
 // unless it is returned or kept. A FinalizationRegistry is only a safety net, for the tensors no
 // scope owns: those created outside any scope, and those that leave one (returned from the
 // outermost, kept, escaped). A tensor a scope will release is never registered, so the
-// intermediates of a step cost the registry nothing (registering each one grew RSS without
-// bound, issue 10).
+// intermediates of a step cost the registry nothing (registering and unregistering each one
+// grew RSS by ~33 MB over 5,000 steps of the seed model, issue 10).
 
 import type { Backend, DeviceName } from './backends/backend.js';
 import { runtime, lostError } from './runtime.js';
@@ -32,12 +32,9 @@ export interface Storage { backend: Backend; buf: any; n: number; refs: number; 
 
 let nextId = 1;
 let live = 0;
-let registered = 0;
-const registry = new FinalizationRegistry<Storage>((s) => { live--; registered--; release(s); });
+const registry = new FinalizationRegistry<Storage>((s) => { live--; release(s); });
 /** Tensors created and not yet disposed or collected. */
 export const liveTensors = () => live;
-/** @internal Live tensors watched by the FinalizationRegistry (those no scope owns). */
-export const unownedTensors = () => registered;
 
 function release(s: Storage) {
   if (--s.refs === 0) {
@@ -96,13 +93,11 @@ export class Tensor {
       if (t.#registered || !t.#storage) return;
       registry.register(t, t.#storage, t);
       t.#registered = true;
-      registered++;
     };
     own = (t: Tensor, s: Scope) => {
       if (!t.#registered || t.#kept) return;
       registry.unregister(t);
       t.#registered = false;
-      registered--;
       s.tensors.push(t);
     };
   }
@@ -181,7 +176,7 @@ export class Tensor {
     const s = this.#storage;
     if (!s) return;
     this.#storage = null;
-    if (this.#registered) { registry.unregister(this); this.#registered = false; registered--; }
+    if (this.#registered) { registry.unregister(this); this.#registered = false; }
     live--;
     release(s);
   }

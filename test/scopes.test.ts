@@ -11,13 +11,23 @@ import {
   DataLoader, repeated, memory, withPolicy, type Tensor,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 await init({ gpu: false });
+v8.setFlagsFromString('--expose-gc');
+const gc: () => void = vm.runInNewContext('gc');
+/**
+ * Collects what earlier tests dropped, so the FinalizationRegistry does not free it during a
+ * test that counts live tensors across awaits.
+ */
+async function settle() { for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 0)); } }
 
 /** Lets every other pending task run (timers included), so concurrent code interleaves. */
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
 
 test('an async scope frees what it created before its first await, and nothing another task created meanwhile', async () => {
+  await settle();
   const before = memory().tensors;
   let mine: Tensor | null = null, late: Tensor | null = null;
   const p = scope(async () => {
@@ -40,6 +50,7 @@ test('an async scope frees what it created before its first await, and nothing a
 });
 
 test('overlapping async scopes never free each other\'s tensors', async () => {
+  await settle();
   const before = memory().tensors;
   const task = (k: number) => scope(async () => {
     let acc = 0;
@@ -57,6 +68,7 @@ test('overlapping async scopes never free each other\'s tensors', async () => {
 });
 
 test('an async scope started inside a scope hands its result to it if that scope is still running', async () => {
+  await settle();
   const before = memory().tensors;
   let inner: Promise<Tensor> | null = null, made: Tensor | null = null;
   const outer = scope(async () => {
@@ -124,6 +136,7 @@ test('train frees the tensors an async iterator made for each item, and only tho
   const made: Tensor[] = [];
   let stopTimer = false;
   const ui = () => { if (stopTimer) return; made.push(rand(3)); setTimeout(ui, 0); };
+  await settle();
   setTimeout(ui, 0);
   const before = memory().tensors;
   await train((a: Tensor, b: Tensor) => mse(m(a), b), params(m), data, Descent(0.1));
@@ -223,6 +236,7 @@ test('on WebGPU: tensors made while a step awaits its loss readback are not the 
     const made: Tensor[] = [];
     let stopTimer = false;
     const ui = () => { if (stopTimer) return; made.push(rand(3)); setTimeout(ui, 0); };
+    await settle();
     setTimeout(ui, 0);
     const before = memory().tensors;
     await train(loss, params(m), repeated([x, y], 20), Descent(0.1));

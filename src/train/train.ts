@@ -7,10 +7,10 @@
 // iterator made) is freed at its end; parameters and optimiser state are kept tensors. No scope
 // is open across an await (async data, async callbacks, the GPU's loss readback): tensors other
 // code creates meanwhile (a second train, a UI prediction) are never this step's to free.
-// Per step: O(ops of the loss), no
-// closures in trainStep (the benchmarks' hot path) and no readback besides the loss. Nothing
-// here outlives a call: a step's inputs travel as arguments, so once train or trainStep returns
-// the library holds no reference to the model, loss, parameters, optimiser or data.
+// Per step: O(ops of the loss), no closures in trainStep (the benchmarks' hot path) and no
+// readback besides the loss. Nothing here outlives a call: a step's inputs travel as arguments,
+// so once train or trainStep returns the library holds no reference to the model, loss,
+// parameters, optimiser or data (trainStep's last loss is held in a WeakMap keyed by a parameter).
 
 import { Tensor, scope, describe, openScope, closeScope, adopt, nextTensorId } from '../tensor.js';
 import { withgradientOf, toParams, Params, type Grads } from '../autograd.js';
