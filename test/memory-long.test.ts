@@ -14,7 +14,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import {
   init, rand, seed, scope, train, trainStep, Dense, Chain, sigmoid, mse, params, Descent, DataLoader, repeated, memory,
-  withPolicy, setProfile, DEFAULT_PROFILE, add, tensor, type Tensor, type Profile,
+  withPolicy, setProfile, getProfile, DEFAULT_PROFILE, add, tensor, type Tensor, type Profile,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import { ref } from '../src/backends/ref.ts';
@@ -78,7 +78,7 @@ function fakeGpu(): Backend {
 const FAST: Profile = { ...DEFAULT_PROFILE, source: 'test: fast GPU' };
 
 test('the decision memo stays bounded when every batch size from 1 to 8,000 occurs once', () => {
-  const prev = runtime.gpu;
+  const prev = runtime.gpu, prevProfile = getProfile();
   runtime.gpu = fakeGpu();
   setProfile(FAST);
   try {
@@ -95,7 +95,7 @@ test('the decision memo stays bounded when every batch size from 1 to 8,000 occu
     const dev = () => scope(() => add(w.matmul(rand(4, 1)), 1).device);
     assert.is(dev(), dev());
     w.dispose();
-  } finally { runtime.gpu = prev; setProfile(DEFAULT_PROFILE); }
+  } finally { runtime.gpu = prev; setProfile(prevProfile); }
 });
 
 /** Counts FinalizationRegistry registrations while `fn` runs (every registry: the prototype's method). */
