@@ -124,7 +124,13 @@ test('a train step registers nothing with the FinalizationRegistry; a manual ste
 }));
 
 test('the safety net: tensors that leave every scope unreferenced are still collected', async () => withPolicy('cpu', async () => {
-  const settle = async () => { for (let i = 0; i < 4; i++) { gc(); await new Promise((r) => setTimeout(r, 0)); } };
+  // Until the live count stops moving: earlier tests' dropped tensors are collected here too.
+  const settle = async () => {
+    for (let i = 0, last = -1; i < 20 && memory().tensors !== last; i++) {
+      last = memory().tensors;
+      for (let k = 0; k < 3; k++) { gc(); await new Promise((r) => setTimeout(r, 5)); }
+    }
+  };
   await settle();
   const before = snapshot();
   (() => {
@@ -134,7 +140,9 @@ test('the safety net: tensors that leave every scope unreferenced are still coll
   })();
   assert.is(snapshot().tensors, before.tensors + 150);
   await settle();
-  assert.equal(snapshot(), before, 'collected: tensors and bytes back where they were');
+  const after = snapshot();
+  assert.ok(after.tensors <= before.tensors && after.bytes <= before.bytes,
+    `collected: ${after.tensors} tensors, ${after.bytes} bytes live (before: ${before.tensors}, ${before.bytes})`);
 }));
 
 test.run();
