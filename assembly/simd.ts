@@ -2,6 +2,11 @@
 // horizontal sums, and vector exp/log (Cephes-style range reduction + minimax polynomial,
 // |rel err| ~1e-7 on their domains; results match Mathf within a few ulp).
 
+/** True when the f32 at `p` is finite: an optimiser update's guard (the step's loss). */
+@inline export function finiteAt(p: usize): bool {
+  return (load<u32>(p) & 0x7fffffff) < 0x7f800000;
+}
+
 /** a·b + c. With relaxed SIMD: one f32x4.relaxed_madd (FMA on x64); else mul + add. */
 @inline export function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -134,7 +139,7 @@
   return v128.or(t, v128.and(x, i32x4.splat(0x80000000))); // copy the sign of x (t ≥ 0)
 }
 
-/** log(1 + e^−|x|): the shared tail of softplus and logsigmoid. */
+/** log(1 + e^−|x|), the overflow-safe tail of log(1 + eˣ). */
 @inline export function vlog1pexp_neg_abs(x: v128): v128 {
   return vlog1p(vexp(f32x4.neg(f32x4.abs(x))));
 }

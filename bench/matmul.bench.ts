@@ -37,7 +37,7 @@ function fluxion(R: Raw, s: Shape): Runner {
   R.reset();
   const a = R.put(rand(s.m * s.k)), b = R.put(rand(s.k * s.n)), c = R.alloc(s.m * s.n * 4);
   const ws = R.alloc(E.matmul_ws_bytes(s.m, s.k, s.n));
-  return (reps) => { for (let r = 0; r < reps; r++) E.matmul_f32(a, b, c, s.m, s.k, s.n, s.ta, s.tb, ws, 0); };
+  return (reps) => { for (let r = 0; r < reps; r++) E.matmul(a, b, c, s.m, s.k, s.n, s.ta, s.tb, 0, ws); };
 }
 
 /** Plain JavaScript, i-k-j order (top-level functions with arguments: V8 optimises these best). */

@@ -15,9 +15,17 @@ if (want('memory')) add('Long-run memory (RSS and memory() at fixed steps)', awa
 if (want('scheduler')) {
   add('Scheduler: auto vs cpu-only vs gpu-only (calibrated profile)', await (await import('./scheduler.bench.ts')).runSchedulerBench());
 }
+if (want('kernels')) {
+  try { add('WGSL kernels, before and after the GPU-speed work (same run)', await (await import('./kernels.bench.ts')).runKernelBench()); }
+  catch (e) { add('WGSL kernels, before and after the GPU-speed work (same run)', `not measured: ${(e as Error).message}`); }
+}
 if (want('webgpu')) {
   try { add('WebGPU (Dawn)', await (await import('./webgpu.bench.ts')).runWebGPUBench()); }
   catch (e) { add('WebGPU (Dawn)', `not measured: ${(e as Error).message}`); }
+}
+if (want('demo')) {
+  const { TITLE, runDemoLongtaskBench } = await import('./demo-longtask.ts');
+  add(TITLE, await runDemoLongtaskBench());
 }
 
 const doc = `# fluxion benchmark results\n\nMachine: ${machine()}.\nRun: ${new Date().toISOString()} with \`npm run bench\`` +

@@ -63,6 +63,8 @@ fn df_hardsigmoid(x: f32, y: f32, a: f32, b: f32) -> f32 { return select(0.0, 1.
 fn f_hardswish(x: f32, a: f32, b: f32) -> f32 { return x * clamp((x + 3.0) / 6.0, 0.0, 1.0); }
 fn df_hardswish(x: f32, y: f32, a: f32, b: f32) -> f32 { return select(select((2.0 * x + 3.0) / 6.0, 1.0, x > 3.0), 0.0, x < -3.0); }
 
+// log(1 + eˣ) without overflow; mish and logsigmoid use it too.
+fn softplus_(x: f32) -> f32 { return max(x, 0.0) + log1p_(exp(-abs(x))); }
 fn f_softplus(x: f32, a: f32, b: f32) -> f32 { return softplus_(x); }
 fn df_softplus(x: f32, y: f32, a: f32, b: f32) -> f32 { return sigmoid_(x); }
 

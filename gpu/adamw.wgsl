@@ -4,7 +4,7 @@
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat(gid, nwg);
-  if (i >= p.n) { return; }
+  if (i >= p.n || !finite_(guard[0])) { return; }   // a non-finite loss: no update
   let gi = g[i];
   let mi = p.b1 * m[i] + (1.0 - p.b1) * gi;
   let vi = p.b2 * v[i] + (1.0 - p.b2) * gi * gi;

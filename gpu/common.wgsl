@@ -15,6 +15,7 @@ fn nan() -> f32 { return bitcast<f32>(NAN_BITS); }
 fn inf() -> f32 { return bitcast<f32>(INF_BITS); }
 // On the bits: a compiler may assume float comparisons never see NaN.
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > INF_BITS; }
+fn finite_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) < INF_BITS; }
 
 // ln x with IEEE edges (WGSL leaves log(0) and log(x < 0) undefined: SwiftShader gives -88 and 0).
 fn log_(x: f32) -> f32 {
@@ -50,7 +51,6 @@ fn sigmoid_(x: f32) -> f32 {
   return select(t * s, s, x >= 0.0);
 }
 
-fn softplus_(x: f32) -> f32 { return max(x, 0.0) + log1p_(exp(-abs(x))); }
 
 fn tanh_(x: f32) -> f32 {
   let t = expm1_(-2.0 * abs(x));         // in (-1, 0]

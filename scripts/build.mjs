@@ -2,10 +2,20 @@
 // Node and worker_threads: the .wasm bytes are embedded (binary loader) and the WGSL programs
 // inlined (text loader), so nothing is fetched at run time. Then emits the .d.ts files and
 // prints the bundle's size, raw and gzipped.
+// `--outdir DIR` builds into DIR instead of dist/ (test/package.test.ts packs such a build, so it
+// never empties the dist/ another build or test may be reading).
+// No source map: a linked map with the sources embedded was two thirds of the tarball, and one
+// without them points at src/ files the package does not contain. The bundle is minified JS of
+// this repo's src/; debug against src/ (the tests run it directly through tsx).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+
+const at = process.argv.indexOf('--outdir');
+const outdir = at > 0 ? process.argv[at + 1] : 'dist';
+if (!outdir) throw new Error('build.mjs: --outdir needs a directory');
 
 // WGSL ships without comments and indentation: the programs are read by the GPU driver, not by
 // people, and the comments are a third of their bytes. (// is WGSL's only line comment and the
@@ -30,7 +40,7 @@ const wgslMinify = {
   },
 };
 
-rmSync('dist', { recursive: true, force: true });
+rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: ['src/index.ts'],
   bundle: true,
@@ -38,8 +48,7 @@ await build({
   platform: 'neutral',
   target: 'es2022',
   minify: true,
-  sourcemap: 'linked',
-  outfile: 'dist/fluxion.js',
+  outfile: join(outdir, 'fluxion.js'),
   loader: { '.wasm': 'binary', '.wgsl': 'text' },
   plugins: [wgslMinify, wasmGzip],
   // Dawn for Node is an optional peer, loaded by a guarded dynamic import only when no
@@ -47,9 +56,9 @@ await build({
   external: ['webgpu', 'node:*'],
   logLevel: 'warning',
 });
-execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-const js = readFileSync('dist/fluxion.js');
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', outdir], { stdio: 'inherit' });
+const js = readFileSync(join(outdir, 'fluxion.js'));
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
 const line = `dist/fluxion.js: ${kb(js.length)} raw, ${kb(gzipSync(js, { level: 9 }).length)} gzipped (JavaScript + both Wasm builds + WGSL)`;
-writeFileSync('dist/SIZE.txt', line + '\n');
+writeFileSync(join(outdir, 'SIZE.txt'), line + '\n');
 console.log(line);

@@ -31,14 +31,24 @@ export function record(def: OpDef, ins: readonly Tensor[], out: Tensor, p: unkno
   tape!.nodes.push({ def, ins, out, p, needs: ins.map((t) => t.tape === id) });
 }
 
-/** Runs `fn` without recording (gradient rules, optimiser updates inside a gradient call). */
+/**
+ * Runs `fn` without recording (gradient rules, optimiser updates inside a gradient call).
+ * @example const gs = gradient(() => {
+ *            const target = noGrad(() => m(x2));   // not differentiated
+ *            return mse(m(x), target);
+ *          }, params(m));
+ */
 export function noGrad<T>(fn: () => T): T {
   const saved = tape;
   tape = null;
   try { return fn(); } finally { tape = saved; }
 }
 
-/** An ordered identity set of trainable tensors: `params(m)`. */
+/**
+ * An ordered identity set of trainable tensors: `params(m)`.
+ * @example const ps = params(m);
+ *          ps.length; [...ps].map((p) => p.shape)   // 4, [[32, 784], [32], [10, 32], [10]]
+ */
 export class Params implements Iterable<Tensor> {
   readonly order: Tensor[] = [];
   readonly #set = new Set<Tensor>();
@@ -52,7 +62,11 @@ export class Params implements Iterable<Tensor> {
   [Symbol.iterator]() { return this.order[Symbol.iterator](); }
 }
 
-/** Gradients keyed by parameter: `grads.get(p)` (undefined for a parameter the loss did not reach). */
+/**
+ * Gradients keyed by parameter: `grads.get(p)` (undefined for a parameter the loss did not reach).
+ * @example const gs = gradient(() => mse(m(x), y), params(m));
+ *          const dW = gs.get(m.layers[0].weight);   // a Tensor shaped like the weight
+ */
 export class Grads {
   readonly #map = new Map<Tensor, Tensor>();
   constructor(readonly params: Params) {}

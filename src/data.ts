@@ -43,6 +43,10 @@ export function zip<T extends readonly Iterable<unknown>[]>(...xs: T): Iterable<
   };
 }
 
+/**
+ * What `DataLoader` accepts.
+ * @example DataLoader([X, Y], { batchsize: 32, shuffle: true, partial: false })
+ */
 export interface DataLoaderOptions {
   /** Observations per batch (default 1). */
   batchsize?: number;

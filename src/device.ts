@@ -6,11 +6,60 @@ import type { WebGPUInfo } from './backends/webgpu.js';
 import { setProfile, getProfile, clearDecisions, SOFTWARE_GPU_PROFILE, type Profile } from './scheduler.js';
 import { createWasm, simdSupported, type WasmBackend } from './backends/wasm.js';
 
+// The public declarations name no WebGPU type (GPU, GPUBuffer...): a project type-checks against
+// them without @webgpu/types. What they need is declared here, structurally; a real `GPU` and the
+// backend's WebGPUInfo are assignable to these, and the compiler checks that they stay so.
+
+/**
+ * A WebGPU entry point: `navigator.gpu`, or `create([])` of the `webgpu` package (Dawn) in Node.
+ * @example import { create } from 'webgpu';
+ *          await init({ gpu: create([]) });
+ */
+export interface GPULike { requestAdapter(options?: object): Promise<unknown> }
+
+/**
+ * The adapter `devices().gpu.info` describes; `fallback` is true for a software one (SwiftShader).
+ * @example const g = devices().gpu;
+ *          if (g.available && g.info?.fallback) console.log('software GPU:', g.info.description);
+ */
+export interface GPUInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  fallback: boolean;
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupStorageSize: number;
+  };
+}
+
+/**
+ * What `init()` accepts.
+ * @example await init({ gpu: false });                       // CPU only: Dawn is never loaded
+ * @example await init({ profile: JSON.parse(localStorage.profile) });
+ */
 export interface InitOptions {
   /** 'auto' (default): use WebGPU where present; false: CPU only; or a `GPU` object to use. */
-  gpu?: 'auto' | false | GPU;
+  gpu?: 'auto' | false | GPULike;
   /** A stored `calibrate()` result, so the scheduler needs no calibration on this load. */
   profile?: Profile;
+}
+
+/**
+ * What `devices()` returns. Each `gpu` variant lists the other's fields as absent, so
+ * `d.gpu.info?.description` and `d.gpu.reason` read without narrowing first.
+ * @example const { gpu } = devices();
+ *          console.log(gpu.available ? `GPU: ${gpu.info?.description}` : `CPU only: ${gpu.reason}`);
+ */
+export interface Devices {
+  cpu: { simd: boolean; relaxedSimd: boolean } | null;
+  gpu:
+    | { available: true; info: GPUInfo | null; reason?: undefined; lost?: undefined }
+    | { available: false; reason: string; lost?: { tensors: number; bytes: number }; info?: undefined };
 }
 
 let gpuNote = 'not requested';
@@ -31,7 +80,7 @@ export async function init(opts: InitOptions = {}): Promise<void> {
   return ready ??= (async () => {
     try {
       const { createWebGPU } = await import('./backends/webgpu.js');
-      const r = await createWebGPU(want === 'auto' ? undefined : want);
+      const r = await quietly(() => createWebGPU(want === 'auto' ? undefined : want as GPU));
       if ('error' in r) gpuNote = r.error;
       else {
         if (runtime.gpu) dropGpu(runtime.gpu);   // replacing a lost device
@@ -59,8 +108,26 @@ function dropGpu(b: NonNullable<typeof runtime.gpu>) {
   clearDecisions();
 }
 
-/** What init() found: CPU features, and the GPU adapter or why there is none. */
-export function devices() {
+/**
+ * Dawn's Vulkan loader prints "error: XDG_RUNTIME_DIR is invalid or not set" on a machine without
+ * a session (a server, a container, CI) while it looks for an adapter; a library must not write to
+ * the user's terminal, so the variable is set for that search when it is missing, then removed.
+ */
+async function quietly<T>(f: () => Promise<T>): Promise<T> {
+  const proc = (globalThis as { process?: { platform?: string; env?: Record<string, string | undefined> } }).process;
+  const env = proc?.platform === 'linux' ? proc.env : undefined;
+  const set = !!env && !env.XDG_RUNTIME_DIR;
+  if (set) env!.XDG_RUNTIME_DIR = '/tmp';
+  try { return await f(); } finally { if (set) delete env!.XDG_RUNTIME_DIR; }
+}
+
+/**
+ * What init() found: CPU features, and the GPU adapter or why there is none.
+ * @example await init();
+ *          const d = devices();
+ *          console.log(d.gpu.available ? d.gpu.info?.description : d.gpu.reason);
+ */
+export function devices(): Devices {
   const cpu = runtime.cpu as WasmBackend | null;
   const gpu = runtime.gpu as (typeof runtime.gpu & { info?: WebGPUInfo }) | null;
   return {
@@ -79,6 +146,9 @@ function lostReport(): { lost?: { tensors: number; bytes: number } } {
 /**
  * Live bytes per device (tensors, not cached free blocks), and the Wasm memory size; after a GPU
  * device loss, `gpu.lost` says how many tensor buffers and bytes were on it.
+ * @example const before = memory().tensors;
+ *          scope(() => mse(m(x), y));
+ *          memory().tensors === before   // true: the step's temporaries are freed
  */
 export function memory() {
   const cpu = runtime.cpu as WasmBackend | null;

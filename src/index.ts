@@ -1,6 +1,6 @@
-// fluxion's public API (../shared/API.md is the contract).
+// fluxion's public API; docs/API.md, generated from the doc comments, is its reference.
 
-export { init, devices, memory, type InitOptions } from './device.js';
+export { init, devices, memory, type InitOptions, type GPULike, type GPUInfo, type Devices } from './device.js';
 export { setPolicy, withPolicy, getProfile, setProfile, DEFAULT_PROFILE, type Profile, type DeviceProfile } from './scheduler.js';
 export { trace, calibrate, type Trace, type TraceRecord } from './trace.js';
 export {
@@ -11,7 +11,7 @@ export * from './ops/index.js';
 export { gradient, withgradient, Params, Grads, noGrad } from './autograd.js';
 
 // ---- models (src/nn/) and losses (src/losses.ts) ----
-// Activations are exported above through ops (src/nn/activations.ts groups the same functions).
+// Activations are exported above through ops (the `act` rows of src/ops/codes.ts).
 export { makeLayer, type Layer } from './nn/layer.js';
 export { params, trainmode, testmode } from './nn/params.js';
 export { Dense, type Activation, type DenseOptions } from './nn/dense.js';
@@ -44,6 +44,6 @@ export {
 export {
   serveTraining, TrainingWorker, trainInWorker,
   type TrainingJob, type JobContext, type JobSetup, type ServeOptions, type RunOptions, type TrainingRun,
-  type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult,
+  type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type WorkerOptions, type RunId,
 } from './worker/index.js';
 // ---- end of embedding ----

@@ -16,11 +16,23 @@ import { Params, noGrad } from './autograd.js';
 import { isBound, OptimiserState, type Rule, type BoundOptimiser } from './optim/rule.js';
 import * as optim from './optim/index.js';
 
-/** A tensor in a safetensors file, as host data. */
+/**
+ * A tensor in a safetensors file, as host data.
+ * @example const { tensors } = decodeSafetensors(bytes);
+ *          const w: TensorRecord = tensors.get('layers.0.weight')!;   // { shape: [32, 784], data: Float32Array }
+ */
 export interface TensorRecord { shape: number[]; data: Float32Array }
-/** A decoded safetensors file: tensors in file order, and the `__metadata__` strings. */
+/**
+ * A decoded safetensors file: tensors in file order, and the `__metadata__` strings.
+ * @example const f: Safetensors = decodeSafetensors(await (await fetch('model.safetensors')).arrayBuffer().then((b) => new Uint8Array(b)));
+ *          f.metadata.format; [...f.tensors.keys()]
+ */
 export interface Safetensors { tensors: Map<string, TensorRecord>; metadata: Record<string, string> }
-/** An optimiser whose per-parameter state can be saved: a bound optimiser or a `setup` state. */
+/**
+ * An optimiser whose per-parameter state can be saved: a bound optimiser or a `setup` state.
+ * @example const opt: StatefulOptimiser = setup(Adam(), m);
+ *          const bytes = await saveModel(m, opt);   // Adam's moments are saved too
+ */
 export type StatefulOptimiser = BoundOptimiser | OptimiserState;
 
 const OPT_PREFIX = 'optimiser.';
@@ -213,7 +225,11 @@ export async function saveModel(model: unknown, opt?: StatefulOptimiser | null, 
   return encodeSafetensors(records, meta);
 }
 
-/** What `loadModel` found besides the tensors. */
+/**
+ * What `loadModel` found besides the tensors.
+ * @example const r = loadModel(m, bytes, opt);
+ *          if (!r.optimiser) console.log('no optimiser state in the file: starting fresh');
+ */
 export interface LoadResult { metadata: Record<string, string>; optimiser: boolean }
 
 /**

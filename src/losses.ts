@@ -10,7 +10,17 @@ import { abs, square, log, neg, relu, logsigmoid } from './ops/unary.js';
 import { sum, mean, sumsq } from './ops/reduce.js';
 import { logsoftmax } from './ops/softmax.js';
 
+/**
+ * How a loss reduces its per-element values: 'mean' (the default), 'sum', 'none' (the array), or a function.
+ * @example mse(yhat, y, { agg: 'sum' })
+ *          mse(yhat, y, { agg: (l) => mean(mul(l, weights)) })   // a weighted mean
+ */
 export type Agg = 'mean' | 'sum' | 'none' | ((l: Tensor) => Tensor);
+/**
+ * Options the losses take (each loss reads the ones it documents): `agg`, `dims`, `eps`, `delta`, ...
+ * @example crossentropy(yhat, y, { dims: 0, eps: 1e-7 })
+ *          huber_loss(yhat, y, { delta: 0.5, agg: 'sum' })
+ */
 export interface LossOptions {
   agg?: Agg; dims?: number | readonly number[]; eps?: number; delta?: number;
   beta?: number; gamma?: number; margin?: number; smooth?: number;

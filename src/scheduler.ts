@@ -13,7 +13,11 @@ import type { OpDef, Cost } from './ops/registry.js';
 import type { Tensor, Shape } from './tensor.js';
 import { runtime, lostError, type Policy } from './runtime.js';
 
-/** Measured speeds of one device. */
+/**
+ * Measured speeds of one device.
+ * @example const cpu: DeviceProfile = getProfile().cpu;
+ *          cpu.matmul   // [[64, 20], [256, 35], ...]: GFLOP/s per size
+ */
 export interface DeviceProfile {
   /** Fixed cost of one op (argument marshalling, dispatch), ms. */
   overheadMs: number;
@@ -26,9 +30,17 @@ export interface DeviceProfile {
   /** Device → host readback: latency ms and GB/s (GPU only). */
   download?: { ms: number; GBs: number };
 }
+/**
+ * The scheduler's model of this machine: a profile per device, and where it came from.
+ * @example const p: Profile = await calibrate();
+ *          await init({ profile: p });
+ */
 export interface Profile { cpu: DeviceProfile; gpu: DeviceProfile | null; source: string }
 
-/** Before calibration: a Wasm-SIMD CPU, and a modest integrated GPU. */
+/**
+ * Before calibration: a Wasm-SIMD CPU, and a modest integrated GPU.
+ * @example setProfile(DEFAULT_PROFILE);   // back to the uncalibrated estimates
+ */
 export const DEFAULT_PROFILE: Profile = {
   source: 'default',
   cpu: { overheadMs: 0.001, matmul: [[16, 4], [64, 20], [256, 40], [1024, 40]], bandwidthGBs: 8 },
@@ -64,9 +76,16 @@ export function clearDecisions(): void { decisions.clear(); }
 /** @internal How many placements are memoised (tests check the cap). */
 export const decisionCount = (): number => decisions.size;
 
-/** The profile in use (default until `calibrate()` or `init({ profile })`). */
+/**
+ * The profile in use (default until `calibrate()` or `init({ profile })`).
+ * @example getProfile().source   // 'default', 'default (software adapter)' or 'calibrated <date>'
+ */
 export const getProfile = (): Profile => profile;
-/** Installs a profile (a stored calibration, or an injected one in tests); clears memoised decisions. */
+/**
+ * Installs a profile (a stored calibration, or an injected one in tests); clears memoised decisions.
+ * @example localStorage.profile = JSON.stringify(await calibrate());   // once
+ *          setProfile(JSON.parse(localStorage.profile));               // next load
+ */
 export function setProfile(p: Profile): void {
   if (!p || !p.cpu || !Array.isArray(p.cpu.matmul) || !p.cpu.matmul.length)
     throw new TypeError('setProfile: expected { cpu: { overheadMs, matmul: [[n, gflops], ...], bandwidthGBs }, gpu }');
@@ -159,7 +178,11 @@ function decide(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, cpu:
   return b;
 }
 
-/** Sets the placement policy: 'auto' (default: per-op estimate), 'cpu' or 'gpu'. */
+/**
+ * Sets the placement policy: 'auto' (default: per-op estimate), 'cpu' or 'gpu'.
+ * @example setPolicy('cpu');   // every op on the Wasm kernels from now on
+ *          setPolicy('auto');
+ */
 export function setPolicy(p: Policy): void {
   if (p !== 'auto' && p !== 'cpu' && p !== 'gpu' && p !== 'ref')
     throw new RangeError(`setPolicy: policy must be 'auto', 'cpu' or 'gpu', got ${JSON.stringify(p)}`);

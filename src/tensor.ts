@@ -19,9 +19,23 @@ import { matmul } from './ops/matmul.js';
 import { softmax, logsoftmax } from './ops/softmax.js';
 import { reshape, transpose, reshapeDef } from './ops/shape.js';
 import { apply } from './ops/registry.js';
+import { currentGuard } from './ops/optim.js';
 
+/**
+ * A tensor's dimensions, features first and observations last.
+ * @example const s: Shape = [784, 32];   // 784 features, 32 observations
+ */
 export type Shape = readonly number[];
+/**
+ * Anything an op accepts as a tensor: a Tensor, a number, a flat array or typed array, or nested arrays.
+ * @example mse(m([[0.5], [1]]), 0.3)   // nested arrays and numbers become tensors
+ */
 export type TensorLike = Tensor | number | ArrayLike<number> | NestedArray;
+/**
+ * Nested arrays of numbers, row-major: `[[1, 2], [3, 4]]` is a 2×2 matrix.
+ * @example const rows: NestedArray = [[1, 2, 3], [4, 5, 6]];
+ *          tensor(rows).shape   // [2, 3]
+ */
 export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
 
 /**
@@ -65,6 +79,14 @@ let unown: (t: Tensor) => void;
 /** Set in Tensor's static block: moves a tensor no scope owns into scope `s`. */
 let own: (t: Tensor, s: Scope) => void;
 
+/**
+ * An n-dimensional f32 array on one device (row-major; observations last). Create with `tensor`,
+ * `zeros`, `rand`...; read with `await t.data()` (any device) or `t.dataSync()` (CPU).
+ * @example const x = tensor([[1, 2], [3, 4]]);
+ *          x.shape; x.device; await x.data();   // [2, 2], 'wasm', Float32Array [1, 2, 3, 4]
+ *          x.add(1).mean();                     // the ops are methods too
+ *          x.dispose();
+ */
 export class Tensor {
   readonly id = nextId++;
   readonly size: number;
@@ -189,8 +211,12 @@ export class Tensor {
     if (src) {
       if (!sameShape(src.shape, this.shape) && src.size !== this.size)
         throw new RangeError(`assign: shape [${src.shape}] does not match the tensor's shape [${this.shape}]`);
-      const s = moveTo(src, this.backend);
-      this.backend.copy(s.buf, 0, this.buf, 0, this.size);
+      const s = moveTo(src, this.backend), guard = currentGuard();
+      if (guard) {   // inside an optimiser update: the write waits on the step's loss, on the device
+        const g = moveTo(guard, this.backend);
+        this.backend.copyIf(s.buf, this.buf, g.buf, this.size);
+        if (g !== guard) g.dispose();
+      } else this.backend.copy(s.buf, 0, this.buf, 0, this.size);
       if (s !== src) s.dispose();
       invalidate(this.storage);
     } else {
@@ -375,15 +401,28 @@ function filled(fn: string, dims: (number | Shape)[], v: number): Tensor {
   if (t.size) t.backend.fill(t.buf, t.size, v);
   return t;
 }
-/** zeros(3, 4) or zeros([3, 4]). */
+/**
+ * zeros(3, 4) or zeros([3, 4]).
+ * @example zeros(3, 4).shape   // [3, 4]
+ */
 export const zeros = (...dims: (number | Shape)[]) => filled('zeros', dims, 0);
-/** ones(3, 4) or ones([3, 4]). */
+/**
+ * ones(3, 4) or ones([3, 4]).
+ * @example ones([2]).dataSync()   // Float32Array [1, 1]
+ */
 export const ones = (...dims: (number | Shape)[]) => filled('ones', dims, 1);
-/** full([2, 2], 7). */
+/**
+ * full([2, 2], 7).
+ * @example full([2, 2], 7).dataSync()   // Float32Array [7, 7, 7, 7]
+ */
 export const full = (shape: Shape, value: number) => filled('full', [shape], value);
 
 // xoshiro128**: a small, fast, seedable stream; seed(n) makes every rand/randn/init reproducible.
-/** Seeds fluxion's random stream: `seed(42)`. */
+/**
+ * Seeds fluxion's random stream: `seed(42)`.
+ * @example seed(42); const a = rand(3).dataSync();
+ *          seed(42); const b = rand(3).dataSync();   // the same values as a
+ */
 export function seed(n: number): void { fill(st, n); }
 function fill(s: Uint32Array, n: number): Uint32Array {
   let x = (n >>> 0) ^ 0x9e3779b9;
@@ -417,9 +456,15 @@ function sampled(fn: string, dims: (number | Shape)[], draw: () => number): Tens
   for (let i = 0; i < n; i++) v[i] = draw();
   return tensor(v, shape);
 }
-/** Uniform [0, 1): rand(784) or rand(784, 64). */
+/**
+ * Uniform [0, 1): rand(784) or rand(784, 64).
+ * @example const x = rand(784, 64);   // a batch of 64 random inputs
+ */
 export const rand = (...dims: (number | Shape)[]) => sampled('rand', dims, random);
-/** Standard normal: randn(10, 5). */
+/**
+ * Standard normal: randn(10, 5).
+ * @example const W = mul(randn(10, 5), 0.1);
+ */
 export const randn = (...dims: (number | Shape)[]) => sampled('randn', dims, randomNormal);
 
 /**
@@ -512,6 +557,8 @@ export function adopt(x: unknown, since: number): void {
 /**
  * Takes a tensor created in the innermost scope out of every scope: the caller owns it (dispose
  * it, or the FinalizationRegistry frees it once it is unreachable).
+ * @example let kept!: Tensor;
+ *          scope(() => { const t = rand(3); kept = escape(t); mse(t, 0); });   // kept survives the scope
  */
 export function escape(t: Tensor): Tensor {
   const s = scopes[scopes.length - 1];

@@ -1,26 +1,23 @@
 // The WebGPU suite in a real browser: headless Debian Chromium (WebGPU on SwiftShader) loads the
 // built fluxion in a page and in a module Web Worker, checks every kernel against the float64
 // reference and trains the same MLP with setPolicy('cpu') and setPolicy('gpu').
-// No Chromium or no adapter: prints "webgpu (chromium): skipped (<reason>)" and passes, unless
-// FLUXION_REQUIRE_GPU=1. Leaves a screenshot of the results page in test-artifacts/browser-gpu.png.
+// No Chromium or no adapter in it (asked before the test is registered): the test is skipped,
+// printed and counted as skipped, and fails under FLUXION_REQUIRE_GPU=1. Leaves a screenshot of
+// the results page in test-artifacts/browser-gpu.png.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchChromium, CHROMIUM_ARGS } from './_helpers/chromium.js';
+import { launchChromium, chromiumWebGPUMissing, CHROMIUM_ARGS } from './_helpers/chromium.js';
+import { testNeedingGpu } from './_helpers/skip.js';
+import { within } from './_helpers/wait.js';
 import { buildBundles, serve, removeBundles, ROOT, type Bundles, type StaticServer } from './browser/harness.js';
 import type { SuiteResult } from './browser/gpu-suite.js';
 
-const REQUIRE = process.env.FLUXION_REQUIRE_GPU === '1';
-const TIMEOUT_MS = 240_000;
+const TIMEOUT_MS = 300_000;
 const SCREENSHOT = join(ROOT, 'test-artifacts/browser-gpu.png');
 const T = suite('webgpu (chromium)');
-
-function skip(reason: string) {
-  if (REQUIRE) assert.unreachable(`webgpu (chromium): no WebGPU (${reason}) and FLUXION_REQUIRE_GPU=1`);
-  console.log(`webgpu (chromium): skipped (${reason})`);
-}
 
 function summary(r: SuiteResult): string {
   if (r.skipped) return `  ${r.where}: skipped (${r.skipped})`;
@@ -30,12 +27,12 @@ function summary(r: SuiteResult): string {
     + `; ${r.ms} ms`;
 }
 
-T('page and module worker: every kernel vs the reference, training cpu vs gpu', async () => {
+testNeedingGpu(T, 'page and module worker: every kernel vs the reference, training cpu vs gpu', await chromiumWebGPUMissing(), async () => {
   const t0 = Date.now();
   let bundles: Bundles | null = null, server: StaticServer | null = null, browser: Browser | null = null;
   try {
     const launched = await launchChromium();
-    if ('error' in launched) return skip(launched.error);
+    if ('error' in launched) return assert.unreachable(`Chromium launched for the WebGPU probe but not now: ${launched.error}`);
     browser = launched.browser;
     bundles = await buildBundles();
     server = await serve(bundles);
@@ -47,23 +44,16 @@ T('page and module worker: every kernel vs the reference, training cpu vs gpu', 
     page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`); });
     await page.goto(`${server.url}/`);
 
-    // Wait for the suite, failing fast when the page cannot start (a load error, a crash).
-    const deadline = Date.now() + TIMEOUT_MS;
-    let state: { done?: boolean; page?: SuiteResult; worker?: SuiteResult; error?: string } | undefined;
-    while (Date.now() < deadline) {
-      state = await page.evaluate(() => (globalThis as any).__fluxion);
-      if (state?.done) break;
-      if (!state && problems.length) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    // The page settles __fluxionDone when the suite ends, or at once when it cannot start.
+    const state: { done?: boolean; page?: SuiteResult; worker?: SuiteResult; error?: string } =
+      await within(page.evaluate(() => (globalThis as any).__fluxionDone), () => `the browser suite\n${problems.join('\n')}`, TIMEOUT_MS);
     mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    if (!state?.done) return assert.unreachable(`the page did not finish in ${TIMEOUT_MS} ms (${state ? 'running' : 'never started'})\n${problems.join('\n')}`);
     if (state.error || !state.page || !state.worker)
       return assert.unreachable(`the page failed: ${state.error ?? 'no result'}\n${problems.join('\n')}`);
 
     const { page: p, worker: w } = state as { page: SuiteResult; worker: SuiteResult };
-    if (p.skipped && w.skipped) return skip(`Chromium ${browser.version()}: ${p.skipped}`);
+    if (p.skipped && w.skipped) return assert.unreachable(`the probe found a WebGPU adapter in Chromium ${browser.version()}, the suite did not: ${p.skipped}`);
     console.log(`webgpu (chromium ${browser.version()}; ${CHROMIUM_ARGS.slice(0, 2).join(' ')}; fluxion from ${bundles.fluxionSource}; bundles ${bundles.ms} ms)`);
     console.log(summary(p));
     console.log(summary(w));

@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { available, gpuMissing } from './_helpers/backends.js';
+import { testNeedingGpu } from './_helpers/skip.js';
 import {
   tensor, zeros, ones, full, rand, randn, matmul, add, mul, sub, reshape, sum, mean, max, argmax,
   softmax, logsoftmax, transpose, relu, memory, scope, Tensor,
@@ -119,9 +120,8 @@ test('item() on a non-scalar', () => noLeak(async () => {
   assert.match((err as Error).message, /\[2,3\]/);
 }));
 
-test('dataSync on a non-host device (webgpu) says to await data()', async () => {
-  const gpu = available().find((d) => d.name === 'webgpu');
-  if (!gpu) { console.log(`errors: dataSync on webgpu skipped (${gpuMissing})`); return; }
+testNeedingGpu(test, 'dataSync on a non-host device (webgpu) says to await data()', gpuMissing && `no adapter: ${gpuMissing}`, async () => {
+  const gpu = available().find((d) => d.name === 'webgpu')!;
   const t = gpu.run(() => tensor([1, 2, 3]));
   assert.is(t.device, 'webgpu');
   const y = gpu.run(() => relu(t));

@@ -3,28 +3,23 @@
 // submission with one 4-byte readback (the loss). Then 2,000 steps with flat memory, and last,
 // device loss: the reports, the error for a tensor that lived there, ops on the CPU afterwards,
 // and init() opening a fresh device.
-// No adapter: prints "webgpu: skipped (<reason>)" and passes, unless FLUXION_REQUIRE_GPU=1.
+// No adapter: every test here is skipped (printed, counted as skipped), or fails under
+// FLUXION_REQUIRE_GPU=1.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   init, devices, memory, setPolicy, trace, train, trainStep, params, setup, seed, rand, tensor, add, mul, sum,
   Chain, Dense, sigmoid, relu, softmax, mse, logitcrossentropy, Descent, Adam, OptimiserState, type Tensor,
 } from '../src/index.ts';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { runtime } from '../src/runtime.ts';
 import type { WebGPUBackend } from '../src/backends/webgpu.ts';
+import { testNeedingGpu } from './_helpers/skip.ts';
+import { settle } from './_helpers/gc.ts';
+import { dawn } from './_helpers/dawn.ts';
 
 await init();
 
-// Tensors other tests dropped without disposing are freed whenever GC runs (the
-// FinalizationRegistry safety net), which moves the global counters: collect them before each
-// memory snapshot, so the snapshots see only this test's steps.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-async function settle() {
-  for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 5)); }
-}
+// settle() (test/_helpers/gc.ts) before each memory snapshot: only this test's steps move it.
 
 function onehots(batch: number) {
   const v = new Float32Array(10 * batch);
@@ -45,12 +40,11 @@ function modelB(batch: number) {
 }
 type Model = Omit<ReturnType<typeof modelA>, 'st'> & { st: OptimiserState };
 
-/** Counts the backend's read() calls (readbacks) while `fn` runs. */
+/** The readbacks (buffer maps the backend issued) and queue submits while `fn` runs. */
 async function countReads<T>(be: WebGPUBackend, fn: () => Promise<T>): Promise<{ result: T; reads: number; submits: number }> {
-  const orig = be.read, s0 = be.submits;
-  let reads = 0;
-  (be as { read: typeof orig }).read = (b, n) => { reads++; return orig(b, n); };
-  try { const result = await fn(); return { result, reads, submits: be.submits - s0 }; } finally { (be as { read: typeof orig }).read = orig; }
+  const r0 = be.readbacks, s0 = be.submits;
+  const result = await fn();
+  return { result, reads: be.readbacks - r0, submits: be.submits - s0 };
 }
 
 /** Every tensor of the optimiser state (Adam's moments; Descent has none). */
@@ -72,7 +66,7 @@ async function oneStepChecks(name: string, make: (batch: number) => Model, batch
     assert.ok(tr.records.length > 10, `${name}: the trace saw the step (${tr.records.length} ops)`);
     assert.equal(tr.records.flatMap((r) => r.transfers), [], `${name}: no transfers`);
     assert.is(submits, 1, `${name}: one submission per train step`);
-    assert.ok(reads <= 1, `${name}: at most one readback per step, got ${reads}`);
+    assert.is(reads, 1, `${name}: one readback per step (the loss)`);
     // gradients: the step's tape on the GPU (the gradient ops in the trace ran there), and the
     // parameters and optimiser state live on the GPU after it
     for (const p of ps) assert.is(p.device, 'webgpu', `${name}: parameter [${p.shape}]`);
@@ -90,110 +84,109 @@ async function oneStepChecks(name: string, make: (batch: number) => Model, batch
   } finally { setPolicy('auto'); }
 }
 
-const T = (name: string, fn: () => void | Promise<void>) => test(name, fn);
-if (!runtime.gpu) {
-  const why = (devices().gpu as { reason?: string }).reason;
-  if (process.env.FLUXION_REQUIRE_GPU === '1') T('a WebGPU adapter is required (FLUXION_REQUIRE_GPU=1)', () => { assert.unreachable(`no adapter: ${why}`); });
-  else console.log(`webgpu: skipped (${why})`);
-} else {
-  T('model B (784-256-256-10 relu, logitCE, Adam) trains on the GPU: one submit, one readback per step', async () => {
-    await oneStepChecks('model B batch 128', modelB, 128, 12);      // m and v for 6 parameters
-  });
+const missing = runtime.gpu ? null : `no adapter: ${(devices().gpu as { reason?: string }).reason}`;
+const T = (name: string, fn: () => void | Promise<void>) => testNeedingGpu(test, name, missing, fn);
 
-  T('model A (the seed: 784-32-10 σ, softmax, mse, Descent) trains on the GPU: one submit, one readback', async () => {
-    await oneStepChecks('model A batch 8', modelA, 8, 0);
-  });
+T('model B (784-256-256-10 relu, logitCE, Adam) trains on the GPU: one submit, one readback per step', async () => {
+  await oneStepChecks('model B batch 128', modelB, 128, 12);      // m and v for 6 parameters
+});
 
-  // Not the seed model itself: on SwiftShader (a CPU) its 784-wide matmuls make a batch-8 step
-  // ~28 ms, so 2,000 steps took 57 s here, a third of the whole suite. The same layers, ops and
-  // optimiser at 16 inputs (Dense(16, 8, σ), Dense(8, 10), softmax, mse, Descent) take ~7 ms a
-  // step (~15 s), and exercise the same allocation pattern.
-  T('2,000 GPU training steps (the seed model layers at 16-8-10, batch 8): memory stays flat', async () => {
+T('model A (the seed: 784-32-10 σ, softmax, mse, Descent) trains on the GPU: one submit, one readback', async () => {
+  await oneStepChecks('model A batch 8', modelA, 8, 0);
+});
+
+// Not the seed model itself: on SwiftShader (a CPU) its 784-wide matmuls make a batch-8 step
+// ~28 ms, so 2,000 steps took 57 s here, a third of the whole suite. The same layers, ops and
+// optimiser at 16 inputs (Dense(16, 8, σ), Dense(8, 10), softmax, mse, Descent) take ~7 ms a
+// step (~15 s), and exercise the same allocation pattern.
+T('2,000 GPU training steps (the seed model layers at 16-8-10, batch 8): memory stays flat', async () => {
+  const be = runtime.gpu as unknown as WebGPUBackend;
+  setPolicy('gpu');
+  try {
+    seed(1);
+    const m = Chain(Dense(16, 8, sigmoid), Dense(8, 10), softmax), ps = params(m);
+    const M = { st: setup(Descent(0.1), m), x: rand(16, 8).keep(), y: tensor(onehots(8), [10, 8]).keep(),
+      loss: (x: Tensor, y: Tensor) => mse(m(x), y) };
+    const snap = async () => { await settle(); return { gpu: memory().gpu.bytes, tensors: memory().tensors, pooled: be.pooledBytes() }; };
+    let at100: Awaited<ReturnType<typeof snap>> | null = null, n = 0;
+    const t0 = performance.now();
+    const s0 = be.submits;
+    const sum = await train(M.loss, ps, { [Symbol.iterator]: function* () { for (let i = 0; i < 2000; i++) yield [M.x, M.y]; } },
+      M.st, { cb: async () => { if (++n === 100) at100 = await snap(); } });
+    const ms = performance.now() - t0, end = await snap();
+    assert.is(sum.steps, 2000);
+    assert.is(be.submits - s0, 2000, 'one submission per step');
+    assert.ok(at100, 'step 100 was recorded');
+    assert.equal(end, at100, `memory at step 2,000 equals step 100: ${JSON.stringify(end)} vs ${JSON.stringify(at100)}`);
+    assert.ok(end.gpu > 0);
+    console.log(`  2,000 steps in ${(ms / 1000).toFixed(1)} s; at step 100 and 2,000: gpu ${end.gpu} B, ` +
+      `${end.tensors} tensors, pooled ${end.pooled} B`);
+  } finally { setPolicy('auto'); }
+});
+
+// Last: a device of its own is destroyed (a lost device cannot be revived), then the shared one
+// the other test files hold is put back.
+T('device loss: reported, old tensors throw a clear error, ops run on the CPU, init() opens a new device', async () => {
+  const shared = runtime.gpu;
+  runtime.gpu = null;
+  // Devices from a Dawn instance held for the whole run (_helpers/dawn.ts: dawn.node aborts when
+  // an instance whose device was destroyed is collected); the loss and the new device are real.
+  const gpu = dawn ?? 'auto';
+  try {
+    await init({ gpu });
     const be = runtime.gpu as unknown as WebGPUBackend;
+    assert.ok(be && be !== shared, 'init() opened a device of its own');
     setPolicy('gpu');
-    try {
-      seed(1);
-      const m = Chain(Dense(16, 8, sigmoid), Dense(8, 10), softmax), ps = params(m);
-      const M = { st: setup(Descent(0.1), m), x: rand(16, 8).keep(), y: tensor(onehots(8), [10, 8]).keep(),
-        loss: (x: Tensor, y: Tensor) => mse(m(x), y) };
-      const snap = async () => { await settle(); return { gpu: memory().gpu.bytes, tensors: memory().tensors, pooled: be.pooledBytes() }; };
-      let at100: Awaited<ReturnType<typeof snap>> | null = null, n = 0;
-      const t0 = performance.now();
-      const s0 = be.submits;
-      const sum = await train(M.loss, ps, { [Symbol.iterator]: function* () { for (let i = 0; i < 2000; i++) yield [M.x, M.y]; } },
-        M.st, { cb: async () => { if (++n === 100) at100 = await snap(); } });
-      const ms = performance.now() - t0, end = await snap();
-      assert.is(sum.steps, 2000);
-      assert.is(be.submits - s0, 2000, 'one submission per step');
-      assert.ok(at100, 'step 100 was recorded');
-      assert.equal(end, at100, `memory at step 2,000 equals step 100: ${JSON.stringify(end)} vs ${JSON.stringify(at100)}`);
-      assert.ok(end.gpu > 0);
-      console.log(`  2,000 steps in ${(ms / 1000).toFixed(1)} s; at step 100 and 2,000: gpu ${end.gpu} B, ` +
-        `${end.tensors} tensors, pooled ${end.pooled} B`);
-    } finally { setPolicy('auto'); }
-  });
-
-  // Last: a device of its own is destroyed (a lost device cannot be revived), then the shared one
-  // the other test files hold is put back.
-  T('device loss: reported, old tensors throw a clear error, ops run on the CPU, init() opens a new device', async () => {
-    const shared = runtime.gpu;
-    runtime.gpu = null;
-    try {
-      await init();
-      const be = runtime.gpu as unknown as WebGPUBackend;
-      assert.ok(be && be !== shared, 'init() opened a device of its own');
-      setPolicy('gpu');
-      const x = rand(3, 5).keep(), y = add(x, 1), z = mul(y, 2);
-      assert.is(x.device, 'webgpu');
-      const bytes = be.bytes(), xv = await x.data();
-      assert.ok(bytes >= 3 * 256);
-      be.device.destroy();
-      await be.device.lost;
-      await new Promise((r) => setTimeout(r, 0));               // the backend's own lost handler
-      assert.match(String(be.lost), /^device lost: /);
-      const d = devices().gpu as { available: boolean; reason: string; lost: { tensors: number; bytes: number } };
-      assert.is(d.available, false);
-      assert.match(d.reason, /^device lost: /);
-      assert.equal(d.lost, { tensors: 3, bytes }, 'three tensors lived on the lost device');
-      assert.equal(memory().gpu, { bytes: 0, lost: { tensors: 3, bytes } });
-      // a tensor that lived there: a clear error naming its shape
-      assert.throws(() => add(z, y), /binary: input 0 of shape \[3,5\] lived on the WebGPU device, which was lost \(device lost: /);
-      assert.throws(() => sum(x), /shape \[3,5\] lived on the WebGPU device, which was lost/);
-      let msg = '';
-      try { await y.data(); } catch (e) { msg = (e as Error).message; }
-      assert.match(msg, /shape \[3,5\] lived on the WebGPU device, which was lost/);
-      assert.throws(() => y.dataSync(), /which was lost/);
-      // the library keeps working on the CPU, still under the 'gpu' policy
-      setPolicy('gpu');
-      const a = tensor(Array.from(xv)).keep();
-      const tr = trace(() => sum(mul(add(a, 1), 2)));
-      assert.equal(tr.records.map((r) => r.device), ['wasm', 'wasm', 'wasm']);
-      assert.is(tr.records[0].why, 'GPU device lost');
-      const want = Array.from(xv).reduce((s, v) => s + Math.fround(Math.fround(v + 1) * 2), 0);
-      assert.ok(Math.abs(tr.result.dataSync()[0] - want) < 1e-4, `${tr.result.dataSync()[0]} vs ${want}`);
-      // and training too
-      const M = modelA(4), ps = params(M.m);
-      assert.is(ps.length, 4);
-      const s = await train(M.loss, ps, [[M.x, M.y], [M.x, M.y]], M.st);
-      assert.is(s.steps, 2);
-      for (const p of ps) assert.is(p.device, 'wasm');
-      x.dispose(); y.dispose(); z.dispose(); a.dispose();       // freeing lost tensors is harmless
-      // init() replaces the lost backend with a fresh device
-      await init();
-      const fresh = runtime.gpu as unknown as WebGPUBackend;
-      assert.ok(fresh && fresh !== be && fresh.lost === null, 'a new device');
-      assert.is(devices().gpu.available, true);
-      assert.is(runtime.lostGpu, null);
-      const g = tensor([1, 2, 3]);
-      assert.is(g.device, 'webgpu');
-      assert.equal([...await mul(g, 3).data()], [3, 6, 9]);
-      runtime.gpu = shared;                                    // before destroying ours: its hook then ignores it
-      fresh.destroy();
-    } finally {
-      runtime.gpu = shared; runtime.lostGpu = null;
-      setPolicy('auto');
-    }
-  });
-}
+    const x = rand(3, 5).keep(), y = add(x, 1), z = mul(y, 2);
+    assert.is(x.device, 'webgpu');
+    const bytes = be.bytes(), xv = await x.data();
+    assert.ok(bytes >= 3 * 256);
+    be.device.destroy();
+    await be.device.lost;
+    await new Promise((r) => setTimeout(r, 0));               // the backend's own lost handler
+    assert.match(String(be.lost), /^device lost: /);
+    const d = devices().gpu as { available: boolean; reason: string; lost: { tensors: number; bytes: number } };
+    assert.is(d.available, false);
+    assert.match(d.reason, /^device lost: /);
+    assert.equal(d.lost, { tensors: 3, bytes }, 'three tensors lived on the lost device');
+    assert.equal(memory().gpu, { bytes: 0, lost: { tensors: 3, bytes } });
+    // a tensor that lived there: a clear error naming its shape
+    assert.throws(() => add(z, y), /binary: input 0 of shape \[3,5\] lived on the WebGPU device, which was lost \(device lost: /);
+    assert.throws(() => sum(x), /shape \[3,5\] lived on the WebGPU device, which was lost/);
+    let msg = '';
+    try { await y.data(); } catch (e) { msg = (e as Error).message; }
+    assert.match(msg, /shape \[3,5\] lived on the WebGPU device, which was lost/);
+    assert.throws(() => y.dataSync(), /which was lost/);
+    // the library keeps working on the CPU, still under the 'gpu' policy
+    setPolicy('gpu');
+    const a = tensor(Array.from(xv)).keep();
+    const tr = trace(() => sum(mul(add(a, 1), 2)));
+    assert.equal(tr.records.map((r) => r.device), ['wasm', 'wasm', 'wasm']);
+    assert.is(tr.records[0].why, 'GPU device lost');
+    const want = Array.from(xv).reduce((s, v) => s + Math.fround(Math.fround(v + 1) * 2), 0);
+    assert.ok(Math.abs(tr.result.dataSync()[0] - want) < 1e-4, `${tr.result.dataSync()[0]} vs ${want}`);
+    // and training too
+    const M = modelA(4), ps = params(M.m);
+    assert.is(ps.length, 4);
+    const s = await train(M.loss, ps, [[M.x, M.y], [M.x, M.y]], M.st);
+    assert.is(s.steps, 2);
+    for (const p of ps) assert.is(p.device, 'wasm');
+    x.dispose(); y.dispose(); z.dispose(); a.dispose();       // freeing lost tensors is harmless
+    // init() replaces the lost backend with a fresh device
+    await init({ gpu });
+    const fresh = runtime.gpu as unknown as WebGPUBackend;
+    assert.ok(fresh && fresh !== be && fresh.lost === null, 'a new device');
+    assert.is(devices().gpu.available, true);
+    assert.is(runtime.lostGpu, null);
+    const g = tensor([1, 2, 3]);
+    assert.is(g.device, 'webgpu');
+    assert.equal([...await mul(g, 3).data()], [3, 6, 9]);
+    runtime.gpu = shared;                                    // before destroying ours: its hook then ignores it
+    fresh.destroy();
+  } finally {
+    runtime.gpu = shared; runtime.lostGpu = null;
+    setPolicy('auto');
+  }
+});
 
 test.run();

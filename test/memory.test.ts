@@ -11,6 +11,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import './_helpers/backends.js';
+import { settle } from './_helpers/gc.js';
 import {
   tensor, zeros, rand, randn, seed, scope, gradient, matmul, add, sub, mul, mean, square, sigmoid, memory,
   withPolicy, Tensor,
@@ -34,6 +35,7 @@ const snapshot = () => { const m = memory(); return { tensors: m.tensors, bytes:
 test(`${STEPS} steps inside scope (update written from ops): memory flat from step 100`, async () => withPolicy('cpu', async () => {
   const { ps, loss, free } = mlp();
   const first = await scope(() => loss()).item();
+  await settle();                                             // other tests' garbage: collected now, not mid-loop
   let at100 = snapshot();
   const t0 = performance.now();
   for (let i = 1; i <= STEPS; i++) {
@@ -53,6 +55,7 @@ test(`${STEPS} steps inside scope (update written from ops): memory flat from st
 
 test(`${STEPS} steps without scope (gradient + descentStep + grads.dispose()): memory flat`, async () => withPolicy('cpu', async () => {
   const { ps, loss, free } = mlp();
+  await settle();
   const start = snapshot();
   let at100 = start;
   for (let i = 1; i <= STEPS; i++) {
@@ -84,6 +87,7 @@ test('the allocator reuses blocks: a repeated pattern of sizes keeps Wasm memory
 }));
 
 test('out of memory is a clear RangeError, the instance survives, nothing leaks', async () => withPolicy('cpu', async () => {
+  await settle();
   const before = snapshot();
   for (const n of [5e9, 2 ** 30, 1.5e9]) {
     let err: unknown = null;

@@ -16,6 +16,7 @@ import {
   update, setup, adjust, isBound, OptimiserState, type Rule,
 } from '../src/index.js';
 import { assertClose } from './_helpers/allclose.js';
+import { settle } from './_helpers/gc.js';
 
 const sq = Math.sqrt;
 /** Runs `rule` on the reference device from x0 with gradients gs (one update each); returns x. */
@@ -245,7 +246,8 @@ test('fused Descent/Momentum/Adam/AdamW updates allocate no tensors', () => {
   }
 });
 
-test('updates free their temporaries: live tensors stay constant after the first step', () => {
+test('updates free their temporaries: live tensors stay constant after the first step', async () => {
+  await settle();                                             // other tests' garbage: collected now, not mid-test
   const rules = [OAdam(), Rprop(), NAdam(), RMSProp({ centred: true }), OptimiserChain(AccumGrad(2), ClipNorm(1), AdamW()), ExpDecay()];
   for (const rule of rules) {
     const x = randn(9).keep(), g = randn(9).keep();

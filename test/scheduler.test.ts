@@ -10,6 +10,7 @@ import {
   logitcrossentropy, trainStep, mul, reshape, type Tensor,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
+import { testNeedingGpu } from './_helpers/skip.ts';
 import { ref } from '../src/backends/ref.ts';
 import type { Backend, KernelName } from '../src/backends/backend.ts';
 
@@ -181,33 +182,39 @@ test.run();
 
 // With a real adapter (Dawn over SwiftShader in CI): the calibrated profile, identical results
 // whatever the placement, and the trace's device is where each output actually lives.
-const real = test;
 await init();
-if (!devices().gpu.available) {
-  if (process.env.FLUXION_REQUIRE_GPU === '1') {
-    real('webgpu adapter required (FLUXION_REQUIRE_GPU=1)', () => { assert.unreachable(`no adapter: ${JSON.stringify(devices().gpu)}`); });
-  } else console.log(`webgpu: skipped (${(devices().gpu as { reason?: string }).reason})`);
-} else {
-  real('calibrated on this machine: placements agree with the trace and results agree', async () => {
-    const p = await calibrate();
-    assert.ok(p.gpu && p.cpu.matmul.length > 0);
-    const a0 = Float32Array.from({ length: 96 * 80 }, (_, i) => Math.sin(i)), b0 = Float32Array.from({ length: 80 * 72 }, (_, i) => Math.cos(i));
-    const out: Record<string, Float32Array> = {};
-    for (const pol of ['auto', 'cpu', 'gpu'] as const) {
-      setPolicy(pol);
-      const tr = trace(() => {
-        const y = add(matmul(tensor(a0, [96, 80]), tensor(b0, [80, 72])), 1);
-        return { y, s: softmax(y) };
-      });
-      assert.is(tr.result.y.device, tr.records[0 + 1].device, 'the add ran where the trace says');
-      assert.is(tr.result.s.device, tr.records[2].device);
-      out[pol] = await tr.result.s.data();
-      tr.result.y.dispose(); tr.result.s.dispose();
-    }
-    setPolicy('auto');
-    for (const pol of ['auto', 'gpu'] as const) {
-      for (let i = 0; i < out.cpu.length; i++) assert.ok(Math.abs(out.cpu[i] - out[pol][i]) < 1e-4, `${pol} element ${i}`);
-    }
-  });
-  real.run();
-}
+const real = (name: string, fn: () => unknown) =>
+  testNeedingGpu(test, name, devices().gpu.available ? null : `no adapter: ${(devices().gpu as { reason?: string }).reason}`, fn);
+real('calibrated on this machine: placements agree with the trace and results agree', async () => {
+  const p = await calibrate();
+  assert.ok(p.gpu && p.cpu.matmul.length > 0);
+  // every figure measured: positive and finite, the tiny matmul included
+  const g = p.gpu!;
+  for (const [name, v] of [['overhead', g.overheadMs], ['bandwidth', g.bandwidthGBs], ['upload ms', g.upload!.ms],
+    ['upload GB/s', g.upload!.GBs], ['download ms', g.download!.ms], ['download GB/s', g.download!.GBs],
+    ...g.matmul.map(([n, f]) => [`matmul ${n}`, f])] as [string, number][]) assert.ok(Number.isFinite(v) && v > 0, `${name}: ${v}`);
+  assert.is(g.matmul[0][0], 16);
+  const timed = !!(runtime.gpu as { timer?: unknown }).timer;
+  assert.is(p.gpuTiming, timed ? 'timestamps' : 'wall clock');
+  const a0 = Float32Array.from({ length: 96 * 80 }, (_, i) => Math.sin(i)), b0 = Float32Array.from({ length: 80 * 72 }, (_, i) => Math.cos(i));
+  const out: Record<string, Float32Array> = {};
+  for (const pol of ['auto', 'cpu', 'gpu'] as const) {
+    setPolicy(pol);
+    const tr = trace(() => {
+      const y = add(matmul(tensor(a0, [96, 80]), tensor(b0, [80, 72])), 1);
+      return { y, s: softmax(y) };
+    });
+    assert.is(tr.result.y.device, tr.records[0 + 1].device, 'the add ran where the trace says');
+    assert.is(tr.result.s.device, tr.records[2].device);
+    await tr.ready;   // GPU ops carry their timestamp time, or say there is none
+    assert.is(tr.gpuTiming, timed ? 'timestamps' : 'enqueue');
+    for (const r of tr.records) assert.ok(r.device === 'webgpu' && timed ? r.gpuMs >= 0 : Number.isNaN(r.gpuMs), `${r.op} on ${r.device}: ${r.gpuMs}`);
+    out[pol] = await tr.result.s.data();
+    tr.result.y.dispose(); tr.result.s.dispose();
+  }
+  setPolicy('auto');
+  for (const pol of ['auto', 'gpu'] as const) {
+    for (let i = 0; i < out.cpu.length; i++) assert.ok(Math.abs(out.cpu[i] - out[pol][i]) < 1e-4, `${pol} element ${i}`);
+  }
+});
+test.run();

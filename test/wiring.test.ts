@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import {
   init, seed, rand, params, Chain, Dense, sigmoid, relu, mse, Adam, setup, train, trainStep, trace, matmul, Tensor,
+  type Params, type Rule,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import { registry } from '../src/ops/index.ts';
@@ -35,7 +36,7 @@ async function alive(refs: Refs): Promise<string[]> {
 }
 
 /** A model, its loss, parameters, optimiser and one data item, trained by `run`; only WeakRefs come back. */
-async function trained(run: (f: { m: unknown; loss: (...a: any[]) => Tensor; ps: unknown; opt: unknown; item: Tensor[] }) => Promise<void>): Promise<Refs> {
+async function trained(run: (f: { m: (x: Tensor) => Tensor; loss: (...a: any[]) => Tensor; ps: Params; opt: Rule; item: Tensor[] }) => Promise<void>): Promise<Refs> {
   seed(3);
   const m = Chain(Dense(4, 5, sigmoid), Dense(5, 2));
   const loss = (x: Tensor, y: Tensor) => mse(m(x), y);

@@ -3,8 +3,10 @@
 // node-worker.ts) serves the demo's MNIST job; this thread drives it with TrainingWorker. Checks:
 // progress streams (step, loss, samples/s, device placement), the weights come back as a
 // transferred safetensors buffer that loads into a fresh model here with the same held-out
-// accuracy (≥ 85%), cancel and AbortSignal end a run early with its weights, errors in the worker
-// reject the run and leave the worker usable.
+// accuracy (≥ 85%), cancel and AbortSignal end a run early with its weights (how soon is printed,
+// not asserted: it depends on the machine's load), errors in the worker reject the run and leave
+// the worker usable, a worker that dies mid-run rejects it and the run queued behind it, and two
+// runs asked for at once queue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
@@ -12,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { buildBundles, removeBundles, ROOT } from './browser/harness.js';
+import { within, event } from './_helpers/wait.js';
 import { mnistBinary } from '../scripts/mnist-bin.mjs';
 import { decodeMnist, split, columns } from '../examples/web/mnist-data.ts';
 import { seedModel, argmaxColumns, type MnistConfig } from '../examples/web/job.ts';
@@ -89,10 +92,10 @@ test('worker_threads: cancel() ends a run early and still returns its weights; t
     onProgress: (p) => { if (cancelAt < 0 && p.step >= 20) { cancelAt = Date.now(); run.cancel(); } },
   });
   const r = await run;
-  const latency = Date.now() - cancelAt;
+  const latency = Date.now() - cancelAt;               // printed, not asserted: it is the machine's load
+  // What cancel() guarantees: the run ends early, marked cancelled, after the step that asked.
   assert.is(r.cancelled, true);
   assert.ok(r.steps >= 20 && r.steps < 50 * 250, `${r.steps} steps`);
-  assert.ok(latency < 1000, `cancelled within ${latency} ms`);
   assert.ok(r.eval && r.eval.accuracy > 0.1, 'the final evaluation still runs');
   const m = seedModel(fx);
   fx.loadModel(m, r.weights);
@@ -115,14 +118,34 @@ test('worker_threads: an error in the job rejects the run with its message; the 
   assert.is(ok.cancelled, false);
 });
 
-test('worker_threads: a worker that dies rejects its open run', async () => {
+test('worker_threads: two runs asked for at once go one at a time; `await a; await b` gets both', async () => {
+  const order: string[] = [];
+  const small = () => cfg({ epochs: 1, maxSteps: 10, ntrain: 320, ntest: 100, evalEvery: 0 });
+  const a = tw.train(small(), { onProgress: () => order.push('a') });
+  const b = tw.train(small(), { onProgress: () => order.push('b') });
+  a.result.then(() => order.push('a done'), () => {});
+  // The pattern the docs invite: before runs queued, b was refused at once and its rejection,
+  // unhandled while a was awaited, ended this process.
+  const ra = await a;
+  const rb = await b;
+  assert.equal([ra.steps, rb.steps, ra.cancelled, rb.cancelled], [10, 10, false, false]);
+  assert.ok(order.indexOf('b') > order.indexOf('a done') && order.lastIndexOf('a') < order.indexOf('a done'), order.join(' '));
+});
+
+test('worker_threads: a worker that dies rejects its open runs, queued ones too', async () => {
   const w = spawn();
   const t = new fx.TrainingWorker<MnistConfig>(w);
   await t.ready;
-  const run = t.train(cfg({ epochs: 50 }));
-  setTimeout(() => w.terminate(), 200);
+  // Terminated once the run is under way (its first progress report), not after a guessed delay.
+  const started = event();
+  const run = t.train(cfg({ epochs: 50 }), { onProgress: () => started.resolve() });
+  const queued = t.train(cfg({ epochs: 1 }));
+  await within(started.promise, 'the first progress report');
+  w.terminate();
   const e = await run.result.then(() => null, (x: Error) => x);
   assert.match(e?.message ?? '', /training worker exited/);
+  const q = await queued.result.then(() => null, (x: Error) => x);
+  assert.match(q?.message ?? '', /training worker exited/, 'the run queued behind it too');
   assert.ok(ROOT.length > 0);
 });
 

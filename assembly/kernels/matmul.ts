@@ -6,13 +6,14 @@
 // n == 1 (matrix-vector) and k == 1 (outer product) take dedicated paths without packing.
 // Cost: 2mkn flops; packing O(k·n); ws = (KC·NC + 32)·4 bytes at most.
 import { madd } from "../simd";
-import { gemv_n, gemv_t, ger } from "./matvec";
+import { gemv_n, gemv_t, ger } from "../matvec";
 
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
 const NC: i32 = 512;
 
+/** The scratch bytes `matmul` needs at `ws` for this shape (0: none). */
 export function matmul_ws_bytes(m: i32, k: i32, n: i32): i32 {
   if (n == 1 || k == 1) return 0;
   const kc = min(k, KC);
@@ -20,7 +21,11 @@ export function matmul_ws_bytes(m: i32, k: i32, n: i32): i32 {
   return (kc * nc + MR * NR) << 2;
 }
 
-export function matmul_f32(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, ta: i32, tb: i32, ws: usize, acc: i32): void {
+/**
+ * KERNELS.matmul, plus `ws`: matmul_ws_bytes(m, k, n) bytes of scratch (the packed B panels),
+ * owned by the caller so the module allocates nothing.
+ */
+export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, ta: i32, tb: i32, acc: i32, ws: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { if (!acc) memory.fill(c, 0, <usize>(m * n) << 2); return; }
   if (n == 1) { if (ta) gemv_t(a, b, c, m, k, acc); else gemv_n(a, b, c, m, k, acc); return; }

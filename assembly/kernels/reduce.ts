@@ -1,8 +1,9 @@
 // reduce: y[o,i] = reduce_l x[o,l,i], x viewed [outer,len,inner], y [outer,inner].
 // inner == 1: SIMD along len (16 lanes); inner ≥ 4: SIMD across inner, 4 columns at a time.
 // Sums are accumulated in f32 over blocks of BLK rows, block totals in f64, so the error stays
-// ~ (BLK/lanes + 1)·ε for len up to ~1e6. argmax/argmin: first extremum, index as f32. O(n).
-import * as C from "../codes";
+// ~ (BLK/lanes + 1)·ε for len up to ~1e6. argmax/argmin: first extremum, index as f32; a NaN
+// beats every number and the first NaN wins (Julia's findmax; max/min return NaN). O(n).
+import * as C from "../../build/gen/codes";
 import { hsum, hmax, hmin } from "../simd";
 
 const BLK: i32 = 256;
@@ -26,9 +27,9 @@ const BLK: i32 = 256;
 @inline function reduce_row(op: i32, x: usize, len: i32): f32 {
   if (op == C.R_ARGMAX || op == C.R_ARGMIN) {
     let best = load<f32>(x), bi = 0;
-    for (let l = 1; l < len; l++) {
+    for (let l = 1; l < len && best == best; l++) {
       const v = load<f32>(x + (<usize>l << 2));
-      if (op == C.R_ARGMAX ? v > best : v < best) { best = v; bi = l; }
+      if (v != v || (op == C.R_ARGMAX ? v > best : v < best)) { best = v; bi = l; }
     }
     return <f32>bi;
   }
@@ -64,7 +65,8 @@ const BLK: i32 = 256;
     let best = v128.load(x), bi = f32x4.splat(0);
     for (let l = 1; l < len; l++) {
       const v = v128.load(x + <usize>l * ld);
-      const better = op == C.R_ARGMAX ? f32x4.gt(v, best) : f32x4.lt(v, best);
+      const cmp = op == C.R_ARGMAX ? f32x4.gt(v, best) : f32x4.lt(v, best);
+      const better = v128.and(f32x4.eq(best, best), v128.or(cmp, f32x4.ne(v, v)));
       best = v128.bitselect(v, best, better);
       bi = v128.bitselect(f32x4.splat(<f32>l), bi, better);
     }
@@ -104,8 +106,8 @@ const BLK: i32 = 256;
         const v = <f64>load<f32>(xi + <usize>l * ld);
         if (op == C.R_MAX) acc = max(acc, v);
         else if (op == C.R_MIN) acc = min(acc, v);
-        else if (op == C.R_ARGMAX) { if (l == 0 || v > acc) { acc = v; bi = l; } }
-        else if (op == C.R_ARGMIN) { if (l == 0 || v < acc) { acc = v; bi = l; } }
+        else if (op == C.R_ARGMAX) { if (l == 0 || (acc == acc && (v != v || v > acc))) { acc = v; bi = l; } }
+        else if (op == C.R_ARGMIN) { if (l == 0 || (acc == acc && (v != v || v < acc))) { acc = v; bi = l; } }
         else acc += op == C.R_SUMSQ ? v * v : v;
       }
       if (op == C.R_MEAN) acc /= len;
@@ -114,15 +116,17 @@ const BLK: i32 = 256;
   }
 }
 
-export function reduce_f32(op: i32, x: usize, y: usize, outer: i32, len: i32, inner: i32): void {
+/** KERNELS.reduce; an unknown op code traps. */
+export function reduce(op: i32, x: usize, y: usize, outer: i32, len: i32, inner: i32): void {
   if (len <= 0) return;
   switch (op) {
-    case 0: run(0, x, y, outer, len, inner); break;
-    case 1: run(1, x, y, outer, len, inner); break;
-    case 2: run(2, x, y, outer, len, inner); break;
-    case 3: run(3, x, y, outer, len, inner); break;
-    case 4: run(4, x, y, outer, len, inner); break;
-    case 5: run(5, x, y, outer, len, inner); break;
-    case 6: run(6, x, y, outer, len, inner); break;
+    case C.R_SUM: run(C.R_SUM, x, y, outer, len, inner); break;
+    case C.R_MEAN: run(C.R_MEAN, x, y, outer, len, inner); break;
+    case C.R_MAX: run(C.R_MAX, x, y, outer, len, inner); break;
+    case C.R_MIN: run(C.R_MIN, x, y, outer, len, inner); break;
+    case C.R_ARGMAX: run(C.R_ARGMAX, x, y, outer, len, inner); break;
+    case C.R_ARGMIN: run(C.R_ARGMIN, x, y, outer, len, inner); break;
+    case C.R_SUMSQ: run(C.R_SUMSQ, x, y, outer, len, inner); break;
+    default: unreachable();
   }
 }

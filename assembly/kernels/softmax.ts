@@ -1,9 +1,20 @@
-// softmax / logsoftmax along the middle axis of [outer, len, inner], and their gradients.
+// softmax / logsoftmax along the middle axis of [outer, len, inner].
 // Stable: subtract the slice max. A slice whose max is +Inf gives its +Inf entries equal shares
 // of mass 1 and the rest 0 (log: log(1/count) and −Inf). inner == 1: SIMD along the contiguous
 // slice; inner ≥ 4: SIMD across 4 slices at a time (lanes whose max is +Inf are redone by the
 // scalar path). Three passes over each slice (max, exp-sum, scale). O(n) exps.
 import { vexp, vlog, hsum, hmax } from "../simd";
+
+/**
+ * ln s for the f64 sum of exps, rounded to f32, without the f64 Math.log: that one's lookup tables
+ * are 4 KB of incompressible data, a quarter of the gzipped module. ln s = ln f + ln(s/f) with
+ * f = f32(s): Mathf.log (musl logf, < 1 ulp) for the first term, and s/f − 1 (|s/f − 1| < 2⁻²⁴,
+ * so ln(1 + δ) = δ to 1e-15) for the second.
+ */
+@inline function logSum(s: f64): f32 {
+  const f = <f32>s;
+  return <f32>(<f64>Mathf.log(f) + (s / <f64>f - 1));
+}
 
 /** One slice of len values at stride ld bytes (scalar; handles +Inf). */
 function slice1(x: usize, y: usize, len: i32, ld: usize, log: i32): void {
@@ -26,7 +37,7 @@ function slice1(x: usize, y: usize, len: i32, ld: usize, log: i32): void {
     if (!log) store<f32>(y + <usize>l * ld, e);
   }
   if (log) {
-    const ls = <f32>Math.log(s);
+    const ls = logSum(s);
     for (let l = 0; l < len; l++) store<f32>(y + <usize>l * ld, (load<f32>(x + <usize>l * ld) - mx) - ls);
   } else {
     const r = <f32>(1 / s);
@@ -60,7 +71,7 @@ function row(x: usize, y: usize, len: i32, log: i32): void {
     if (!log) store<f32>(y + o, e);
   }
   if (log) {
-    const lsf = <f32>Math.log(s), ls = f32x4.splat(lsf); // (x − max) − log Σ: exact first difference
+    const lsf = logSum(s), ls = f32x4.splat(lsf); // (x − max) − log Σ: exact first difference
     for (l = 0; l + 4 <= len; l += 4) { const o = <usize>l << 2; v128.store(y + o, f32x4.sub(f32x4.sub(v128.load(x + o), m4), ls)); }
     for (; l < len; l++) { const o = <usize>l << 2; store<f32>(y + o, (load<f32>(x + o) - mx) - lsf); }
   } else {
@@ -95,7 +106,8 @@ function cols4(x: usize, y: usize, len: i32, ld: usize, log: i32): void {
   return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 
-export function softmax_f32(x: usize, y: usize, outer: i32, len: i32, inner: i32, log: i32): void {
+/** KERNELS.softmax: softmax (log = 0) or logsoftmax (log = 1) along len. */
+export function softmax(x: usize, y: usize, outer: i32, len: i32, inner: i32, log: i32): void {
   if (len <= 0) return;
   const ld = <usize>inner << 2;
   for (let o = 0; o < outer; o++) {

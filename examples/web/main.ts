@@ -4,7 +4,10 @@
 // safetensors buffer), load into the same model on this thread, and classify what you draw.
 // The page's own fluxion runs on the CPU only (one forward pass per drawing).
 // URL parameters preset the controls: ?opt=adam&batch=32&policy=gpu&epochs=1&ntrain=1000&steps=200&evalEvery=25
-// State for tests and curious readers: globalThis.__demo.
+// State for tests and curious readers: globalThis.__demo. Each run records `mainThreadOps`: the
+// fluxion ops this page's own runtime ran while the worker trained (fx.trace sees every op this
+// thread dispatches), which is the page's claim that training never runs here: it must be 0.
+// `started` settles when the page is ready (or failed); a 'demo:runend' event ends each run.
 import * as fx from '../../src/index.ts';   // built as an import of ./fluxion.js, the bundle (scripts/demo.mjs)
 import { chart, emptyChart, type ChartData } from './chart.ts';
 import { decodeMnist, split, image, type Digits } from './mnist-data.ts';
@@ -15,11 +18,17 @@ const params = new URLSearchParams(location.search);
 
 interface RunRecord {
   config: Omit<MnistConfig, 'data'>; reports: number; evals: fx.Metrics[]; placement?: fx.Placement;
+  /** Fluxion ops run on this (the page's) thread from Train until the worker's result arrived, and their names. */
+  mainThreadOps?: number; mainThreadOpNames?: string[];
   result?: Omit<fx.TrainingResult, 'weights'> & { weightBytes: number }; error?: string;
 }
 const demo = {
   ready: false, error: '', webgpu: 'unknown', training: false, runs: [] as RunRecord[],
-  chartPoints: 0, prediction: null as null | { digit: number; probs: number[]; source: string; label?: number },
+  chartPoints: 0,
+  /** The last classification; `ops`: the fluxion ops its forward pass ran on this thread. */
+  prediction: null as null | { digit: number; probs: number[]; source: string; label?: number; ops: number },
+  /** Settles when start() is done: ready, or with the error. */
+  started: null as null | Promise<void>,
 };
 (globalThis as any).__demo = demo;
 
@@ -70,7 +79,11 @@ async function startTraining() {
   status(`starting: ${c.opt} (η = ${c.lr ?? LR[c.opt]}), batch ${c.batch}, policy ${c.policy}…`);
   run = tw.train(c, { onProgress: (p) => progress(rec, p) });
   try {
-    const r = await run;
+    // Everything this thread does until the worker's result arrives (progress, chart, controls)
+    // runs under trace(): any fluxion op dispatched here meanwhile is recorded.
+    const { result: r, records } = await fx.trace(() => run!.result);
+    rec.mainThreadOps = records.length;
+    rec.mainThreadOpNames = records.slice(0, 20).map((o) => `${o.op}@${o.device}`);
     const { weights, ...rest } = r;
     rec.result = { ...rest, weightBytes: weights.byteLength };
     fx.loadModel(model, weights);             // the worker's weights, now on this thread
@@ -87,6 +100,7 @@ async function startTraining() {
   } finally {
     run = null; demo.training = false;
     $<HTMLButtonElement>('train').disabled = false; $<HTMLButtonElement>('stop').disabled = true;
+    dispatchEvent(new Event('demo:runend'));
   }
 }
 
@@ -153,10 +167,11 @@ function padPixels(): Float32Array | null {
 }
 
 function classify(px: Float32Array, source: string, label?: number) {
-  const out = fx.scope(() => model(fx.tensor(px, [784, 1]))), probs = Array.from(out.dataSync());
+  const t = fx.trace(() => fx.scope(() => model(fx.tensor(px, [784, 1])))), out = t.result;
+  const probs = Array.from(out.dataSync());
   out.dispose();
   const digit = probs.indexOf(Math.max(...probs));
-  demo.prediction = { digit, probs, source, ...(label !== undefined ? { label } : {}) };
+  demo.prediction = { digit, probs, source, ...(label !== undefined ? { label } : {}), ops: t.records.length };
   $('verdict').innerHTML = `${trained ? '' : '<span class="muted">(untrained) </span>'}it's a <b>${digit}</b>` +
     (label !== undefined ? ` <span class="muted">(label ${label}${label === digit ? ', right' : ', wrong'})</span>` : '');
   $('bars').innerHTML = probs.map((p, k) => `<span>${k}</span><div class="bar${k === digit ? ' top' : ''}"><span style="width:${(p * 100).toFixed(1)}%"></span></div><span>${(p * 100).toFixed(1)}%</span>`).join('');
@@ -219,4 +234,4 @@ async function start() {
     status(`error: ${(e as Error).message}`, true);
   }
 }
-start();
+demo.started = start();

@@ -53,7 +53,7 @@ export const KERNELS = {
   },
   biasAct: {
     args: [['x', 'in'], ['b', 'in'], ['y', 'out'], ['rows', 'int'], ['cols', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
-    doc: 'y[r,c] = f_act(x[r,c] + b[r]) (the fused Dense epilogue; y may equal x).',
+    doc: 'y[r,c] = f_act(x[r,c] + b[r]) with beta = +Inf (the fused Dense epilogue; y may equal x).',
   },
   transpose: {
     args: [['x', 'in'], ['y', 'out'], ['rows', 'int'], ['cols', 'int']],
@@ -75,23 +75,28 @@ export const KERNELS = {
     doc: 'y[yOff + i] = x[xOff + i] for n elements (slicing, concatenation, copies). Runs on the host side of each ' +
       'device: Float32Array.copyWithin on Wasm, copyBufferToBuffer on WebGPU.',
   },
+  copyIf: {
+    args: [['x', 'in'], ['y', 'inout'], ['guard', 'in'], ['n', 'int']],
+    doc: 'y[i] = x[i] for n elements, only if guard[0] is finite (an optimiser\'s state update under the step\'s loss).',
+  },
   descent: {
-    args: [['x', 'inout'], ['g', 'in'], ['n', 'int'], ['eta', 'float']],
-    doc: 'x −= eta·g.',
+    args: [['x', 'inout'], ['g', 'in'], ['guard', 'in'], ['n', 'int'], ['eta', 'float']],
+    doc: 'x −= eta·g. Every update kernel does nothing unless guard[0] (the step\'s loss) is finite.',
   },
   momentum: {
-    args: [['x', 'inout'], ['g', 'in'], ['v', 'inout'], ['n', 'int'], ['eta', 'float'], ['rho', 'float']],
-    doc: 'v = rho·v + eta·g; x −= v.',
+    args: [['x', 'inout'], ['g', 'in'], ['v', 'inout'], ['guard', 'in'], ['n', 'int'], ['eta', 'float'], ['rho', 'float']],
+    doc: 'v = rho·v + eta·g; x −= v (if guard[0] is finite).',
   },
   adam: {
-    args: [['x', 'inout'], ['g', 'in'], ['m', 'inout'], ['v', 'inout'], ['n', 'int'], ['eta', 'float'], ['b1', 'float'],
+    args: [['x', 'inout'], ['g', 'in'], ['m', 'inout'], ['v', 'inout'], ['guard', 'in'], ['n', 'int'], ['eta', 'float'], ['b1', 'float'],
       ['b2', 'float'], ['eps', 'float'], ['b1t', 'float'], ['b2t', 'float']],
-    doc: 'm = b1·m+(1−b1)g; v = b2·v+(1−b2)g²; x −= eta·(m/(1−b1t)) / (√(v/(1−b2t)) + eps). b1t, b2t are β^t for this step.',
+    doc: 'm = b1·m+(1−b1)g; v = b2·v+(1−b2)g²; x −= eta·(m/(1−b1t)) / (√(v/(1−b2t)) + eps) (if guard[0] is finite). ' +
+      'b1t, b2t are β^t for this step.',
   },
   adamw: {
-    args: [['x', 'inout'], ['g', 'in'], ['m', 'inout'], ['v', 'inout'], ['n', 'int'], ['eta', 'float'], ['b1', 'float'],
+    args: [['x', 'inout'], ['g', 'in'], ['m', 'inout'], ['v', 'inout'], ['guard', 'in'], ['n', 'int'], ['eta', 'float'], ['b1', 'float'],
       ['b2', 'float'], ['eps', 'float'], ['b1t', 'float'], ['b2t', 'float'], ['lambda', 'float']],
-    doc: 'as adam, with the decay inside the step: x −= eta·(adam direction + lambda·x).',
+    doc: 'as adam, with the decay inside the step: x −= eta·(adam direction + lambda·x) (if guard[0] is finite).',
   },
 } as const satisfies Record<string, KernelSpec>;
 

@@ -188,7 +188,7 @@ export const ref: Backend<F> = {
     }
   },
   biasAct(x, b, y, rows, cols, act, al) {
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[r * cols + c] = unaryRef(act, x[r * cols + c] + b[r], al, 0);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[r * cols + c] = unaryRef(act, x[r * cols + c] + b[r], al, Infinity);
   },
   transpose(x, y, rows, cols) {
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c];
@@ -203,18 +203,25 @@ export const ref: Backend<F> = {
   },
   fill(y, n, v) { y.fill(v, 0, n); },
   copy(x, xo, y, yo, n) { y.set(x.subarray(xo, xo + n), yo); },
-  descent(x, g, n, eta) { for (let i = 0; i < n; i++) x[i] -= eta * g[i]; },
-  momentum(x, g, v, n, eta, rho) {
+  copyIf(x, y, guard, n) { if (Number.isFinite(guard[0])) y.set(x.subarray(0, n)); },
+  descent(x, g, guard, n, eta) {
+    if (!Number.isFinite(guard[0])) return;
+    for (let i = 0; i < n; i++) x[i] -= eta * g[i];
+  },
+  momentum(x, g, v, guard, n, eta, rho) {
+    if (!Number.isFinite(guard[0])) return;
     for (let i = 0; i < n; i++) { v[i] = rho * v[i] + eta * g[i]; x[i] -= v[i]; }
   },
-  adam(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t) {
+  adam(x, g, m, v, guard, n, eta, b1, b2, eps, b1t, b2t) {
+    if (!Number.isFinite(guard[0])) return;
     for (let i = 0; i < n; i++) {
       m[i] = b1 * m[i] + (1 - b1) * g[i];
       v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
       x[i] -= eta * (m[i] / (1 - b1t)) / (Math.sqrt(v[i] / (1 - b2t)) + eps);
     }
   },
-  adamw(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, lambda) {
+  adamw(x, g, m, v, guard, n, eta, b1, b2, eps, b1t, b2t, lambda) {
+    if (!Number.isFinite(guard[0])) return;
     for (let i = 0; i < n; i++) {
       m[i] = b1 * m[i] + (1 - b1) * g[i];
       v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];

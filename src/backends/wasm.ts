@@ -1,32 +1,40 @@
 // The CPU device: the AssemblyScript module (assembly/) in one WebAssembly.Memory owned here.
-// Tensors are byte offsets into that memory. Blocks come from size-class free lists, so a
-// training loop that repeats its shapes reuses the same blocks and memory stays flat; memory
-// grows when a class is empty, and running out is a RangeError naming the request, not a
-// dead instance. A relaxed-SIMD matmul module is used where the engine validates it.
+// Tensors are byte offsets into that memory (up to 2^32: indices use unsigned shifts). Freed
+// blocks wait in size-class bins, so a training loop that repeats its shapes reuses the same
+// blocks at the cost of a pop; before the memory grows, the bins are merged into free spans that
+// serve any size, so changing shapes stay bounded too. Running out is a RangeError naming the
+// request, not a dead instance. A relaxed-SIMD matmul module is used where the engine validates it.
 
-import type { Backend, KernelName } from './backend.js';
+import type { Backend, KernelName, Kernels } from './backend.js';
+import { KERNEL_NAMES } from './kernels.js';
 import simdBytes from '../../build/fluxion.wasm';
 import relaxedBytes from '../../build/fluxion-relaxed.wasm';
 
 type Ptr = number;
-interface Exports {
+/** The module's exports: each kernel of KERNELS under its own name (matmul takes a trailing scratch pointer). */
+type Exports = Partial<Omit<Kernels<Ptr>, 'matmul'>> & {
   heap_base(): number;
-  matmul_ws_bytes(m: number, k: number, n: number): number;
-  matmul_f32(a: Ptr, b: Ptr, c: Ptr, m: number, k: number, n: number, ta: number, tb: number, ws: Ptr, acc: number): void;
-  unary_f32(op: number, x: Ptr, y: Ptr, n: number, alpha: number, beta: number): void;
-  unary_grad_f32(op: number, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr, n: number, alpha: number, beta: number): void;
-  binary_f32(op: number, a: Ptr, b: Ptr, c: Ptr, d0: number, d1: number, d2: number,
-    as0: number, as1: number, as2: number, bs0: number, bs1: number, bs2: number): void;
-  reduce_f32(op: number, x: Ptr, y: Ptr, outer: number, len: number, inner: number): void;
-  softmax_f32(x: Ptr, y: Ptr, outer: number, len: number, inner: number, log: number): void;
-  softmax_grad_f32(y: Ptr, dy: Ptr, dx: Ptr, outer: number, len: number, inner: number, log: number): void;
-  bias_act_f32(x: Ptr, b: Ptr, y: Ptr, rows: number, cols: number, act: number, alpha: number): void;
-  transpose_f32(x: Ptr, y: Ptr, rows: number, cols: number): void;
-  fill_f32(y: Ptr, n: number, value: number): void;
-  descent_f32(x: Ptr, g: Ptr, n: number, eta: number): void;
-  momentum_f32(x: Ptr, g: Ptr, v: Ptr, n: number, eta: number, rho: number): void;
-  adam_f32(x: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, eta: number, b1: number, b2: number, eps: number, b1t: number, b2t: number): void;
-  adamw_f32(x: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, eta: number, b1: number, b2: number, eps: number, b1t: number, b2t: number, lambda: number): void;
+  matmul_ws_bytes?(m: number, k: number, n: number): number;
+  matmul?(...args: [...Parameters<Kernels<Ptr>['matmul']>, ws: Ptr]): void;
+};
+
+/**
+ * Binds the kernels of KERNELS to a module's exports by name: each export function is used as
+ * is (no wrapper, so a call costs what the export costs); `custom` supplies the kernels that need
+ * JavaScript (matmul's scratch, copy), a key set to undefined meaning "not available"; a kernel
+ * neither provides is bound to a function that throws naming it. `provided` holds exactly the
+ * kernels that really run.
+ */
+export function bindKernels(exports: Partial<Record<string, unknown>>, custom: Partial<Kernels<Ptr>>):
+  { kernels: Kernels<Ptr>; provided: ReadonlySet<KernelName> } {
+  const kernels = {} as Record<KernelName, unknown>;
+  const provided = new Set<KernelName>();
+  for (const name of KERNEL_NAMES) {
+    const f = name in custom ? custom[name] : exports[name]; // a custom entry, even undefined, shadows the export
+    if (typeof f === 'function') { kernels[name] = f; provided.add(name); continue; }
+    kernels[name] = () => { throw new Error(`fluxion: the Wasm module has no kernel '${name}'`); };
+  }
+  return { kernels: kernels as Kernels<Ptr>, provided };
 }
 
 const PAGE = 65536;
@@ -72,50 +80,120 @@ export async function createWasm(): Promise<WasmBackend> {
   const { instance } = await WebAssembly.instantiate(await inflate(simdBytes), { env: { memory } });
   // Where the engine has relaxed SIMD, a second small module on the same memory supplies a
   // matmul with fused multiply-add (f32x4.relaxed_madd); it has no data and allocates nothing.
-  let relaxed = false, fast: Pick<Exports, 'matmul_f32' | 'matmul_ws_bytes'> | null = null;
+  let relaxed = false, fast: Pick<Exports, 'matmul' | 'matmul_ws_bytes'> | null = null;
   try {
     fast = (await WebAssembly.instantiate(await inflate(relaxedBytes), { env: { memory } })).instance
-      .exports as unknown as Pick<Exports, 'matmul_f32' | 'matmul_ws_bytes'>;
+      .exports as unknown as Pick<Exports, 'matmul' | 'matmul_ws_bytes'>;
     relaxed = true;
   } catch { /* plain SIMD matmul */ }
-  const k = { ...(instance.exports as unknown as Exports), ...fast };
+  const k: Exports = { ...(instance.exports as unknown as Exports), ...fast };
 
   let view = new Float32Array(memory.buffer);
-  let top = (k.heap_base() + 63) & ~63;  // bump pointer for blocks never allocated before
-  const free = new Map<number, Ptr[]>(); // size class -> free blocks
+  // Three kinds of unused memory. Bins: freed blocks by size class, handed out again as they are,
+  // so a loop that repeats its shapes costs one pop per tensor. Runs: maximal free spans, made by
+  // merging every binned block with its neighbours only when the memory would otherwise grow
+  // (a loop whose shapes keep changing, e.g. every batch size once, would else strand its old
+  // sizes in bins forever); a new size is cut from the best-fitting run. Above `top`: never used.
+  let top = (k.heap_base() + 63) & ~63;
+  const bins = new Map<number, Ptr[]>();
+  let binned = 0;                        // bytes in bins
+  let runs: number[] = [];               // [start, bytes] pairs in address order; none ends at top
   let live = 0;
   let ws = 0, wsBytes = 0;               // matmul scratch, grown on demand and kept
 
-  function grow(end: number) {
-    const need = Math.ceil((end - memory.buffer.byteLength) / PAGE);
+  /** Grows the memory so that `end` fits, or throws naming the request (`bytes`). */
+  function grow(end: number, bytes: number) {
+    const have = memory.buffer.byteLength, need = Math.ceil((end - have) / PAGE);
     if (need <= 0) return;
-    const pages = memory.buffer.byteLength / PAGE;
-    if (end > MAX_PAGES * PAGE) {           // past wasm32's 4 GiB: fail before growing anything
-      throw new RangeError(`fluxion: out of CPU memory: a block ending at byte ${end} is beyond the 4 GiB ` +
-        `Wasm limit (${live} bytes in live tensors); dispose tensors, use scope() or smaller tensors`);
-    }
+    const pages = have / PAGE;
     const want = Math.min(MAX_PAGES, Math.max(pages + need, Math.ceil(pages * 1.25)));
     try { memory.grow(want - pages); } catch {
       try { memory.grow(need); } catch {
-        throw new RangeError(`fluxion: out of CPU memory: cannot grow Wasm memory from ${pages * PAGE} ` +
-          `to ${end} bytes (${live} bytes in live tensors); dispose tensors or use scope()`);
+        throw new RangeError(`fluxion: out of CPU memory: cannot allocate ${bytes} bytes: the host refused to ` +
+          `grow Wasm memory from ${have} to ${end} bytes (${live} bytes in live tensors); dispose tensors or use scope()`);
       }
     }
     view = new Float32Array(memory.buffer);
   }
-  function block(bytes: number): Ptr {
-    const c = sizeClass(bytes), list = free.get(c);
-    if (list && list.length) return list.pop()!;
-    const p = top;
-    grow(p + c);
-    top = p + c;
+  /** Best fit among the runs, cut from its start; -1 if none is large enough. */
+  function fromRuns(c: number): Ptr {
+    let best = -1, size = Infinity;
+    for (let i = 0; i < runs.length; i += 2) {
+      const s = runs[i + 1];
+      if (s >= c && s < size) { best = i; size = s; if (s === c) break; }
+    }
+    if (best < 0) return -1;
+    const p = runs[best];
+    if (size === c) runs.splice(best, 2);
+    else { runs[best] = p + c; runs[best + 1] = size - c; }
     return p;
   }
+  /** Merges the binned blocks and the runs into maximal runs; a run that reaches top lowers it. */
+  function coalesce() {
+    // one sortable number per block: start and size are multiples of 64 below 2^32, so
+    // start/64 (26 bits) above size/64 (27 bits) fits a double's 53-bit integer range
+    const n = runs.length / 2 + [...bins.values()].reduce((s, l) => s + l.length, 0);
+    const keys = new Float64Array(n);
+    let j = 0;
+    for (let i = 0; i < runs.length; i += 2) keys[j++] = (runs[i] / 64) * 2 ** 27 + runs[i + 1] / 64;
+    for (const [c, list] of bins) for (const p of list) keys[j++] = (p / 64) * 2 ** 27 + c / 64;
+    keys.sort();
+    const out: number[] = [];
+    for (const key of keys) {
+      const p = Math.floor(key / 2 ** 27) * 64, c = (key % 2 ** 27) * 64;
+      if (out.length && out[out.length - 2] + out[out.length - 1] === p) out[out.length - 1] += c;
+      else out.push(p, c);
+    }
+    if (out.length && out[out.length - 2] + out[out.length - 1] === top) { top = out[out.length - 2]; out.length -= 2; }
+    runs = out;
+    bins.clear();
+    binned = 0;
+  }
+  function tooLarge(bytes: number): never {
+    throw new RangeError(`fluxion: out of CPU memory: cannot allocate ${bytes} bytes: no free span that large ` +
+      `within the 4 GiB Wasm limit (${live} bytes in live tensors); dispose tensors, use scope() or smaller tensors`);
+  }
+  /** A block of class c for a request of `bytes`, when its bin is empty. */
+  function carve(c: number, bytes: number): Ptr {
+    if (!(c <= MAX_PAGES * PAGE)) tooLarge(bytes); // also NaN: a bad size must not corrupt top
+    let p = fromRuns(c);
+    if (p >= 0) return p;
+    if (top + c > memory.buffer.byteLength && binned > 0) {
+      coalesce();
+      if ((p = fromRuns(c)) >= 0) return p;
+    }
+    if (top + c > MAX_PAGES * PAGE) tooLarge(bytes);
+    grow(top + c, bytes);
+    p = top;
+    top += c;
+    return p;
+  }
+  function block(bytes: number): Ptr {
+    const c = sizeClass(bytes), list = bins.get(c);
+    if (list !== undefined && list.length > 0) { binned -= c; return list.pop()!; }
+    return carve(c, bytes);
+  }
+  function release(p: Ptr, c: number) {
+    let list = bins.get(c);
+    if (list === undefined) bins.set(c, list = []);
+    list.push(p);
+    binned += c;
+  }
   function scratch(bytes: number): Ptr {
-    if (bytes > wsBytes) { ws = block(bytes); wsBytes = sizeClass(bytes); }
+    if (bytes > wsBytes) {
+      const p = block(bytes);
+      if (wsBytes > 0) release(ws, wsBytes);
+      ws = p; wsBytes = sizeClass(bytes);
+    }
     return ws;
   }
 
+  const { matmul: mm, matmul_ws_bytes: wsBytesFor } = k;
+  const { kernels, provided } = bindKernels(k, {
+    matmul: mm && wsBytesFor && ((a, b, c, m, kk, n, ta, tb, acc) => mm(a, b, c, m, kk, n, ta, tb, acc, scratch(wsBytesFor(m, kk, n) || 16))),
+    // >>> 2, not >> 2: addresses reach 2^32, and a signed shift turns those past 2^31 negative
+    copy(x, xo, y, yo, n) { view.copyWithin((y >>> 2) + yo, (x >>> 2) + xo, (x >>> 2) + xo + n); },
+  });
   const be: WasmBackend = {
     name: 'wasm',
     relaxed,
@@ -130,36 +208,15 @@ export async function createWasm(): Promise<WasmBackend> {
     free(p, n) {
       const c = sizeClass(Math.max(4, n * 4));
       live -= c;
-      let list = free.get(c);
-      if (!list) free.set(c, list = []);
-      list.push(p);
+      release(p, c);
     },
-    write(p, data, offset = 0) { view.set(data, (p >> 2) + offset); },
-    async read(p, n) { return view.slice(p >> 2, (p >> 2) + n); },
-    readSync(p, n) { return view.slice(p >> 2, (p >> 2) + n); },
-    has(_k: KernelName) { return true; },
+    write(p, data, offset = 0) { view.set(data, (p >>> 2) + offset); },
+    async read(p, n) { return view.slice(p >>> 2, (p >>> 2) + n); },
+    readSync(p, n) { return view.slice(p >>> 2, (p >>> 2) + n); },
+    has: (name: KernelName) => provided.has(name),
     flush() {},
     bytes: () => live,
-
-    matmul(a, b, c, m, kk, n, ta, tb, acc) {
-      const w = scratch(k.matmul_ws_bytes(m, kk, n) || 16);
-      k.matmul_f32(a, b, c, m, kk, n, ta, tb, w, acc);
-    },
-    unary: (op, x, y, n, al, be_) => k.unary_f32(op, x, y, n, al, be_),
-    unaryGrad: (op, x, y, dy, dx, n, al, be_) => k.unary_grad_f32(op, x, y, dy, dx, n, al, be_),
-    binary: (op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2) =>
-      k.binary_f32(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2),
-    reduce: (op, x, y, o, l, i) => k.reduce_f32(op, x, y, o, l, i),
-    softmax: (x, y, o, l, i, log) => k.softmax_f32(x, y, o, l, i, log),
-    softmaxGrad: (y, dy, dx, o, l, i, log) => k.softmax_grad_f32(y, dy, dx, o, l, i, log),
-    biasAct: (x, b, y, r, c, act, al) => k.bias_act_f32(x, b, y, r, c, act, al),
-    transpose: (x, y, r, c) => k.transpose_f32(x, y, r, c),
-    fill: (y, n, v) => k.fill_f32(y, n, v),
-    copy(x, xo, y, yo, n) { view.copyWithin((y >> 2) + yo, (x >> 2) + xo, (x >> 2) + xo + n); },
-    descent: (x, g, n, eta) => k.descent_f32(x, g, n, eta),
-    momentum: (x, g, v, n, eta, rho) => k.momentum_f32(x, g, v, n, eta, rho),
-    adam: (x, g, m, v, n, eta, b1, b2, eps, b1t, b2t) => k.adam_f32(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t),
-    adamw: (x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, l) => k.adamw_f32(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, l),
+    ...kernels,
   };
   return be;
 }

@@ -9,6 +9,9 @@
 
 import type { Backend, Kernels } from './backend.js';
 import { KERNEL_NAMES, KERNELS, type KernelName } from './kernels.js';
+import { Reduce } from '../ops/codes.js';
+import { TUNING, planMatmul, type Tuning } from './gpu-tuning.js';
+export { TUNING, type Tuning };
 import { layoutOf, header, codeConstants, unarySwitches, binarySwitch, type Layout } from './wgsl.js';
 import common from '../../gpu/common.wgsl';
 import act from '../../gpu/act.wgsl';
@@ -66,9 +69,38 @@ export interface WebGPUBackend extends Backend<GpuBuf> {
   pooledBytes(): number;
   /** Destroy pooled free buffers. */
   trim(): void;
+  /** Dispatches recorded so far (a dispatch's number is the count before it). */
+  readonly dispatches: number;
+  /**
+   * GPU time per dispatch from timestamp queries, or null where the adapter lacks the
+   * 'timestamp-query' feature (then only wall-clock and enqueue times exist).
+   *   be.timer?.start(); m(x); const ms = await be.timer?.stop();   // Map dispatch number → ms
+   */
+  readonly timer: GpuTimer | null;
+  /** This adapter's kernel choices (TUNING, then the options); mutable, for tests and benchmarks. */
+  tuning: Tuning;
   /** Compiles the slow-to-build forward matmul pipeline (once). */
   warmup(): Promise<void>;
   destroy(): void;
+}
+
+/** Timestamp queries around each dispatch (each then runs in its own compute pass). */
+export interface GpuTimer {
+  /** Times every dispatch recorded from now on, until stop(). */
+  start(): void;
+  /** Stops timing, submits, and resolves to each timed dispatch's GPU ms by dispatch number. */
+  stop(): Promise<Map<number, number>>;
+}
+
+/** Options of createWebGPU beyond the adapter. */
+export interface WebGPUOptions {
+  /** Overrides the tuning table's entry for this adapter (tests force each kernel variant). */
+  tuning?: Partial<Tuning>;
+  /**
+   * A dispatch limit below the adapter's, so tests reach the folded grids at small sizes (read
+   * at every dispatch from `info.limits`, which a test may also lower).
+   */
+  maxWorkgroupsPerDimension?: number;
 }
 
 /** Size class of a byte count: 256 B at least, then 4 steps per power of two (≤ 25% waste). */
@@ -80,10 +112,13 @@ function sizeClass(bytes: number): number {
 
 /**
  * Open a WebGPU device: from `gpu`, else `navigator.gpu`, else the `webgpu` npm package (Dawn,
- * Node). Resolves to the backend, or `{ error }` saying why there is none.
+ * Node). Resolves to the backend, or `{ error }` saying why there is none. The device has
+ * 'timestamp-query' where the adapter offers it (`be.timer`); `options` override the tuning
+ * table's entry for the adapter and lower the dispatch limit (tests).
  *   const be = await createWebGPU(); if ('error' in be) useCpu(be.error);
+ *   const big = await createWebGPU(undefined, [], { tuning: { bigFrom: 0 } });   // 128-tiles everywhere
  */
-export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promise<WebGPUBackend | { error: string }> {
+export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = [], options: WebGPUOptions = {}): Promise<WebGPUBackend | { error: string }> {
   try {
     gpu ??= (globalThis as any).navigator?.gpu as GPU | undefined;
     if (!gpu) {
@@ -97,7 +132,9 @@ export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promi
     const adapter = await gpu.requestAdapter();
     if (!adapter) return { error: 'requestAdapter() returned null (no WebGPU adapter)' };
     const L = adapter.limits;
-    const device = await adapter.requestDevice({ requiredLimits: {
+    // timestamp-query where offered: GPU time per dispatch for trace() and calibrate()
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    const device = await adapter.requestDevice({ requiredFeatures, requiredLimits: {
       maxStorageBufferBindingSize: L.maxStorageBufferBindingSize, maxBufferSize: L.maxBufferSize } });
     const i = adapter.info ?? ({} as GPUAdapterInfo);
     const info: WebGPUInfo = { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '',
@@ -106,13 +143,17 @@ export async function createWebGPU(gpu?: GPU, dawnOptions: string[] = []): Promi
         maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
         maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
         maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize } };
-    return makeBackend(gpu, device, info, await loadSources());
+    if (options.maxWorkgroupsPerDimension) {
+      info.limits.maxComputeWorkgroupsPerDimension = Math.min(options.maxWorkgroupsPerDimension, info.limits.maxComputeWorkgroupsPerDimension);
+    }
+    const tuning = { ...TUNING.find(([match]) => match(info))![1], ...options.tuning };
+    return makeBackend(gpu, device, info, await loadSources(), tuning);
   } catch (e) {
     return { error: `webgpu: ${(e as Error)?.message ?? e}` };
   }
 }
 
-function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map<KernelName, string>): WebGPUBackend {
+function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map<KernelName, string>, tuning: Tuning): WebGPUBackend {
   let keep: GPU | null = gpu;   // dawn.node lives as long as its GPU object is referenced
   let lost: string | null = null, submits = 0, readbacks = 0, nextId = 1, live = 0, liveBufs = 0, pooled = 0;
   let lostData: { tensors: number; bytes: number } | null = null;
@@ -122,13 +163,12 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     if (lost) return;
     lost = why; lostData = { tensors: liveBufs, bytes: live };
     failReads();
-    enc = null; pass = null; slots = 0; touched.clear(); uploads.length = 0;
+    enc = null; pass = null; slots = 0; queries = 0; timedIds = []; touched.clear(); uploads.length = 0;
     free.clear(); staging.clear(); bindGroups.clear(); pooled = 0;
     try { be.onlost?.(why); } catch { /* a hook's failure must not hide the loss */ }
   }
   device.lost.then((l) => markLost(`device lost: ${l.message || 'no message'} (reason: ${l.reason})`));
   device.onuncapturederror = (e) => { errors.push(e.error.message); markLost(`uncaptured error: ${e.error.message}`); };
-  const maxDim = info.limits.maxComputeWorkgroupsPerDimension;
 
   // Pipelines: one module per kernel, one layout per binding pattern ('r' read, 'w' read_write).
   const modules = new Map<KernelName, GPUShaderModule>(), layouts = new Map<string, [GPUBindGroupLayout, GPUPipelineLayout]>();
@@ -141,8 +181,9 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   function layout(kinds: string) {
     let l = layouts.get(kinds);
     if (!l) {
-      const bgl = device.createBindGroupLayout({ entries: [...kinds].map((k, binding) => ({ binding, visibility: COMPUTE,
-        buffer: { type: k === 'r' ? 'read-only-storage' as const : 'storage' as const } })) });
+      // '-' leaves a binding out: an `inplace` entry reads and writes the output binding only
+      const bgl = device.createBindGroupLayout({ entries: [...kinds].flatMap((k, binding) => k === '-' ? [] : [{ binding,
+        visibility: COMPUTE, buffer: { type: k === 'r' ? 'read-only-storage' as const : 'storage' as const } }]) });
       layouts.set(kinds, l = [bgl, device.createPipelineLayout({ bindGroupLayouts: [bgl, ubgl] })]);
     }
     return l;
@@ -158,10 +199,15 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     return p;
   }
   /**
-   * Compiles the forward matmul pipeline now (SwiftShader takes ~0.5 s; Dawn's async compile
-   * was measured slower still), so calibrate() can time it apart from the measurements.
+   * Compiles the forward matmul pipelines calibrate() runs (the 64-tile and, for n >= bigFrom, the
+   * vec4 128-tile) now (SwiftShader takes ~0.5 s each; Dawn's async compile was measured slower
+   * still), so calibrate() can time compilation apart from the measurements. Keys as run() makes them.
    */
-  async function warmup(): Promise<void> { pipeline('matmul', 'main', layoutOf('matmul').access, 'matmul.main|0,0', { TA: 0, TB: 0 }); }
+  async function warmup(): Promise<void> {
+    const access = layoutOf('matmul').access;
+    pipeline('matmul', 'main', access, 'matmul.main|0,0,', { TA: 0, TB: 0 });
+    pipeline('matmul', 'big', access, 'matmul.big|0,0,VA1,VB1,VC1,', { TA: 0, TB: 0, VA: 1, VB: 1, VC: 1 });
+  }
 
   // Buffer pool: free GPUBuffers by size class; reads use a MAP_READ staging pool alike.
   const free = new Map<number, GpuBuf[]>(), staging = new Map<number, GPUBuffer[]>();
@@ -186,9 +232,54 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   let enc: GPUCommandEncoder | null = null, pass: GPUComputePassEncoder | null = null, slots = 0;
   const touched = new Set<number>(), uploads: GPUBuffer[] = [];
   const bindGroups = new Map<string, GPUBindGroup>();
+  const inplace = new Set([...sources].filter(([, src]) => /\bfn inplace\(/.test(src)).map(([name]) => name));
   const layouts_: Partial<Record<KernelName, Layout>> = {};
   const encoder = () => (enc ??= device.createCommandEncoder());
   function endPass() { pass?.end(); pass = null; }
+  const beginPass = () => encoder().beginComputePass();
+
+  // Timestamps: while timing, each dispatch is its own pass with a begin and end query; a flush
+  // resolves the submit's queries into a buffer read back with its other reads.
+  const QUERIES = 4096;
+  let timing = false, dispatches = 0, queries = 0, timedIds: number[] = [];
+  const times = new Map<number, number>(), pendingTimes: Promise<void>[] = [];
+  const hasTimer = device.features.has('timestamp-query');
+  const querySet = hasTimer ? device.createQuerySet({ type: 'timestamp', count: QUERIES }) : null;
+  const resolveBuf = hasTimer ? device.createBuffer({ size: QUERIES * 8, usage: 0x200 /* QUERY_RESOLVE */ | COPY_SRC }) : null;
+  function timedPass(): GPUComputePassEncoder {
+    endPass();
+    timedIds.push(dispatches);
+    const p = encoder().beginComputePass({ timestampWrites: { querySet: querySet!, beginningOfPassWriteIndex: queries,
+      endOfPassWriteIndex: queries + 1 } });
+    queries += 2;
+    return p;
+  }
+  /** Before a submit: resolve this submit's queries; after it, read them into `times`. */
+  function resolveTimes(): (() => void) | null {
+    if (!queries) return null;
+    endPass();
+    const st = device.createBuffer({ size: queries * 8, usage: MAP_READ | COPY_DST }), ids = timedIds, n = queries;
+    enc!.resolveQuerySet(querySet!, 0, n, resolveBuf!, 0);
+    enc!.copyBufferToBuffer(resolveBuf!, 0, st, 0, n * 8);
+    queries = 0; timedIds = [];
+    return () => {
+      pendingTimes.push(st.mapAsync(1).then(() => {
+        const t = new BigInt64Array(st.getMappedRange());
+        ids.forEach((id, j) => times.set(id, Math.max(0, Number(t[2 * j + 1] - t[2 * j])) / 1e6));
+        st.unmap(); st.destroy();
+      }, () => { st.destroy(); }));
+    };
+  }
+  const timer: GpuTimer | null = hasTimer ? {
+    start() { endPass(); timing = true; times.clear(); },
+    async stop() {
+      timing = false;
+      flush();
+      await Promise.all(pendingTimes.splice(0));
+      const out = new Map(times); times.clear();
+      return out;
+    },
+  } : null;
   function copyBuf(src: GPUBuffer, so: number, dst: GPUBuffer, dO: number, bytes: number) {
     endPass(); encoder().copyBufferToBuffer(src, so, dst, dO, bytes);
   }
@@ -197,37 +288,45 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   /**
    * Record one dispatch of kernel `name` with its arguments in table order: the buffers bind in
    * order, ints and floats fill the uniform slot, flags and the op code become override constants
-   * (one pipeline per combination); `groups` workgroups, split into 2-d past the limit.
+   * (one pipeline per combination), plus `extra` constants the entry declares itself; `groups`
+   * workgroups (a count, split into 2-d past the limit, or an explicit grid). An input that is
+   * also an output is left unbound when the program has an `inplace` entry (which reads the
+   * output binding), else read from a copy.
    */
-  function run(name: KernelName, args: ArrayLike<unknown>, groups: number | [number, number], entry = 'main') {
+  function run(name: KernelName, args: ArrayLike<unknown>, groups: number | number[], entry = 'main',
+    extra?: Record<string, number>) {
     check();
+    const maxDim = info.limits.maxComputeWorkgroupsPerDimension;
     const l = layouts_[name] ??= layoutOf(name);
     if (l.code >= 0) {
       const c = args[l.code] as number;
       if (!(Number.isInteger(c) && c >= 0 && c < l.codeCount)) throw new RangeError(`webgpu ${name}: unknown op code ${c}`);
     }
-    if (typeof groups === 'number' ? groups <= 0 : groups[0] * groups[1] <= 0) return;
-    if (slots === SLOTS) flush();
-    const kinds = l.access, temps: GpuBuf[] = [];
-    const bufs = l.buffers.map((i) => args[i] as GpuBuf);
-    for (let i = 0; i < bufs.length; i++) {   // an input that is also an output is read from a copy
+    if (typeof groups === 'number' ? groups <= 0 : groups.some((g) => g <= 0)) return;
+    if (slots === SLOTS || queries === QUERIES) flush();   // before this dispatch takes its slot and queries
+    let kinds = l.access;
+    const temps: GpuBuf[] = [], bufs = l.buffers.map((i) => args[i] as GpuBuf | null);
+    for (let i = 0; i < bufs.length; i++) {
       const b = bufs[i];
       if (kinds[i] !== 'r' || !bufs.some((o, j) => o === b && kinds[j] === 'w')) continue;
-      const t = alloc(b.size / 4); temps.push(t);
-      copyBuf(b.buffer, 0, t.buffer, 0, b.size);
+      if (inplace.has(name)) { bufs[i] = null; kinds = kinds.slice(0, i) + '-' + kinds.slice(i + 1); entry = 'inplace'; continue; }
+      const t = alloc(b!.size / 4); temps.push(t);
+      copyBuf(b!.buffer, 0, t.buffer, 0, b!.size);
       bufs[i] = t;
     }
     let key = name + '.' + entry + '|', constants: Record<string, number> | undefined;
-    if (l.overrides.length) {
+    if (l.overrides.length || extra) {
       constants = {};
       for (const [i, o] of l.overrides) { const v = Number(args[i]); constants[o] = v; key += v + ','; }
+      for (const o in extra) { constants[o] = extra[o]; key += o + extra[o] + ','; }
     }
     const p = pipeline(name, entry, kinds, key, constants);
-    const bkey = kinds + bufs.map((b) => b.id).join(',');
+    const bkey = kinds + bufs.map((b) => b?.id ?? '-').join(',');
     let bg = bindGroups.get(bkey);
     if (!bg) {
       if (bindGroups.size > 4096) bindGroups.clear();
-      bg = device.createBindGroup({ layout: layout(kinds)[0], entries: bufs.map((b, binding) => ({ binding, resource: { buffer: b.buffer } })) });
+      bg = device.createBindGroup({ layout: layout(kinds)[0],
+        entries: bufs.flatMap((b, binding) => (b ? [{ binding, resource: { buffer: b.buffer } }] : [])) });
       bindGroups.set(bkey, bg);
     }
     const o = slots++ * (SLOT / 4);
@@ -235,13 +334,16 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       const v = args[l.uniforms[j]] as number;
       if (l.floats[j]) ringF[o + j] = v; else ringU[o + j] = v;
     }
-    pass ??= encoder().beginComputePass();
+    if (timing) pass = timedPass();
+    else pass ??= beginPass();
+    dispatches++;
     pass.setPipeline(p);
     pass.setBindGroup(0, bg);
     pass.setBindGroup(1, ubg, [o * 4]);
     if (typeof groups === 'number') { const y = Math.ceil(groups / maxDim); pass.dispatchWorkgroups(Math.ceil(groups / y), y); }
-    else pass.dispatchWorkgroups(groups[0], groups[1]);
-    for (const b of bufs) touched.add(b.id);
+    else pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+    if (timing) endPass();
+    for (const b of bufs) if (b) touched.add(b.id);
     for (const t of temps) release(t);
   }
   const groups1d = (n: number) => Math.ceil(n / WG);
@@ -254,8 +356,10 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     flushQueued = false;
     if (!enc || lost) { if (lost) failReads(); return; }
     endPass();
+    const readTimes = resolveTimes();
     if (slots) device.queue.writeBuffer(ring, 0, ringBytes, 0, slots * SLOT);
     device.queue.submit([enc.finish()]);
+    readTimes?.();
     submits++; enc = null; slots = 0; touched.clear();
     for (const b of uploads.splice(0)) b.destroy();
     for (const r of reads.splice(0)) {
@@ -279,19 +383,31 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       ? () => { throw new Error(`webgpu: this device has no ${name} kernel (the scheduler should not have chosen it)`); }
       : (...a: unknown[]) => run(name, a, groups1d(a[ni] as number));
   }
+  /** matmul as src/backends/gpu-tuning.ts plans it: one dispatch, or split-K's two. */
+  function matmul(a: GpuBuf, b: GpuBuf, c: GpuBuf, m: number, k: number, n: number, ta: number, tb: number, acc: number) {
+    const l = info.limits, plan = planMatmul(m, k, n, ta, tb, acc, be.tuning, l.maxComputeWorkgroupsPerDimension, l.maxStorageBufferBindingSize);
+    const args = [a, b, c, m, k, n, ta, tb, acc];
+    if (plan.entry !== 'splitk') { run('matmul', args, plan.groups, plan.entry, plan.entry === 'big' ? plan.vec : undefined); return; }
+    const slices = plan.splits + (acc ? 1 : 0), s = alloc(slices * m * n);
+    args[2] = s;
+    run('matmul', args, plan.groups, 'splitk', plan.vec);
+    if (acc) copyBuf(c.buffer, 0, s.buffer, plan.splits * m * n * 4, m * n * 4);   // C's old value is one more slice
+    run('reduce', [Reduce.sum, s, c, 1, slices, m * n], groups1d(m * n));
+    touched.add(c.id);
+    release(s);
+  }
+  /** Few long slices: a workgroup per slice (`rows`); else a thread per slice (`main`). */
+  const rowWise = (slices: number, len: number): [number, string] =>
+    (len >= be.tuning.rowFrom && slices < 8192 ? [slices, 'rows'] : [groups1d(slices), 'main']);
   const grids: Partial<Kernels<GpuBuf>> = {
-    matmul(...a) {
-      const [, , , m, , n] = a;
-      if (Math.max(m, n) > 64 * maxDim) throw new RangeError(`webgpu matmul: [${m}, ${n}] is too large for one dispatch`);
-      run('matmul', a, [Math.ceil(n / 64), Math.ceil(m / 64)]);
-    },
+    matmul,
     binary(...a) { run('binary', a, groups1d(a[4] * a[5] * a[6])); },
     reduce(...a) {
       const [, , , outer, len, inner] = a, outs = outer * inner, tree = len >= 128 && outs < 8192;
       run('reduce', a, tree ? outs : groups1d(outs), tree ? 'tree' : 'main');
     },
-    softmax(...a) { run('softmax', a, groups1d(a[2] * a[4])); },
-    softmaxGrad(...a) { run('softmaxGrad', a, groups1d(a[3] * a[5])); },
+    softmax(...a) { const s = a[2] * a[4]; run('softmax', a, ...rowWise(s, a[3])); },
+    softmaxGrad(...a) { const s = a[3] * a[5]; run('softmaxGrad', a, ...rowWise(s, a[4])); },
     biasAct(...a) { run('biasAct', a, groups1d(a[3] * a[4])); },
     transpose(...a) { run('transpose', a, Math.ceil(a[2] / 16) * Math.ceil(a[3] / 16)); },
   };
@@ -299,7 +415,8 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
 
   const be: WebGPUBackend = {
     ...(kernels as Kernels<GpuBuf>),
-    name: 'webgpu', info, device,
+    name: 'webgpu', info, device, tuning, timer,
+    get dispatches() { return dispatches; },
     get lost() { return lost; }, get errors() { return errors; }, get submits() { return submits; },
     get readbacks() { return readbacks; },
     get lostData() { return lostData; },

@@ -12,12 +12,20 @@ import { reshape } from '../ops/shape.js';
 import { makeLayer, alias, type Layer } from './layer.js';
 import { glorot_uniform, type Init } from './init.js';
 
-/** An activation: any function on tensors (elementwise). */
+/**
+ * An activation: any function on tensors (elementwise).
+ * @example const act: Activation = (x) => mul(x, sigmoid(x));
+ *          Dense(10, 10, act)
+ */
 export type Activation = (x: Tensor) => Tensor;
 
 /** Unary op code of the activations the fused op can run, identified by function identity. */
 const CODES = new Map<unknown, number>([...FUSED].map((c) => [(u as Record<string, unknown>)[UNARY_OPS[c].name], c]));
 
+/**
+ * What `Dense(in, out, σ, opts)` accepts: `bias` (false, or the initial values) and `init` (the weight initialiser).
+ * @example Dense(784, 32, relu, { init: kaiming_uniform, bias: false })
+ */
 export interface DenseOptions { bias?: boolean | TensorLike; init?: Init }
 export type Dense = Layer<{ weight: Tensor; bias: Tensor | false; σ: Activation; W: Tensor; b: Tensor | false }>;
 

@@ -6,7 +6,11 @@ import { Tensor, tensor, random, randomNormal, checkShape, sizeOf, describe } fr
 
 export { zeros, ones } from '../tensor.js';
 
-/** An initialiser: `init(out, in)` → a tensor of that shape. */
+/**
+ * An initialiser: `init(out, in)` → a tensor of that shape.
+ * @example const small: Init = (...dims) => mul(randn(...dims), 0.01);
+ *          Dense(784, 32, relu, { init: small })
+ */
 export type Init = (...dims: number[]) => Tensor;
 type Args = (number | readonly number[] | { gain?: number })[];
 

@@ -3,10 +3,16 @@
 // Trainable tensors are the layer's own enumerable properties (walked by params.ts); state
 // that is not trained (BatchNorm's running statistics) is stored non-enumerable.
 
-import { Tensor, describe } from '../tensor.js';
+import { Tensor, describe, toTensor, type TensorLike } from '../tensor.js';
 
-/** A callable layer `m(x)` with properties `P` (its parameters and settings). */
-export type Layer<P extends object = {}> = ((x: Tensor) => Tensor) & P;
+/**
+ * A callable layer `m(x)` with properties `P` (its parameters and settings). It takes anything
+ * `tensor()` takes, as the ops do, so `m([[1], [2]])` works and a layer fits wherever an
+ * activation such as `softmax` (which also takes a TensorLike) is expected.
+ * @example const d: Layer<{ weight: Tensor }> = Dense(2, 1);
+ *          d([[1], [2]]).shape   // [1, 1]
+ */
+export type Layer<P extends object = {}> = ((x: TensorLike) => Tensor) & P;
 
 /** Marks layers whose behaviour differs between training and testing (Dropout, BatchNorm). */
 export const MODAL: unique symbol = Symbol('fluxion.modal');
@@ -20,7 +26,7 @@ export type Mode = boolean | null;
  *          scale(tensor([1, 2]))   // [2, 4]
  */
 export function makeLayer<P extends object>(name: string, props: P, call: (self: Layer<P>, x: Tensor) => Tensor): Layer<P> {
-  const self = ((x: Tensor) => call(self, x)) as Layer<P>;
+  const self = ((x: TensorLike) => call(self, x instanceof Tensor ? x : toTensor(x, name, 'x'))) as Layer<P>;
   Object.defineProperty(self, 'name', { value: name });
   Object.defineProperty(self, 'toString', { value: () => name });
   return Object.assign(self, props);

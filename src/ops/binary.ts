@@ -8,6 +8,10 @@ import { plan, type Plan } from './broadcast.js';
 import { unary, unaryDef } from './unary.js';
 import { Tensor, toTensor, sameShape, type TensorLike, type Shape } from '../tensor.js';
 
+/**
+ * The parameters of the binary op: the op code, the calling function's name (for errors) and the broadcast plan.
+ * @example apply(binaryDef, [a, b], { code: Binary.add, name: 'add' })   // what add(a, b) runs
+ */
 export interface BinaryP { code: number; name: string; plan?: Plan; target?: Shape }
 
 // One-entry cache: training loops repeat the same shape pair many times in a row.
@@ -21,6 +25,10 @@ function planFor(a: Tensor, b: Tensor, fn: string): Plan {
   return p;
 }
 
+/**
+ * The op definition behind every elementwise binary function, with broadcasting.
+ * @example apply(binaryDef, [x, y], { code: Binary.mul, name: 'mul' })   // as mul(x, y)
+ */
 export const binaryDef = defineOp<BinaryP>({
   name: 'binary',
   kernels: ['binary'],
@@ -60,40 +68,83 @@ function bin(code: number, name: string, a: TensorLike, b: TensorLike): Tensor {
 const scalar = (code: number, name: string, x: TensorLike, alpha: number) =>
   apply(unaryDef, [toTensor(x, name, 'a')], { code, alpha, beta: 0 });
 
-/** a + b with broadcasting: `add(x, 1)`, `add(W.matmul(x), b)`. */
+/**
+ * a + b with broadcasting: `add(x, 1)`, `add(W.matmul(x), b)`.
+ * @example add(tensor([[1], [2]]), tensor([10, 20, 30]).reshape([1, 3]))   // [[11, 21, 31], [12, 22, 32]]
+ *          add(x, 1)   // or x.add(1)
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') return scalar(Unary.addscalar, 'add', a, b);
   if (typeof a === 'number') return scalar(Unary.addscalar, 'add', b, a);
   return bin(Binary.add, 'add', a, b);
 }
-/** a − b with broadcasting. */
+/**
+ * a − b with broadcasting.
+ * @example sub(tensor([3, 4]), 1)   // [2, 3]
+ *          sub(1, x)   // 1 − x
+ */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') return scalar(Unary.addscalar, 'sub', a, -b);
   if (typeof a === 'number') return add(neg(toTensor(b, 'sub', 'b')), a);
   return bin(Binary.sub, 'sub', a, b);
 }
-/** a · b elementwise, with broadcasting. */
+/**
+ * a · b elementwise, with broadcasting.
+ * @example mul(tensor([1, 2]), tensor([3, 4]))   // [3, 8]
+ *          mul(x, 0.5)
+ */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') return scalar(Unary.mulscalar, 'mul', a, b);
   if (typeof a === 'number') return scalar(Unary.mulscalar, 'mul', b, a);
   return bin(Binary.mul, 'mul', a, b);
 }
-/** a / b elementwise, with broadcasting. */
+/**
+ * a / b elementwise, with broadcasting.
+ * @example div(tensor([3, 4]), 2)   // [1.5, 2]
+ *          div(x, sum(x))   // normalise
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') return scalar(Unary.mulscalar, 'div', a, 1 / b);
   if (typeof a === 'number') return mul(unary(Unary.reciprocal, toTensor(b, 'div', 'b')), a);
   return bin(Binary.div, 'div', a, b);
 }
-/** aᵇ elementwise: `pow(x, 2)`. */
+/**
+ * aᵇ elementwise: `pow(x, 2)`.
+ * @example pow(tensor([2, 3]), 2)   // [4, 9]
+ *          pow(2, tensor([0, 1]))    // [1, 2]
+ */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') return scalar(Unary.powscalar, 'pow', a, b);
   return bin(Binary.pow, 'pow', a, b);
 }
-/** Elementwise max(a, b). */ export const maximum = (a: TensorLike, b: TensorLike) => bin(Binary.maximum, 'maximum', a, b);
-/** Elementwise min(a, b). */ export const minimum = (a: TensorLike, b: TensorLike) => bin(Binary.minimum, 'minimum', a, b);
-/** 1 where a > b, else 0. */ export const greater = (a: TensorLike, b: TensorLike) => bin(Binary.greater, 'greater', a, b);
-/** 1 where a == b, else 0. */ export const equal = (a: TensorLike, b: TensorLike) => bin(Binary.equal, 'equal', a, b);
-/** a·log(b), exactly 0 where a == 0 (Flux's xlogy). */ export const xlogy = (a: TensorLike, b: TensorLike) => bin(Binary.xlogy, 'xlogy', a, b);
-/** 1 where a ≥ b. */
+/**
+ * Elementwise max(a, b).
+ * @example maximum(tensor([1, 5]), tensor([3, 2]))   // [3, 5]
+ */
+export const maximum = (a: TensorLike, b: TensorLike) => bin(Binary.maximum, 'maximum', a, b);
+/**
+ * Elementwise min(a, b).
+ * @example minimum(x, 0)   // the negative part of x
+ */
+export const minimum = (a: TensorLike, b: TensorLike) => bin(Binary.minimum, 'minimum', a, b);
+/**
+ * 1 where a > b, else 0.
+ * @example greater(tensor([1, 3]), 2)   // [0, 1]
+ */
+export const greater = (a: TensorLike, b: TensorLike) => bin(Binary.greater, 'greater', a, b);
+/**
+ * 1 where a == b, else 0.
+ * @example mean(equal(onecold(m(x)), onecold(y)))   // accuracy
+ */
+export const equal = (a: TensorLike, b: TensorLike) => bin(Binary.equal, 'equal', a, b);
+/**
+ * a·log(b), exactly 0 where a == 0 (Flux's xlogy).
+ * @example xlogy(tensor([0, 2]), tensor([0, Math.E]))   // [0, 2] (0·log 0 = 0)
+ */
+export const xlogy = (a: TensorLike, b: TensorLike) => bin(Binary.xlogy, 'xlogy', a, b);
+/**
+ * 1 where a ≥ b.
+ * @example greaterEq(tensor([1, 2, 3]), 2)   // [0, 1, 1]
+ */
 export const greaterEq = (a: TensorLike, b: TensorLike) => sub(1, greater(b, a));
 const neg = (x: Tensor) => unary(Unary.neg, x);

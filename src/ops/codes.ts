@@ -6,35 +6,38 @@
 //
 // Adding an activation: one row here, then its forward and derivative under the same name in
 // src/backends/ref.ts (float64), assembly/act.ts (f_NAME/df_NAME, SIMD) and gpu/act.wgsl
-// (f_NAME/df_NAME), and the public function in src/ops/unary.ts.
+// (f_NAME/df_NAME), and the public function in src/ops/unary.ts (`act: true`).
 
-/** A unary op: `flops` per element (for the scheduler), `fused` if the Dense epilogue fuses it. */
-export interface UnaryRow { readonly name: string; readonly flops: number; readonly fused?: boolean; readonly f: string }
+/**
+ * A unary op: `flops` per element (for the scheduler), `act` for NNlib's activations (the public
+ * function of that name in src/ops/unary.ts is one), `fused` if the Dense epilogue fuses it.
+ */
+export interface UnaryRow { readonly name: string; readonly flops: number; readonly act?: boolean; readonly fused?: boolean; readonly f: string }
 
 export const UNARY_OPS = [
-  { name: 'identity', flops: 1, fused: true, f: 'x' },
+  { name: 'identity', flops: 1, act: true, fused: true, f: 'x' },
   { name: 'neg', flops: 1, f: '−x' },
   { name: 'abs', flops: 1, f: '|x|' },
   { name: 'exp', flops: 8, fused: true, f: 'eˣ' },
   { name: 'log', flops: 8, f: 'ln x' },
   { name: 'sqrt', flops: 1, f: '√x' },
   { name: 'square', flops: 1, f: 'x²' },
-  { name: 'tanh', flops: 12, fused: true, f: 'tanh x' },
-  { name: 'sigmoid', flops: 10, fused: true, f: 'x ≥ 0 ? 1/(1+e^−x) : eˣ/(1+eˣ) (overflow-safe)' },
-  { name: 'relu', flops: 1, fused: true, f: 'x < 0 ? 0 : x (NaN stays NaN)' },
-  { name: 'relu6', flops: 1, fused: true, f: 'clamp(x, 0, 6)' },
-  { name: 'leakyrelu', flops: 1, f: 'x > 0 ? x : alpha·x' },
-  { name: 'elu', flops: 8, f: 'x ≥ 0 ? x : alpha(eˣ − 1)' },
-  { name: 'celu', flops: 8, f: 'x ≥ 0 ? x : alpha(e^(x/alpha) − 1)' },
-  { name: 'selu', flops: 8, f: 'SELU_L·(x > 0 ? x : SELU_A(eˣ−1))' },
-  { name: 'gelu', flops: 16, f: 'x/2·(1 + tanh(GELU_S(x + GELU_C·x³)))' },
-  { name: 'swish', flops: 12, f: 'x·σ(x)' },
-  { name: 'hardsigmoid', flops: 1, f: 'clamp((x+3)/6, 0, 1)' },
-  { name: 'hardswish', flops: 1, f: 'x·hardsigmoid(x)' },
-  { name: 'softplus', flops: 12, f: 'x < 0 ? log1p(eˣ) : x + log1p(e^−x)' },
-  { name: 'softsign', flops: 1, f: 'x/(1+|x|)' },
-  { name: 'mish', flops: 24, f: 'x·tanh(softplus(x))' },
-  { name: 'logsigmoid', flops: 12, f: '−softplus(−x)' },
+  { name: 'tanh', flops: 12, act: true, fused: true, f: 'tanh x' },
+  { name: 'sigmoid', flops: 10, act: true, fused: true, f: 'x ≥ 0 ? 1/(1+e^−x) : eˣ/(1+eˣ) (overflow-safe)' },
+  { name: 'relu', flops: 1, act: true, fused: true, f: 'x < 0 ? 0 : x (NaN stays NaN)' },
+  { name: 'relu6', flops: 1, act: true, fused: true, f: 'clamp(x, 0, 6)' },
+  { name: 'leakyrelu', flops: 1, act: true, f: 'x > 0 ? x : alpha·x' },
+  { name: 'elu', flops: 8, act: true, f: 'x ≥ 0 ? x : alpha(eˣ − 1)' },
+  { name: 'celu', flops: 8, act: true, f: 'x ≥ 0 ? x : alpha(e^(x/alpha) − 1)' },
+  { name: 'selu', flops: 8, act: true, f: 'SELU_L·(x > 0 ? x : SELU_A(eˣ−1))' },
+  { name: 'gelu', flops: 16, act: true, f: 'x/2·(1 + tanh(GELU_S(x + GELU_C·x³)))' },
+  { name: 'swish', flops: 12, act: true, f: 'x·σ(x)' },
+  { name: 'hardsigmoid', flops: 1, act: true, f: 'clamp((x+3)/6, 0, 1)' },
+  { name: 'hardswish', flops: 1, act: true, f: 'x·hardsigmoid(x)' },
+  { name: 'softplus', flops: 12, act: true, f: 'x < 0 ? log1p(eˣ) : x + log1p(e^−x)' },
+  { name: 'softsign', flops: 1, act: true, f: 'x/(1+|x|)' },
+  { name: 'mish', flops: 24, act: true, f: 'x·tanh(softplus(x))' },
+  { name: 'logsigmoid', flops: 12, act: true, f: '−softplus(−x)' },
   { name: 'sign', flops: 1, f: 'sign(x) (0 at 0)' },
   { name: 'reciprocal', flops: 1, f: '1/x' },
   { name: 'log1p', flops: 8, f: 'ln(1+x)' },

@@ -89,19 +89,41 @@ function reduceDims(code: number, name: string, x0: TensorLike, dims?: number | 
 }
 
 type Dims = number | readonly number[];
-/** Sum of all elements, or along `dims` (kept with size 1): `sum(x)`, `sum(x, 0)`. */
+/**
+ * Sum of all elements, or along `dims` (kept with size 1): `sum(x)`, `sum(x, 0)`.
+ * @example sum(tensor([[1, 2], [3, 4]]))      // 10, a scalar tensor
+ *          sum(tensor([[1, 2], [3, 4]]), 0)   // [[4, 6]]: down the columns (Flux's dims=1)
+ */
 export const sum = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.sum, 'sum', x, dims);
-/** Mean of all elements, or along `dims`: `mean(x, 1)`. */
+/**
+ * Mean of all elements, or along `dims`: `mean(x, 1)`.
+ * @example mean(tensor([[1, 2], [3, 4]]), 1)   // [[1.5], [3.5]]: per row
+ */
 export const mean = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.mean, 'mean', x, dims);
-/** Maximum, overall or along `dims`. */
+/**
+ * Maximum, overall or along `dims`.
+ * @example max(tensor([[1, 5], [3, 2]]), 0)   // [[3, 5]]
+ */
 export const max = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.max, 'max', x, dims);
-/** Minimum, overall or along `dims`. */
+/**
+ * Minimum, overall or along `dims`.
+ * @example min(tensor([3, -1, 2]))   // -1
+ */
 export const min = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.min, 'min', x, dims);
-/** Index of the first maximum along `dims` (0-based, as f32). */
+/**
+ * Index of the first maximum along `dims` (0-based, as f32).
+ * @example argmax(tensor([[0.1, 0.7], [0.9, 0.3]]), 0)   // [[1, 0]]: the class of each column
+ */
 export const argmax = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.argmax, 'argmax', x, dims);
-/** Index of the first minimum along `dims`. */
+/**
+ * Index of the first minimum along `dims`.
+ * @example argmin(tensor([3, -1, 2]))   // 1
+ */
 export const argmin = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.argmin, 'argmin', x, dims);
-/** Σx², overall or along `dims` (for norms). */
+/**
+ * Σx², overall or along `dims` (for norms).
+ * @example sqrt(sumsq(W))   // the Frobenius norm of W
+ */
 export const sumsq = (x: TensorLike, dims?: Dims) => reduceDims(Reduce.sumsq, 'sumsq', x, dims);
 
 // A cached zero scalar per device turns `binary(add)` into a broadcast copy.
@@ -116,13 +138,19 @@ function zeroOn(b: Backend): Tensor {
   return z;
 }
 
-/** `x` repeated along its size-1 (or missing) axes to `shape`. */
+/**
+ * `x` repeated along its size-1 (or missing) axes to `shape`.
+ * @example broadcastTo(tensor([1, 2]).reshape([2, 1]), [2, 3])   // [[1, 1, 1], [2, 2, 2]]
+ */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (x.size === sizeOf(shape) && x.rank === shape.length) return x;
   return apply(binaryDef, [x, zeroOn(x.backend)], { code: Binary.add, name: 'broadcastTo', target: shape });
 }
 
-/** Sums `g` over the axes it was broadcast along, back to `shape` (the adjoint of broadcasting). */
+/**
+ * Sums `g` over the axes it was broadcast along, back to `shape` (the adjoint of broadcasting).
+ * @example sumTo(ones(2, 3), [2, 1])   // [[3], [3]]: the gradient of a broadcast [2, 1] bias
+ */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (g.size === sizeOf(shape)) return g.view(shape);
   const gs = g.shape, r = gs.length;

@@ -11,6 +11,11 @@ import { runtime } from '../runtime.js';
 
 export interface Cost { flops: number; bytes: number }
 
+/**
+ * One op: its kernels, output shape, how to run it on a device, its gradient and its cost (the scheduler's input).
+ * @example const def: OpDef<UnaryP> = unaryDef;
+ *          def.shape([x], p); def.cost([x], p, x.shape)   // what the scheduler asks
+ */
 export interface OpDef<P = any> {
   readonly name: string;
   /** Kernels a device must have to run this op (the scheduler's hard constraint). */
@@ -36,7 +41,10 @@ export function defineOp<P>(def: OpDef<P>): OpDef<P> {
   return def;
 }
 
-/** Runs `def` on `ins`: the one path every op takes. */
+/**
+ * Runs `def` on `ins`: the one path every op takes.
+ * @example apply(unaryDef, [x], { code: Unary.exp, alpha: 0, beta: 0 })   // as exp(x): placed, run, recorded on the tape
+ */
 export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
   let shape: Shape;
   try { shape = def.shape(ins, p); } catch (e) {

@@ -42,5 +42,9 @@ export const transposeDef: OpDef<{}> = defineOp<{}>({
   cost: ([x]) => ({ flops: 0, bytes: 8 * x.size }),
 });
 
-/** Matrix transpose (a vector becomes a 1-row matrix). */
+/**
+ * Matrix transpose (a vector becomes a 1-row matrix).
+ * @example transpose(tensor([[1, 2, 3]])).shape   // [3, 1]
+ *          matmul(dY, transpose(X))
+ */
 export const transpose = (x: TensorLike): Tensor => apply(transposeDef, [toTensor(x, 'transpose', 'x')], {});

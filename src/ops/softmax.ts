@@ -38,5 +38,9 @@ function along(name: string, x0: TensorLike, dims: number | undefined, log: numb
  * @example softmax(tensor([1, 2, 3]))
  */
 export const softmax = (x: TensorLike, dims?: number) => along('softmax', x, dims, 0);
-/** x .- max .- log(sum(exp(x .- max))) along `dims` (default 0). */
+/**
+ * x .- max .- log(sum(exp(x .- max))) along `dims` (default 0).
+ * @example logsoftmax(tensor([1, 2, 3]))   // [-2.41, -1.41, -0.41]
+ *          logitcrossentropy(m(x), y)      // uses it; prefer it to log(softmax(x))
+ */
 export const logsoftmax = (x: TensorLike, dims?: number) => along('logsoftmax', x, dims, 1);

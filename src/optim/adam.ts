@@ -9,6 +9,10 @@ import { adamStep, descentStep } from '../ops/optim.js';
 import { ruleCtor, type Rule } from './rule.js';
 import { nonneg, betas, bool, fullLike, type Pair } from './check.js';
 
+/**
+ * Adam's hyper-parameters (Optimisers.jl's names): η, (β₁, β₂), ϵ.
+ * @example Adam({ eta: 3e-4, beta: [0.9, 0.99], epsilon: 1e-8 })
+ */
 export interface AdamOptions { eta?: number; beta?: Pair; epsilon?: number }
 type AS = [m: Tensor, v: Tensor, b1t: number, b2t: number];
 
@@ -55,6 +59,10 @@ class AdamRule extends AdamLike implements Rule<AS> {
  */
 export const Adam = ruleCtor(AdamRule, 'Adam', ['eta', 'beta', 'epsilon']);
 
+/**
+ * AdamW's hyper-parameters: Adam's, the weight decay λ, and `couple` (Optimisers.jl's: decay scaled by η).
+ * @example AdamW({ eta: 1e-3, lambda: 0.01 })   // decoupled weight decay
+ */
 export interface AdamWOptions extends AdamOptions { lambda?: number; couple?: boolean }
 class AdamWRule extends AdamLike implements Rule<AS> {
   readonly lambda: number; readonly couple: boolean;

@@ -14,10 +14,34 @@ export {
   type Rule, type BoundOptimiser, type GradsLike, type RuleCtor,
 } from './rule.js';
 
-/** Seed-era name of Descent: `SGD(params(m), 0.1)`. */ export const SGD = Descent;
-/** Seed-era name of Adam. */ export const ADAM = Adam;
-/** Seed-era name of NAdam. */ export const NADAM = NAdam;
-/** Seed-era name of AdamW (current formula: couple=true; legacy ADAMW is AdamW({ couple: false })). */
+/**
+ * Seed-era name of Descent: `SGD(params(m), 0.1)`.
+ * @example const opt = SGD(params(m), 0.1);
+ *          await train(loss, data, opt);
+ */
+export const SGD = Descent;
+/**
+ * Seed-era name of Adam.
+ * @example const opt = ADAM(params(m), 1e-3);
+ */
+export const ADAM = Adam;
+/**
+ * Seed-era name of NAdam.
+ * @example const opt = NADAM(params(m));
+ */
+export const NADAM = NAdam;
+/**
+ * Seed-era name of AdamW (current formula: couple=true; legacy ADAMW is AdamW({ couple: false })).
+ * @example const st = setup(ADAMW({ eta: 1e-3, lambda: 1e-4 }), m);
+ */
 export const ADAMW = AdamW;
-/** Seed-era name of AdaGrad (current default η = 0.1). */ export const ADAGrad = AdaGrad;
-/** Seed-era name of AdaDelta (which moves the parameters, unlike Flux v0.7–v0.11). */ export const ADADelta = AdaDelta;
+/**
+ * Seed-era name of AdaGrad (current default η = 0.1).
+ * @example const opt = ADAGrad(params(m));
+ */
+export const ADAGrad = AdaGrad;
+/**
+ * Seed-era name of AdaDelta (which moves the parameters, unlike Flux v0.7–v0.11).
+ * @example const opt = ADADelta(params(m), 0.9);
+ */
+export const ADADelta = AdaDelta;

@@ -25,6 +25,8 @@ import { descentStep } from '../ops/optim.js';
 /**
  * An optimisation rule: `init` makes the state for one parameter, `apply` returns the new state
  * and the step Δ (null = no update this step), and the caller does `x ← x − Δ`.
+ * @example const Sign: Rule<null> = { init: () => null, apply: (s, x, dx) => [s, mul(sign(dx), 0.01)] };
+ *          const st = setup(Sign, m);   // a custom rule, usable everywhere a built-in one is
  */
 export interface Rule<S = any> {
   init(x: Tensor): S;
@@ -35,10 +37,18 @@ export interface Rule<S = any> {
   adjust?(changes: Record<string, unknown>): Rule;
 }
 
-/** Gradients per parameter: a `Grads`, a Map, or an array in the order of the parameters. */
+/**
+ * Gradients per parameter: a `Grads`, a Map, or an array in the order of the parameters.
+ * @example update(setup(Descent(0.1), [w]), [w], [dw])   // an array in parameter order
+ *          update(opt, ps, new Map([[w, dw]]))
+ */
 export type GradsLike = Grads | ReadonlyMap<Tensor, Tensor | null | undefined> | readonly (Tensor | null | undefined)[];
 
-/** A rule bound to parameters (seed form): `const opt = SGD(params(m), 0.1); opt.step(gs)`. */
+/**
+ * A rule bound to parameters (seed form): `const opt = SGD(params(m), 0.1); opt.step(gs)`.
+ * @example const opt = SGD(params(m), 0.1);
+ *          opt.step(gradient(() => loss(x, y), opt.params));
+ */
 export interface BoundOptimiser<R extends Rule = Rule> {
   /** Applies the gradients last given (`opt.grads`). */
   (): void;
@@ -50,7 +60,11 @@ export interface BoundOptimiser<R extends Rule = Rule> {
   step(grads: GradsLike): void;
 }
 
-/** The explicit-style state: `const st = setup(Adam(), model); update(st, model, grads)`. */
+/**
+ * The explicit-style state: `const st = setup(Adam(), model); update(st, model, grads)`.
+ * @example const st = setup(Adam(), m);
+ *          st.rule; st.params.length   // the rule, and the parameters it updates
+ */
 export class OptimiserState<R extends Rule = Rule> {
   constructor(public rule: R, readonly params: Params, readonly state = new Map<Tensor, unknown>()) {}
 }
@@ -194,7 +208,10 @@ function run(rule: Rule, states: Map<Tensor, unknown>, ps: Params, grads: GradsL
 
 type Positional<O, K extends readonly (keyof O)[]> = { -readonly [I in keyof K]?: O[K[I] & keyof O] };
 
-/** What `Adam`, `Descent`, ... are: `Adam()`, `Adam(1e-3, [0.9, 0.999])`, `Adam({ eta })`, `Adam(params(m))`. */
+/**
+ * What `Adam`, `Descent`, ... are: `Adam()`, `Adam(1e-3, [0.9, 0.999])`, `Adam({ eta })`, `Adam(params(m))`.
+ * @example Adam(); Adam(1e-3, [0.9, 0.999]); Adam({ eta: 1e-3 }); new Adam(); Adam(params(m), 1e-3)
+ */
 export interface RuleCtor<O, K extends readonly (keyof O)[], R extends Rule> {
   (ps: Params, opts: Partial<O>): BoundOptimiser<R>;
   (ps: Params, ...args: Positional<O, K>): BoundOptimiser<R>;

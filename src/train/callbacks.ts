@@ -5,6 +5,10 @@
 // delivers it first. O(1) per call. NOTE: a trailing call a timer delivers runs outside train's
 // step scope; tensors it makes live until disposed (or collected).
 
+/**
+ * How `throttle` treats calls inside a window (`leading`, `trailing`), and injectable clock and timers.
+ * @example throttle(() => console.log(loss(xt, yt)), 5, { trailing: true })
+ */
 export interface ThrottleOptions {
   /** Run the first call of a window at once (default true); false: run it when the window closes. */
   leading?: boolean;
@@ -16,7 +20,11 @@ export interface ThrottleOptions {
   timers?: { setTimeout(f: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
 }
 
-/** A throttled function: call it like `f`; it returns the most recent result of `f`. */
+/**
+ * A throttled function: call it like `f`; it returns the most recent result of `f`.
+ * @example const cb = throttle(evalcb, 5);
+ *          await train(loss, ps, data, opt, { cb }); cb.flush();
+ */
 export interface Throttled<A extends unknown[], R> {
   (...args: A): R | undefined;
   /** Runs a pending trailing call now, if there is one. */

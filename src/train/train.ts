@@ -2,20 +2,22 @@
 // One step: gradient of the loss, one read of the loss value (dataSync on the CPU, one awaited
 // readback on the GPU), the non-finite check, the optimiser update, then the callbacks. On the GPU
 // a step is one command-buffer submission: the loss copy and the update are recorded before it,
-// and the check runs when the 4-byte readback arrives (after that step's update). Each step
-// runs in a synchronous scope, so every temporary (tape, gradients, the batch a synchronous
-// iterator made) is freed at its end; parameters and optimiser state are kept tensors. No scope
-// is open across an await (async data, async callbacks, the GPU's loss readback): tensors other
-// code creates meanwhile (a second train, a UI prediction) are never this step's to free.
-// Per step: O(ops of the loss), no closures in trainStep (the benchmarks' hot path) and no
-// readback besides the loss. Nothing here outlives a call: a step's inputs travel as arguments,
-// so once train or trainStep returns the library holds no reference to the model, loss,
-// parameters, optimiser or data (trainStep's last loss is held in a WeakMap keyed by a parameter).
+// the update kernels skip their writes on the device when the loss is not finite (`guarded`),
+// and the check that throws runs when the 4-byte readback arrives. Each step runs in a
+// synchronous scope, so every temporary (tape, gradients, the batch a synchronous iterator made)
+// is freed at its end; parameters and optimiser state are kept tensors. No scope is open across
+// an await (async data, async callbacks, the GPU's loss readback): tensors other code creates
+// meanwhile (a second train, a UI prediction) are never this step's to free. Per step: O(ops of
+// the loss), one closure (the guarded update) and no readback besides the loss. Nothing here
+// outlives a call: a step's inputs travel as arguments, so once train or trainStep returns the
+// library holds no reference to the model, loss, parameters, optimiser or data (trainStep's last
+// loss is held in a WeakMap keyed by a parameter).
 
 import { Tensor, scope, describe, openScope, closeScope, adopt, nextTensorId } from '../tensor.js';
 import { withgradientOf, toParams, Params, type Grads } from '../autograd.js';
 import { update, isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/index.js';
 import { runtime } from '../runtime.js';
+import { guarded } from '../ops/optim.js';
 import { preferAsync } from '../data.js';
 
 // Private signals, thrown by stop()/skip() and caught by train; created once (one stack capture).
@@ -42,12 +44,19 @@ export type Loss = (...args: any[]) => Tensor;
 export type Callback = () => unknown;
 export type Opt = Rule | BoundOptimiser | OptimiserState;
 
+/**
+ * What `train` takes after the optimiser.
+ * @example await train(loss, ps, data, opt, { cb: [throttle(evalcb, 5), () => { if (done()) stop(); }] })
+ */
 export interface TrainOptions {
   /** A function or an array of functions, called after every update; promises are awaited. */
   cb?: Callback | readonly Callback[];
 }
 
-/** What `train` returns: updates done, items skipped, whether stop() ended it, the last loss. */
+/**
+ * What `train` returns: updates done, items skipped, whether stop() ended it, the last loss.
+ * @example const { steps, loss, stopped } = await train(loss, ps, data, opt);
+ */
 export interface TrainSummary { steps: number; skipped: number; stopped: boolean; loss: number }
 
 /** What the loss is called with in one step: passed as an argument, so no closure is made. */
@@ -81,7 +90,9 @@ function stepBody(c: LossCall, ps: Params, opt: Opt): Tensor {
     ra.catch(ignore);                  // nobody may read it: a lost device must not be unhandled
     val.readAhead = ra;
   }
-  if (l === null || Number.isFinite(l)) update(opt, ps, grad);
+  // The update waits on the loss on the device: on the GPU a non-finite loss cancels it without a
+  // readback; on the CPU the check above already decided and the guard costs one load per kernel.
+  if (l === null || Number.isFinite(l)) guarded(val, () => update(opt, ps, grad));
   runtime.gpu?.flush();
   return val;
 }
@@ -96,9 +107,9 @@ const lastLoss = new WeakMap<Tensor, Tensor>();
  * One update: the gradient of `loss(...item)`, then `update(opt, ps, grads)`; returns the loss
  * before the update. The loss stays valid until the next trainStep on the same parameters, which
  * frees it unless it was kept (`l.keep()`) or disposed, so a manual loop that ignores it leaks
- * nothing. Like Flux's `trainstep!`, a non-finite loss on the CPU skips the update (train throws
- * instead); on the GPU the update is not gated, and the loss's 4-byte readback is recorded in the
- * step's one submission, so `await l.item()` adds no submit.
+ * nothing. Like Flux's `trainstep!`, a non-finite loss skips the update on every device (train
+ * throws instead): on the GPU the update kernels read the loss on the device, and the loss's
+ * 4-byte readback is recorded in the step's one submission, so `await l.item()` adds no submit.
  * @example for (const [x, y] of DataLoader([X, Y], { batchsize: 32 })) trainStep(loss, ps, [x, y], opt);
  *          const l = trainStep((x, y) => mse(m(x), y), params(m), [x, y], Descent(0.1));
  *          console.log(l.dataSync()[0]);
@@ -121,13 +132,31 @@ export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: 
  * `train(loss, ps, data, rule, { cb })` (ps = params(m) or a model), `train(loss, data, boundOpt,
  * { cb })` (seed: `SGD(params(m), 0.1)`), and `train(loss, model, data, setup(rule, model))`
  * (current Flux: the loss gets the model first). Items that are arrays are spread into the loss.
- * A non-finite loss throws "Loss is NaN on data item i (0-based)..." before that update (on the
- * GPU after it: the step, its update and the loss readback are one submission). Tensors the data
- * iterator makes for an item are freed with that step (keep() one it hands out again); no scope
- * stays open while train awaits, so tensors other code makes meanwhile are never freed by it.
+ * A non-finite loss throws "Loss is NaN on data item i (0-based)..." and that step's update does
+ * not happen, on every device (on the GPU the update kernels check the loss on the device).
+ * Tensors the data iterator makes for an item are freed with that step (keep() one it hands out
+ * again); no scope stays open while train awaits, so tensors other code makes meanwhile are
+ * never freed by it.
  * @example await train(loss, params(m), repeated([x, y], 100), Descent(0.1), { cb: throttle(evalcb, 5) });
  *          await train(loss, zip(xs, ys), SGD(params(m), 0.1));
  */
+export function train(loss: Loss, ps: Params, data: Iterable<unknown> | AsyncIterable<unknown>, opt: Rule | BoundOptimiser | OptimiserState, options?: TrainOptions): Promise<TrainSummary>;
+/**
+ * The seed form: the optimiser is bound to its parameters, so none are passed.
+ * @example await train((x, y) => mse(m(x), y), zip(xs, ys), SGD(params(m), 0.1), { cb });
+ */
+export function train(loss: Loss, data: Iterable<unknown> | AsyncIterable<unknown>, opt: BoundOptimiser, options?: TrainOptions): Promise<TrainSummary>;
+/**
+ * Current Flux's explicit form: the loss gets the model first, and the state is `setup(rule, model)`.
+ * @example const st = setup(Adam(0.01), m);
+ *          await train((m, x, y) => mse(m(x), y), m, DataLoader([X, Y], { batchsize: 32 }), st);
+ */
+export function train<M extends object>(loss: (model: M, ...item: any[]) => Tensor, model: M, data: Iterable<unknown> | AsyncIterable<unknown>, state: OptimiserState, options?: TrainOptions): Promise<TrainSummary>;
+/**
+ * The implicit form with a model or an array of tensors in place of `params(m)`.
+ * @example await train((x, y) => mse(m(x), y), m, [[x, y]], Descent(0.1));
+ */
+export function train(loss: Loss, ps: object, data: Iterable<unknown> | AsyncIterable<unknown>, opt: Rule | BoundOptimiser, options?: TrainOptions): Promise<TrainSummary>;
 export async function train(loss: Loss, ...args: unknown[]): Promise<TrainSummary> {
   if (typeof loss !== 'function') throw new TypeError(`train: loss must be a function, got ${describe(loss)}`);
   const { ps, data, opt, model, options } = parseArgs(args);
@@ -167,22 +196,23 @@ export async function trainLoop(loss: Loss, ps: Params, data: unknown, opt: Opt,
     let res: { val: Tensor; grad: Grads };
     try { res = withgradientOf(callLoss, call, ps); } catch (e) { if (e === SKIP) return SKIP; throw e; } finally { call.item = undefined; }
     const l = hostValue(res.val);
-    if (l !== null) return finish(l, res.grad, i);
+    if (l !== null) return finish(l, res.grad, i, res.val);
     // GPU: the loss readback is recorded first, then the update, and one submit carries the whole
-    // step (forward, backward, update, the 4-byte copy). So the non-finite check comes after this
-    // step's update here; it still throws and stops training.
-    const p = res.val.item();
-    update(opt, ps, res.grad);
+    // step (forward, backward, update, the 4-byte copy). The update kernels read the loss on the
+    // device and do nothing when it is not finite, so the check that throws here comes after the
+    // submit but the parameters and the optimiser state are as they were before this step.
+    const p = res.val.item(), val = res.val, grad = res.grad;
+    guarded(val, () => update(opt, ps, grad));
     runtime.gpu?.flush();
-    return p.then((v) => check(v, i, ' (on the GPU the check follows that step\'s update)'));
+    return p.then((v) => check(v, i));
   };
   const check = (l: number, i: number, note = ''): number => {
     if (!Number.isFinite(l)) throw new RangeError(`train: Loss is ${l} on data item ${i} (counting from 0), stopping training${note}`);
     return l;
   };
-  const finish = (l: number, grad: Grads, i: number): number => {
+  const finish = (l: number, grad: Grads, i: number, val: Tensor): number => {
     check(l, i);
-    update(opt, ps, grad);
+    guarded(val, () => update(opt, ps, grad));
     runtime.gpu?.flush();
     return l;
   };

@@ -3,8 +3,11 @@
 // with train's own loop (so stop(), skip() and the non-finite check mean what they mean in
 // `train`), and streaming progress. After each update a callback yields to the event loop every
 // few milliseconds so a `cancel` message gets in, and ends the run with stop(); a cancelled run
-// still returns the weights reached. One job at a time per worker. Nothing here touches Node or
-// DOM APIs beyond the port.
+// still returns the weights reached. Runs go one at a time per worker: a `train` that arrives
+// during a run waits in a queue (a `cancel` takes it out, answered by an AbortError). A malformed
+// request gets a 'protocol-error' reply, which names no run, and a job's failure an 'error' for
+// its run; nothing a message carries can crash the worker. Nothing here touches Node or DOM APIs
+// beyond the port.
 
 import { Tensor, describe, scope } from '../tensor.js';
 import { Params } from '../autograd.js';
@@ -15,9 +18,13 @@ import { trace, type Trace } from '../trace.js';
 import { devices, memory } from '../device.js';
 import { runtime } from '../runtime.js';
 import { saveModel } from '../io.js';
-import { listen, isMessage, type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type FromWorker } from './protocol.js';
+import { listen, isMessage, isRunId, show, type RunId, type PortLike, type Metrics, type Placement, type TrainingProgress, type TrainingResult, type FromWorker } from './protocol.js';
 
-/** What `setup(config)` returns: everything a training run needs, built inside the worker. */
+/**
+ * What `setup(config)` returns: everything a training run needs, built inside the worker.
+ * @example serveTraining(async () => ({ model: m, loss: (x, y) => mse(m(x), y), data: DataLoader([X, Y], { batchsize: 32 }),
+ *            opt: setup(Adam(0.01), m), epochs: 3 }));
+ */
 export interface TrainingJob {
   /** The model whose weights are returned (anything `params` and `saveModel` accept). */
   model: unknown;
@@ -45,14 +52,26 @@ export interface TrainingJob {
   dispose?: () => void;
 }
 
-/** What `setup` gets besides the config. */
+/**
+ * What `setup` gets besides the config.
+ * @example serveTraining(async (config, ctx) => { const data = await load(); if (ctx.cancelled()) throw new Error('cancelled'); return job(data); });
+ */
 export interface JobContext {
-  /** The run's id, and whether the page has asked to cancel it. */
-  id: number; cancelled(): boolean;
+  /** The run's id (as the page sent it), and whether the page has asked to cancel it. */
+  id: RunId; cancelled(): boolean;
 }
 
+/**
+ * Builds a training job in the worker from the page's config.
+ * @example const setupJob: JobSetup<{ lr: number }> = async ({ lr }) => ({ model: m, loss, data, opt: Adam(lr) });
+ *          serveTraining(setupJob);
+ */
 export type JobSetup<C> = (config: C, ctx: JobContext) => TrainingJob | Promise<TrainingJob>;
 
+/**
+ * Where `serveTraining` listens.
+ * @example serveTraining(setupJob, { port: parentPort! })   // in a worker_threads worker
+ */
 export interface ServeOptions {
   /** The port to the page: `self` in a Web Worker (the default there), `parentPort` in worker_threads. */
   port?: PortLike;
@@ -60,7 +79,9 @@ export interface ServeOptions {
 
 /**
  * Serves training runs on this worker's port. In a Web Worker the port is `self`; in Node's
- * worker_threads pass `{ port: parentPort }`. Returns a function that stops serving.
+ * worker_threads pass `{ port: parentPort }`. Runs go one at a time in the order they arrive,
+ * from any number of pages or clients. Returns a function that stops serving (a run in progress
+ * finishes; queued ones are rejected).
  * @example // worker.ts
  *   import { init, serveTraining, Chain, Dense, sigmoid, softmax, mse, Adam, DataLoader } from 'fluxion';
  *   serveTraining(async ({ lr }) => {
@@ -72,30 +93,85 @@ export interface ServeOptions {
 export function serveTraining<C = unknown>(setup: JobSetup<C>, options: ServeOptions = {}): () => void {
   if (typeof setup !== 'function') throw new TypeError(`serveTraining: setup must be a function (config) => job, got ${describe(setup)}`);
   const port = options.port ?? defaultPort();
-  const post = (m: FromWorker, transfer?: unknown[]) => port.postMessage(m, transfer as any[]);
-  const cancelled = new Set<number>();
-  let busy = false;
-  const stop = listen(port, async (d) => {
-    if (!isMessage(d)) return;
-    const m = d as { fluxion: string; id: number; config?: unknown };
-    if (m.fluxion === 'hello') { post({ fluxion: 'ready' }); return; }
-    if (m.fluxion === 'cancel') { cancelled.add(m.id); return; }
-    if (m.fluxion !== 'train') return;
-    if (busy) {
-      post({ fluxion: 'error', id: m.id, error: { name: 'Error', message: 'serveTraining: a run is in progress in this worker; wait for it or cancel it first' } });
+  // A port that throws (closed, or a value it cannot clone) must not take the worker down with it.
+  const send = (m: FromWorker, transfer?: unknown[]): boolean => {
+    try { port.postMessage(m, transfer as any[]); return true; } catch { return false; }
+  };
+  const fail = (id: RunId, e: unknown) => send({ fluxion: 'error', id, error: errorFields(e) });
+  const refuse = (message: string) => send({ fluxion: 'protocol-error', error: { name: 'TypeError', message: `serveTraining: ${message}` } });
+
+  interface Request { id: RunId; config: unknown; cancelled: boolean }
+  const queue: Request[] = [];          // runs go one at a time, in the order asked for
+  let current: Request | null = null, serving = true;
+
+  const receive = (m: { fluxion: string } & Record<string, unknown>): void => {
+    const { fluxion: kind, id } = m;
+    if (kind === 'hello') { send({ fluxion: 'ready' }); return; }
+    // A reply kind is never answered, so two ends that both serve cannot ping-pong errors forever.
+    if (REPLIES.has(kind)) return;
+    if (kind !== 'train' && kind !== 'cancel') { refuse(`unknown message kind ${show(kind)}; ignored`); return; }
+    if (!isRunId(id)) { refuse(`a '${kind}' message needs an id (a non-empty string or a safe integer), got ${show(id)}; ignored`); return; }
+    if (kind === 'train') {
+      // Answering a duplicate with an 'error' for that id would settle the run already using it.
+      if (current?.id === id || queue.some((q) => q.id === id)) { refuse(`run ${show(id)} is already queued or running; the second 'train' is ignored`); return; }
+      queue.push({ id, config: m.config, cancelled: false });
+      void next();
       return;
     }
-    busy = true;
+    if (current?.id === id) { current.cancelled = true; return; }
+    const i = queue.findIndex((q) => q.id === id);
+    if (i >= 0) { queue.splice(i, 1); fail(id, abort('serveTraining: the run was cancelled before it started')); }
+    // Otherwise it already ended: a cancel that crossed its 'done' on the way.
+  };
+
+  const next = async (): Promise<void> => {
+    if (current || !serving || queue.length === 0) return;
+    const req = current = queue.shift()!;
     try {
-      const result = await runJob(setup, m.config as C, m.id, () => cancelled.has(m.id), (p) => post({ fluxion: 'progress', id: m.id, progress: p }));
-      post({ fluxion: 'done', id: m.id, result }, [result.weights.buffer]);
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      post({ fluxion: 'error', id: m.id, error: { name: err.name, message: err.message, stack: err.stack } });
-    } finally { busy = false; cancelled.delete(m.id); }
+      const result = await runJob(setup, req.config as C, req.id, () => req.cancelled, (p) => {
+        if (!send({ fluxion: 'progress', id: req.id, progress: p }))
+          throw new TypeError(`serveTraining: a progress report could not be posted (are the evaluate() metrics plain numbers?): ${show(p)}`);
+      });
+      const done: FromWorker = { fluxion: 'done', id: req.id, result };
+      try { port.postMessage(done, [result.weights.buffer]); }
+      catch (e) { fail(req.id, new TypeError(`serveTraining: the result could not be posted: ${errorFields(e).message}`)); }
+    } catch (e) { fail(req.id, e); }
+    finally { current = null; }
+    void next();
+  };
+
+  const unlisten = listen(port, (d) => {
+    if (!isMessage(d)) return;          // the worker's own messages share the port
+    try { receive(d); } catch (e) { refuse(`a message could not be handled: ${errorFields(e).message}`); }
   });
-  post({ fluxion: 'ready' });    // and again on each 'hello', in case the page was not listening yet
-  return stop;
+  send({ fluxion: 'ready' });          // and again on each 'hello', in case the page was not listening yet
+  return () => {
+    serving = false;
+    unlisten();
+    for (const q of queue.splice(0)) fail(q.id, new Error('serveTraining: the worker stopped serving before the run started'));
+  };
+}
+
+const REPLIES = new Set<string>(['ready', 'progress', 'done', 'error', 'protocol-error'] satisfies FromWorker['fluxion'][]);
+
+/** An error the page can tell apart from a failure: the run was cancelled, not broken. */
+function abort(message: string): Error {
+  const e = new Error(message);
+  e.name = 'AbortError';
+  return e;
+}
+
+/** What an 'error' message carries: always a non-empty message, whatever the job threw. */
+function errorFields(e: unknown): { name: string; message: string; stack?: string } {
+  try {
+    if (e instanceof Error) {
+      const name = typeof e.name === 'string' && e.name ? e.name : 'Error';
+      const message = typeof e.message === 'string' && e.message ? e.message : `${name} (thrown without a message)`;
+      return typeof e.stack === 'string' ? { name, message, stack: e.stack } : { name, message };
+    }
+  } catch { /* fall through: a hostile error object */ }
+  const message = typeof e === 'string' && e ? e : `the job threw ${show(e)}, not an Error`;
+  return { name: 'Error', message };
 }
 
 function defaultPort(): PortLike {
@@ -135,7 +211,7 @@ function checkJob(job: TrainingJob): void {
   }
 }
 
-async function runJob<C>(setup: JobSetup<C>, config: C, id: number, isCancelled: () => boolean,
+async function runJob<C>(setup: JobSetup<C>, config: C, id: RunId, isCancelled: () => boolean,
   report: (p: TrainingProgress) => void): Promise<TrainingResult> {
   const t0 = performance.now();
   const job = await setup(config, { id, cancelled: isCancelled });

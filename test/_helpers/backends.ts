@@ -2,12 +2,12 @@
 // (CPU kernels, and WebGPU where an adapter exists), so test files can create tensors at once.
 // A device is targeted through the placement policy: 'ref' makes tensors on the float64
 // reference, 'cpu' on the Wasm device, 'gpu' on WebGPU; ops then run where their inputs live.
-// No adapter: the webgpu suite is skipped and says so ("webgpu: skipped (<reason>)"), unless
-// FLUXION_REQUIRE_GPU=1, where it is one failing test.
+// No adapter: the webgpu suite is skipped, printed and counted by uvu as skipped (never a
+// pass), unless FLUXION_REQUIRE_GPU=1, where it is one failing test.
 import { suite, type Test } from 'uvu';
-import * as assert from 'uvu/assert';
 import { init, devices, withPolicy } from '../../src/index.js';
 import { runtime, type Policy } from '../../src/runtime.js';
+import { testNeedingGpu } from './skip.js';
 import type { Backend, DeviceName } from '../../src/backends/backend.js';
 
 await init();
@@ -26,7 +26,7 @@ const make = (name: DeviceName, backend: Backend): Device =>
 
 /** Why there is no WebGPU device (null when there is one). */
 export const gpuMissing: string | null = runtime.gpu ? null : (devices().gpu as { reason?: string }).reason ?? 'no adapter';
-export const requireGpu = process.env.FLUXION_REQUIRE_GPU === '1';
+export { requireGpu } from './skip.js';
 
 /** The devices present, reference first. */
 export function available(): Device[] {
@@ -38,7 +38,6 @@ export function available(): Device[] {
 export const fast = (): Device[] => available().filter((d) => d.name !== 'ref');
 export const refDevice = (): Device => make('ref', runtime.ref!);
 
-let noted = false;
 /**
  * Creates and runs one suite `<name> [<device>]` per device. `fn` registers its tests.
  * @example forEachBackend('ops', (test, dev) => test('add', async () => { ... }), { ref: false });
@@ -51,15 +50,8 @@ export function forEachBackend(name: string, fn: (test: Test, dev: Device) => vo
     s.run();
   }
   if (!runtime.gpu) {
-    if (requireGpu) {
-      const s = suite(`${name} [webgpu]`);
-      s('a WebGPU adapter is required (FLUXION_REQUIRE_GPU=1)', () => {
-        assert.unreachable(`no WebGPU adapter: ${gpuMissing}`);
-      });
-      s.run();
-    } else if (!noted) {
-      noted = true;
-      console.log(`webgpu: skipped (${gpuMissing})`);
-    }
+    const s = suite(`${name} [webgpu]`);
+    testNeedingGpu(s, `${name} on webgpu`, `no adapter: ${gpuMissing}`, () => {});
+    s.run();
   }
 }

@@ -31,3 +31,30 @@ export async function launchChromium(): Promise<{ browser: Browser } | { error: 
     return { error: `chromium failed to launch: ${(e as Error).message.split('\n')[0]}` };
   }
 }
+
+let probed: Promise<string | null> | null = null;
+/**
+ * Why Chromium cannot run WebGPU here (no binary, failed launch, no navigator.gpu, no adapter),
+ * or null when it can. Asked once per process (uvu runs every test file in one), before tests
+ * are registered, so a suite that needs it can register a skip instead of a passing test. The
+ * page is a routed http://localhost/ (a secure context, as WebGPU requires), with no server.
+ */
+export function chromiumWebGPUMissing(): Promise<string | null> {
+  return (probed ??= (async () => {
+    const launched = await launchChromium();
+    if ('error' in launched) return launched.error;
+    try {
+      const page = await launched.browser.newPage();
+      await page.route('http://localhost/', (r) => r.fulfill({ body: '<!doctype html><title>probe</title>', contentType: 'text/html' }));
+      await page.goto('http://localhost/');
+      const why: string | null = await page.evaluate(async () => {
+        const gpu = (navigator as { gpu?: GPU }).gpu;
+        if (!gpu) return 'navigator.gpu is missing';
+        return (await gpu.requestAdapter().catch(() => null)) ? null : 'requestAdapter() gave no adapter';
+      });
+      return why && `Chromium ${launched.browser.version()}: ${why}`;
+    } catch (e) {
+      return `Chromium WebGPU probe failed: ${(e as Error).message.split('\n')[0]}`;
+    } finally { await launched.browser.close().catch(() => {}); }
+  })());
+}

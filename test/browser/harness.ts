@@ -125,15 +125,19 @@ export function pageHtml(fluxionUrl: string, pageUrl: string): string {
 </style></head>
 <body><h1>fluxion · WebGPU in headless Chromium</h1>
 <div id="ua"></div><div id="status">loading…</div><div id="out"></div>
-<script type="module">
+<script>
+  // The runner awaits __fluxionDone: runPage settles it with its state when the suite ends, and
+  // a failure before runPage starts (a script error, a module that failed to load) settles it
+  // at once, so nothing waits on a page that will never report.
+  globalThis.__fluxionDone = new Promise((r) => { globalThis.__fluxionFinish = r; });
+  globalThis.__fluxionFailed = (why) => { if (!globalThis.__fluxion) globalThis.__fluxionFinish({ done: true, error: why }); };
+  addEventListener('error', (e) => globalThis.__fluxionFailed(String(e.message)));
+</script>
+<script type="module" onerror="__fluxionFailed('the page module or its imports failed to load')">
   import * as fx from ${JSON.stringify(fluxionUrl)};
   import { runPage } from ${JSON.stringify(pageUrl)};
   document.getElementById('ua').textContent = navigator.userAgent;
   runPage(fx, new URL(${JSON.stringify(fluxionUrl)}, location.href).href);
-</script>
-<script>
-  // If the module above fails before runPage starts, say so (the runner waits for __fluxion.done).
-  addEventListener('error', (e) => { globalThis.__fluxion ??= { done: true, error: String(e.message) }; });
 </script>
 </body></html>`;
 }

@@ -13,8 +13,11 @@ const SIZES = [1, 3, 4, 5, 7, 16, 17, 63, 64, 65, 257];
 const MM = [1, 3, 17, 64, 65, 257];
 const now = () => globalThis.performance?.now() ?? Date.now();
 
-/** Runs every group; `onGroup` sees each group's result as it finishes (progress display). */
-export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult) => void): Promise<KernelSuiteResult> {
+/**
+ * Runs every group (or those whose name `only` matches); `onGroup` sees each group's result as
+ * it finishes (progress display).
+ */
+export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult) => void, only?: RegExp): Promise<KernelSuiteResult> {
   // Deterministic f32-exact inputs, so the reference and the device see the same numbers.
   let seed = 20240611;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -38,6 +41,7 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
   const t0 = now();
   /** Runs `build` (which records ops and expectations), reads everything back, compares. */
   async function group(name: string, build: () => void) {
+    if (only && !only.test(name)) return;
     const g0 = now();
     let failed = 0, cases = 0, worstR = 0, worst = '';
     try {
@@ -78,6 +82,9 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     const shapes: [number, number, number][] = [];
     for (let i = 0; i < 6; i++) shapes.push([MM[i], MM[(i + 2) % 6], MM[(i + 4) % 6]], [MM[i], MM[(i + 3) % 6], MM[(i + 1) % 6]]);
     shapes.push([257, 65, 17], [1, 257, 1], [257, 1, 257], [64, 65, 64], [65, 17, 257], [3, 257, 65]);
+    // 128-tiles: whole interior tiles with vec4 rows, odd edges, and a long k over one tile
+    // (split-K on GPUs; test/backends/webgpu.test.ts forces each entry on SwiftShader)
+    shapes.push([256, 40, 256], [129, 33, 131], [128, 1031, 65]);
     for (const [m, k, n] of shapes) for (const [ta, tb] of [[0, 0], [1, 0], [0, 1], [1, 1]]) for (const acc of [0, 1]) {
       const a = rand(m * k), b = rand(k * n), c0 = rand(m * n), want = Float64Array.from(c0);
       ref.matmul(a, b, want, m, k, n, ta, tb, acc);
@@ -240,6 +247,13 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     ref.softmax(x, want, 2, 3, 1, 0);
     be.softmax(dev(x), y, 2, 3, 1, 0);
     expect('softmax +Inf shares the mass', y, want);
+    for (const log of [0, 1]) {   // the same on a long slice (a workgroup per slice)
+      const xl = rand(2 * 300, -5, 5); xl[7] = Infinity; xl[250] = Infinity; xl[420] = Infinity;
+      const wl = out(600), yl = dev(600);
+      ref.softmax(xl, wl, 2, 300, 1, log);
+      be.softmax(dev(xl), yl, 2, 300, 1, log);
+      expect(`${log ? 'logsoftmax' : 'softmax'} +Inf in 300-long slices`, yl, wl);
+    }
   });
 
   await group('biasAct', () => {
@@ -254,6 +268,9 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
       ref.biasAct(x, b, want, rows, cols, act, al);
       be.biasAct(dev(x), dev(b), y, rows, cols, act, al);
       expect(`${nameOf(Unary, act)} [${rows},${cols}]`, y, want);
+      const yi = dev(x);   // in place, as the Dense op calls it (y is x)
+      be.biasAct(yi, dev(b), yi, rows, cols, act, al);
+      expect(`${nameOf(Unary, act)} [${rows},${cols}] in place`, yi, want);
     });
   });
 
@@ -303,29 +320,38 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     }
   });
 
-  await group('optimisers: descent, momentum, adam, adamw', () => {
+  await group('optimisers: descent, momentum, adam, adamw, copyIf (guarded by the loss)', () => {
+    // Three steps under a finite guard, then steps under NaN and -Inf guards that must change nothing.
+    const ok = Float64Array.from([0.25]), okg = dev(ok), bads = [NaN, -Infinity].map((v) => Float64Array.from([v]));
+    const badg = bads.map(dev);
     for (const n of [1, 3, 17, 64, 65, 257, 1031]) {
       const x = rand(n), m = rand(n, 0, 0.1), v = rand(n, 0, 0.01);
-      const grads = [rand(n), rand(n), rand(n)];
+      const grads = [rand(n), rand(n), rand(n), rand(n), rand(n)];
       for (const kind of ['descent', 'momentum', 'adam', 'adamw']) {
         const st = [x, m, v].map((a) => Float64Array.from(a)), [xg, mg, vg] = [x, m, v].map(dev);
-        for (let t = 1; t <= 3; t++) {                    // three steps, as a run would
+        for (let t = 1; t <= 5; t++) {
           const g = grads[t - 1], gg = dev(g), b1t = 0.9 ** t, b2t = 0.999 ** t;
-          if (kind === 'descent') { ref.descent(st[0], g, n, 0.1); be.descent(xg, gg, n, 0.1); }
-          if (kind === 'momentum') { ref.momentum(st[0], g, st[2], n, 0.01, 0.9); be.momentum(xg, gg, vg, n, 0.01, 0.9); }
+          const [gr, gd] = t <= 3 ? [ok, okg] : [bads[t - 4], badg[t - 4]];
+          if (kind === 'descent') { ref.descent(st[0], g, gr, n, 0.1); be.descent(xg, gg, gd, n, 0.1); }
+          if (kind === 'momentum') { ref.momentum(st[0], g, st[2], gr, n, 0.01, 0.9); be.momentum(xg, gg, vg, gd, n, 0.01, 0.9); }
           if (kind === 'adam') {
-            ref.adam(st[0], g, st[1], st[2], n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
-            be.adam(xg, gg, mg, vg, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
+            ref.adam(st[0], g, st[1], st[2], gr, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
+            be.adam(xg, gg, mg, vg, gd, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t);
           }
           if (kind === 'adamw') {
-            ref.adamw(st[0], g, st[1], st[2], n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
-            be.adamw(xg, gg, mg, vg, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
+            ref.adamw(st[0], g, st[1], st[2], gr, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
+            be.adamw(xg, gg, mg, vg, gd, n, 1e-3, 0.9, 0.999, 1e-8, b1t, b2t, 0.01);
           }
         }
         expect(`${kind} x n${n}`, xg, st[0]);
         if (kind === 'momentum' || kind.startsWith('adam')) expect(`${kind} v n${n}`, vg, st[2]);
         if (kind.startsWith('adam')) expect(`${kind} m n${n}`, mg, st[1]);
       }
+      const y0 = rand(n), src = rand(n), y1 = dev(y0), y2 = dev(y0), srcg = dev(src);
+      be.copyIf(srcg, y1, badg[0], n);
+      be.copyIf(srcg, y2, okg, n);
+      expect(`copyIf under a NaN guard keeps y, n${n}`, y1, y0, 0, 0);
+      expect(`copyIf under a finite guard copies, n${n}`, y2, src, 0, 0);
     }
   });
 

@@ -1,7 +1,8 @@
 // The test page's script (bundled to /suite/page.js). The page itself loads the built fluxion
 // with <script type="module"> and hands the module here: runPage runs the suite in the page,
 // then the same suite in a module Web Worker, renders a results table as they go, and leaves
-// everything in `globalThis.__fluxion` for the test runner ({ done, page, worker }).
+// everything in `globalThis.__fluxion` for the test runner ({ done, page, worker }), settling the
+// page's `__fluxionDone` promise (harness.ts) with it at the end.
 import { runSuite, type SuiteResult, type Progress } from './gpu-suite.js';
 
 type Fluxion = typeof import('../../src/index.js');
@@ -25,7 +26,10 @@ export async function runPage(fx: Fluxion, fluxionUrl: string): Promise<void> {
     state.error = String((e as Error)?.stack ?? e);
     status.textContent = `error: ${state.error}`;
     status.className = 'bad';
-  } finally { state.done = true; }
+  } finally {
+    state.done = true;
+    (globalThis as any).__fluxionFinish?.(state);
+  }
 }
 
 /** The same suite in a module worker; onmessage there is attached before fluxion is imported. */

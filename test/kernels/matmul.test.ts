@@ -30,7 +30,7 @@ function checkMatmul(R: Raw, m: number, k: number, n: number, ta: number, tb: nu
   const c = R.alloc((m * n + 4) * 4);
   R.f32(c, m * n + 4).set([...C0, 7, 7, 7, 7]);
   const ws = R.alloc(E.matmul_ws_bytes(m, k, n));
-  E.matmul_f32(a, b, c, m, k, n, ta, tb, ws, acc);
+  E.matmul(a, b, c, m, k, n, ta, tb, acc, ws);
   const ref = refMatmul(A, B, m, k, n, ta, tb, acc ? C0 : undefined);
   const got = R.f32(c, m * n + 4);
   const tol = 2e-7 * (k + 4) * 4;
@@ -69,9 +69,9 @@ for (const build of builds) {
 test('matmul: k = 0 zeroes C (acc = 0) and leaves it (acc = 1)', () => {
   const R = loadRaw();
   const c = R.put([1, 2, 3, 4]);
-  R.exports.matmul_f32(0, 0, c, 2, 0, 2, 0, 0, 0, 1);
+  R.exports.matmul(0, 0, c, 2, 0, 2, 0, 0, 1, 0);
   assert.equal([...R.f32(c, 4)], [1, 2, 3, 4]);
-  R.exports.matmul_f32(0, 0, c, 2, 0, 2, 0, 0, 0, 0);
+  R.exports.matmul(0, 0, c, 2, 0, 2, 0, 0, 0, 0);
   assert.equal([...R.f32(c, 4)], [0, 0, 0, 0]);
 });
 
@@ -106,8 +106,8 @@ test('unary + unary_grad smoke: overflow-safe sigmoid, softplus, logsigmoid, tan
   }
 });
 function E_unary(R: Raw, op: number, x: number, y: number, dy: number, dx: number, n: number) {
-  R.exports.unary_f32(op, x, y, n, 0, 0);
-  R.exports.unary_grad_f32(op, x, y, dy, dx, n, 0, 0);
+  R.exports.unary(op, x, y, n, 0, 0);
+  R.exports.unaryGrad(op, x, y, dy, dx, n, 0, 0);
 }
 
 for (const build of builds) test(`unary ${build}: all 30 op codes vs float64, and unary_grad vs central differences`, () => {
@@ -128,8 +128,8 @@ for (const build of builds) test(`unary ${build}: all 30 op codes vs float64, an
   const n = xs.length, x = R.put(xs), y = R.alloc(n * 4), dy = R.put(xs.map(() => 1)), dx = R.alloc(n * 4);
   const kinks = [0, -3, 3, 6, al, be];
   for (let op = 0; op < 30; op++) {
-    R.exports.unary_f32(op, x, y, n, al, be);
-    R.exports.unary_grad_f32(op, x, y, dy, dx, n, al, be);
+    R.exports.unary(op, x, y, n, al, be);
+    R.exports.unaryGrad(op, x, y, dy, dx, n, al, be);
     const Y = R.f32(y, n), D = R.f32(dx, n);
     for (let i = 0; i < n; i++) {
       const v = xs[i], want = Math.fround(F[op](v));
@@ -146,12 +146,12 @@ test('binary smoke: strided broadcast [3,4,5] op [1,4,1], and xlogy(0, 0) = 0', 
   const A = randArr(60), B = randArr(4);
   const a = R.put(A), b = R.put(B), c = R.alloc(240);
   for (const [op, f] of [[0, (p: number, q: number) => p + q], [3, (p: number, q: number) => p / q], [5, Math.max]] as const) {
-    R.exports.binary_f32(op, a, b, c, 3, 4, 5, 20, 5, 1, 0, 1, 0);
+    R.exports.binary(op, a, b, c, 3, 4, 5, 20, 5, 1, 0, 1, 0);
     const got = R.f32(c, 60);
     for (let i = 0; i < 60; i++) assert.ok(close(got[i], Math.fround(f(A[i], B[(i / 5 | 0) % 4]))), `op ${op} at ${i}`);
   }
   const z = R.put([0, 0, 2, 3, 5]), w = R.put([0, NaN, 1, Math.E, 2]), o = R.alloc(20);
-  R.exports.binary_f32(8, z, w, o, 1, 1, 5, 0, 0, 1, 0, 0, 1);
+  R.exports.binary(8, z, w, o, 1, 1, 5, 0, 0, 1, 0, 0, 1);
   const got = R.f32(o, 5);
   assert.equal([got[0], got[1], got[2]], [0, 0, 0]);
   assert.ok(close(got[3], 3) && close(got[4], 5 * Math.log(2)));
@@ -164,7 +164,7 @@ test('reduce smoke: sum/mean/max/argmax along the middle axis, inner = 1 and 5; 
     X[inner * 3] = X[inner * 5] = 5; // a tie: argmax must return the first
     const x = R.put(X), y = R.alloc(outer * inner * 4);
     for (const op of [0, 1, 2, 3, 4, 5, 6]) {
-      R.exports.reduce_f32(op, x, y, outer, len, inner);
+      R.exports.reduce(op, x, y, outer, len, inner);
       const got = R.f32(y, outer * inner);
       for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
         const v = Array.from({ length: len }, (_, l) => X[(o * len + l) * inner + i]);
@@ -176,7 +176,7 @@ test('reduce smoke: sum/mean/max/argmax along the middle axis, inner = 1 and 5; 
     }
   }
   const n = 1 << 20, x = R.put(new Float32Array(n).fill(0.1)), y = R.alloc(4);
-  R.exports.reduce_f32(0, x, y, 1, n, 1);
+  R.exports.reduce(0, x, y, 1, n, 1);
   assert.ok(close(R.f32(y, 1)[0], n * Math.fround(0.1), 1e-6), `long sum ${R.f32(y, 1)[0]}`);
 });
 
@@ -187,8 +187,8 @@ test('softmax smoke: stable, +Inf slices, logsoftmax, softmax_grad', () => {
     X[0] = Infinity; X[inner] = Infinity; // first slice: two +Inf entries
     const x = R.put(X), y = R.alloc(N * 4), dy = R.put(randArr(N)), dx = R.alloc(N * 4);
     for (const log of [0, 1]) {
-      R.exports.softmax_f32(x, y, outer, len, inner, log);
-      R.exports.softmax_grad_f32(y, dy, dx, outer, len, inner, log);
+      R.exports.softmax(x, y, outer, len, inner, log);
+      R.exports.softmaxGrad(y, dy, dx, outer, len, inner, log);
       const Y = R.f32(y, N), G = R.f32(dy, N), D = R.f32(dx, N);
       for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
         const idx = (l: number) => (o * len + l) * inner + i;
@@ -214,18 +214,18 @@ test('bias_act, transpose, fill smoke', () => {
   for (const [rows, cols] of [[5, 1], [7, 9], [3, 4]]) {
     const X = randArr(rows * cols), Bv = randArr(rows);
     const x = R.put(X), b = R.put(Bv), y = R.alloc(rows * cols * 4);
-    R.exports.bias_act_f32(x, b, y, rows, cols, 9, 0); // relu
+    R.exports.biasAct(x, b, y, rows, cols, 9, 0); // relu
     const Y = R.f32(y, rows * cols);
     for (let i = 0; i < rows * cols; i++) assert.ok(close(Y[i], Math.max(0, Math.fround(X[i] + Bv[(i / cols) | 0]))));
   }
   for (const [rows, cols] of [[1, 1], [5, 7], [64, 65], [33, 4]]) {
     const X = randArr(rows * cols), x = R.put(X), y = R.alloc(rows * cols * 4);
-    R.exports.transpose_f32(x, y, rows, cols);
+    R.exports.transpose(x, y, rows, cols);
     const Y = R.f32(y, rows * cols);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.is(Y[c * rows + r], X[r * cols + c]);
   }
   const f = R.alloc(7 * 4);
-  R.exports.fill_f32(f, 7, 2.5);
+  R.exports.fill(f, 7, 2.5);
   assert.equal([...R.f32(f, 7)], new Array(7).fill(2.5));
 });
 
@@ -234,11 +234,11 @@ test('optimisers smoke: descent, momentum, adam, adamw vs float64', () => {
   const n = 11, X = randArr(n), G = randArr(n), M = randArr(n).map(Math.abs), V = randArr(n).map(Math.abs);
   const [eta, b1, b2, eps, lam] = [0.01, 0.9, 0.999, 1e-8, 0.1];
   for (const rule of ['descent', 'momentum', 'adam', 'adamw']) {
-    const x = R.put(X), g = R.put(G), m = R.put(M), v = R.put(V);
-    if (rule === 'descent') R.exports.descent_f32(x, g, n, eta);
-    if (rule === 'momentum') R.exports.momentum_f32(x, g, m, n, eta, b1);
-    if (rule === 'adam') R.exports.adam_f32(x, g, m, v, n, eta, b1, b2, eps, b1 ** 2, b2 ** 2);
-    if (rule === 'adamw') R.exports.adamw_f32(x, g, m, v, n, eta, b1, b2, eps, b1 ** 2, b2 ** 2, lam);
+    const x = R.put(X), g = R.put(G), m = R.put(M), v = R.put(V), ok = R.put([0.5]);   // a finite loss: update
+    if (rule === 'descent') R.exports.descent(x, g, ok, n, eta);
+    if (rule === 'momentum') R.exports.momentum(x, g, m, ok, n, eta, b1);
+    if (rule === 'adam') R.exports.adam(x, g, m, v, ok, n, eta, b1, b2, eps, b1 ** 2, b2 ** 2);
+    if (rule === 'adamw') R.exports.adamw(x, g, m, v, ok, n, eta, b1, b2, eps, b1 ** 2, b2 ** 2, lam);
     const got = R.f32(x, n);
     for (let i = 0; i < n; i++) {
       let want: number;

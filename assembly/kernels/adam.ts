@@ -1,32 +1,7 @@
-// Fused optimiser updates: one pass over x, g (and state) each, SIMD with a one-lane tail that
-// runs the same vector step. adam/adamw take b1t = β1^t, b2t = β2^t for this step. O(n).
-import { madd } from "../simd";
-
-/** x −= eta·g */
-export function descent_f32(x: usize, g: usize, n: i32, eta: f32): void {
-  const ve = f32x4.splat(-eta);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; v128.store(x + o, madd(ve, v128.load(g + o), v128.load(x + o))); }
-  for (; i < n; i++) { const o = <usize>i << 2; store<f32>(x + o, load<f32>(x + o) - eta * load<f32>(g + o)); }
-}
-
-/** v = rho·v + eta·g; x −= v */
-export function momentum_f32(x: usize, g: usize, v: usize, n: i32, eta: f32, rho: f32): void {
-  const ve = f32x4.splat(eta), vr = f32x4.splat(rho);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const nv = f32x4.add(f32x4.mul(vr, v128.load(v + o)), f32x4.mul(ve, v128.load(g + o)));
-    v128.store(v + o, nv);
-    v128.store(x + o, f32x4.sub(v128.load(x + o), nv));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const nv = rho * load<f32>(v + o) + eta * load<f32>(g + o);
-    store<f32>(v + o, nv);
-    store<f32>(x + o, load<f32>(x + o) - nv);
-  }
-}
+// adam and adamw (one file: adamw is adam with the decay term, one shared step): one pass over
+// x, g, m, v each, SIMD with a scalar tail. b1t = β1^t, b2t = β2^t for this step. Nothing is
+// written unless guard[0] (the step's loss) is finite. O(n).
+import { finiteAt } from "../simd";
 
 @inline function adam_step(x: usize, g: usize, m: usize, v: usize, o: usize,
   b1: v128, c1: v128, b2: v128, c2: v128, sm: v128, sv: v128, eps: v128, eta: v128, wd: v128, decay: bool): v128 {
@@ -65,11 +40,11 @@ export function momentum_f32(x: usize, g: usize, v: usize, n: i32, eta: f32, rho
 }
 
 /** Adam (Kingma & Ba, arXiv:1412.6980): m, v moments; bias-corrected step. */
-export function adam_f32(x: usize, g: usize, m: usize, v: usize, n: i32, eta: f32, b1: f32, b2: f32, eps: f32, b1t: f32, b2t: f32): void {
-  adam_run(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, 0, false);
+export function adam(x: usize, g: usize, m: usize, v: usize, guard: usize, n: i32, eta: f32, b1: f32, b2: f32, eps: f32, b1t: f32, b2t: f32): void {
+  if (finiteAt(guard)) adam_run(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, 0, false);
 }
 
 /** AdamW (Loshchilov & Hutter, arXiv:1711.05101), coupled as Optimisers.jl: Δ = η(d + λx). */
-export function adamw_f32(x: usize, g: usize, m: usize, v: usize, n: i32, eta: f32, b1: f32, b2: f32, eps: f32, b1t: f32, b2t: f32, lambda: f32): void {
-  adam_run(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, lambda, true);
+export function adamw(x: usize, g: usize, m: usize, v: usize, guard: usize, n: i32, eta: f32, b1: f32, b2: f32, eps: f32, b1t: f32, b2t: f32, lambda: f32): void {
+  if (finiteAt(guard)) adam_run(x, g, m, v, n, eta, b1, b2, eps, b1t, b2t, lambda, true);
 }

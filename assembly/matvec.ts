@@ -1,8 +1,8 @@
-// matvec: the unpacked small-size paths of matmul_f32 (not exported from the module).
+// matvec: the unpacked small-size paths of the matmul kernel (outside kernels/, so not module exports).
 // n == 1: c = A·b (rows dotted with b, four rows per pass) or c = Aᵀ·b (16 outputs held in
 // registers while streaming A's rows); k == 1: the outer product C = a ⊗ b, one row at a time
 // (store-bound: a single write stream measured fastest). All O(m·k) or O(m·n), no scratch.
-import { madd, hsum } from "../simd";
+import { madd, hsum } from "./simd";
 
 /** c[m] (+)= A[m,k] · b[k]: four rows at a time share each load of b. */
 export function gemv_n(a: usize, b: usize, c: usize, m: i32, k: i32, acc: i32): void {

@@ -1,4 +1,4 @@
-// softmax_grad along the middle axis of [outer, len, inner], from the forward output y:
+// softmaxGrad along the middle axis of [outer, len, inner], from the forward output y:
 //   softmax:    dx = y·(dy − Σ_l dy·y)
 //   logsoftmax: dx = dy − exp(y)·Σ_l dy
 // inner == 1: SIMD along the slice; else SIMD across 4 slices at a time. Two passes. O(n).
@@ -45,7 +45,8 @@ function cols(y: usize, dy: usize, dx: usize, len: i32, ld: usize, log: i32, one
   }
 }
 
-export function softmax_grad_f32(y: usize, dy: usize, dx: usize, outer: i32, len: i32, inner: i32, log: i32): void {
+/** KERNELS.softmaxGrad, from the forward output y. */
+export function softmaxGrad(y: usize, dy: usize, dx: usize, outer: i32, len: i32, inner: i32, log: i32): void {
   if (len <= 0) return;
   const ld = <usize>inner << 2;
   for (let o = 0; o < outer; o++) {

@@ -1,20 +1,7 @@
-// misc: heap_base, fill, transpose (cache-blocked 4×4 SIMD tiles).
-
-/** First byte the JS allocator may use (after static data), 16-aligned. */
-export function heap_base(): usize {
-  return (__heap_base + 15) & ~<usize>15;
-}
-
-/** y[i] = value. */
-export function fill_f32(y: usize, n: i32, value: f32): void {
-  const v = f32x4.splat(value);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), v);
-  for (; i < n; i++) store<f32>(y + (<usize>i << 2), value);
-}
+// transpose: y[c,r] = x[r,c] for x [rows, cols], cache-blocked 4×4 SIMD tiles. O(rows·cols).
 
 /** y[c,r] = x[r,c], x [rows, cols]: 32×32 blocks of 4×4 SIMD transposes, scalar edges. */
-export function transpose_f32(x: usize, y: usize, rows: i32, cols: i32): void {
+export function transpose(x: usize, y: usize, rows: i32, cols: i32): void {
   const ldx = <usize>cols << 2, ldy = <usize>rows << 2;
   const r4 = rows & ~3, c4 = cols & ~3;
   for (let rb = 0; rb < r4; rb += 32) {
