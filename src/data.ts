@@ -3,7 +3,7 @@
 // DataLoader gathers each batch on the host into one Float32Array and makes one tensor per
 // component: O(batch elements) copying per batch and no per-element tensor ops. CPU tensors
 // are read with one dataSync() per epoch; GPU tensors with one `await data()` per epoch (so
-// iterate those with `for await`, as `train` does).
+// iterate those with `for await`, as `train` does). Each batch lives until the next is taken.
 
 import { Tensor, tensor, random, flatten, describe, type TensorLike } from './tensor.js';
 import { int, bool, options, fail } from './check.js';
@@ -77,7 +77,12 @@ export interface DataLoader<B = Tensor | Tensor[]> extends Iterable<B>, AsyncIte
  * Mini-batches of `data` (a tensor, or an array of tensors / typed arrays / nested arrays sharing
  * the last dimension) along that last dimension; an array in gives arrays out. A plain array of
  * arrays is such a tuple: pass tensor(nested) for one matrix. Shuffling uses fluxion's stream.
- * @example for (const [x, y] of DataLoader([X, Y], { batchsize: 32, shuffle: true })) {}
+ *
+ * A batch is valid until the next one is taken or the iteration ends (the loop finishes or
+ * breaks): the loader frees it then, so a plain loop leaks nothing without a scope. To hold a
+ * batch longer, `keep()` its tensors (and dispose them when done); `[...loader]` therefore gives
+ * disposed batches.
+ * @example for (const [x, y] of DataLoader([X, Y], { batchsize: 32, shuffle: true })) trainStep(loss, ps, [x, y], opt);
  *          await train(loss, ps, DataLoader([X, Y], { batchsize: 32 }), Descent(0.1));
  */
 export function DataLoader<B = Tensor | Tensor[]>(data: TensorLike | readonly TensorLike[], opts: DataLoaderOptions = {}): DataLoader<B> {
@@ -151,11 +156,18 @@ class Loader {
     // Shuffled: one transpose to observation-major per epoch, so each observation is read as a
     // contiguous run instead of `rows` scattered cache lines.
     const srcs = order ? hosts.map((h, i) => obsMajor(h, this.#parts[i].shape)) : hosts;
-    for (let b = 0; b < this.length; b++) {
-      const lo = b * bs, hi = Math.min(n, lo + bs);
-      const out = this.#parts.map((p, i) => gather(srcs[i], p.shape, order, lo, hi));
-      yield this.#tuple ? out : out[0];
-    }
+    // The batch handed out last: freed when the next is taken or the loop ends (a synchronous
+    // loop has no scope that would free it, issue 10).
+    let prev: Tensor[] | null = null;
+    try {
+      for (let b = 0; b < this.length; b++) {
+        if (prev) { release(prev); prev = null; }
+        const lo = b * bs, hi = Math.min(n, lo + bs);
+        const out = this.#parts.map((p, i) => gather(srcs[i], p.shape, order, lo, hi));
+        prev = out;
+        yield this.#tuple ? out : out[0];
+      }
+    } finally { if (prev) release(prev); }
   }
 
   /** The observation order of one epoch: identity, or a Fisher-Yates permutation. */
@@ -169,6 +181,11 @@ class Loader {
     }
     return p;
   }
+}
+
+/** Frees a batch the caller did not keep. */
+function release(ts: Tensor[]): void {
+  for (let i = 0; i < ts.length; i++) if (!ts[i].kept) ts[i].dispose();
 }
 
 function toPart(c: TensorLike, i: number): Part {

@@ -4,7 +4,9 @@
 // candidate: launch overhead + flops / throughput(size) + bytes / bandwidth + the transfers of
 // the inputs not already resident there. GPU data reaches the CPU only through an await, so an
 // op whose input lives only on the GPU stays there (no ping-pong, no hidden sync). Decisions
-// are memoised per (op, shapes, residency), so a repeated training step decides once.
+// are memoised per (op, shapes, residency), so a repeated training step decides once; the memo
+// holds at most DECISIONS_MAX entries, so a stream of new shapes (every batch size once) cannot
+// grow it without bound.
 
 import type { Backend, DeviceName } from './backends/backend.js';
 import type { OpDef, Cost } from './ops/registry.js';
@@ -64,8 +66,16 @@ export const SOFTWARE_GPU_PROFILE: Profile = {
 
 let profile: Profile = DEFAULT_PROFILE;
 const decisions = new Map<string, Backend>();
+/**
+ * The memo's cap. A training step needs one entry per op it runs (tens to a few hundred); past
+ * the cap the oldest entry goes (first in, first out: a hit costs no reordering, and an evicted
+ * hot entry is recomputed once, to the same answer).
+ */
+export const DECISIONS_MAX = 4096;
 /** Forgets memoised placements (the set of devices changed: a GPU was lost or replaced). */
 export function clearDecisions(): void { decisions.clear(); }
+/** @internal How many placements are memoised (tests check the cap). */
+export const decisionCount = (): number => decisions.size;
 
 /**
  * The profile in use (default until `calibrate()` or `init({ profile })`).
@@ -189,6 +199,7 @@ function decide(def: OpDef, ins: readonly Tensor[], p: unknown, out: Shape, cpu:
   let gpuMs = profile.gpu ? computeMs(profile.gpu, c, mm) : Infinity;
   for (let i = 0; i < ins.length; i++) if (!ins[i].hasCopyOn(gpu)) gpuMs += uploadMs(ins[i].size * 4);
   const b = gpuMs < cpuMs ? gpu : cpu;
+  if (decisions.size >= DECISIONS_MAX && !hit) decisions.delete(decisions.keys().next().value!);
   decisions.set(key, b);
   if (tr) tr.estimate(cpuMs, gpuMs, b === gpu ? 'estimated faster on GPU' : 'estimated faster on CPU');
   return b;

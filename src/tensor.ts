@@ -1,7 +1,11 @@
 // Tensor: a shape and a handle to storage on one device. Row-major f32 (f64 on the reference
 // device), features first and observations last, as in Flux. Storage is reference-counted so
 // `reshape` is free; every tensor created inside a scope is released when the scope ends
-// unless it is returned or kept, and a FinalizationRegistry is only a safety net.
+// unless it is returned or kept. A FinalizationRegistry is only a safety net, for the tensors no
+// scope owns: those created outside any scope, and those that leave one (returned from the
+// outermost, kept, escaped). A tensor a scope will release is never registered, so the
+// intermediates of a step cost the registry nothing (registering and unregistering each one
+// grew RSS by ~33 MB over 5,000 steps of the seed model, issue 10).
 
 import type { Backend, DeviceName } from './backends/backend.js';
 import { runtime, lostError } from './runtime.js';
@@ -58,9 +62,23 @@ export function invalidate(s: Storage): void {
   if (s.mirror) { release(s.mirror); s.mirror = null; }
 }
 
-/** A scope: the tensors created inside it, released at its end. */
-export interface Scope { tensors: Tensor[] }
+/**
+ * A scope: the tensors created while it is the innermost open scope, released at its end.
+ * `parent` receives what it returns, if the parent has not ended by then (an async scope ends
+ * after its caller may have).
+ */
+export interface Scope { tensors: Tensor[]; parent: Scope | null; ended: boolean }
+/**
+ * The open scopes, innermost last. Only synchronous code runs while a scope is on this stack: an
+ * async function's scope leaves it when the function returns its promise, so a tensor created
+ * after an await (by that function or by any other code) joins no scope that happens to be
+ * pending, and no scope can free another task's tensors.
+ */
 const scopes: Scope[] = [];
+/** Set in Tensor's static block: puts a tensor no scope owns under the FinalizationRegistry. */
+let unown: (t: Tensor) => void;
+/** Set in Tensor's static block: moves a tensor no scope owns into scope `s`. */
+let own: (t: Tensor, s: Scope) => void;
 
 /**
  * An n-dimensional f32 array on one device (row-major; observations last). Create with `tensor`,
@@ -78,6 +96,7 @@ export class Tensor {
   tape = 0;
   #storage: Storage | null;
   #kept = false;
+  #registered = false;
   /**
    * @internal A readback of these values already recorded in a GPU submission (trainStep's loss,
    * so the step and its loss read share one submit); data() and item() use it instead of reading.
@@ -87,10 +106,23 @@ export class Tensor {
   constructor(readonly shape: Shape, storage: Storage) {
     this.size = storage.n === 0 ? 0 : sizeOf(shape);
     this.#storage = storage;
-    registry.register(this, storage, this);
     live++;
     const s = scopes.length ? scopes[scopes.length - 1] : null;
     if (s) s.tensors.push(this);
+    else unown(this);
+  }
+  static {
+    unown = (t: Tensor) => {
+      if (t.#registered || !t.#storage) return;
+      registry.register(t, t.#storage, t);
+      t.#registered = true;
+    };
+    own = (t: Tensor, s: Scope) => {
+      if (!t.#registered || t.#kept) return;
+      registry.unregister(t);
+      t.#registered = false;
+      s.tensors.push(t);
+    };
   }
 
   get storage(): Storage {
@@ -124,8 +156,7 @@ export class Tensor {
     }
     if (s.refs > 1) throw new Error(`fluxion: cannot move tensor #${this.id} of shape [${this.shape}]: views of it exist`);
     this.#storage = next;
-    registry.unregister(this);
-    registry.register(this, next, this);
+    if (this.#registered) { registry.unregister(this); registry.register(this, next, this); }
     release(s);
     return this;
   }
@@ -168,7 +199,7 @@ export class Tensor {
     const s = this.#storage;
     if (!s) return;
     this.#storage = null;
-    registry.unregister(this);
+    if (this.#registered) { registry.unregister(this); this.#registered = false; }
     live--;
     release(s);
   }
@@ -446,7 +477,10 @@ export const randn = (...dims: (number | Shape)[]) => sampled('randn', dims, ran
 
 /**
  * Runs `fn` and releases every tensor it created, except what it returns (a tensor, or tensors
- * inside a returned array/object) and kept tensors. Async functions are awaited.
+ * inside a returned array/object) and kept tensors. For an async `fn` the scope owns what `fn`
+ * creates before its first await, released when the promise settles; tensors created after an
+ * await belong to no scope (other code runs in those gaps, and a scope must never free another
+ * task's tensors): wrap the synchronous parts in `scope` of their own, or dispose them.
  * @example const y = scope(() => relu(matmul(w, x)).sum());
  */
 export function scope<T>(fn: () => T): T {
@@ -455,7 +489,7 @@ export function scope<T>(fn: () => T): T {
   let out: T;
   try { out = fn(); } catch (e) { endScope(s, undefined); throw e; }
   if (out instanceof Promise) {
-    // NOTE: the scope stays open across awaits, so tensors created by concurrent code join it.
+    leave(s);
     return out.then((v) => { endScope(s, v); return v; }, (e) => { endScope(s, undefined); throw e; }) as T;
   }
   endScope(s, out);
@@ -467,26 +501,44 @@ export const tidy = scope;
 /**
  * @internal A synchronous scope opened and closed by hand (the training step and the gradient,
  * which pass their inputs as arguments rather than capturing them in a closure for `scope`).
- * Close it on every path: `closeScope(s, result)`, or `closeScope(s, undefined)` on a throw.
+ * Close it on every path, before any await: `closeScope(s, result)`, or `closeScope(s, undefined)`
+ * on a throw.
  */
 export function openScope(): Scope {
-  const s: Scope = { tensors: [] };
+  const s: Scope = { tensors: [], parent: scopes.length ? scopes[scopes.length - 1] : null, ended: false };
   scopes.push(s);
   return s;
 }
 /** @internal Ends a scope from openScope, keeping the tensors in `result` (see scope). */
 export const closeScope = (s: Scope, result: unknown): void => endScope(s, result);
 
-function endScope(s: Scope, result: unknown) {
+function leave(s: Scope) {
+  if (scopes[scopes.length - 1] === s) { scopes.pop(); return; }
   const i = scopes.lastIndexOf(s);
   if (i >= 0) scopes.splice(i, 1);
+}
+
+function endScope(s: Scope, result: unknown) {
+  if (s.ended) return;
+  leave(s);
+  s.ended = true;
   const keep = new Set<Tensor>();
   collect(result, keep, 0);
-  const parent = scopes.length ? scopes[scopes.length - 1] : null;
-  for (const t of s.tensors) {
-    if (keep.has(t) || t.kept) { if (parent && !t.kept && !t.disposed) parent.tensors.push(t); continue; }
-    t.dispose();
+  // The nearest enclosing scope still running receives the results; an async scope may settle
+  // after the scopes around its start have ended, and then its results belong to no scope.
+  let parent = s.parent;
+  while (parent && parent.ended) parent = parent.parent;
+  const ts = s.tensors;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i];
+    if (t.disposed) continue;
+    if (t.kept) unown(t);
+    else if (!keep.has(t)) t.dispose();
+    else if (parent) parent.tensors.push(t);
+    else unown(t);
   }
+  ts.length = 0;
+  s.parent = null;
 }
 function collect(x: unknown, into: Set<Tensor>, depth: number) {
   if (depth > 4 || x === null || typeof x !== 'object') return;
@@ -496,14 +548,30 @@ function collect(x: unknown, into: Set<Tensor>, depth: number) {
   if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, into, depth + 1);
   else if (typeof (x as { tensors?: unknown }).tensors === 'function') collect((x as { tensors(): unknown }).tensors(), into, depth + 1);
 }
+/** @internal The id the next tensor will get: a mark for `adopt`. */
+export const nextTensorId = (): number => nextId;
 /**
- * Moves a tensor created in the current scope out to the enclosing one (or out of all).
+ * @internal Moves the tensors in `x` (as `scope` finds results) that were made since the `since`
+ * mark and that no scope owns or keeps into the innermost open scope. train's step adopts the
+ * item an async iterator made while train awaited it, so it is freed with the step as a
+ * synchronous iterator's is; tensors other code made in that gap are not in the item.
+ */
+export function adopt(x: unknown, since: number): void {
+  const s = scopes.length ? scopes[scopes.length - 1] : null;
+  if (!s || x === null || typeof x !== 'object') return;
+  const found = new Set<Tensor>();
+  collect(x, found, 0);
+  for (const t of found) if (t.id >= since) own(t, s);
+}
+/**
+ * Takes a tensor created in the innermost scope out of every scope: the caller owns it (dispose
+ * it, or the FinalizationRegistry frees it once it is unreachable).
  * @example let kept!: Tensor;
  *          scope(() => { const t = rand(3); kept = escape(t); mse(t, 0); });   // kept survives the scope
  */
 export function escape(t: Tensor): Tensor {
   if (!(t instanceof Tensor) || t.disposed) fail('escape', 't must be a live tensor', t);
   const s = scopes[scopes.length - 1];
-  if (s) { const i = s.tensors.lastIndexOf(t); if (i >= 0) s.tensors.splice(i, 1); }
+  if (s) { const i = s.tensors.lastIndexOf(t); if (i >= 0) { s.tensors.splice(i, 1); unown(t); } }
   return t;
 }

@@ -12,7 +12,12 @@ await init({ gpu: false });
 const cols = (rows: number, n: number) =>
   tensor(Float32Array.from({ length: rows * n }, (_, i) => 100 * Math.floor(i / n) + (i % n)), [rows, n]);
 /** The observation ids of a batch made by `cols` (its row 0). */
-const ids = (t: Tensor) => Array.from(t.dataSync().subarray(0, t.shape[t.shape.length - 1]));
+const ids = (t: Tensor | Snap) => Array.from((t instanceof Tensor ? t.dataSync() : t.v).slice(0, t.shape[t.shape.length - 1]));
+/** A batch's shape and values, read while it is valid (the loader frees it when the next is taken). */
+interface Snap { shape: number[]; v: number[] }
+const snap = (t: Tensor): Snap => ({ shape: [...t.shape], v: Array.from(t.dataSync()) });
+const read = (dl: Iterable<unknown>): (Snap | Snap[])[] =>
+  Array.from(dl, (b) => Array.isArray(b) ? b.map(snap) : snap(b as Tensor));
 
 test('repeated: n items, the same object each time; infinite without n', () => {
   const item = [1, 2];
@@ -39,11 +44,11 @@ test('DataLoader: one tensor in, batches along the last dimension, in order', ()
   const dl = DataLoader(X, { batchsize: 4 });
   assert.is(dl.length, 3);
   assert.is(dl.nobs, 10);
-  const bs = [...dl] as Tensor[];
+  const bs = read(dl) as Snap[];
   assert.equal(bs.map((b) => b.shape), [[3, 4], [3, 4], [3, 2]]);
   assert.equal(ids(bs[0]), [0, 1, 2, 3]);
   assert.equal(ids(bs[2]), [8, 9]);
-  assert.equal(Array.from(bs[1].dataSync()), [4, 5, 6, 7, 104, 105, 106, 107, 204, 205, 206, 207]);
+  assert.equal(bs[1].v, [4, 5, 6, 7, 104, 105, 106, 107, 204, 205, 206, 207]);
 });
 
 test('DataLoader: partial=false drops the short batch; default batchsize is 1', () => {
@@ -53,27 +58,27 @@ test('DataLoader: partial=false drops the short batch; default batchsize is 1', 
   assert.equal([...dl].map((b) => (b as Tensor).shape), [[2, 4], [2, 4]]);
   const one = DataLoader(X);
   assert.is(one.length, 10);
-  assert.equal(([...one][7] as Tensor).shape, [2, 1]);
+  assert.equal(([...one][7] as Tensor).shape, [2, 1], 'a freed batch keeps its shape');
 });
 
 test('DataLoader: a tuple in gives tuples out (tensors, nested arrays, typed arrays, 1-d labels)', () => {
   const X = cols(3, 5), Y = [[0, 1, 2, 3, 4], [10, 11, 12, 13, 14]], L = Int32Array.from([9, 8, 7, 6, 5]);
-  const bs = [...DataLoader([X, Y, L], { batchsize: 2 })] as Tensor[][];
+  const bs = read(DataLoader([X, Y, L], { batchsize: 2 })) as Snap[][];
   assert.is(bs.length, 3);
   assert.ok(bs.every((b) => Array.isArray(b) && b.length === 3));
   assert.equal(bs[1].map((t) => t.shape), [[3, 2], [2, 2], [2]]);
-  assert.equal(Array.from(bs[1][1].dataSync()), [2, 3, 12, 13]);
-  assert.equal(Array.from(bs[2][2].dataSync()), [5]);
+  assert.equal(bs[1][1].v, [2, 3, 12, 13]);
+  assert.equal(bs[2][2].v, [5]);
   // 3-d data keeps its leading dimensions
   const Z = tensor(Float32Array.from({ length: 2 * 2 * 6 }, (_, i) => i), [2, 2, 6]);
-  const z = [...DataLoader(Z, { batchsize: 3 })] as Tensor[];
+  const z = read(DataLoader(Z, { batchsize: 3 })) as Snap[];
   assert.equal(z[1].shape, [2, 2, 3]);
-  assert.equal(Array.from(z[1].dataSync()), [3, 4, 5, 9, 10, 11, 15, 16, 17, 21, 22, 23]);
+  assert.equal(z[1].v, [3, 4, 5, 9, 10, 11, 15, 16, 17, 21, 22, 23]);
 });
 
 test('DataLoader: shuffle draws a new permutation each epoch, reproducible under seed', () => {
   const X = cols(2, 50), Y = cols(1, 50);
-  const epoch = (dl: Iterable<unknown>) => ([...dl] as Tensor[][]).flatMap((b) => ids(b[0]));
+  const epoch = (dl: Iterable<unknown>) => (read(dl) as Snap[][]).flatMap((b) => ids(b[0]));
   seed(7);
   const dl = DataLoader([X, Y], { batchsize: 8, shuffle: true });
   const e1 = epoch(dl), e2 = epoch(dl);
@@ -121,6 +126,29 @@ test('DataLoader: for await works too; batches made inside a scope are freed wit
   const before = memory().tensors;
   scope(() => { for (const _ of dl) { /* batches join the scope */ } });
   assert.is(memory().tensors, before);
+});
+
+test('DataLoader: a batch lives until the next is taken or the loop ends, unless kept (no scope needed)', async () => {
+  const X = cols(2, 9), Y = cols(1, 9), dl = DataLoader([X, Y], { batchsize: 4 }) as Iterable<Tensor[]> & AsyncIterable<Tensor[]>;
+  const before = memory();
+  const seen: Tensor[][] = [];
+  for (const b of dl) {
+    seen.push(b);
+    assert.ok(b.every((t) => !t.disposed), 'the current batch is valid');
+    if (seen.length > 1) assert.ok(seen[seen.length - 2].every((t) => t.disposed), 'taking a batch frees the one before');
+  }
+  assert.ok(seen[2].every((t) => t.disposed), 'the end of the loop frees the last batch');
+  assert.equal(memory(), before, 'nothing left behind');
+  // break frees the current batch; a kept batch survives
+  let kept: Tensor[] = [];
+  for (const b of dl) { kept = b.map((t) => t.keep()); break; }
+  for (const b of dl) { seen.push(b); break; }
+  assert.ok(seen[3].every((t) => t.disposed));
+  assert.equal(kept.map(ids), [[0, 1, 2, 3], [0, 1, 2, 3]]);
+  for (const t of kept) t.dispose();
+  for await (const b of dl) seen.push(b);
+  assert.ok(seen.slice(4).every((b) => b.every((t) => t.disposed)), 'for await too');
+  assert.equal(memory(), before);
 });
 
 test('onehot and onehotbatch: positions, shape [labels, n], error naming the value', () => {

@@ -3,15 +3,18 @@
 // readback on the GPU), the non-finite check, the optimiser update, then the callbacks. On the GPU
 // a step is one command-buffer submission: the loss copy and the update are recorded before it,
 // the update kernels skip their writes on the device when the loss is not finite (`guarded`),
-// and the check that throws runs when the 4-byte readback arrives. Each step runs in a scope, so
-// every temporary (tape, gradients, the batch a DataLoader made) is freed at its end; parameters
-// and optimiser state are kept tensors. Per step: O(ops of the loss), one closure (the guarded
-// update) and no readback besides the loss. Nothing
-// here outlives a call: a step's inputs travel as arguments, so once train or trainStep returns
-// the library holds no reference to the model, loss, parameters, optimiser or data.
+// and the check that throws runs when the 4-byte readback arrives. Each step runs in a
+// synchronous scope, so every temporary (tape, gradients, the batch a synchronous iterator made)
+// is freed at its end; parameters and optimiser state are kept tensors. No scope is open across
+// an await (async data, async callbacks, the GPU's loss readback): tensors other code creates
+// meanwhile (a second train, a UI prediction) are never this step's to free. Per step: O(ops of
+// the loss), one closure (the guarded update) and no readback besides the loss. Nothing here
+// outlives a call: a step's inputs travel as arguments, so once train or trainStep returns the
+// library holds no reference to the model, loss, parameters, optimiser or data (trainStep's last
+// loss is held in a WeakMap keyed by a parameter).
 
-import { Tensor, scope, describe, openScope, closeScope } from '../tensor.js';
-import { withgradientOf, paramsArg, Params, type Grads } from '../autograd.js';
+import { Tensor, scope, describe, openScope, closeScope, adopt, nextTensorId } from '../tensor.js';
+import { withgradientOf, paramsArg, toParams, Params, type Grads } from '../autograd.js';
 import { update, isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/index.js';
 import { runtime } from '../runtime.js';
 import { guarded } from '../ops/optim.js';
@@ -96,23 +99,34 @@ function stepBody(c: LossCall, ps: Params, opt: Opt): Tensor {
 }
 
 /**
+ * The loss tensor trainStep last returned for a set of parameters, keyed by its first parameter
+ * (a model passed as `ps` makes a new Params object every call; its tensors stay the same).
+ */
+const lastLoss = new WeakMap<Tensor, Tensor>();
+
+/**
  * One update: the gradient of `loss(...item)`, then `update(opt, ps, grads)`; returns the loss
- * before the update (the caller disposes it). Like Flux's `trainstep!`, a non-finite loss skips the
- * update on every device (train throws instead): on the GPU the update kernels read the loss on
- * the device, and the loss's 4-byte readback is recorded in the step's one submission, so
- * `await l.item()` adds no submit.
- * @example const l = trainStep((x, y) => mse(m(x), y), params(m), [x, y], Descent(0.1));
- *          console.log(l.dataSync()[0]); l.dispose();
+ * before the update. The loss stays valid until the next trainStep on the same parameters, which
+ * frees it unless it was kept (`l.keep()`) or disposed, so a manual loop that ignores it leaks
+ * nothing. Like Flux's `trainstep!`, a non-finite loss skips the update on every device (train
+ * throws instead): on the GPU the update kernels read the loss on the device, and the loss's
+ * 4-byte readback is recorded in the step's one submission, so `await l.item()` adds no submit.
+ * @example for (const [x, y] of DataLoader([X, Y], { batchsize: 32 })) trainStep(loss, ps, [x, y], opt);
+ *          const l = trainStep((x, y) => mse(m(x), y), params(m), [x, y], Descent(0.1));
+ *          console.log(l.dataSync()[0]);
  */
 export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: Opt): Tensor {
   if (typeof loss !== 'function') throw new TypeError(`trainStep: loss must be a function, got ${describe(loss)}`);
   if (!isRule(opt) && !isBound(opt) && !(opt instanceof OptimiserState))
     throw new TypeError(`trainStep: opt must be a rule such as Descent(0.1), a bound optimiser or a setup() state, got ${describe(opt)}`);
   const params = ps instanceof Params ? ps : ps == null && isBound(opt) ? opt.params : checkParams(ps, 'trainStep');
+  const key = params.order.length ? params.order[0] : null;
+  if (key) { const prev = lastLoss.get(key); if (prev && !prev.kept) prev.dispose(); }
   const s = openScope();
   let val: Tensor;
   try { val = stepBody({ loss, model: NONE, item }, params, opt); } catch (e) { closeScope(s, undefined); throw e; }
   closeScope(s, val);
+  if (key) lastLoss.set(key, val);
   return val;
 }
 
@@ -123,6 +137,9 @@ export function trainStep(loss: Loss, ps: Params | unknown, item: unknown, opt: 
  * (current Flux: the loss gets the model first). Items that are arrays are spread into the loss.
  * A non-finite loss throws "Loss is NaN on data item i (0-based)..." and that step's update does
  * not happen, on every device (on the GPU the update kernels check the loss on the device).
+ * Tensors the data iterator makes for an item are freed with that step (keep() one it hands out
+ * again); no scope stays open while train awaits, so tensors other code makes meanwhile are
+ * never freed by it.
  * @example await train(loss, params(m), repeated([x, y], 100), Descent(0.1), { cb: throttle(evalcb, 5) });
  *          await train(loss, zip(xs, ys), SGD(params(m), 0.1));
  */
@@ -204,22 +221,31 @@ export async function trainLoop(loss: Loss, ps: Params, data: unknown, opt: Opt,
   };
   const step = (i: number) => around ? around(() => body(i)) : body(i);
   const DONE = {};
+  let cur = 0, since = 0;
+  const adoptAndStep = () => { adopt(item, since); return step(cur); };
+  // A synchronous iterator's next() is this step's own synchronous code: a batch it makes is the
+  // step's, freed with it.
+  const nextAndStep = () => {
+    const n = (it as Iterator<unknown>).next();
+    if (n.done) return DONE;
+    item = n.value;
+    return step(cur);
+  };
 
   try {
     for (let i = 0; ; i++) {
-      const r = useAsync
-        ? await scope(async () => {
-          const n = await (it as AsyncIterator<unknown>).next();
-          if (n.done) return DONE;
-          item = n.value;
-          return step(i);
-        })
-        : scope(() => {
-          const n = (it as Iterator<unknown>).next();
-          if (n.done) return DONE;
-          item = n.value;
-          return step(i);
-        });
+      cur = i;
+      let r: unknown;
+      if (useAsync) {
+        // Awaited outside any scope, so nothing another task creates meanwhile joins a step; the
+        // step then adopts what the iterator made for this item (tensors new since `since`).
+        since = nextTensorId();
+        const n = await (it as AsyncIterator<unknown>).next();
+        if (n.done) break;
+        item = n.value;
+        r = scope(adoptAndStep);
+      } else r = scope(nextAndStep);
+      // On the GPU the step's scope ends when its loss readback arrives; it left the stack already.
       const l = r instanceof Promise ? await r : r;
       if (l === DONE) break;
       if (l === SKIP) { sum.skipped++; item = undefined; continue; }
