@@ -14,7 +14,7 @@
 // loss is held in a WeakMap keyed by a parameter).
 
 import { Tensor, scope, describe, openScope, closeScope, adopt, nextTensorId } from '../tensor.js';
-import { withgradientOf, paramsArg, toParams, Params, type Grads } from '../autograd.js';
+import { withgradientOf, paramsArg, Params, type Grads } from '../autograd.js';
 import { update, isBound, isRule, OptimiserState, type Rule, type BoundOptimiser } from '../optim/index.js';
 import { runtime } from '../runtime.js';
 import { guarded } from '../ops/optim.js';
