@@ -188,7 +188,10 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     }
     return l;
   }
-  function pipeline(name: KernelName, entry: string, kinds: string, key: string, constants?: Record<string, number>) {
+  /** The pipeline of a kernel's entry for a binding pattern and override constants (compiled once). */
+  function pipeline(name: KernelName, entry: string, kinds: string, constants?: Record<string, number>) {
+    let key = `${name}.${entry}.${kinds}|`;
+    for (const o in constants) key += o + constants[o] + ',';
     let p = pipelines.get(key);
     if (!p) {
       let module = modules.get(name);
@@ -201,12 +204,12 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
   /**
    * Compiles the forward matmul pipelines calibrate() runs (the 64-tile and, for n >= bigFrom, the
    * vec4 128-tile) now (SwiftShader takes ~0.5 s each; Dawn's async compile was measured slower
-   * still), so calibrate() can time compilation apart from the measurements. Keys as run() makes them.
+   * still), so calibrate() can time compilation apart from the measurements. The same pipelines run() asks for.
    */
   async function warmup(): Promise<void> {
     const access = layoutOf('matmul').access;
-    pipeline('matmul', 'main', access, 'matmul.main|0,0,', { TA: 0, TB: 0 });
-    pipeline('matmul', 'big', access, 'matmul.big|0,0,VA1,VB1,VC1,', { TA: 0, TB: 0, VA: 1, VB: 1, VC: 1 });
+    pipeline('matmul', 'main', access, { TA: 0, TB: 0 });
+    pipeline('matmul', 'big', access, { TA: 0, TB: 0, VA: 1, VB: 1, VC: 1 });
   }
 
   // Buffer pool: free GPUBuffers by size class; reads use a MAP_READ staging pool alike.
@@ -314,13 +317,13 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
       copyBuf(b!.buffer, 0, t.buffer, 0, b!.size);
       bufs[i] = t;
     }
-    let key = name + '.' + entry + '|', constants: Record<string, number> | undefined;
+    let constants: Record<string, number> | undefined;
     if (l.overrides.length || extra) {
       constants = {};
-      for (const [i, o] of l.overrides) { const v = Number(args[i]); constants[o] = v; key += v + ','; }
-      for (const o in extra) { constants[o] = extra[o]; key += o + extra[o] + ','; }
+      for (const [i, o] of l.overrides) constants[o] = Number(args[i]);
+      for (const o in extra) constants[o] = extra[o];
     }
-    const p = pipeline(name, entry, kinds, key, constants);
+    const p = pipeline(name, entry, kinds, constants);
     const bkey = kinds + bufs.map((b) => b?.id ?? '-').join(',');
     let bg = bindGroups.get(bkey);
     if (!bg) {
