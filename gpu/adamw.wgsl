@@ -5,11 +5,9 @@
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat(gid, nwg);
   if (i >= p.n || !finite_(guard[0])) { return; }   // a non-finite loss: no update
-  let gi = g[i];
-  let mi = p.b1 * m[i] + (1.0 - p.b1) * gi;
-  let vi = p.b2 * v[i] + (1.0 - p.b2) * gi * gi;
-  m[i] = mi;
-  v[i] = vi;
+  let r = adam_moments(g[i], m[i], v[i], p.b1, p.b2, p.b1t, p.b2t, p.eps);
+  m[i] = r.x;
+  v[i] = r.y;
   let xi = x[i];
-  x[i] = xi - p.eta * ((mi / (1.0 - p.b1t)) / (sqrt(vi / (1.0 - p.b2t)) + p.eps) + p.lambda * xi);
+  x[i] = xi - p.eta * (r.z + p.lambda * xi);
 }

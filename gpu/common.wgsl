@@ -75,3 +75,10 @@ fn powf(x: f32, y: f32) -> f32 {
   if (y != floor(y)) { return nan(); }
   return select(r, -r, odd);
 }
+
+// Adam's moments and direction for one element: (m, v, m̂ / (√v̂ + eps)); adam and adamw share it.
+fn adam_moments(g: f32, m: f32, v: f32, b1: f32, b2: f32, b1t: f32, b2t: f32, eps: f32) -> vec3f {
+  let mi = b1 * m + (1.0 - b1) * g;
+  let vi = b2 * v + (1.0 - b2) * g * g;
+  return vec3f(mi, vi, (mi / (1.0 - b1t)) / (sqrt(vi / (1.0 - b2t)) + eps));
+}
