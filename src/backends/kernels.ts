@@ -66,6 +66,36 @@ export const KERNELS = {
     doc: 'y[i0,…,i5] = x[off + Σ ik·sk] for y contiguous [d0,…,d5] (n = Πdk elements; unused leading dims are 1). ' +
       'Strides in elements; 0 broadcasts. permutedims, slices and broadcasts are this copy.',
   },
+  im2col: {
+    args: [['x', 'in'], ['col', 'out'], ['n', 'int'], ['c', 'int'], ['c0', 'int'], ['cg', 'int'],
+      ['w1', 'int'], ['w2', 'int'], ['w3', 'int'], ['k1', 'int'], ['k2', 'int'], ['k3', 'int'], ['o1', 'int'], ['o2', 'int'], ['o3', 'int'],
+      ['s1', 'int'], ['s2', 'int'], ['s3', 'int'], ['d1', 'int'], ['d2', 'int'], ['d3', 'int'], ['p1', 'int'], ['p2', 'int'], ['p3', 'int'], ['flip', 'flag']],
+    doc: 'Convolution patches. x is [w1,w2,w3,c,n] (n fastest); col is [k1,k2,k3,cg, o1,o2,o3,n]: ' +
+      'col[(k,cc),(o,m)] = x[o·s + k′·d − p, c0+cc, m] per spatial dim (k′ = k−1−k when flip, else k), 0 outside x. ' +
+      'p is the low-side padding; o (the output size) implies the high side. Unused spatial dims are 1 (k 1, s 1, d 1, p 0).',
+  },
+  col2im: {
+    args: [['col', 'in'], ['x', 'out'], ['n', 'int'], ['c', 'int'], ['c0', 'int'], ['cg', 'int'],
+      ['w1', 'int'], ['w2', 'int'], ['w3', 'int'], ['k1', 'int'], ['k2', 'int'], ['k3', 'int'], ['o1', 'int'], ['o2', 'int'], ['o3', 'int'],
+      ['s1', 'int'], ['s2', 'int'], ['s3', 'int'], ['d1', 'int'], ['d2', 'int'], ['d3', 'int'], ['p1', 'int'], ['p2', 'int'], ['p3', 'int'], ['flip', 'flag']],
+    doc: 'The adjoint of im2col: x[i, c0+cc, m] = Σ col[(k,cc),(o,m)] over every (k, o) with o·s + k′·d − p = i. ' +
+      'Writes channels c0 … c0+cg−1 of x (all of them, zeros where nothing lands) and leaves the others as they are.',
+  },
+  pool: {
+    args: [['x', 'in'], ['y', 'out'], ['cn', 'int'],
+      ['w1', 'int'], ['w2', 'int'], ['w3', 'int'], ['k1', 'int'], ['k2', 'int'], ['k3', 'int'], ['o1', 'int'], ['o2', 'int'], ['o3', 'int'],
+      ['s1', 'int'], ['s2', 'int'], ['s3', 'int'], ['d1', 'int'], ['d2', 'int'], ['d3', 'int'], ['p1', 'int'], ['p2', 'int'], ['p3', 'int'], ['mean', 'flag']],
+    doc: 'Pooling over windows of x [w1,w2,w3,cn] into y [o1,o2,o3,cn] (cn = channels·batch, fastest): the window of o ' +
+      'is x[o·s + k·d − p] for k < (k1,k2,k3). mean=0: the maximum over the positions inside x (padding ignored); ' +
+      'mean=1: the sum over the positions inside x divided by k1·k2·k3 (NNlib\'s meanpool, padding counts as 0).',
+  },
+  poolGrad: {
+    args: [['x', 'in'], ['y', 'in'], ['dy', 'in'], ['dx', 'out'], ['cn', 'int'],
+      ['w1', 'int'], ['w2', 'int'], ['w3', 'int'], ['k1', 'int'], ['k2', 'int'], ['k3', 'int'], ['o1', 'int'], ['o2', 'int'], ['o3', 'int'],
+      ['s1', 'int'], ['s2', 'int'], ['s3', 'int'], ['d1', 'int'], ['d2', 'int'], ['d3', 'int'], ['p1', 'int'], ['p2', 'int'], ['p3', 'int'], ['mean', 'flag']],
+    doc: 'dx of pool: mean=1 spreads dy/(k1·k2·k3) over each window; mean=0 gives each window\'s dy to the first ' +
+      'position (k1 fastest, as NNlib iterates) where x equals y. dx is written whole.',
+  },
   fill: {
     args: [['y', 'out'], ['n', 'int'], ['value', 'float']],
     doc: 'y[i] = value.',

@@ -124,6 +124,25 @@ function softmaxSlice(x: F, y: F, base: number, len: number, inner: number, log:
   }
 }
 
+
+/** The spatial geometry shared by im2col, col2im, pool and poolGrad (see src/backends/kernels.ts). */
+interface Geom { w: number[]; k: number[]; o: number[]; s: number[]; d: number[]; p: number[] }
+const geom = (g: number[]): Geom => ({ w: g.slice(0, 3), k: g.slice(3, 6), o: g.slice(6, 9), s: g.slice(9, 12), d: g.slice(12, 15), p: g.slice(15, 18) });
+
+/** Calls f(kIndex, oIndex, xIndex) for every kernel offset k and output position o, in row-major order of k then o; xIndex is -1 outside x. */
+function windows(g: Geom, flip: number, f: (kk: number, oo: number, xi: number) => void): void {
+  const { w, k, o, s, d, p } = g;
+  for (let a = 0; a < k[0]; a++) for (let b = 0; b < k[1]; b++) for (let e = 0; e < k[2]; e++) {
+    const kk = (a * k[1] + b) * k[2] + e;
+    const ka = flip ? [k[0] - 1 - a, k[1] - 1 - b, k[2] - 1 - e] : [a, b, e];
+    for (let i = 0; i < o[0]; i++) for (let j = 0; j < o[1]; j++) for (let l = 0; l < o[2]; l++) {
+      const oo = (i * o[1] + j) * o[2] + l;
+      const at = [i, j, l].map((q, t) => q * s[t] + ka[t] * d[t] - p[t]);
+      f(kk, oo, at.every((v, t) => v >= 0 && v < w[t]) ? (at[0] * w[1] + at[1]) * w[2] + at[2] : -1);
+    }
+  }
+}
+
 let live = 0;
 
 export const ref: Backend<F> = {
@@ -199,6 +218,57 @@ export const ref: Backend<F> = {
       let r = i, at = off;
       for (let k = 5; k >= 0; k--) { at += (r % d[k]) * s[k]; r = Math.floor(r / d[k]); }
       y[i] = x[at];
+    }
+  },
+  im2col(x, col, n, c, c0, cg, ...rest) {
+    const flip = rest[18], g = geom(rest), Q = g.o[0] * g.o[1] * g.o[2] * n;
+    windows(g, flip, (kk, oo, xi) => {
+      for (let cc = 0; cc < cg; cc++) for (let m = 0; m < n; m++)
+        col[(kk * cg + cc) * Q + oo * n + m] = xi < 0 ? 0 : x[(xi * c + c0 + cc) * n + m];
+    });
+  },
+  col2im(col, x, n, c, c0, cg, ...rest) {
+    const flip = rest[18], g = geom(rest), Q = g.o[0] * g.o[1] * g.o[2] * n, W = g.w[0] * g.w[1] * g.w[2];
+    for (let xi = 0; xi < W; xi++) for (let cc = 0; cc < cg; cc++) x.fill(0, (xi * c + c0 + cc) * n, (xi * c + c0 + cc + 1) * n);
+    windows(g, flip, (kk, oo, xi) => {
+      if (xi < 0) return;
+      for (let cc = 0; cc < cg; cc++) for (let m = 0; m < n; m++) x[(xi * c + c0 + cc) * n + m] += col[(kk * cg + cc) * Q + oo * n + m];
+    });
+  },
+  pool(x, y, cn, ...rest) {
+    const mean = rest[18], g = geom(rest), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
+    y.fill(mean ? 0 : -Infinity, 0, O * cn);
+    windows(g, 0, (_kk, oo, xi) => {
+      if (xi < 0) return;
+      for (let q = 0; q < cn; q++) {
+        const v = x[xi * cn + q], at = oo * cn + q;
+        y[at] = mean ? y[at] + v / K : Number.isNaN(v) || Number.isNaN(y[at]) ? NaN : Math.max(y[at], v);
+      }
+    });
+  },
+  poolGrad(x, y, dy, dx, cn, ...rest) {
+    const mean = rest[18], g = geom(rest), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
+    dx.fill(0, 0, g.w[0] * g.w[1] * g.w[2] * cn);
+    if (mean) {
+      windows(g, 0, (_kk, oo, xi) => { if (xi >= 0) for (let q = 0; q < cn; q++) dx[xi * cn + q] += dy[oo * cn + q] / K; });
+      return;
+    }
+    // NNlib walks a window with the first spatial dim fastest and routes dy to the first maximum.
+    const { k } = g, first = new Int32Array(O * cn).fill(-1), ks: number[][] = [];
+    for (let e = 0; e < k[2]; e++) for (let b = 0; b < k[1]; b++) for (let a = 0; a < k[0]; a++) ks.push([a, b, e]);
+    const pos = new Map<number, number[]>();                 // kernel index → x index per output position
+    windows(g, 0, (kk, oo, xi) => { let v = pos.get(kk); if (!v) pos.set(kk, v = []); v[oo] = xi; });
+    for (const [a, b, e] of ks) {
+      const xs = pos.get((a * k[1] + b) * k[2] + e)!;
+      for (let oo = 0; oo < O; oo++) {
+        const xi = xs[oo];
+        if (xi < 0) continue;
+        for (let q = 0; q < cn; q++) if (first[oo * cn + q] < 0 && x[xi * cn + q] === y[oo * cn + q]) first[oo * cn + q] = xi;
+      }
+    }
+    for (let oo = 0; oo < O; oo++) for (let q = 0; q < cn; q++) {
+      const xi = first[oo * cn + q];
+      if (xi >= 0) dx[xi * cn + q] += dy[oo * cn + q];
     }
   },
   fill(y, n, v) { y.fill(v, 0, n); },
