@@ -413,6 +413,11 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     softmaxGrad(...a) { const s = a[3] * a[5]; run('softmaxGrad', a, ...rowWise(s, a[4])); },
     biasAct(...a) { run('biasAct', a, groups1d(a[3] * a[4])); },
     transpose(...a) { run('transpose', a, Math.ceil(a[2] / 16) * Math.ceil(a[3] / 16)); },
+    // A thread per element written (col2im and poolGrad gather: no float atomics, a fixed order).
+    im2col(...a) { run('im2col', a, groups1d(a[9] * a[10] * a[11] * a[5] * a[12] * a[13] * a[14] * a[2])); },
+    col2im(...a) { run('col2im', a, groups1d(a[6] * a[7] * a[8] * a[5] * a[2])); },
+    pool(...a) { run('pool', a, groups1d(a[9] * a[10] * a[11] * a[2])); },
+    poolGrad(...a) { run('poolGrad', a, groups1d(a[5] * a[6] * a[7] * a[4])); },
   };
   Object.assign(kernels, grids);
 
