@@ -9,6 +9,7 @@ const sections: string[] = [];
 const add = (title: string, body: string) => { console.log(`\n## ${title}\n\n${body}`); sections.push(`## ${title}\n\n${body}`); };
 
 if (want('matmul')) add('matmul GFLOP/s', await (await import('./matmul.bench.ts')).runMatmulBench());
+if (want('transpose')) add('Lazy transpose: matmul(dY, transpose(X)) vs the transB flag vs plain', await (await import('./transpose.bench.ts')).runTransposeBench());
 if (want('train')) add('Training step, ms/step (samples/s)', await (await import('./train.bench.ts')).runTrainBench());
 if (want('startup')) add('Startup and size', (await import('./startup.ts')).runStartupBench());
 if (want('memory')) add('Long-run memory (RSS and memory() at fixed steps)', await (await import('./memory.bench.ts')).runMemoryBench());
