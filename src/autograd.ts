@@ -122,7 +122,7 @@ export type Gradient<T> =
   : T extends (...a: any[]) => any ? ([ModelKeys<T>] extends [never] ? null : GradientFields<T>)
   : T extends object ? GradientFields<T>
   : null;
-/** @internal The field names a model-shaped tree mirrors (string keys, not numeric ones such as a Chain's `m[0]`). */
+/** The field names a model-shaped tree mirrors (string keys, not numeric ones such as a Chain's `m[0]`). */
 export type ModelKeys<T> = keyof T extends infer K ? K extends string ? K extends `${number}` ? never : K : never : never;
 type GradientFields<T> = { -readonly [K in ModelKeys<T>]: Gradient<T[K]> };
 /**
@@ -229,8 +229,10 @@ function explicit(fn: string, f: Function, args: unknown[]): { val: Tensor; grad
     for (const p of ts) p.tape = t.id;
     tape = t;
     let val: unknown;
-    try { val = f(...args); } finally { tape = null; }
-    for (const p of ts) p.tape = 0;             // (no stale mark on the arguments: their views stay plain)
+    try { val = f(...args); } finally {
+      tape = null;
+      for (const p of ts) p.tape = 0;           // no stale mark left on the arguments: their views stay plain
+    }
     checkLoss(val, fn);
     const gs = backward(t, val, ts);
     const grad = args.map((a) => {

@@ -145,8 +145,8 @@ export function update<T extends object>(opt: T, model: unknown, grads: GradTree
 export function update(opt: unknown, ps: unknown, grads: unknown): unknown {
   const state = opt instanceof OptimiserState;
   if (!state && !isBound(opt) && !isRule(opt) && !isStatePart(opt)) {
-    throw new TypeError(`update: opt must be the state from setup(rule, model) (or a part of it such as state.layers[0]), ` +
-      `a rule such as Descent(0.1) or a bound optimiser, got ${describe(opt)}`);
+    throw new TypeError('update: opt must be a rule such as Descent(0.1), a bound optimiser, or the state from setup(rule, model) ' +
+      `(or a part of it such as state.layers[0]), got ${describe(opt)}`);
   }
   const form = gradsForm(opt, ps, grads);
   if (form === 'tree') {
