@@ -8,7 +8,7 @@ export {
   type TensorLike, type Shape, type NestedArray,
 } from './tensor.js';
 export * from './ops/index.js';
-export { gradient, withgradient, Params, Grads, noGrad } from './autograd.js';
+export { gradient, withgradient, Params, Grads, noGrad, type Gradient, type Gradients, type GradientOf } from './autograd.js';
 
 // ---- models (src/nn/) and losses (src/losses.ts) ----
 // Activations are exported above through ops (the `act` rows of src/ops/codes.ts).

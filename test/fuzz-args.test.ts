@@ -203,6 +203,9 @@ const SPECS: Record<string, Spec> = {
   update: spec(() => [Descent(0.01), ps, grads], [NONE, MODEL, ['[]']]),
   setup: spec(() => [Descent(0.01), model], [NONE, MODEL]),
   adjust: spec(() => [Descent(0.01), { eta: 0.02 }], [NONE, ['{}', '1.5', '1e10']]),
+  // null is a part of a setup state without parameters (state.layers[1] for a Dropout): nothing to do
+  freeze: spec(() => [api.setup(Descent(0.01), model)], [['null']]),
+  thaw: spec(() => [api.setup(Descent(0.01), model)], [['null']]),
   isBound: spec(() => [Descent(0.01)], [ALL]),
   isRule: spec(() => [Descent(0.01)], [ALL]),
   OptimiserState: spec(() => [Descent(0.01), ps], [NONE, NONE], { ctor: true }),
@@ -286,6 +289,44 @@ test('every public function refuses bad arguments with an error naming itself', 
   if (process.env.FUZZ_ARGS_VERBOSE) console.log(pending.join('\n'));
   if (bad.length) console.log(bad.join('\n'));
   assert.is(counts.accepted + counts.raw, 0, `${counts.accepted} accepted, ${counts.raw} raw (listed above)`);
+});
+
+// The explicit style's forms share their exports with the implicit ones above (gradient, update,
+// adjust): each form's positions, fuzzed the same way.
+const explicitLoss = (m: unknown) => sum(x3);           // (never calls m: the loss's own errors are not the API's)
+const treeGrads = () => (gradient as Function)((m: typeof model) => sum(m(x3)), model)[0];
+const EXPLICIT: [string, Function, Spec][] = [
+  ['gradient((m) => …, model)', gradient, spec(() => [explicitLoss, model], [NONE, ['NaN', 'Infinity', '-1', '1.5', '1e10', '"abc"', 'wrong']])],
+  ['gradient((m, x) => …, model, x)', gradient, spec(() => [explicitLoss, model, x3], [NONE, ALL.filter((v) => v !== 'disposed'), ALL.filter((v) => v !== 'disposed')])],
+  ['withgradient((m) => …, model)', api.withgradient, spec(() => [explicitLoss, model], [NONE, ['NaN', 'Infinity', '-1', '1.5', '1e10', '"abc"', 'wrong']])],
+  ['update(state, model, grads)', api.update, spec(() => [api.setup(Descent(0.01), model), model, treeGrads()], [NONE, ['undefined', 'null'], ['[]']])],
+  ['update(state.weight, model.weight, grads.weight)', api.update,
+    spec(() => { const st = api.setup(Descent(0.01), model), g = treeGrads(); return [st.weight, model.weight, g.weight]; },
+      [NONE, ['undefined', 'null'], ['undefined', 'null']])],
+  ['adjust(state, changes)', api.adjust, spec(() => [api.setup(Descent(0.01), model), { eta: 0.02 }], [NONE, ['{}', '1.5', '1e10']])],
+  ['adjust(state.weight, changes)', api.adjust, spec(() => [api.setup(Descent(0.01), model).weight, 0.02], [NONE, ['{}', '1.5', '1e10']])],
+];
+
+test('the explicit forms refuse bad arguments with an error naming the function', async () => {
+  const bad: string[] = [];
+  let good = 0;
+  for (const [label, f, s] of EXPLICIT) {
+    const shown = f.name;
+    const valid = await attempt(f, s, s.args());
+    assert.not.ok(valid.threw, `${label}: the valid call threw ${(valid.err as Error)?.message}`);
+    for (let pos = 0; pos < s.ok.length; pos++) {
+      for (const v of ALL) {
+        const args = s.args();
+        args[pos] = BAD[v]();
+        const r = await attempt(f, s, args);
+        const ok = r.threw ? names(r.err, shown) : s.ok[pos].includes(v);
+        if (ok) good++;
+        else bad.push(`${r.threw ? 'raw     ' : 'accepted'} ${label}(arg ${pos} = ${v})${r.threw ? `: ${String((r.err as Error)?.message).slice(0, 120)}` : ''}`);
+      }
+    }
+  }
+  if (bad.length) console.log(bad.join('\n'));
+  assert.is(bad.length, 0, `${good} good; ${bad.length} accepted or raw (listed above)`);
 });
 
 test('the calls the issue reported: each names the function, the argument and the value', () => {
