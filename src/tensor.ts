@@ -595,7 +595,7 @@ function endScope(s: Scope, result: unknown) {
   leave(s);
   s.ended = true;
   const keep = new Set<Tensor>();
-  collect(result, keep, 0);
+  collect(result, keep);
   // The nearest enclosing scope still running receives the results; an async scope may settle
   // after the scopes around its start have ended, and then its results belong to no scope.
   let parent = s.parent;
@@ -612,13 +612,15 @@ function endScope(s: Scope, result: unknown) {
   ts.length = 0;
   s.parent = null;
 }
-function collect(x: unknown, into: Set<Tensor>, depth: number) {
-  if (depth > 4 || x === null || typeof x !== 'object') return;
+// Results are found at any depth (gradients of nested Chains are deep trees); `seen` stops cycles.
+function collect(x: unknown, into: Set<Tensor>, seen = new Set<object>()) {
+  if (x === null || typeof x !== 'object' || seen.has(x)) return;
+  seen.add(x);
   if (x instanceof Tensor) { into.add(x); return; }
-  if (Array.isArray(x)) { for (const v of x) collect(v, into, depth + 1); return; }
-  if (x instanceof Map) { for (const v of x.values()) collect(v, into, depth + 1); return; }
-  if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, into, depth + 1);
-  else if (typeof (x as { tensors?: unknown }).tensors === 'function') collect((x as { tensors(): unknown }).tensors(), into, depth + 1);
+  if (Array.isArray(x)) { for (const v of x) collect(v, into, seen); return; }
+  if (x instanceof Map) { for (const v of x.values()) collect(v, into, seen); return; }
+  if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, into, seen);
+  else if (typeof (x as { tensors?: unknown }).tensors === 'function') collect((x as { tensors(): unknown }).tensors(), into, seen);
 }
 /** @internal The id the next tensor will get: a mark for `adopt`. */
 export const nextTensorId = (): number => nextId;
@@ -632,7 +634,7 @@ export function adopt(x: unknown, since: number): void {
   const s = scopes.length ? scopes[scopes.length - 1] : null;
   if (!s || x === null || typeof x !== 'object') return;
   const found = new Set<Tensor>();
-  collect(x, found, 0);
+  collect(x, found);
   for (const t of found) if (t.id >= since) own(t, s);
 }
 /**
