@@ -3,14 +3,19 @@
 // at a time in col's order. Within one offset no two outputs reach the same input, so every
 // element of x sums its terms in the same fixed order (the order a per-element GPU gather would
 // use). Each offset's valid output box is solved once, as in im2col; the adds are n-float runs
-// (a whole o3 row when c = 1 and s3 = 1). O(|col| + |x|).
-import { lo, hi, addRun, zeroRun } from "../conv";
+// (a whole o3 row when c = 1 and s3 = 1, after canon moves 1-D and 2-D geometries into the
+// last dims). O(|col| + |x|).
+import { canon, geo, lo, hi, addRun, zeroRun } from "../conv";
 
 /** KERNELS.col2im. */
 export function col2im(col: usize, x: usize, n: i32, c: i32, c0: i32, cg: i32,
   w1: i32, w2: i32, w3: i32, k1: i32, k2: i32, k3: i32, o1: i32, o2: i32, o3: i32,
   s1: i32, s2: i32, s3: i32, d1: i32, d2: i32, d3: i32, p1: i32, p2: i32, p3: i32, flip: i32): void {
   if (n <= 0 || cg <= 0 || w1 <= 0 || w2 <= 0 || w3 <= 0) return;
+  canon(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3);
+  w1 = geo(0, 0); w2 = geo(0, 1); w3 = geo(0, 2); k1 = geo(1, 0); k2 = geo(1, 1); k3 = geo(1, 2);
+  o1 = geo(2, 0); o2 = geo(2, 1); o3 = geo(2, 2); s1 = geo(3, 0); s2 = geo(3, 1); s3 = geo(3, 2);
+  d1 = geo(4, 0); d2 = geo(4, 1); d3 = geo(4, 2); p1 = geo(5, 0); p2 = geo(5, 1); p3 = geo(5, 2);
   const N = <usize>n << 2;
   const X3 = <usize>c * N, X2 = <usize>w3 * X3, X1 = <usize>w2 * X2;
   const W = <usize>w1 * w2 * w3;
@@ -31,7 +36,7 @@ export function col2im(col: usize, x: usize, n: i32, c: i32, c0: i32, cg: i32,
       for (let e = 0; e < k3; e++) {
         const f3 = (flip ? k3 - 1 - e : e) * d3 - p3;
         const l3 = lo(f3, s3, o3), h3 = hi(f3, s3, w3, o3, l3);
-        const body3 = <usize>(h3 - l3) * N;
+        const body3 = <usize>(h3 - l3) * N, runs = joined ? 1 : h3 - l3, len = joined ? body3 : N;
         for (let cc = 0; cc < cg; cc++, row += ROW) {
           if (body3 == 0) continue;
           const xc = x + <usize>(c0 + cc) * N + <usize>(l3 * s3 + f3) * X3;
@@ -40,8 +45,7 @@ export function col2im(col: usize, x: usize, n: i32, c: i32, c0: i32, cg: i32,
             const xi = xc + <usize>(i * s1 + f1) * X1, ri = rc + <usize>i * C1;
             for (let j = l2; j < h2; j++) {
               let dst = xi + <usize>(j * s2 + f2) * X2, src = ri + <usize>j * C2;
-              if (joined) addRun(dst, src, body3);
-              else for (let l = l3; l < h3; l++, dst += step, src += N) addRun(dst, src, N);
+              for (let l = 0; l < runs; l++, dst += step, src += len) addRun(dst, src, len);
             }
           }
         }

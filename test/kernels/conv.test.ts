@@ -44,6 +44,8 @@ const GEOMS: Geom[] = [
   geom('2-D 1×1 kernel, stride 2', [6, 7], [1, 1], [2, 2], [1, 1], [0, 0]),
   geom('3-D', [5, 4, 6], [2, 3, 2], [1, 2, 2], [2, 1, 1], [1, 0, 1], [0, 1, 2]),
   geom('3-D output 1×1×1 from padding', [2, 3, 2], [3, 3, 3], [4, 4, 4], [2, 1, 2], [2, 1, 2], [2, 1, 2]),
+  geom('2-D in dims 1 and 3', [7, 1, 9], [3, 1, 2], [2, 1, 1], [1, 1, 3], [1, 0, 2], [2, 0, 0]),
+  geom('size-1 dim wholly in padding', [5, 1, 4], [2, 1, 3], [1, 1, 1], [1, 1, 1], [0, 1, 1], [0, -1, 1]),
 ];
 const ALL = [...GEOMS, ...GEOMS.filter((g) => g.name.startsWith('1-D') || g.name.startsWith('2-D')).map(reversed)];
 const BATCHES = [1, 3, 8, 17];
@@ -151,7 +153,8 @@ test('pool and poolGrad (max and mean): every geometry × cn', () => {
 
 test('max pool ties go to the first maximum, k1 fastest (values from {-1, -0, 0, 1})', () => {
   const vals = [-1, -0, 0, 1];
-  for (const g of ALL) for (const cn of [1, 5, 8]) checkPool(g, cn, 0, Float32Array.from({ length: prod(g.w) * cn }, () => vals[Math.floor((rand() + 1) * 2)]));
+  // cn 301: more lanes than poolGrad serves per walk of a window (128), with a ragged end
+  for (const g of ALL) for (const cn of [1, 5, 8, 301]) checkPool(g, cn, 0, Float32Array.from({ length: prod(g.w) * cn }, () => vals[Math.floor((rand() + 1) * 2)]));
   // a window of equal values sends its whole gradient to the first position, in both dims
   const g = geom('ties 2×2', [2, 2], [2, 2], [1, 1], [1, 1], [0, 0]);
   R.reset();
@@ -177,8 +180,8 @@ test('max pool: a NaN in a window gives NaN and routes nothing; windows wholly i
   assert.equal([...R.f32(dx, 4)], [0, 0, 0, 0]);
 });
 
-test('pool at LeNet shape 2×2 on [24,24,6·n]', () => {
-  for (const mean of [0, 1]) checkPool(geom('lenet pool', [24, 24], [2, 2], [2, 2], [1, 1], [0, 0]), 6 * 16, mean);
+test('pool at LeNet shape 2×2 on [24,24,6·64]', () => {
+  for (const mean of [0, 1]) checkPool(geom('lenet pool', [24, 24], [2, 2], [2, 2], [1, 1], [0, 0]), 6 * 64, mean);
 });
 
 test.run();
