@@ -127,7 +127,7 @@ function softmaxSlice(x: F, y: F, base: number, len: number, inner: number, log:
 
 /** The spatial geometry shared by im2col, col2im, pool and poolGrad (see src/backends/kernels.ts). */
 interface Geom { w: number[]; k: number[]; o: number[]; s: number[]; d: number[]; p: number[] }
-const geom = (g: number[]): Geom => ({ w: g.slice(0, 3), k: g.slice(3, 6), o: g.slice(6, 9), s: g.slice(9, 12), d: g.slice(12, 15), p: g.slice(15, 18) });
+const geom = (...g: number[]): Geom => ({ w: g.slice(0, 3), k: g.slice(3, 6), o: g.slice(6, 9), s: g.slice(9, 12), d: g.slice(12, 15), p: g.slice(15, 18) });
 
 /** Calls f(kIndex, oIndex, xIndex) for every kernel offset k and output position o, in row-major order of k then o; xIndex is -1 outside x. */
 function windows(g: Geom, flip: number, f: (kk: number, oo: number, xi: number) => void): void {
@@ -221,14 +221,14 @@ export const ref: Backend<F> = {
     }
   },
   im2col(x, col, n, c, c0, cg, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, flip) {
-    const g = geom([w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3]), Q = g.o[0] * g.o[1] * g.o[2] * n;
+    const g = geom(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3), Q = g.o[0] * g.o[1] * g.o[2] * n;
     windows(g, flip, (kk, oo, xi) => {
       for (let cc = 0; cc < cg; cc++) for (let m = 0; m < n; m++)
         col[(kk * cg + cc) * Q + oo * n + m] = xi < 0 ? 0 : x[(xi * c + c0 + cc) * n + m];
     });
   },
   col2im(col, x, n, c, c0, cg, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, flip) {
-    const g = geom([w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3]), Q = g.o[0] * g.o[1] * g.o[2] * n, W = g.w[0] * g.w[1] * g.w[2];
+    const g = geom(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3), Q = g.o[0] * g.o[1] * g.o[2] * n, W = g.w[0] * g.w[1] * g.w[2];
     for (let xi = 0; xi < W; xi++) for (let cc = 0; cc < cg; cc++) x.fill(0, (xi * c + c0 + cc) * n, (xi * c + c0 + cc + 1) * n);
     windows(g, flip, (kk, oo, xi) => {
       if (xi < 0) return;
@@ -236,7 +236,7 @@ export const ref: Backend<F> = {
     });
   },
   pool(x, y, cn, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, mean) {
-    const g = geom([w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3]), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
+    const g = geom(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
     y.fill(mean ? 0 : -Infinity, 0, O * cn);
     windows(g, 0, (_kk, oo, xi) => {
       if (xi < 0) return;
@@ -247,7 +247,7 @@ export const ref: Backend<F> = {
     });
   },
   poolGrad(x, y, dy, dx, cn, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, mean) {
-    const g = geom([w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3]), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
+    const g = geom(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
     dx.fill(0, 0, g.w[0] * g.w[1] * g.w[2] * cn);
     if (mean) {
       windows(g, 0, (_kk, oo, xi) => { if (xi >= 0) for (let q = 0; q < cn; q++) dx[xi * cn + q] += dy[oo * cn + q] / K; });
