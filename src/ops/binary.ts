@@ -4,10 +4,10 @@
 
 import { defineOp, apply } from './registry.js';
 import { Binary, Unary } from './codes.js';
-import { plan, wide, type Plan } from './broadcast.js';
-import { expandDef } from './permute.js';
+import { plan, wideOrNull, type Plan } from './broadcast.js';
+import { expand } from './permute.js';
 import { unary, unaryDef } from './unary.js';
-import { Tensor, toTensor, sameShape, sizeOf, type TensorLike, type Shape } from '../tensor.js';
+import { Tensor, toTensor, sameShape, type TensorLike, type Shape } from '../tensor.js';
 
 /**
  * The parameters of the binary op: the op code, the calling function's name (for errors) and the broadcast plan.
@@ -66,13 +66,11 @@ export const binaryDef = defineOp<BinaryP>({
 
 function bin(code: number, name: string, a0: TensorLike, b0: TensorLike): Tensor {
   let a = toTensor(a0, name, 'a'), b = toTensor(b0, name, 'b');
-  const w = sameShape(a.shape, b.shape) ? null : wide(a.shape, b.shape, name);
+  const w = sameShape(a.shape, b.shape) ? null : wideOrNull(a.shape, b.shape, name);
   if (w) { a = expand(a, w.shape, w.sa); b = expand(b, w.shape, w.sb); }
   return apply(binaryDef, [a, b], { code, name });
 }
-/** x as an explicit tensor of the broadcast shape (itself when it has that shape already). */
-export const expand = (x: Tensor, shape: Shape, strides: readonly number[]): Tensor =>
-  sameShape(x.shape, shape) ? x : x.size === sizeOf(shape) ? x.view(shape) : apply(expandDef, [x], { shape, strides });
+
 const scalar = (code: number, name: string, x: TensorLike, alpha: number) =>
   apply(unaryDef, [toTensor(x, name, 'a')], { code, alpha, beta: 0 });
 

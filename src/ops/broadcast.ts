@@ -46,10 +46,15 @@ function merge({ shape, sa, sb }: Layout): [number[], number[], number[]] {
   return [d, as, bs];
 }
 
-/** The layout of a op b when it needs more than the binary kernel's 3 strided dims, else null. */
-export function wide(a: Shape, b: Shape, fn: string): Layout | null {
-  const l = layout(a, b, fn);
-  return merge(l)[0].length > 3 ? l : null;
+/**
+ * The layout of a op b when it needs more than the binary kernel's 3 strided dims, else null
+ * (also for shapes that do not broadcast: the op's shape check reports those and frees its inputs).
+ */
+export function wideOrNull(a: Shape, b: Shape, fn: string): Layout | null {
+  try {
+    const l = layout(a, b, fn);
+    return merge(l)[0].length > 3 ? l : null;
+  } catch { return null; }
 }
 
 /** The broadcast plan for a op b, or a RangeError naming `fn` and both shapes. */

@@ -3,7 +3,7 @@
 // sees them, so any rank whose permutation moves at most 6 blocks of axes runs as one pass.
 
 import { defineOp, apply, type OpDef } from './registry.js';
-import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
+import { Tensor, toTensor, sizeOf, sameShape, type TensorLike, type Shape } from '../tensor.js';
 import type { Backend } from '../backends/backend.js';
 import { show } from '../check.js';
 
@@ -86,3 +86,7 @@ export const expandDef: OpDef<ExpandP> = defineOp<ExpandP>({
   grad: (dy) => [dy],
   cost: (_i, p) => ({ flops: 0, bytes: 8 * sizeOf(p.shape) }),
 });
+
+/** x as an explicit tensor of the broadcast shape (itself when it has that shape already). */
+export const expand = (x: Tensor, shape: Shape, strides: readonly number[]): Tensor =>
+  sameShape(x.shape, shape) ? x : x.size === sizeOf(shape) ? x.view(shape) : apply(expandDef, [x], { shape, strides });

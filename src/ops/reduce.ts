@@ -5,13 +5,13 @@
 
 import { defineOp, apply } from './registry.js';
 import { Reduce, Binary } from './codes.js';
-import { binaryDef, expand } from './binary.js';
+import { binaryDef } from './binary.js';
 import { unaryDef } from './unary.js';
 import { Unary } from './codes.js';
 import { Tensor, toTensor, sizeOf, sameShape, type TensorLike, type Shape } from '../tensor.js';
 import { reshape } from './shape.js';
-import { permutedims } from './permute.js';
-import { vectorAsColumn, wide } from './broadcast.js';
+import { permutedims, expand } from './permute.js';
+import { vectorAsColumn, wideOrNull } from './broadcast.js';
 import type { Backend } from '../backends/backend.js';
 import { show, shapeArg } from '../check.js';
 
@@ -156,7 +156,7 @@ export function broadcastTo(x: TensorLike, shape: Shape): Tensor {
   const t = toTensor(x, 'broadcastTo', 'x');
   shapeArg('broadcastTo', shape);
   if (t.size === sizeOf(shape) && t.rank === shape.length) return t;
-  const w = wide(t.shape, shape, 'broadcastTo');
+  const w = wideOrNull(t.shape, shape, 'broadcastTo');
   if (w && sameShape(w.shape, shape)) return expand(t, shape, w.sa);
   return apply(binaryDef, [t, zeroOn(t.backend)], { code: Binary.add, name: 'broadcastTo', target: shape });
 }
