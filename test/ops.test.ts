@@ -244,40 +244,42 @@ const expandCases = (n: number): Case[] => ([[[3, 1, n, 1], [3, 2, n, 4]], [[n, 
   .map(([from, to]) => ({ label: `expand [${from}] → [${to}]`, args: [U(from)], tol: { rtol: 0 },
     run: ([x]: Tensor[]) => apply(expandDef, [x], { shape: to, strides: layout(from, to, 'expand').sa }) }));
 
-// ---- convolution and pooling: every awkward geometry of test/_helpers/conv.ts, batch min(n, 5) --
-const colP = (gi: number, n: number, c: number, c0: number, cg: number, flip: number): ColP => {
-  const { size, k, o } = GEOMETRIES[gi], { g } = geometry('test', size, { k, ...o });
+// ---- convolution and pooling: every awkward geometry of test/_helpers/conv.ts, batch min(n, 5),
+// the spatial sizes grown by n mod 4 so the sweep meets odd and even sizes ----------------------
+const grown = (gi: number, s: number) => GEOMETRIES[gi].size.map((v) => v + (s % 4));
+const colP = (gi: number, n: number, c: number, c0: number, cg: number, flip: number, s = n): ColP => {
+  const { k, o } = GEOMETRIES[gi], size = grown(gi, s), { g } = geometry('test', size, { k, ...o });
   return { g, n, c, c0, cg, flip, shape: [...size, c, n] };
 };
 const vol = (g: number[], at: number) => g[at] * g[at + 1] * g[at + 2];
 /** [channels, first, count, flip]: all channels flipped, and one group of two of four channels. */
 const GROUPS = [[3, 0, 3, 1], [4, 2, 2, 0]];
 const im2colCases = (s: number): Case[] => GEOMETRIES.flatMap((geo, gi) => GROUPS.map(([c, c0, cg, flip]) => {
-  const p = colP(gi, Math.min(s, 5), c, c0, cg, flip);
-  return { label: `im2col ${geo.label} c ${c0}+${cg}/${c} flip ${flip} batch ${p.n}`, args: [U(p.shape as number[])], tol: { rtol: 0 },
+  const p = colP(gi, Math.min(s, 5), c, c0, cg, flip, s);
+  return { label: `im2col ${geo.label} x [${p.shape}] c ${c0}+${cg} flip ${flip}`, args: [U(p.shape as number[])], tol: { rtol: 0 },
     run: ([x]: Tensor[]) => apply(im2colDef, [x], p) };
 }));
 const col2imCases = (s: number): Case[] => GEOMETRIES.flatMap((geo, gi) => [...GROUPS, [4, 0, 2, 1]].map(([c, c0, cg, flip]) => {
-  const p = colP(gi, Math.min(s, 5), c, c0, cg, flip), groups = c0 === 0 && cg < c ? c / cg : 1;
+  const p = colP(gi, Math.min(s, 5), c, c0, cg, flip, s), groups = c0 === 0 && cg < c ? c / cg : 1;
   const col = [vol(p.g, 3) * cg, vol(p.g, 6) * p.n];
-  return { label: `col2im ${geo.label} ${groups} × c ${c0}+${cg}/${c} flip ${flip} batch ${p.n}`, tol: { rtol: 1e-5, atol: sumTol(vol(p.g, 3)) },
+  return { label: `col2im ${geo.label} x [${p.shape}] ${groups} × c ${c0}+${cg} flip ${flip}`, tol: { rtol: 1e-5, atol: sumTol(vol(p.g, 3)) },
     args: Array.from({ length: groups }, () => U(col)), run: (cols: Tensor[]) => apply(col2imDef, cols, p) };
 }));
-const poolP = (gi: number, c: number, n: number, mean: number): PoolP => {
-  const { size, k, o } = GEOMETRIES[gi], { out, g } = geometry('test', size, { k, ...o });
+const poolP = (gi: number, c: number, n: number, mean: number, s: number): PoolP => {
+  const { k, o } = GEOMETRIES[gi], { out, g } = geometry('test', grown(gi, s), { k, ...o });
   return { g, cn: c * n, mean, shape: [...out, c, n] };
 };
 /** Values on a grid of halves, so windows hold ties (max routes dy to the first). */
 const halves = (shape: number[]) => arg(shape, uniform(sz(shape), -2, 2).map((v) => Math.round(2 * v) / 2));
 const poolCases = (s: number): Case[] => GEOMETRIES.flatMap((geo, gi) => [0, 1].map((mean) => {
-  const p = poolP(gi, 3, Math.min(s, 5), mean), K = vol(p.g, 3), xs = [...geo.size, 3, Math.min(s, 5)];
-  return { label: `${mean ? 'mean' : 'max'}pool ${geo.label} batch ${Math.min(s, 5)}`, args: [mean ? U(xs) : halves(xs)],
+  const p = poolP(gi, 3, Math.min(s, 5), mean, s), K = vol(p.g, 3), xs = [...grown(gi, s), 3, Math.min(s, 5)];
+  return { label: `${mean ? 'mean' : 'max'}pool ${geo.label} x [${xs}]`, args: [mean ? U(xs) : halves(xs)],
     tol: mean ? { rtol: 1e-5, atol: sumTol(K) } : { rtol: 0 }, run: ([x]: Tensor[]) => apply(poolDef, [x], p) };
 }));
 const poolGradCases = (s: number): Case[] => GEOMETRIES.flatMap((geo, gi) => [0, 1].map((mean) => {
-  const n = Math.min(s, 5), p = poolP(gi, 3, n, mean), K = vol(p.g, 3), xs = [...geo.size, 3, n], x = halves(xs);
+  const n = Math.min(s, 5), p = poolP(gi, 3, n, mean, s), K = vol(p.g, 3), xs = [...grown(gi, s), 3, n], x = halves(xs);
   const y = scope(() => (refDevice().run(() => apply(poolDef, [tensor(x.data, xs)], p)).buf as Float64Array).slice());
-  return { label: `∇${mean ? 'mean' : 'max'}pool ${geo.label} batch ${n}`, args: [x, arg(p.shape as number[], y), U(p.shape as number[])],
+  return { label: `∇${mean ? 'mean' : 'max'}pool ${geo.label} x [${xs}]`, args: [x, arg(p.shape as number[], y), U(p.shape as number[])],
     tol: { rtol: 1e-5, atol: sumTol(K) }, run: ([a, b, dy]: Tensor[]) => apply(poolGradDef, [a, b, dy], { ...p, shape: xs }) };
 }));
 // segment and concat: the contiguous slices and concatenations of grouped convolutions; exact

@@ -40,7 +40,7 @@ const KEYS: Record<Kind, string[]> = {
 /** Julia's tuple: `(5, 5)`, `(5,)`. */
 export const tuple = (a: readonly number[]) => (a.length === 1 ? `(${a[0]},)` : `(${a.join(', ')})`);
 /** The activation's name, as Flux shows it (`relu`, `σ`). */
-const actName = (σ: Activation) => Object.keys(u).find((k) => (u as Record<string, unknown>)[k] === σ && k !== 'sigmoid') ?? (σ.name || 'σ');
+const actName = (σ: Activation) => Object.keys(u).find((k) => (u as Record<string, unknown>)[k] === σ && k !== 'sigmoid') ?? (σ.name || 'anonymous');
 /** Padding [lo, hi] per dim as Flux shows it: one number if all are equal, one per dim if each is symmetric. */
 export function showPad(p: readonly number[]): string {
   const half = p.filter((_, i) => i % 2 === 0);
