@@ -187,11 +187,12 @@ export function convTranspose(fn: string, x: Tensor, w: Tensor, b: Tensor | null
   const { g } = geometry(fn, size, spec);
   const xp = reshape(P === 1 || cin === 1 ? x : permutedims(reshape(x, [P, cin, n]), [1, 0, 2]), [cin, P * n]);
   const p: ColP = { g, n, c: cout, c0: 0, cg: outg, flip, shape: [...size, cout, n] };
-  let cols = [xp];
-  if (G > 1) {
+  let cols: Tensor[];
+  if (G === 1) cols = [matmul(reshape(w, [kc, cin]), xp)];
+  else {
     const ws = groups(permutedims(reshape(w, [kc, G, cin / G]), [1, 0, 2]), G, kc, cin / G), xg = groups(xp, G, cin / G, P * n);
     cols = ws.map((wi, i) => matmul(wi, xg[i]));
-  } else cols = [matmul(reshape(w, [kc, cin]), xp)];
+  }
   const y = apply(col2imDef, cols, p);
   return b ? add(y, reshape(b, [...Array(nd).fill(1), cout, 1])) : y;
 }
