@@ -18,6 +18,11 @@ import { dense } from '../src/ops/dense.js';
 import { permutedims } from '../src/ops/permute.js';
 import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { Unary, Binary } from '../src/ops/codes.js';
+import { layout } from '../src/ops/broadcast.js';
+import { expandDef } from '../src/ops/permute.js';
+import { geometry, im2colDef, col2imDef, segmentDef, concatDef, type ColP } from '../src/ops/conv.js';
+import { poolDef } from '../src/ops/pool.js';
+import { GEOMETRIES } from './_helpers/conv.js';
 
 // ---- per op: the gradient rule against finite differences --------------------------------------
 interface GCase { label: string; f: Fn; inputs: Input[] }
@@ -85,12 +90,30 @@ const softmaxG = (): GCase[] => ([[[5], 0], [[4, 3], 0], [[4, 3], 1], [[2, 3, 4]
     f: (x: Tensor) => fn(x, axis), inputs: [input(shape, -3, 3)] })));
 
 const ACT = Object.fromEntries(Object.entries(Unary).map(([k, v]) => [v, k]));
-const denseG = (): GCase[] => [...FUSABLE].flatMap((act) => [true, false].flatMap((bias) => [false, true].map((batch) => ({
-  label: `dense ${ACT[act]} ${bias ? 'bias' : 'no bias'} ${batch ? 'batch' : 'vector'}`,
-  f: (W: Tensor, x: Tensor, b?: Tensor) => dense(W, x, b ?? null, act, 0, 'Dense'),
+const denseG = (): GCase[] => [...FUSABLE].flatMap((act) => [true, false].flatMap((bias) => [[false, 0], [true, 0], [true, 1]].map(([batch, ta]) => ({
+  label: `dense ${ACT[act]} ${bias ? 'bias' : 'no bias'} ${ta ? 'Wᵀ ' : ''}${batch ? 'batch' : 'vector'}`,
+  f: (W: Tensor, x: Tensor, b?: Tensor) => dense(W, x, b ?? null, act, 0, 'Dense', +ta),
   // relu/relu6 kinks: the pre-activation stays away from 0 with probability ~1 at these sizes
-  inputs: [input([4, 3]), input(batch ? [3, 5] : [3]), ...(bias ? [input([4])] : [])],
+  inputs: [input(ta ? [3, 4] : [4, 3]), input(batch ? [3, 5] : [3]), ...(bias ? [input([4])] : [])],
 }))));
+
+// convolution's ops at every awkward geometry: one channel group of three of four, batch 2
+const colP = (gi: number, c0: number, cg: number, flip: number): ColP => {
+  const { size, k, o } = GEOMETRIES[gi];
+  return { g: geometry('test', size, { k, ...o }).g, n: 2, c: 4, c0, cg, flip, shape: [...size, 4, 2] };
+};
+const colShape = (p: ColP) => [p.g[3] * p.g[4] * p.g[5] * p.cg, p.g[6] * p.g[7] * p.g[8] * p.n];
+const convG = (): GCase[] => GEOMETRIES.flatMap((geo, gi) => {
+  const p = colP(gi, 1, 3, gi % 2), two = { ...colP(gi, 0, 2, 1 - (gi % 2)) };
+  const pool = (mean: number) => ({ g: p.g, cn: 8, mean, shape: [...geometry('test', geo.size, { k: geo.k, ...geo.o }).out, 4, 2] });
+  return [
+    { label: `im2col ${geo.label}`, f: (x: Tensor) => apply(im2colDef, [x], p), inputs: [input(p.shape as number[])] },
+    { label: `col2im ${geo.label}`, f: (c: Tensor) => apply(col2imDef, [c], p), inputs: [input(colShape(p))] },
+    { label: `col2im ${geo.label}, two groups`, f: (a: Tensor, b: Tensor) => apply(col2imDef, [a, b], two), inputs: [input(colShape(two)), input(colShape(two))] },
+    { label: `maxpool ${geo.label}`, f: (x: Tensor) => apply(poolDef, [x], pool(0)), inputs: [input(p.shape as number[])] },
+    { label: `meanpool ${geo.label}`, f: (x: Tensor) => apply(poolDef, [x], pool(1)), inputs: [input(p.shape as number[])] },
+  ];
+});
 
 /** op name → gradient cases; an op with a gradient rule and no row here fails. */
 const GRADS: Record<string, () => GCase[]> = {
@@ -99,6 +122,14 @@ const GRADS: Record<string, () => GCase[]> = {
     { label: 'reshape [12] → [3,-1]', f: (x) => mul(reshape(x, [3, -1]), reshape(x, [3, -1])), inputs: [input([12])] }],
   transpose: () => [{ label: 'transpose [3,4]', f: (x) => transpose(x), inputs: [input([3, 4])] },
     { label: 'transpose [5]', f: (x) => transpose(x), inputs: [input([5])] }],
+  expand: () => [{ label: 'expand [3,1,4,1] → [3,2,4,2]', f: (x) => apply(expandDef, [x], { shape: [3, 2, 4, 2], strides: layout([3, 1, 4, 1], [3, 2, 4, 2], 't').sa }), inputs: [input([3, 1, 4, 1])] },
+    { label: 'mul [3,4,5,2] .* [3,1,5,1] (through expand)', f: (x, y) => mul(x, y), inputs: [input([3, 4, 5, 2]), input([3, 1, 5, 1])] }],
+  im2col: () => convG().filter((c) => c.label.startsWith('im2col')),
+  col2im: () => convG().filter((c) => c.label.startsWith('col2im')),
+  pool: () => convG().filter((c) => c.label.includes('pool')),
+  segment: () => [{ label: 'segment slice', f: (x) => apply(segmentDef, [x], { from: 2, to: 0, n: 7, shape: [7] }), inputs: [input([3, 4])] },
+    { label: 'segment place', f: (x) => apply(segmentDef, [x], { from: 0, to: 3, n: 12, shape: [4, 5] }), inputs: [input([3, 4])] }],
+  concat: () => [{ label: 'concat', f: (a, b) => apply(concatDef, [a, b, a], { shape: [2, 11] }), inputs: [input([2, 4]), input([3, 2])] }],
   permutedims: () => [{ label: 'permutedims [2,3,4] by [2,0,1]', f: (x) => permutedims(x, [2, 0, 1]), inputs: [input([2, 3, 4])] },
     { label: 'permutedims [3,1,2,5,2] by [4,2,0,3,1]', f: (x) => permutedims(x, [4, 2, 0, 3, 1]), inputs: [input([3, 1, 2, 5, 2])] }],
 };

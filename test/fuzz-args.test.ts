@@ -160,6 +160,10 @@ const SPECS: Record<string, Spec> = {
   reshape: spec(() => [x23, [3, 2]], [T, ['[]']]),
   transpose: spec(() => [x23], [T]),
   permutedims: spec(() => [x23, [1, 0]], [T, U], { ref: true }),
+  conv: spec(() => [rand(5, 5, 2, 1), rand(3, 3, 2, 4), {}], [T, T, OPT], { ref: true }),
+  maxpool: spec(() => [rand(4, 4, 2, 1), [2, 2], {}], [T, NONE, OPT], { ref: true }),
+  meanpool: spec(() => [rand(4, 4, 2, 1), [2, 2], {}], [T, NONE, OPT], { ref: true }),
+  SamePad: spec(() => [], []),
   apply: spec(() => [unaryDef, [x23], { code: 0, alpha: 0, beta: 0 }], [NONE, NONE, ALL], { skip: ALL.map((v) => `2:${v}`) }),
   defineOp: spec(() => [{ ...unaryDef }], [NONE]),
   // autograd
@@ -177,6 +181,15 @@ const SPECS: Record<string, Spec> = {
   Chain: spec(() => [relu, identity], [['fn', '[]'], ['fn', 'undefined']]),
   Dropout: spec(() => [0.5, {}], [NONE, OPT]),
   LayerNorm: spec(() => [3, identity, {}], [NONE, ['undefined', 'fn'], OPT]),
+  // the conv layers: position 0 also takes a weight tensor (`wrong`, a matrix, is refused by shape)
+  ...Object.fromEntries(['Conv', 'CrossCor', 'ConvTranspose'].map((n) => [n, spec(() => [[3, 3], [2, 4], relu, {}], [['wrong'], NONE, ['undefined', 'fn'], OPT])])),
+  flatten: spec(() => [x23], [T]),
+  MaxPool: spec(() => [[2, 2], {}], [NONE, OPT]),
+  MeanPool: spec(() => [[2, 2], {}], [NONE, OPT]),
+  GlobalMaxPool: spec(() => [], []),
+  GlobalMeanPool: spec(() => [], []),
+  AdaptiveMaxPool: spec(() => [[2, 2]], [NONE]),
+  AdaptiveMeanPool: spec(() => [[2, 2]], [NONE]),
   BatchNorm: spec(() => [3, identity, {}], [NONE, ['undefined', 'fn'], OPT]),
   ...Object.fromEntries(['glorot_uniform', 'glorot_normal', 'kaiming_uniform', 'kaiming_normal']
     .map((n) => [n, spec(() => [3, 2], [['[]'], ['{}', '[]']])])),

@@ -11,6 +11,8 @@ import * as shapeOps from './shape.js';
 import * as denseOps from './dense.js';
 import * as optimOps from './optim.js';
 import * as permuteOps from './permute.js';
+import * as convOps from './conv.js';
+import * as poolOps from './pool.js';
 
 export * from './unary.js';
 export * from './binary.js';
@@ -19,6 +21,8 @@ export { matmul } from './matmul.js';
 export { softmax, logsoftmax } from './softmax.js';
 export { reshape, transpose } from './shape.js';
 export { permutedims } from './permute.js';
+export { conv, SamePad, type ConvOptions } from './conv.js';
+export { maxpool, meanpool, type PoolOptions } from './pool.js';
 export { applyChecked as apply, defineOp, type OpDef } from './registry.js';
 
 const isOpDef = (v: unknown): v is OpDef => !!v && typeof v === 'object' &&
@@ -30,6 +34,6 @@ const isOpDef = (v: unknown): v is OpDef => !!v && typeof v === 'object' &&
  * @example for (const def of registry.values()) console.log(def.name, def.kernels);
  */
 export const registry: ReadonlyMap<string, OpDef> = /* @__PURE__ */ new Map(
-  [unaryOps, binaryOps, reduceOps, matmulOps, softmaxOps, shapeOps, denseOps, optimOps, permuteOps]
+  [unaryOps, binaryOps, reduceOps, matmulOps, softmaxOps, shapeOps, denseOps, optimOps, permuteOps, convOps, poolOps]
     .flatMap((m) => Object.values(m).filter(isOpDef)).map((d) => [d.name, d]));
 
