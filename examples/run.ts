@@ -5,6 +5,7 @@
 //   npm run example                          # the seed model on MNIST, on the CPU
 //   npm run example -- --model xor           # XOR
 //   npm run example -- --model regression    # y = sin(x)
+//   npm run example -- --model lenet         # LeNet-5 on MNIST
 //   npm run example -- --model xor --help    # that example's options
 
 import { pathToFileURL } from 'node:url';
@@ -17,7 +18,8 @@ export const EXAMPLES: Record<string, { about: string; load(): Promise<Example> 
   mnist: { about: 'the seed model, Chain(Dense(784, 32, σ), Dense(32, 10), softmax), on 10,000 MNIST digits (the default)', load: () => import('./mnist.ts') },
   xor: { about: 'XOR, the smallest problem that needs a hidden layer', load: () => import('./xor.ts') },
   regression: { about: 'a 1-D regression, y = sin(x) from noisy samples, with an MLP', load: () => import('./regression.ts') },
-  // lenet: LeNet-5 on MNIST, and names: the character-level names model, join here with their issues.
+  lenet: { about: 'LeNet-5 (Flux\'s model zoo: two Conv + MaxPool, three Dense) on the same MNIST digits', load: () => import('./lenet.ts') },
+  // names: the character-level names model joins here with its issue.
 };
 const DEFAULT = Object.keys(EXAMPLES)[0];
 
