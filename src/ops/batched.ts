@@ -14,33 +14,39 @@ import { options, bool } from '../check.js';
 
 export interface BatchedP { ta: number; tb: number; m: number; k: number; n: number; batch: number }
 
-/** (batch, row, column) element strides of op(X) for X of shape [r, c, nb] (op = transpose when t). */
-const strides = (s: Shape, t: number, batch: number): [number, number, number] => {
-  const nb = s[2], row = s[1] * nb;
+/** The batch dims of a matrix (none), a 3-d batch or an N-d one: everything after the first two. */
+const batchOf = (s: Shape) => s.slice(2);
+
+/** (batch, row, column) element strides of op(X) for X of shape [r, c, batch…] (op = transpose when t). */
+function strides(s: Shape, t: number, batch: number): [number, number, number] {
+  const nb = sizeOf(batchOf(s)), row = s[1] * nb;
   return [nb === 1 && batch > 1 ? 0 : 1, t ? nb : row, t ? row : nb];
-};
+}
 
 export const batchedMulDef = defineOp<BatchedP>({
   name: 'batched_mul',
   kernels: ['bmm', 'matmul'],
   shape([a, b], p) {
     const [sa, sb] = [a.shape, b.shape];
-    if (a.rank !== 3 || b.rank !== 3) throw new RangeError(`batched_mul: expected two batches of matrices [rows, cols, batch], got [${sa}] and [${sb}]`);
-    if (sa[2] !== sb[2] && sa[2] !== 1 && sb[2] !== 1)
+    if (a.rank < 2 || b.rank < 2) throw new RangeError(`batched_mul: A and B must have at least 2 dims (matrices), got shapes [${sa}] and [${sb}]`);
+    const ba = batchOf(sa), bb = batchOf(sb);
+    // NNlib: equal batch dims; a 3-d batch of 1 or a matrix is used for every batch
+    const out = !ba.length ? bb : !bb.length ? ba : ba.length === 1 && bb.length === 1 && (ba[0] === 1 || bb[0] === 1) ? [Math.max(ba[0], bb[0])] : ba;
+    if (ba.length && bb.length && out === ba && (ba.length !== bb.length || ba.some((d, i) => d !== bb[i])))
       throw new RangeError(`batched_mul: batch sizes differ: A has shape [${sa}] and B [${sb}] (equal, or 1 to broadcast)`);
     p.m = p.ta ? sa[1] : sa[0]; p.k = p.ta ? sa[0] : sa[1];
     const kb = p.tb ? sb[1] : sb[0];
     p.n = p.tb ? sb[0] : sb[1];
-    p.batch = Math.max(sa[2], sb[2]);
+    p.batch = sizeOf(out);
     if (p.k !== kb) {
       throw new RangeError(`batched_mul: inner dimensions differ: ${p.ta ? 'Aᵀ' : 'A'} is [${p.m}, ${p.k}] per batch (A has shape [${sa}]) ` +
         `and ${p.tb ? 'Bᵀ' : 'B'} is [${kb}, ${p.n}] (B has shape [${sb}])`);
     }
-    return [p.m, p.n, p.batch];
+    return [p.m, p.n, ...out];
   },
   run(be, c, [a, b], p) {
     const { m, k, n, batch, ta, tb } = p;
-    if (batch === 1 || (a.shape[2] === 1 && !tb)) { be.matmul(a.buf, b.buf, c.buf, m, k, n * batch, ta, tb, 0); return; }
+    if (batch === 1 || (a.size === m * k && !tb)) { be.matmul(a.buf, b.buf, c.buf, m, k, n * batch, ta, tb, 0); return; }
     const [sab, sam, sak] = strides(a.shape, ta, batch), [sbb, sbk, sbn] = strides(b.shape, tb, batch);
     be.bmm(a.buf, b.buf, c.buf, m, k, n, batch, sab, sam, sak, sbb, sbk, sbn, 1, n * batch, batch);
   },
@@ -50,10 +56,10 @@ export const batchedMulDef = defineOp<BatchedP>({
   grad(dy, [a, b], _c, p, needs) {
     const { ta, tb, m, k, n, batch } = p;
     const bm = (x: Tensor, y: Tensor, t1: number, t2: number) => apply(batchedMulDef, [x, y], { ta: t1, tb: t2, m: 0, k: 0, n: 0, batch: 0 });
-    const fold = (g: Tensor, x: Tensor) => (x.shape[2] === 1 && batch > 1 ? sum(g, 2) : g);
+    const fold = (g: Tensor, x: Tensor) => (x.size === g.size ? g : sum(g, g.shape.slice(2).map((_, i) => i + 2)).view(x.shape));
     let da: Tensor | null = null, db: Tensor | null = null;
     if (needs[0]) {
-      if (a.shape[2] === 1 && batch > 1 && !tb) {
+      if (a.size === m * k && batch > 1 && !tb) {
         const dv = dy.view([m, n * batch]), bv = b.view([k, n * batch]);
         da = (ta ? matmul(bv, dv, { transB: true }) : matmul(dv, bv, { transB: true })).view(a.shape);
       } else da = fold(ta ? bm(b, dy, tb, 1) : bm(dy, b, 0, tb ? 0 : 1), a);
@@ -64,30 +70,20 @@ export const batchedMulDef = defineOp<BatchedP>({
   cost: ([a, b], p, c) => ({ flops: 2 * p.m * p.k * p.n * p.batch, bytes: 4 * (a.size + b.size + sizeOf(c)) }),
 });
 
-type MulOpts = { transA?: boolean; transB?: boolean };
-
 /**
  * NNlib's `batched_mul` (A ⊠ B): `C[:, :, z] = op(A[:, :, z])·op(B[:, :, z])` for A `[m, k, batch…]`
  * and B `[k, n, batch…]`, giving `[m, n, batch…]`. The batch dims must match, except that a
- * 3-d operand with batch 1, or a matrix, is used for every batch. `transA`/`transB` multiply
+ * 3-d operand with batch 1, or a matrix, is used for every batch (two matrices: their product). `transA`/`transB` multiply
  * by each matrix's transpose, read in place (NNlib's `batched_transpose`, without a copy).
  * @example batched_mul(rand(2, 5, 17), rand(5, 9, 17)).shape          // [2, 9, 17]
  *          batched_mul(rand(5, 2, 17), rand(5, 9, 1), { transA: true }) // [2, 9, 17]: B broadcast
  */
-export function batched_mul(a0: TensorLike, b0: TensorLike, opts: MulOpts = {}): Tensor {
-  const o = options<MulOpts>('batched_mul', opts, ['transA', 'transB']);
+export function batched_mul(A: TensorLike, B: TensorLike, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const o = options<{ transA: boolean; transB: boolean }>('batched_mul', opts, ['transA', 'transB']);
   if (o.transA !== undefined) bool('batched_mul', 'transA', o.transA);
   if (o.transB !== undefined) bool('batched_mul', 'transB', o.transB);
-  const a = toTensor(a0, 'batched_mul', 'A'), b = toTensor(b0, 'batched_mul', 'B');
-  if (a.rank < 2 || b.rank < 2) throw new RangeError(`batched_mul: A and B must have at least 2 dims (matrices), got shapes [${a.shape}] and [${b.shape}]`);
-  const ba = a.shape.slice(2), bb = b.shape.slice(2);
-  // the output's batch dims: a matrix takes the other's; 3-d batch-1 broadcasts; else equal
-  const batch = !ba.length ? bb : !bb.length ? ba : ba.length === 1 && bb.length === 1 ? [Math.max(ba[0], bb[0])] : ba;
-  if (ba.length && bb.length && !(ba.length === 1 && bb.length === 1) && (ba.length !== bb.length || ba.some((d, i) => d !== bb[i])))
-    throw new RangeError(`batched_mul: batch dimensions differ: A has shape [${a.shape}] and B [${b.shape}]`);
-  const as3 = (x: Tensor, bs: Shape) => (x.rank === 3 ? x : x.view([x.shape[0], x.shape[1], sizeOf(bs)]));
-  const c = apply(batchedMulDef, [as3(a, ba), as3(b, bb)], { ta: o.transA ? 1 : 0, tb: o.transB ? 1 : 0, m: 0, k: 0, n: 0, batch: 0 });
-  return batch.length === 1 ? c : c.view([c.shape[0], c.shape[1], ...batch]);
+  return apply(batchedMulDef, [toTensor(A, 'batched_mul', 'A'), toTensor(B, 'batched_mul', 'B')],
+    { ta: o.transA ? 1 : 0, tb: o.transB ? 1 : 0, m: 0, k: 0, n: 0, batch: 0 });
 }
 
 /**
@@ -95,9 +91,11 @@ export function batched_mul(a0: TensorLike, b0: TensorLike, opts: MulOpts = {}):
  * A copy (`permutedims`); inside `batched_mul`, `{ transA, transB }` read the transpose in place.
  * @example batched_transpose(rand(2, 5, 17)).shape   // [5, 2, 17]
  */
-export function batched_transpose(x0: TensorLike): Tensor {
-  const x = toTensor(x0, 'batched_transpose', 'x');
-  if (x.rank < 2) throw new RangeError(`batched_transpose: expected a batch of matrices (at least 2 dims), got shape [${x.shape}]`);
+export const batched_transpose = (x: TensorLike): Tensor => transposeEach('batched_transpose', x);
+
+function transposeEach(fn: string, t: TensorLike): Tensor {
+  const x = toTensor(t, fn, 'x');
+  if (x.rank < 2) throw new RangeError(`${fn}: expected a batch of matrices (at least 2 dims), got shape [${x.shape}]`);
   return permutedims(x, [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)]);
 }
 
@@ -105,7 +103,7 @@ export function batched_transpose(x0: TensorLike): Tensor {
  * NNlib's `batched_adjoint`: for real numbers the same as `batched_transpose`.
  * @example batched_adjoint(rand(2, 5, 17)).shape   // [5, 2, 17]
  */
-export const batched_adjoint = (x: TensorLike): Tensor => batched_transpose(x);
+export const batched_adjoint = (x: TensorLike): Tensor => transposeEach('batched_adjoint', x);
 
 /**
  * NNlib's `batched_vec`: `C[:, z…] = A[:, :, z…]·B[:, z…]` for A `[m, k, batch…]` and B `[k, batch…]`
@@ -113,14 +111,13 @@ export const batched_adjoint = (x: TensorLike): Tensor => batched_transpose(x);
  * @example batched_vec(rand(16, 8, 32), rand(8, 32)).shape   // [16, 32]
  *          batched_vec(rand(16, 8, 32), rand(8)).shape       // [16, 32]
  */
-export function batched_vec(A0: TensorLike, B0: TensorLike): Tensor {
-  const A = toTensor(A0, 'batched_vec', 'A'), B = toTensor(B0, 'batched_vec', 'B');
-  const vec = A.rank === 3 && B.rank === 1;
-  if (!vec && (A.rank < 3 || A.rank !== B.rank + 1 || A.shape.slice(2).some((d, i) => d !== B.shape[i + 1]))) {
-    throw new RangeError(`batched_vec: expected A [m, k, batch…] and B [k, batch…] with the same batch dims (or B [k]), ` +
-      `got shapes [${A.shape}] and [${B.shape}]`);
+export function batched_vec(A: TensorLike, B: TensorLike): Tensor {
+  const a = toTensor(A, 'batched_vec', 'A'), b = toTensor(B, 'batched_vec', 'B');
+  const vec = a.rank === 3 && b.rank === 1;
+  if ((!vec && (a.rank < 3 || a.rank !== b.rank + 1 || a.shape.slice(2).some((d, i) => d !== b.shape[i + 1]))) || a.shape[1] !== b.shape[0]) {
+    throw new RangeError(`batched_vec: expected A [m, k, batch…] and B [k, batch…] with the same k and batch dims (or B [k]), ` +
+      `got shapes [${a.shape}] and [${b.shape}]`);
   }
-  const Bv = B.view(vec ? [B.shape[0], 1] : [B.shape[0], 1, ...B.shape.slice(1)]);
-  const c = batched_mul(A, Bv);
-  return c.view([A.shape[0], ...A.shape.slice(2)]);
+  const bv = b.view(vec ? [b.shape[0], 1] : [b.shape[0], 1, ...b.shape.slice(1)]);
+  return batched_mul(a, bv).view([a.shape[0], ...a.shape.slice(2)]);
 }

@@ -102,8 +102,7 @@ export const scatterDef = defineOp<IndexP>({
 /** gather of t ([outer, len, inner] in the geometry p) at p's indices, shaped `shape`. */
 function gatherBy(t: Tensor, p: IndexP, shape: Shape): Tensor {
   const idx = tensor(Float32Array.from(p.ix), [p.k]);
-  const outer = t.size / (p.len * p.inner);
-  try { return apply(gatherDef, [t, idx], { ...p, out: [outer, p.k, p.inner] }).view(shape); } finally { idx.dispose(); }
+  try { return apply(gatherDef, [t, idx], { ...p, out: shape }); } finally { idx.dispose(); }
 }
 /** scatter (op `code`) of x ([outer, k, inner]) into len groups, shaped `shape`. */
 function scatterBy(code: number, x: Tensor, p: IndexP, shape: Shape): Tensor {
@@ -133,25 +132,28 @@ export function gatherAxis(x: Tensor, axis: number, ix: Int32Array): Tensor {
  * @example gather(tensor([[1, 2, 3], [4, 5, 6]]), [0, 2, 0])   // [[1, 3, 1], [4, 6, 4]]
  *          gather(W, tokens)   // an embedding lookup: W [dim, vocab], tokens [len, batch] → [dim, len, batch]
  */
-export function gather(src0: TensorLike, idx: Indices, ...more: Indices[]): Tensor {
-  const src = toTensor(src0, 'gather', 'src');
+export function gather(src: TensorLike, idx: Indices, ...more: Indices[]): Tensor {
+  const x = toTensor(src, 'gather', 'src');
   const all = [idx, ...more], M = all.length;
-  if (src.rank < M) throw new RangeError(`gather: src of shape [${src.shape}] has fewer than the ${M} dims the ${M} index arguments pick from`);
-  const trail = src.shape.slice(src.rank - M), len = sizeOf(trail);
+  if (x.rank < M) throw new RangeError(`gather: src of shape [${x.shape}] has fewer than the ${M} dims the ${M} index arguments pick from`);
+  const trail = x.shape.slice(x.rank - M), len = sizeOf(trail);
   if (len >= MAX_INDEX) throw new RangeError(`gather: src's indexed dims [${trail}] hold ${len} positions; at most ${MAX_INDEX - 1}`);
   let shape: number[] = [], ix: Int32Array = new Int32Array(0);
   all.forEach((v, m) => {
     const arg = M === 1 ? 'idx' : `index ${m}`, h = hostIndices('gather', arg, v);
     if (m && (h.shape.length !== shape.length || h.shape.some((d, i) => d !== shape[i])))
       throw new RangeError(`gather: the index arguments must have one shape: index 0 is [${shape}], ${arg} is [${h.shape}]`);
-    const c = checked('gather', arg, h.data, trail[m], `dim ${src.rank - M + m} of src [${src.shape}]`);
+    const c = checked('gather', arg, h.data, trail[m], `dim ${x.rank - M + m} of src [${x.shape}]`);
     if (!m) { shape = h.shape; ix = c; } else for (let i = 0; i < c.length; i++) ix[i] = ix[i] * trail[m] + c[i];   // row-major linear index
   });
-  const out = [...src.shape.slice(0, src.rank - M), ...shape];
-  return gatherBy(src, { k: ix.length, len, inner: 1, ix, out }, out);
+  const out = [...x.shape.slice(0, x.rank - M), ...shape];
+  return gatherBy(x, { k: ix.length, len, inner: 1, ix, out }, out);
 }
 
-/** A scatter reduction: NNlib's `+`, `-`, `max`, `min`, `mean`, as a name or fluxion's function. */
+/**
+ * A scatter reduction: NNlib's `+`, `-`, `max`, `min`, `mean`, as a name or fluxion's function.
+ * @example scatter('max', x, idx)    // the same as scatter(max, x, idx)
+ */
 export type ScatterOp = '+' | '-' | 'max' | 'min' | 'mean' | typeof add | typeof sub | typeof max | typeof min | typeof maximum | typeof minimum | typeof mean;
 const OPS = new Map<unknown, [code: number, negate: boolean, name: string]>([
   ['+', [Reduce.sum, false, '+']], [add, [Reduce.sum, false, '+']], ['-', [Reduce.sum, true, '-']], [sub, [Reduce.sum, true, '-']],
@@ -169,16 +171,16 @@ const OPS = new Map<unknown, [code: number, negate: boolean, name: string]>([
  * @example scatter('+', tensor([10, 100, 1000]), [2, 0, 1])                  // [100, 1000, 10]
  *          scatter('+', tensor([[1, 2, 3, 4], [5, 6, 7, 8]]), [1, 0, 0, 4])   // [[5, 1, 0, 0, 4], [13, 5, 0, 0, 8]]
  */
-export function scatter(op: ScatterOp, src0: TensorLike, idx: Indices, opts: { init?: number; dstsize?: Shape } = {}): Tensor {
+export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { init?: number; dstsize?: Shape } = {}): Tensor {
   const kind = OPS.get(op);
   if (!kind) fail('scatter', "op must be '+', '-', 'max', 'min' or 'mean' (or add, sub, max, min, mean)", op);
   const o = options<{ init: number; dstsize: Shape }>('scatter', opts, ['init', 'dstsize']);
   if (o.init !== undefined && typeof o.init !== 'number') fail('scatter', 'init must be a number', o.init);
-  const src = toTensor(src0, 'scatter', 'src');
-  const h = hostIndices('scatter', 'idx', idx), dims = src.rank - h.shape.length;
-  if (dims < 0 || h.shape.some((d, i) => d !== src.shape[dims + i]))
-    throw new RangeError(`scatter: src of shape [${src.shape}] must end with the index shape [${h.shape}]`);
-  const lead = src.shape.slice(0, dims);
+  const x = toTensor(src, 'scatter', 'src');
+  const h = hostIndices('scatter', 'idx', idx), dims = x.rank - h.shape.length;
+  if (dims < 0 || h.shape.some((d, i) => d !== x.shape[dims + i]))
+    throw new RangeError(`scatter: src of shape [${x.shape}] must end with the index shape [${h.shape}]`);
+  const lead = x.shape.slice(0, dims);
   let len = 0;
   for (let i = 0; i < h.data.length; i++) { const v = h.data[i]; if (Number.isInteger(v) && v >= len) len = v + 1; }
   if (o.dstsize !== undefined) {
@@ -190,7 +192,7 @@ export function scatter(op: ScatterOp, src0: TensorLike, idx: Indices, opts: { i
   if (len >= MAX_INDEX) throw new RangeError(`scatter: ${len} destination positions; at most ${MAX_INDEX - 1}`);
   const ix = checked('scatter', 'idx', h.data, len, `a destination of ${len} positions`);
   const [code, negate, name] = kind!;
-  let y = scatterBy(code, src.view([sizeOf(lead), ix.length, 1]), { k: ix.length, len, inner: 1, ix, out: [] }, [...lead, len]);
+  let y = scatterBy(code, x, { k: ix.length, len, inner: 1, ix, out: [] }, [...lead, len]);
   if (negate) y = neg(y);
   const init = o.init;
   if (init === undefined) return y;

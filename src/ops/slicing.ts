@@ -9,7 +9,8 @@ import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor
 import { gatherAxis, indexList, type Indices } from './gather.js';
 import { fail, int, isPlain, options } from '../check.js';
 
-export interface SliceP { axis: number; start: number; len: number; shape?: Shape }
+/** A slice of `len` entries from `start` along `axis`; `out` gives its shape another rank (selectdim drops the axis). */
+export interface SliceP { axis: number; start: number; len: number; out?: Shape; shape?: Shape }
 
 /** [outer, length, inner] of a shape around `axis`. */
 const around = (s: Shape, axis: number) => [sizeOf(s.slice(0, axis)), s[axis], sizeOf(s.slice(axis + 1))];
@@ -17,7 +18,7 @@ const around = (s: Shape, axis: number) => [sizeOf(s.slice(0, axis)), s[axis], s
 export const sliceDef: OpDef<SliceP> = defineOp<SliceP>({
   name: 'slice',
   kernels: ['strided'],
-  shape: ([x], p) => x.shape.map((d, i) => (i === p.axis ? p.len : d)),
+  shape: ([x], p) => p.out ?? x.shape.map((d, i) => (i === p.axis ? p.len : d)),
   run(b, y, [x], p) {
     const [outer, total, inner] = around(x.shape, p.axis);
     b.strided(x.buf, y.buf, y.size, p.start * inner, 1, 1, 1, 1, outer, p.len * inner, 0, 0, 0, 0, total * inner, 1);
@@ -32,7 +33,7 @@ export const sliceGradDef: OpDef<SliceP> = defineOp<SliceP>({
   kernels: ['fill', 'stridedWrite'],
   shape: (_i, p) => p.shape!,
   run(b, y, [dy], p) {
-    const [outer, total, inner] = around(y.shape, p.axis);
+    const [outer, total, inner] = around(y.shape, p.axis);   // dy may lack the axis (selectdim): only its size counts
     b.fill(y.buf, y.size, 0);
     if (dy.size) b.stridedWrite(dy.buf, y.buf, dy.size, p.start * inner, 1, 1, 1, 1, outer, p.len * inner, 0, 0, 0, 0, total * inner, 1);
   },
@@ -40,16 +41,29 @@ export const sliceGradDef: OpDef<SliceP> = defineOp<SliceP>({
   cost: (_i, _p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) }),
 });
 
-export const catDef = defineOp<{ axis: number }>({
+/**
+ * cat along `axis`. Inputs of lower rank count as having trailing dims of 1 (Julia's rule), and
+ * with `stack` each input gets a new axis of 1 at `axis`: either way only the shapes change,
+ * not where the values go, so no input is reshaped first.
+ */
+export interface CatP { axis: number; stack?: boolean }
+const placed = (x: Tensor, p: CatP, rank: number): number[] =>
+  p.stack ? [...x.shape.slice(0, p.axis), 1, ...x.shape.slice(p.axis)] : [...x.shape, ...Array(Math.max(0, rank - x.rank)).fill(1)];
+const catRank = (xs: readonly Tensor[], p: CatP) => (p.stack ? xs[0].rank + 1 : Math.max(p.axis + 1, ...xs.map((x) => x.rank)));
+
+export const catDef = defineOp<CatP>({
   name: 'cat',
   kernels: ['stridedWrite'],
   shape(xs, p) {
-    const s0 = xs[0].shape, out = [...s0];
+    const R = catRank(xs, p), s0 = placed(xs[0], p, R), out = [...s0];
     out[p.axis] = 0;
     xs.forEach((x, i) => {
-      if (x.rank !== s0.length || x.shape.some((d, a) => a !== p.axis && d !== s0[a]))
-        throw new RangeError(`cat: input ${i} has shape [${x.shape}], which differs from input 0's [${s0}] outside dims ${p.axis}`);
-      out[p.axis] += x.shape[p.axis];
+      const s = placed(x, p, R);
+      if (s.length !== R || s.some((d, a) => a !== p.axis && d !== s0[a])) {
+        throw new RangeError(p.stack ? `stack: input ${i} has shape [${x.shape}]; every input must have input 0's shape [${xs[0].shape}]`
+          : `cat: input ${i} has shape [${x.shape}], which differs from input 0's [${xs[0].shape}] outside dims ${p.axis}`);
+      }
+      out[p.axis] += s[p.axis];
     });
     return out;
   },
@@ -57,7 +71,7 @@ export const catDef = defineOp<{ axis: number }>({
     const [outer, total, inner] = around(y.shape, p.axis);
     let start = 0;
     for (const x of xs) {
-      const len = x.shape[p.axis];
+      const len = p.stack ? 1 : x.shape[p.axis] ?? 1;
       if (x.size) b.stridedWrite(x.buf, y.buf, x.size, start * inner, 1, 1, 1, 1, outer, len * inner, 0, 0, 0, 0, total * inner, 1);
       start += len;
     }
@@ -65,7 +79,7 @@ export const catDef = defineOp<{ axis: number }>({
   grad(dy, xs, _y, p, needs) {
     let start = 0;
     return xs.map((x, i) => {
-      const len = x.shape[p.axis], g = needs[i] ? apply(sliceDef, [dy], { axis: p.axis, start, len }) : null;
+      const len = p.stack ? 1 : x.shape[p.axis] ?? 1, g = needs[i] ? apply(sliceDef, [dy], { axis: p.axis, start, len, out: x.shape }) : null;
       start += len;
       return g;
     });
@@ -88,15 +102,15 @@ function tensors(fn: string, xs: unknown): Tensor[] {
   return xs.map((x, i) => toTensor(x as TensorLike, fn, `xs[${i}]`));
 }
 
-/** cat along `axis`, ranks padded with trailing 1s to reach it (Julia's rule); errors name `fn`. */
+/** cat along `axis` (errors name `fn`). */
 function catAlong(fn: string, ts: Tensor[], axis: number): Tensor {
-  const R = Math.max(axis + 1, ...ts.map((t) => t.rank));
-  const xs = ts.map((t) => (t.rank === R ? t : t.view([...t.shape, ...Array(R - t.rank).fill(1)])));
-  xs.forEach((x, i) => {
-    if (x.shape.some((d, a) => a !== axis && d !== xs[0].shape[a]))
-      throw new RangeError(`${fn}: input ${i} has shape [${ts[i].shape}], which differs from input 0's [${ts[0].shape}] outside dims ${axis}`);
+  const R = catRank(ts, { axis });
+  ts.forEach((t, i) => {
+    const s = placed(t, { axis }, R), s0 = placed(ts[0], { axis }, R);
+    if (s.some((d, a) => a !== axis && d !== s0[a]))
+      throw new RangeError(`${fn}: input ${i} has shape [${t.shape}], which differs from input 0's [${ts[0].shape}] outside dims ${axis}`);
   });
-  return apply(catDef, xs, { axis });
+  return apply(catDef, ts, { axis });
 }
 
 /**
@@ -129,12 +143,8 @@ export const hcat = (...xs: TensorLike[]): Tensor => catAlong('hcat', tensors('h
  *          stack([rand(3), rand(3)], { dims: 0 }).shape   // [2, 3]
  */
 export function stack(xs: readonly TensorLike[], dims?: number | { dims?: number }): Tensor {
-  const ts = tensors('stack', xs), s = ts[0].shape, axis = dimsArg('stack', dims, s.length, s.length);
-  ts.forEach((t, i) => {
-    if (t.rank !== s.length || t.shape.some((d, a) => d !== s[a]))
-      throw new RangeError(`stack: input ${i} has shape [${t.shape}]; every input must have input 0's shape [${s}]`);
-  });
-  return apply(catDef, ts.map((t) => t.view([...s.slice(0, axis), 1, ...s.slice(axis)])), { axis });
+  const ts = tensors('stack', xs), rank = ts[0].rank;
+  return apply(catDef, ts, { axis: dimsArg('stack', dims, rank, rank), stack: true });
 }
 
 function axisOf(fn: string, x: Tensor, d: unknown): number {
@@ -147,12 +157,12 @@ function axisOf(fn: string, x: Tensor, d: unknown): number {
  * A copy; its gradient writes back into zeros.
  * @example slice(tensor([[1, 2, 3], [4, 5, 6]]), 1, 1, 2)   // [[2, 3], [5, 6]]
  */
-export function slice(x0: TensorLike, dims: number, start: number, len: number): Tensor {
-  const x = toTensor(x0, 'slice', 'x'), axis = axisOf('slice', x, dims), size = x.shape[axis];
+export function slice(x: TensorLike, dims: number, start: number, len: number): Tensor {
+  const t = toTensor(x, 'slice', 'x'), axis = axisOf('slice', t, dims), size = t.shape[axis];
   int('slice', 'start', start, 0, size);
   int('slice', 'len', len, 0);
-  if (start + len > size) throw new RangeError(`slice: start ${start} + len ${len} runs past dim ${axis} of shape [${x.shape}] (length ${size})`);
-  return apply(sliceDef, [x], { axis, start, len });
+  if (start + len > size) throw new RangeError(`slice: start ${start} + len ${len} runs past dim ${axis} of shape [${t.shape}] (length ${size})`);
+  return apply(sliceDef, [t], { axis, start, len });
 }
 
 /**
@@ -162,15 +172,15 @@ export function slice(x0: TensorLike, dims: number, start: number, len: number):
  * @example selectdim(rand(4, 10, 32), 1, 0).shape          // [4, 32]: the first time step
  *          selectdim(rand(4, 10, 32), 1, [9, 0]).shape     // [4, 2, 32]
  */
-export function selectdim(x0: TensorLike, dims: number, i: number | Indices): Tensor {
-  const x = toTensor(x0, 'selectdim', 'x'), axis = axisOf('selectdim', x, dims), size = x.shape[axis];
+export function selectdim(x: TensorLike, dims: number, i: number | Indices): Tensor {
+  const t = toTensor(x, 'selectdim', 'x'), axis = axisOf('selectdim', t, dims), size = t.shape[axis];
   if (typeof i === 'number') {
     int('selectdim', 'i', i, 0, size - 1);
-    return apply(sliceDef, [x], { axis, start: i, len: 1 }).view(x.shape.filter((_, a) => a !== axis));
+    return apply(sliceDef, [t], { axis, start: i, len: 1, out: t.shape.filter((_, a) => a !== axis) });
   }
-  const ix = indexList('selectdim', 'i', i, size, `dim ${axis} of shape [${x.shape}]`);
-  if (ix.length && ix.every((u, j) => u === ix[0] + j)) return apply(sliceDef, [x], { axis, start: ix[0], len: ix.length });
-  return gatherAxis(x, axis, ix);
+  const ix = indexList('selectdim', 'i', i, size, `dim ${axis} of shape [${t.shape}]`);
+  if (ix.length && ix.every((u, j) => u === ix[0] + j)) return apply(sliceDef, [t], { axis, start: ix[0], len: ix.length });
+  return gatherAxis(t, axis, ix);
 }
 
 /**
@@ -180,21 +190,21 @@ export function selectdim(x0: TensorLike, dims: number, i: number | Indices): Te
  * @example chunk(rand(8, 5), 4, { dims: 0 }).map((t) => t.shape)   // four [2, 5]: LSTM gates
  *          chunk(rand(3, 10), { size: [4, 6] }).map((t) => t.shape)   // [3, 4], [3, 6]
  */
-export function chunk(x0: TensorLike, n: number | { size: number | readonly number[]; dims?: number }, dims?: number | { dims?: number }): Tensor[] {
-  const x = toTensor(x0, 'chunk', 'x');
-  if (x.rank === 0) throw new RangeError('chunk: a scalar has no axis to split');
+export function chunk(x: TensorLike, n: number | { size: number | readonly number[]; dims?: number }, dims?: number | { dims?: number }): Tensor[] {
+  const t = toTensor(x, 'chunk', 'x');
+  if (t.rank === 0) throw new RangeError('chunk: a scalar has no axis to split');
   let size: number | readonly number[], axis: number;
   if (isPlain(n)) {
     const o = options<{ size: number | readonly number[]; dims: number }>('chunk', n, ['size', 'dims']);
     if (dims !== undefined) fail('chunk', 'give dims once, in the options { size, dims }', dims);
-    axis = dimsArg('chunk', o.dims, x.rank - 1, x.rank - 1);
+    axis = dimsArg('chunk', o.dims, t.rank - 1, t.rank - 1);
     if (o.size === undefined) fail('chunk', 'options need size (a number or an array of lengths)', n);
     size = o.size!;
   } else {
-    axis = dimsArg('chunk', dims, x.rank - 1, x.rank - 1);
-    size = Math.max(1, Math.ceil(x.shape[axis] / int('chunk', 'n', n, 1)));
+    axis = dimsArg('chunk', dims, t.rank - 1, t.rank - 1);
+    size = Math.max(1, Math.ceil(t.shape[axis] / int('chunk', 'n', n, 1)));
   }
-  const L = x.shape[axis], lens: number[] = [];
+  const L = t.shape[axis], lens: number[] = [];
   if (typeof size === 'number') {
     int('chunk', 'size', size, 1);
     for (let s = 0; s < L; s += size) lens.push(Math.min(size, L - s));
@@ -202,9 +212,9 @@ export function chunk(x0: TensorLike, n: number | { size: number | readonly numb
     if (!Array.isArray(size)) fail('chunk', 'size must be a number or an array of lengths', size);
     size.forEach((v, i) => int('chunk', `size[${i}]`, v, 0));
     if (size.reduce((a: number, b: number) => a + b, 0) !== L)
-      throw new RangeError(`chunk: the sizes [${size}] must sum to ${L}, the length of dim ${axis} of shape [${x.shape}]`);
+      throw new RangeError(`chunk: the sizes [${size}] must sum to ${L}, the length of dim ${axis} of shape [${t.shape}]`);
     lens.push(...size);
   }
   let start = 0;
-  return lens.map((len) => { const t = apply(sliceDef, [x], { axis, start, len }); start += len; return t; });
+  return lens.map((len) => { const piece = apply(sliceDef, [t], { axis, start, len }); start += len; return piece; });
 }

@@ -74,12 +74,12 @@ export const logsoftmax = (x: TensorLike, dims?: SoftmaxDims) => along('logsoftm
  * i may be attended to from query j when it is not later. Not differentiated.
  * @example make_causal_mask(rand(8, 3, 2))   // [[1, 1, 1], [0, 1, 1], [0, 0, 1]]
  */
-export function make_causal_mask(x0: TensorLike, opts: { dims?: number } = {}): Tensor {
+export function make_causal_mask(x: TensorLike, opts: { dims?: number } = {}): Tensor {
   const o = options<{ dims: number }>('make_causal_mask', opts, ['dims']);
-  const x = toTensor(x0, 'make_causal_mask', 'x'), dims = o.dims ?? 1;
-  if (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 0 || dims >= x.rank)
-    throw new RangeError(`make_causal_mask: dims ${show(dims)} is not an axis of shape [${x.shape}] (axes count from 0)`);
-  const len = x.shape[dims], m = new Float32Array(len * len);
+  const t = toTensor(x, 'make_causal_mask', 'x'), dims = o.dims ?? 1;
+  if (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 0 || dims >= t.rank)
+    throw new RangeError(`make_causal_mask: dims ${show(dims)} is not an axis of shape [${t.shape}] (axes count from 0)`);
+  const len = t.shape[dims], m = new Float32Array(len * len);
   for (let i = 0; i < len; i++) m.fill(1, i * len + i, (i + 1) * len);
   return tensor(m, [len, len]);
 }
