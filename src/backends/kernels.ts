@@ -33,9 +33,10 @@ export const KERNELS = {
       'c[z·scb + i·scm + j·scn] = Σ_p a[z·sab + i·sam + p·sak] · b[z·sbb + p·sbk + j·sbn]. Strides in elements; ' +
       'a transposed operand is its two matrix strides swapped, batch stride 0 broadcasts one matrix over the batch. ' +
       'fluxion\'s [m, k, batch] is row-major, so the batch is the contiguous axis (sab = 1, sam = k·batch, sak = batch): ' +
-      'the Wasm kernel runs that layout as SIMD across 4 batch lanes (a 4×2 block of C per lane group, nothing packed), ' +
-      'other layouts per matrix on the packed 4×8 matmul microkernel; WebGPU runs a thread per element of C with the ' +
-      'batch fastest (coalesced reads of that layout) or, for batch-major strides, 32×32 tiles per matrix.',
+      'the Wasm kernel runs that layout as SIMD across 4 batch lanes, each lane group\'s A and B packed as 16-byte vectors ' +
+      '(read in place, power-of-two batches thrash L1 sets), a 4×2 block of C per group; other layouts, and matrices ' +
+      'whose lane packs pass 256 KB, per matrix on the packed 4×8 matmul microkernel. WebGPU runs a thread per element ' +
+      'of C with the batch fastest (coalesced reads of that layout) or, for batch-major strides, 32×32 tiles per matrix.',
   },
   unary: {
     args: [['op', 'code:unary'], ['x', 'in'], ['y', 'out'], ['n', 'int'], ['alpha', 'float'], ['beta', 'float']],

@@ -1,5 +1,6 @@
 // Raw-ABI tests of the Wasm bmm kernel against float64 loops, in depth: fluxion's batch-last
-// layout (the SIMD-across-batch path, with batch % 4 tail matrices on the per-matrix path) and
+// layout (the packed SIMD-across-batch path, with batch % 4 tail matrices, and matrices too
+// large for its packs, on the per-matrix path) and
 // batch-major strides, every transposed variant, broadcast operands, shapes past the KC/NC
 // blocking, and that nothing outside C is written. (test/browser/kernel-suite.ts runs bmm on
 // every device; this sweeps the Wasm paths more densely.)
@@ -62,9 +63,9 @@ test('broadcast operands and batch-major strides', () => {
     }
 });
 
-test('past the KC and NC blocks: k > 256, n > 512, on both paths', () => {
+test('past the KC and NC blocks (k > 256, n > 512) and past the lane packs\' limit, on both paths', () => {
   const R = loadRaw('simd', 256);
-  for (const [m, k, n, B] of [[5, 300, 9, 4], [3, 513, 6, 5], [6, 40, 530, 2], [9, 260, 517, 1]])
+  for (const [m, k, n, B] of [[5, 300, 9, 4], [3, 513, 6, 5], [6, 40, 530, 2], [9, 260, 517, 1], [70, 130, 70, 5]])
     for (const major of [false, true]) for (const tb of [0, 1]) {
       check(R, m, k, n, B, layout(m, k, B, false, false, major), layout(k, n, B, !!tb, false, major), major, `m${m} k${k} n${n} B${B} tb${tb} ${major ? 'major' : 'last'}`);
     }
