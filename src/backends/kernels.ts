@@ -29,14 +29,9 @@ export const KERNELS = {
   bmm: {
     args: [['a', 'in'], ['b', 'in'], ['c', 'out'], ['m', 'int'], ['k', 'int'], ['n', 'int'], ['batch', 'int'],
       ['sab', 'int'], ['sam', 'int'], ['sak', 'int'], ['sbb', 'int'], ['sbk', 'int'], ['sbn', 'int'], ['scb', 'int'], ['scm', 'int'], ['scn', 'int']],
-    doc: 'Batched matmul through strides: for z < batch, C_z[m×n] = A_z[m×k]·B_z[k×n] with ' +
-      'c[z·scb + i·scm + j·scn] = Σ_p a[z·sab + i·sam + p·sak] · b[z·sbb + p·sbk + j·sbn]. Strides in elements; ' +
-      'a transposed operand is its two matrix strides swapped, batch stride 0 broadcasts one matrix over the batch. ' +
-      'fluxion\'s [m, k, batch] is row-major, so the batch is the contiguous axis (sab = 1, sam = k·batch, sak = batch): ' +
-      'the Wasm kernel runs that layout as SIMD across 4 batch lanes, each lane group\'s A and B packed as 16-byte vectors ' +
-      '(read in place, power-of-two batches thrash L1 sets), a 4×2 block of C per group; other layouts, and matrices ' +
-      'whose lane packs pass 256 KB, per matrix on the packed 4×8 matmul microkernel. WebGPU runs a thread per element ' +
-      'of C with the batch fastest (coalesced reads of that layout) or, for batch-major strides, 32×32 tiles per matrix.',
+    doc: 'c[z·scb + i·scm + j·scn] = Σ_p a[z·sab + i·sam + p·sak]·b[z·sbb + p·sbk + j·sbn] for z < batch: a batch of ' +
+      'm×k by k×n products through element strides (a transpose swaps two, batch stride 0 broadcasts). Fast for ' +
+      'fluxion\'s [m, k, batch], where the batch is the contiguous axis (assembly/kernels/bmm.ts, gpu/bmm.wgsl say how).',
   },
   unary: {
     args: [['op', 'code:unary'], ['x', 'in'], ['y', 'out'], ['n', 'int'], ['alpha', 'float'], ['beta', 'float']],
@@ -82,21 +77,19 @@ export const KERNELS = {
     args: [['x', 'in'], ['y', 'inout'], ['n', 'int'], ['off', 'int'],
       ['d0', 'int'], ['d1', 'int'], ['d2', 'int'], ['d3', 'int'], ['d4', 'int'], ['d5', 'int'],
       ['s0', 'int'], ['s1', 'int'], ['s2', 'int'], ['s3', 'int'], ['s4', 'int'], ['s5', 'int']],
-    doc: 'The transpose of strided: y[off + Σ ik·sk] = x[i0,…,i5] for x contiguous [d0,…,d5] (n = Πdk); the rest of y ' +
-      'is left as it is. The strides must address distinct elements. cat places each input with it, a slice\'s gradient its dy.',
+    doc: 'strided\'s transpose: y[off + Σ ik·sk] = x[i0,…,i5] for x contiguous [d0,…,d5]; the rest of y is kept. ' +
+      'Distinct positions only (cat, a slice\'s gradient).',
   },
   gather: {
     args: [['x', 'in'], ['idx', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int'], ['inner', 'int']],
-    doc: 'y[o,j,i] = x[o, idx[j], i] with x viewed [outer,len,inner], y [outer,k,inner] (n = outer·k·inner). ' +
-      'Indices are 0-based integers held as f32 (exact below 2^24); an index that is not an integer in [0, len) gives NaN.',
+    doc: 'y[o,j,i] = x[o, idx[j], i], x [outer,len,inner], y [outer,k,inner] (n elements). idx: f32 integers in [0, len), ' +
+      'else NaN.',
   },
   scatter: {
     args: [['op', 'code:reduce'], ['x', 'in'], ['order', 'in'], ['offs', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int'], ['inner', 'int']],
-    doc: 'The adjoint of gather as a gather, so no device needs float atomics and every sum has one fixed order: ' +
-      'y[o,v,i] = op over t in [offs[v], offs[v+1]) of x[o, order[t], i], with x viewed [outer,k,inner], y [outer,len,inner] ' +
-      '(n = outer·len·inner). order lists the positions j of the indices grouped by value, ascending within a value ' +
-      '(offs, len+1 entries, delimits each group; both f32). op: sum, mean, max or min; an empty group gives 0 (sum, mean), ' +
-      '−Inf (max) or +Inf (min).',
+    doc: 'gather\'s adjoint as a gather (no atomics, one order): y[o,v,i] = op over t in [offs[v], offs[v+1]) of ' +
+      'x[o, order[t], i], x [outer,k,inner], y [outer,len,inner] (n elements); order: the positions j grouped by index ' +
+      'value, ascending. op: sum, mean, max, min; empty: 0, 0, −Inf, +Inf.',
   },
   im2col: {
     args: [['x', 'in'], ['col', 'out'], ['n', 'int'], ['c', 'int'], ['c0', 'int'], ['cg', 'int'],

@@ -413,13 +413,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     softmaxGrad(...a) { const s = a[3] * a[5]; run('softmaxGrad', a, ...rowWise(s, a[4])); },
     biasAct(...a) { run('biasAct', a, groups1d(a[3] * a[4])); },
     transpose(...a) { run('transpose', a, Math.ceil(a[2] / 16) * Math.ceil(a[3] / 16)); },
-    // A thread per element of C with the batch fastest when C's batch is contiguous and long
-    // enough to fill a warp's reads (gpu/bmm.wgsl `lanes`), else 32x32 tiles per matrix.
-    bmm(...a) {
-      const [, , , m, , n, batch] = a, scb = a[13];
-      if (scb === 1 && batch >= 16) run('bmm', a, groups1d(m * n * batch), 'lanes');
-      else run('bmm', a, Math.ceil(m / 32) * Math.ceil(n / 32) * batch, 'main');
-    },
+    bmm(...a) { run('bmm', a, groups1d(a[3] * a[5] * a[6])); },   // a thread per element of C (gpu/bmm.wgsl)
   };
   Object.assign(kernels, grids);
 

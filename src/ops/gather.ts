@@ -7,9 +7,8 @@
 import { defineOp, apply } from './registry.js';
 import { Reduce } from './codes.js';
 import { Tensor, tensor, toTensor, flatten, sizeOf, type TensorLike, type NestedArray, type Shape } from '../tensor.js';
-import { add, sub, mul, equal, maximum, minimum } from './binary.js';
+import { add, mul, equal, maximum, minimum } from './binary.js';
 import { neg } from './unary.js';
-import { max, min, mean } from './reduce.js';
 import { fail, options, show, shapeArg } from '../check.js';
 
 /**
@@ -151,29 +150,23 @@ export function gather(src: TensorLike, idx: Indices, ...more: Indices[]): Tenso
 }
 
 /**
- * A scatter reduction: NNlib's `+`, `-`, `max`, `min`, `mean`, as a name or fluxion's function.
- * @example scatter('max', x, idx)    // the same as scatter(max, x, idx)
+ * A scatter reduction, NNlib's `+`, `-`, `max`, `min` or `mean` by name.
+ * @example scatter('max', x, idx)
  */
-export type ScatterOp = '+' | '-' | 'max' | 'min' | 'mean' | typeof add | typeof sub | typeof max | typeof min | typeof maximum | typeof minimum | typeof mean;
-const OPS = new Map<unknown, [code: number, negate: boolean, name: string]>([
-  ['+', [Reduce.sum, false, '+']], [add, [Reduce.sum, false, '+']], ['-', [Reduce.sum, true, '-']], [sub, [Reduce.sum, true, '-']],
-  ['max', [Reduce.max, false, 'max']], [max, [Reduce.max, false, 'max']], [maximum, [Reduce.max, false, 'max']],
-  ['min', [Reduce.min, false, 'min']], [min, [Reduce.min, false, 'min']], [minimum, [Reduce.min, false, 'min']],
-  ['mean', [Reduce.mean, false, 'mean']], [mean, [Reduce.mean, false, 'mean']],
-]);
+export type ScatterOp = '+' | '-' | 'max' | 'min' | 'mean';
+const OPS: Record<string, number> = { '+': Reduce.sum, '-': Reduce.sum, max: Reduce.max, min: Reduce.min, mean: Reduce.mean };
 
 /**
  * NNlib's `scatter(op, src, idx; init, dstsize)`: `dst[:, …, idx[k]] = op(dst[:, …, idx[k]], src[:, …, k])`
  * for src `[d…, idx.shape…]`, giving `[d…, max(idx) + 1]` (or `dstsize`). op is `'+'`, `'-'`,
- * `'max'`, `'min'` or `'mean'` (or fluxion's `add`, `sub`, `max`, `min`, `mean`); a position
- * nothing lands on holds `init`, by default op's identity (0, or −Inf for max and +Inf for min).
+ * `'max'`, `'min'` or `'mean'`; a position nothing lands on holds `init`, by default op's
+ * identity (0, or −Inf for max and +Inf for min).
  * Every op has its gradient (NNlib's rules), computed without atomics.
  * @example scatter('+', tensor([10, 100, 1000]), [2, 0, 1])                  // [100, 1000, 10]
  *          scatter('+', tensor([[1, 2, 3, 4], [5, 6, 7, 8]]), [1, 0, 0, 4])   // [[5, 1, 0, 0, 4], [13, 5, 0, 0, 8]]
  */
 export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { init?: number; dstsize?: Shape } = {}): Tensor {
-  const kind = OPS.get(op);
-  if (!kind) fail('scatter', "op must be '+', '-', 'max', 'min' or 'mean' (or add, sub, max, min, mean)", op);
+  const code = typeof op === 'string' && Object.hasOwn(OPS, op) ? OPS[op] : fail('scatter', "op must be '+', '-', 'max', 'min' or 'mean'", op);
   const o = options<{ init: number; dstsize: Shape }>('scatter', opts, ['init', 'dstsize']);
   if (o.init !== undefined && typeof o.init !== 'number') fail('scatter', 'init must be a number', o.init);
   const x = toTensor(src, 'scatter', 'src');
@@ -191,10 +184,9 @@ export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { in
   }
   if (len >= MAX_INDEX) throw new RangeError(`scatter: ${len} destination positions; at most ${MAX_INDEX - 1}`);
   const ix = checked('scatter', 'idx', h.data, len, `a destination of ${len} positions`);
-  const [code, negate, name] = kind!;
   let y = scatterBy(code, x, { k: ix.length, len, inner: 1, ix, out: [] }, [...lead, len]);
-  if (negate) y = neg(y);
+  if (op === '-') y = neg(y);
   const init = o.init;
   if (init === undefined) return y;
-  return name === 'max' ? maximum(y, init) : name === 'min' ? minimum(y, init) : init === 0 ? y : add(y, init);
+  return op === 'max' ? maximum(y, init) : op === 'min' ? minimum(y, init) : init === 0 ? y : add(y, init);
 }

@@ -46,7 +46,7 @@ export const sliceGradDef: OpDef<SliceP> = defineOp<SliceP>({
  * with `stack` each input gets a new axis of 1 at `axis`: either way only the shapes change,
  * not where the values go, so no input is reshaped first.
  */
-export interface CatP { axis: number; stack?: boolean }
+export interface CatP { axis: number; stack?: boolean; fn?: string }
 const placed = (x: Tensor, p: CatP, rank: number): number[] =>
   p.stack ? [...x.shape.slice(0, p.axis), 1, ...x.shape.slice(p.axis)] : [...x.shape, ...Array(Math.max(0, rank - x.rank)).fill(1)];
 const catRank = (xs: readonly Tensor[], p: CatP) => (p.stack ? xs[0].rank + 1 : Math.max(p.axis + 1, ...xs.map((x) => x.rank)));
@@ -61,7 +61,7 @@ export const catDef = defineOp<CatP>({
       const s = placed(x, p, R);
       if (s.length !== R || s.some((d, a) => a !== p.axis && d !== s0[a])) {
         throw new RangeError(p.stack ? `stack: input ${i} has shape [${x.shape}]; every input must have input 0's shape [${xs[0].shape}]`
-          : `cat: input ${i} has shape [${x.shape}], which differs from input 0's [${xs[0].shape}] outside dims ${p.axis}`);
+          : `${p.fn ?? 'cat'}: input ${i} has shape [${x.shape}], which differs from input 0's [${xs[0].shape}] outside dims ${p.axis}`);
       }
       out[p.axis] += s[p.axis];
     });
@@ -103,15 +103,7 @@ function tensors(fn: string, xs: unknown): Tensor[] {
 }
 
 /** cat along `axis` (errors name `fn`). */
-function catAlong(fn: string, ts: Tensor[], axis: number): Tensor {
-  const R = catRank(ts, { axis });
-  ts.forEach((t, i) => {
-    const s = placed(t, { axis }, R), s0 = placed(ts[0], { axis }, R);
-    if (s.some((d, a) => a !== axis && d !== s0[a]))
-      throw new RangeError(`${fn}: input ${i} has shape [${t.shape}], which differs from input 0's [${ts[0].shape}] outside dims ${axis}`);
-  });
-  return apply(catDef, ts, { axis });
-}
+const catAlong = (fn: string, ts: Tensor[], axis: number): Tensor => apply(catDef, ts, { axis, fn });
 
 /**
  * Julia's `cat(xs...; dims)`: the tensors joined along axis `dims` (0-based), every other dim
