@@ -16,7 +16,7 @@ import * as u from './ops/unary.js';
 import * as bi from './ops/binary.js';
 import * as r from './ops/reduce.js';
 import { matmul } from './ops/matmul.js';
-import { softmax, logsoftmax } from './ops/softmax.js';
+import { softmax, logsoftmax, type SoftmaxDims } from './ops/softmax.js';
 import { reshape, transpose, reshapeDef, transposeDef } from './ops/shape.js';
 import { apply } from './ops/registry.js';
 import { currentGuard } from './ops/optim.js';
@@ -317,8 +317,8 @@ export class Tensor {
   argmax(dims?: Dims): Tensor { return r.argmax(this, dims); }
   argmin(dims?: Dims): Tensor { return r.argmin(this, dims); }
   matmul(b: TensorLike, opts?: { transA?: boolean; transB?: boolean }): Tensor { return matmul(this, b, opts); }
-  softmax(dims?: number): Tensor { return softmax(this, dims); }
-  logsoftmax(dims?: number): Tensor { return logsoftmax(this, dims); }
+  softmax(dims?: SoftmaxDims): Tensor { return softmax(this, dims); }
+  logsoftmax(dims?: SoftmaxDims): Tensor { return logsoftmax(this, dims); }
   reshape(shape: Shape): Tensor { return reshape(this, shape); }
   transpose(): Tensor { return transpose(this); }
 }

@@ -12,7 +12,9 @@ import {
   registry, apply, tensor, unary, matmul, softmax, logsoftmax, reshape, transpose, sum, mean, max, min,
   sumsq, argmax, add, sub, mul, div, pow, maximum, minimum, greater, xlogy, sigmoid, relu, square,
   broadcastTo, gradient, withgradient, memory, withPolicy, scope, Tensor,
+  batched_mul, batched_vec, gather, scatter, slice, selectdim, chunk, cat, vcat, hcat, stack,
 } from '../src/index.js';
+import { sliceGradDef } from '../src/ops/slicing.js';
 import { binaryDef } from '../src/ops/binary.js';
 import { dense } from '../src/ops/dense.js';
 import { permutedims } from '../src/ops/permute.js';
@@ -85,7 +87,7 @@ const matmulG = (): GCase[] => {
   return out;
 };
 
-const softmaxG = (): GCase[] => ([[[5], 0], [[4, 3], 0], [[4, 3], 1], [[2, 3, 4], 0], [[2, 3, 4], 1], [[2, 3, 4], 2]] as [number[], number][])
+const softmaxG = (): GCase[] => ([[[5], 0], [[4, 3], 0], [[4, 3], 1], [[2, 3, 4], 0], [[2, 3, 4], 1], [[2, 3, 4], 2], [[2, 3, 4], [0, 1]], [[2, 3, 4], [0, 2]]] as [number[], number | number[]][])
   .flatMap(([shape, axis]) => [softmax, logsoftmax].map((fn) => ({ label: `${fn === softmax ? 'softmax' : 'logsoftmax'} [${shape}] dims ${axis}`,
     f: (x: Tensor) => fn(x, axis), inputs: [input(shape, -3, 3)] })));
 
@@ -114,10 +116,50 @@ const convG = (): GCase[] => GEOMETRIES.flatMap((geo, gi) => {
     { label: `meanpool ${geo.label}`, f: (x: Tensor) => apply(poolDef, [x], pool(1)), inputs: [input(p.shape as number[])] },
   ];
 });
+// sequence ops: every transposed variant and broadcast of batched_mul, gather/scatter with
+// repeated and missing indices, slices, cat and the composites built on them
+const batchedG = (): GCase[] => {
+  const out: GCase[] = [];
+  const [m, k, n, B] = [3, 4, 5, 3];
+  for (const ta of [0, 1]) for (const tb of [0, 1]) for (const [ba, bb] of [[B, B], [1, B], [B, 1]]) {
+    out.push({ label: `batched_mul ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'} batches ${ba}, ${bb}`, f: (a, b) => batched_mul(a, b, { transA: !!ta, transB: !!tb }),
+      inputs: [input(ta ? [k, m, ba] : [m, k, ba]), input(tb ? [n, k, bb] : [k, n, bb])] });
+  }
+  out.push({ label: 'batched_mul matrix·[k,n,B]', f: (a, b) => batched_mul(a, b), inputs: [input([m, k]), input([k, n, B])] });
+  out.push({ label: 'batched_mul 4-d batches', f: (a, b) => batched_mul(a, b, { transA: true }), inputs: [input([k, m, 2, 2]), input([k, n, 2, 2])] });
+  out.push({ label: 'batched_vec', f: (a, b) => batched_vec(a, b), inputs: [input([m, k, B]), input([k, B])] });
+  return out;
+};
+const gatherG = (): GCase[] => [
+  { label: 'gather columns, repeated and missing', f: (x) => gather(x, [3, 0, 3, 1, 3]), inputs: [input([4, 5])] },
+  { label: 'gather by an index matrix', f: (x) => gather(x, [[2, 0], [2, 2]]), inputs: [input([3, 4])] },
+  { label: 'gather cartesian', f: (x) => gather(x, [1, 0, 1], [2, 2, 0]), inputs: [input([2, 2, 3])] },
+  { label: 'selectdim by a list', f: (x) => selectdim(x, 1, [4, 0, 4, 2]), inputs: [input([2, 5, 3])] },
+];
+// (max and min leave ±Inf where no index lands, which no finite difference can take: there the
+// indices cover every position, or init is given)
+const scatterG = (): GCase[] => (['+', '-', 'max', 'min', 'mean'] as const).flatMap((op) => [
+  { label: `scatter ${op}`, f: (x: Tensor) => scatter(op, x, op === 'max' || op === 'min' ? [1, 0, 1, 2, 1] : [1, 0, 1, 4, 1]), inputs: [input([3, 5])] },
+  { label: `scatter ${op} init 0.25, dstsize`, f: (x: Tensor) => scatter(op, x, [[2, 0], [2, 1]], { init: 0.25, dstsize: [2, 4] }), inputs: [input([2, 2, 2])] },
+]);
+const sliceG = (): GCase[] => [
+  { label: 'slice dims 1', f: (x) => slice(x, 1, 1, 2), inputs: [input([3, 4, 2])] },
+  { label: 'selectdim one time step', f: (x) => selectdim(x, 1, 2), inputs: [input([3, 4, 2])] },
+  { label: 'chunk into 3 along dims 0, recombined', f: (x) => { const [a, b, c] = chunk(x, 3, 0); return add(mul(a, b), c.sum()); }, inputs: [input([6, 4])] },
+  { label: 'chunk by sizes, every piece used twice', f: (x) => { const [a, b] = chunk(x, { size: [1, 3] }); return add(mul(a, a), b.sum()); }, inputs: [input([2, 4])] },
+];
+const catG = (): GCase[] => [
+  { label: 'cat dims 1', f: (a, b, c) => cat([a, b, c], 1), inputs: [input([2, 1, 3]), input([2, 3, 3]), input([2, 2, 3])] },
+  { label: 'vcat of vectors, one twice', f: (a, b) => vcat(a, b, a), inputs: [input([3]), input([2])] },
+  { label: 'hcat', f: (a, b) => hcat(a, b), inputs: [input([3, 2]), input([3])] },
+  { label: 'stack dims 1', f: (a, b) => stack([a, b], 1), inputs: [input([3, 2]), input([3, 2])] },
+];
 
 /** op name → gradient cases; an op with a gradient rule and no row here fails. */
 const GRADS: Record<string, () => GCase[]> = {
   unary: unaryG, binary: binaryG, reduce: reduceG, matmul: matmulG, softmax: softmaxG, dense: denseG,
+  batched_mul: batchedG, gather: gatherG, scatter: scatterG, slice: sliceG, cat: catG,
+  sliceGrad: () => [{ label: 'sliceGrad dims 1', f: (dy) => apply(sliceGradDef, [dy], { axis: 1, start: 1, len: 2, shape: [3, 4, 2] }), inputs: [input([3, 2, 2])] }],
   reshape: () => [{ label: 'reshape [3,4] → [2,6] → sum of squares', f: (x) => square(reshape(x, [2, 6])), inputs: [input([3, 4])] },
     { label: 'reshape [12] → [3,-1]', f: (x) => mul(reshape(x, [3, -1]), reshape(x, [3, -1])), inputs: [input([12])] }],
   transpose: () => [{ label: 'transpose [3,4]', f: (x) => transpose(x), inputs: [input([3, 4])] },

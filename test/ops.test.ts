@@ -11,8 +11,9 @@ import { assertClose, sumTol, EPS32, type Tol } from './_helpers/allclose.js';
 import { uniform, reseed } from './_helpers/gradcheck.js';
 import {
   registry, apply, tensor, scope, unary, matmul, softmax, logsoftmax, reshape, transpose,
-  sum, mean, max, min, argmax, argmin, sumsq, Tensor,
+  sum, mean, max, min, argmax, argmin, sumsq, Tensor, batched_mul, gather, scatter, slice, selectdim, cat,
 } from '../src/index.js';
+import { sliceGradDef } from '../src/ops/slicing.js';
 import { unaryGradDef } from '../src/ops/unary.js';
 import { binaryDef } from '../src/ops/binary.js';
 import { softmaxGradDef } from '../src/ops/softmax.js';
@@ -310,6 +311,65 @@ const optimCases = (kind: 'descent' | 'momentum' | 'adam') => (n: number): Case[
   }));
 };
 
+// ---- sequence ops: strided batches of matmuls, gather/scatter, slices and cat ------------------
+const batchedCases = (s: number): Case[] => {
+  const out: Case[] = [];
+  for (const [m, k, n, B] of [[s, other(s), other(s, 2), 3], [other(s, 3), s, 5, 17], [4, 7, s, 6]]) {
+    const tol = { rtol: 1e-5, atol: sumTol(k) };
+    for (const ta of [0, 1]) for (const tb of [0, 1]) {
+      out.push({ label: `batched_mul ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'} m=${m} k=${k} n=${n} batch ${B}`, tol,
+        args: [U(ta ? [k, m, B] : [m, k, B]), U(tb ? [n, k, B] : [k, n, B])], run: ([a, b]) => batched_mul(a, b, { transA: !!ta, transB: !!tb }) });
+    }
+    out.push({ label: `batched_mul A broadcast m=${m} k=${k} n=${n} batch ${B}`, tol, args: [U([m, k, 1]), U([k, n, B])], run: ([a, b]) => batched_mul(a, b) });
+    out.push({ label: `batched_mul Aᵀ broadcast·Bᵀ m=${m} k=${k} n=${n} batch ${B}`, tol, args: [U([k, m]), U([n, k, B])],
+      run: ([a, b]) => batched_mul(a, b, { transA: true, transB: true }) });
+    out.push({ label: `batched_mul B broadcast m=${m} k=${k} n=${n} batch ${B}`, tol, args: [U([m, k, B]), U([k, n, 1])], run: ([a, b]) => batched_mul(a, b) });
+  }
+  return out;
+};
+/** K indices into V positions, repeating, in no order (and not a run). */
+const indicesFor = (K: number, V: number) => Array.from({ length: K }, (_, i) => (i * 7 + 3) % V);
+const gatherCases = (s: number): Case[] => {
+  const V = other(s), K = other(s, 2), ix = indicesFor(K, V), rev = Array.from({ length: V }, (_, i) => V - 1 - i);
+  return [
+    { label: `gather columns of [${s},${V}] by ${K} indices`, args: [U([s, V])], run: ([x]) => gather(x, ix), tol: { rtol: 0 } },
+    { label: `gather [3,${V},2] by [${K}] and [${K}] (cartesian)`, args: [U([3, V, 2])], tol: { rtol: 0 },
+      run: ([x]) => gather(x, ix, ix.map((v) => v % 2)) },
+    { label: `selectdim [3,${V},${s}] dims 1 reversed`, args: [U([3, V, s])], run: ([x]) => selectdim(x, 1, rev), tol: { rtol: 0 } },
+  ];
+};
+const scatterCases = (s: number): Case[] => {
+  const V = other(s), K = other(s, 2), ix = indicesFor(K, V), per = Math.ceil(K / V) + 1;
+  return (['+', '-', 'max', 'min', 'mean'] as const).map((op) => ({
+    label: `scatter ${op} [${s},${K}] into ${V}`, args: [U([s, K])], tol: { rtol: 1e-5, atol: sumTol(per) },
+    run: ([x]: Tensor[]) => scatter(op, x, ix, { dstsize: [s, V] }),
+  }));
+};
+const sliceCases = (s: number): Case[] => {
+  const m = other(s);
+  return [
+    { label: `slice [${s},${m},3] dims 0`, args: [U([s, m, 3])], run: ([x]) => slice(x, 0, s >> 1, s - (s >> 1)), tol: { rtol: 0 } },
+    { label: `slice [2,${s},${m}] dims 1`, args: [U([2, s, m])], run: ([x]) => slice(x, 1, 1 % s, s - (1 % s)), tol: { rtol: 0 } },
+    { label: `slice [${m},${s}] dims 1, one column`, args: [U([m, s])], run: ([x]) => slice(x, 1, s - 1, 1), tol: { rtol: 0 } },
+  ];
+};
+const sliceGradCases = (s: number): Case[] => {
+  const m = other(s);
+  return [0, 1, 2].map((axis) => {
+    const shape = [2, s, m], len = Math.max(1, shape[axis] >> 1), start = shape[axis] - len;
+    return { label: `sliceGrad of [${shape}] dims ${axis}`, args: [U(shape.map((d, a) => (a === axis ? len : d)))], tol: { rtol: 0 },
+      run: ([dy]: Tensor[]) => apply(sliceGradDef, [dy], { axis, start, len, shape }) };
+  });
+};
+const catCases = (s: number): Case[] => {
+  const m = other(s);
+  return [0, 1, 2].map((axis) => {
+    const shapes = [1, 3, s].map((d) => [2, m, 3].map((e, a) => (a === axis ? d : e)));
+    return { label: `cat of [${shapes.map((x) => `[${x}]`)}] dims ${axis}`, args: shapes.map((x) => U(x)), tol: { rtol: 0 },
+      run: (xs: Tensor[]) => cat(xs, axis) };
+  });
+};
+
 /** op name → case generator at one size of the sweep. A registry op missing here fails. */
 const CASES: Record<string, (n: number) => Case[]> = {
   unary: unaryCases, unaryGrad: unaryGradCases, binary: binaryCases, reduce: reduceCases,
@@ -317,6 +377,7 @@ const CASES: Record<string, (n: number) => Case[]> = {
   reshape: reshapeCases, transpose: transposeCases, permutedims: permuteCases, expand: expandCases,
   im2col: im2colCases, col2im: col2imCases, pool: poolCases, poolGrad: poolGradCases, segment: segmentCases, concat: concatCases,
   descent: optimCases('descent'), momentum: optimCases('momentum'), adam: optimCases('adam'),
+  batched_mul: batchedCases, gather: gatherCases, scatter: scatterCases, slice: sliceCases, sliceGrad: sliceGradCases, cat: catCases,
 };
 
 test('every registered op has a test case generator', () => {

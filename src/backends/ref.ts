@@ -163,6 +163,13 @@ export const ref: Backend<F> = {
       c[i * n + j] = acc ? c[i * n + j] + s : s;
     }
   },
+  bmm(a, b, c, m, k, n, batch, sab, sam, sak, sbb, sbk, sbn, scb, scm, scn) {
+    for (let z = 0; z < batch; z++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[z * sab + i * sam + p * sak] * b[z * sbb + p * sbk + j * sbn];
+      c[z * scb + i * scm + j * scn] = s;
+    }
+  },
   unary(op, x, y, n, al, be) { for (let i = 0; i < n; i++) y[i] = unaryRef(op, x[i], al, be); },
   unaryGrad(op, x, y, dy, dx, n, al, be) {
     for (let i = 0; i < n; i++) dx[i] = dy[i] * unaryDerivRef(op, x[i], y[i], al, be);
@@ -218,6 +225,32 @@ export const ref: Backend<F> = {
       let r = i, at = off;
       for (let k = 5; k >= 0; k--) { at += (r % d[k]) * s[k]; r = Math.floor(r / d[k]); }
       y[i] = x[at];
+    }
+  },
+  stridedWrite(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5) {
+    const d = [d0, d1, d2, d3, d4, d5], s = [s0, s1, s2, s3, s4, s5];
+    for (let i = 0; i < n; i++) {
+      let r = i, at = off;
+      for (let k = 5; k >= 0; k--) { at += (r % d[k]) * s[k]; r = Math.floor(r / d[k]); }
+      y[at] = x[i];
+    }
+  },
+  gather(x, idx, y, n, k, len, inner) {
+    for (let i = 0; i < n; i++) {
+      const ii = i % inner, t = (i - ii) / inner, j = t % k, o = (t - j) / k, v = idx[j];
+      y[i] = Number.isInteger(v) && v >= 0 && v < len ? x[(o * len + v) * inner + ii] : NaN;
+    }
+  },
+  scatter(op, x, order, offs, y, n, k, len, inner) {
+    if (op !== Reduce.sum && op !== Reduce.mean && op !== Reduce.max && op !== Reduce.min) throw new RangeError(`scatter: op code ${op} is not sum, mean, max or min`);
+    for (let i = 0; i < n; i++) {
+      const ii = i % inner, t = (i - ii) / inner, v = t % len, o = (t - v) / len, lo = offs[v], hi = offs[v + 1];
+      let r = op === Reduce.max ? -Infinity : op === Reduce.min ? Infinity : 0;
+      for (let q = lo; q < hi; q++) {
+        const e = x[(o * k + order[q]) * inner + ii];
+        r = op === Reduce.max ? Math.max(r, e) : op === Reduce.min ? Math.min(r, e) : r + e;   // a NaN wins max and min
+      }
+      y[i] = op === Reduce.mean && hi > lo ? r / (hi - lo) : r;
     }
   },
   im2col(x, col, n, c, c0, cg, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, flip) {
