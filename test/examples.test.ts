@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runXor } from '../examples/xor.ts';
+import { runLenet } from '../examples/lenet.ts';
 import { runRegression } from '../examples/regression.ts';
 import { main as mnistMain, type MnistResult } from '../examples/mnist.ts';
 import { main as exampleMain, pick, EXAMPLES } from '../examples/run.ts';
@@ -43,6 +44,13 @@ test('mnist (the default example): ≥ 85% held-out accuracy after one epoch', a
   assert.is(r.epochs, 1);
 });
 
+test('lenet: LeNet-5 learns the digits (≥ 95% held out after two epochs) and reports its time', async () => {
+  const r = await runLenet({ epochs: 2, bar: false });
+  assert.ok(r.accuracy >= 0.95, `held-out accuracy ${(r.accuracy * 100).toFixed(2)}%`);
+  assert.ok(r.heldOutLoss < 0.2, `held-out loss ${r.heldOutLoss}`);
+  assert.ok(r.seconds > 0);
+});
+
 test('the dispatcher: --model picks the example, mnist by default, options pass through', async () => {
   assert.equal(pick([]), { name: 'mnist', rest: [] });
   assert.equal(pick(['--epochs', '3']), { name: 'mnist', rest: ['--epochs', '3'] });
@@ -54,7 +62,7 @@ test('the dispatcher: --model picks the example, mnist by default, options pass 
 });
 
 test('an unknown model, a missing name and a bad option are clear errors', async () => {
-  for (const name of ['lenet', 'nope']) {
+  for (const name of ['lenett', 'nope']) {
     assert.throws(() => pick(['--model', name]), (e: Error) => e instanceof UsageError &&
       e.message.includes(`unknown model '${name}'`) && Object.keys(EXAMPLES).every((n) => e.message.includes(n)));
   }
@@ -77,9 +85,9 @@ test('as a command: --model xor prints what it learned and the time; an unknown 
   assert.is(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /0 xor 1 = 1: the model says (0\.9\d\d|1\.000) right/);
   assert.match(ok.stdout, /xor: 4 of 4 right, loss \d\.\d{4}, \d+\.\d\d s/);
-  const bad = example('--model', 'lenet');
+  const bad = example('--model', 'lenett');
   assert.is(bad.status, 2);
-  assert.match(bad.stderr, /example: unknown model 'lenet'; the examples are:\n {2}mnist .*\n {2}xor .*\n {2}regression /);
+  assert.match(bad.stderr, /example: unknown model 'lenett'; the examples are:\n {2}mnist .*\n {2}xor .*\n {2}regression /);
   assert.is(bad.stdout, '');
 });
 
