@@ -12,10 +12,10 @@
 // outlives a call: a step's inputs travel as arguments, so once train or trainStep returns the
 // library holds no reference to the model, loss, parameters, optimiser or data (trainStep's last
 // loss is held in a WeakMap keyed by a parameter).
-// The page stays responsive: after ~25 ms of work train yields one macrotask (scheduler.yield in
-// browsers, setImmediate in Node, else a MessageChannel made for the call and closed at its end;
-// never a clamped timer), so input, timers and a callback's DOM updates get in and paint. The
-// cost is a clock read per step and a few microseconds per yield.
+// The page stays responsive: after ~25 ms of work train yields one macrotask (setImmediate in
+// Node, else a MessageChannel made for the call and closed at its end; never a clamped timer), so
+// input, timers, messages and a callback's DOM updates get in and paint. The cost is a clock read
+// per step and a few microseconds per yield.
 
 import { Tensor, scope, describe, openScope, closeScope, adopt, nextTensorId } from '../tensor.js';
 import { withgradientOf, paramsArg, Params, type Grads } from '../autograd.js';
@@ -261,16 +261,15 @@ export interface Reporter {
 const SLICE_MS = 25;
 
 /**
- * A macrotask boundary chosen for this call: scheduler.yield (browsers; its continuation runs
- * before other queued tasks, and rendering still gets its turn), setImmediate (Node, Bun), or a
- * MessageChannel (other workers and runtimes), made at the first yield and closed at the end of
- * the call. setTimeout (clamped to 4 ms after nesting) only where none of those exists.
+ * A macrotask boundary chosen for this call: setImmediate (Node, Bun), else a MessageChannel
+ * (browsers, workers, Deno), made at the first yield and closed at the end of the call; a
+ * setTimeout (clamped to 4 ms once nested) only where neither exists. Not scheduler.yield: its
+ * continuation runs ahead of the page's queued tasks, so a loop that keeps yielding with it
+ * starves messages and timers (Chromium 156: a message posted before train waited out 200,000
+ * steps); a posted message queues behind them, and rendering gets its turn either way.
  */
 function makeYielder(): { next: () => Promise<void>; close: () => void } {
-  const g = globalThis as { scheduler?: { yield?: () => Promise<void> }; setImmediate?: (f: () => void) => unknown };
-  const sch = g.scheduler;
-  if (typeof sch?.yield === 'function') return { next: () => sch.yield!(), close: ignore };
-  const si = g.setImmediate;
+  const si = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
   if (typeof si === 'function') return { next: () => new Promise<void>((r) => { si(r); }), close: ignore };
   if (typeof MessageChannel === 'function') {
     const ch = new MessageChannel();
