@@ -291,6 +291,13 @@ testNeedingGpu(test, 'GPU: train reads the loss back once per step and matches t
     assert.throws(() => [...dl], /lives on webgpu; iterate with `for await`/);
     const s2 = await train(a.loss, a.ps, dl, Descent(0.5));
     assert.is(s2.steps, 3);
+    // a non-finite loss read back from the GPU names the input, read back too; no update happened
+    const before = await Promise.all([...a.ps].map(async (p) => Array.from(await p.data())));
+    const bad = tensor(Float32Array.from({ length: 12 }, (_, i) => (i === 4 ? NaN : 0.5)), [4, 3]).keep();
+    const e = await train(a.loss, a.ps, [[bad, rand(2, 3).keep()]], Descent(0.5)).then(() => null, (err: Error) => err);
+    assert.is(e?.message, 'train: Loss is NaN on data item 0 (counting from 0), stopping training; ' +
+      'argument 0 of the item (shape [4, 3]) holds NaN at index 4: the data has a non-finite value');
+    assert.equal(await Promise.all([...a.ps].map(async (p) => Array.from(await p.data()))), before);
   });
 });
 
