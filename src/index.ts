@@ -30,8 +30,9 @@ export {
 } from './losses.js';
 
 // training, callbacks and data (src/train/, src/data.ts)
-export { train, trainStep, stop, skip, type TrainOptions, type TrainSummary } from './train/train.js';
+export { train, trainStep, stop, skip, type TrainOptions, type TrainSummary, type TrainProgress } from './train/train.js';
 export { throttle, everyN, type ThrottleOptions, type Throttled } from './train/callbacks.js';
+export type { ProgressStream } from './train/progress.js';
 export {
   repeated, zip, DataLoader, onehot, onehotbatch, onecold, type DataLoaderOptions,
 } from './data.js';

@@ -95,7 +95,9 @@ function forward(m: Dense, name: string, x0: Tensor): Tensor {
   const x = toTensor(x0, name, 'x'), W = m.weight, σ = m.σ;
   const code = fusedCode(σ), fused = code !== undefined;
   if (x.rank === 0 || x.shape[0] !== W.shape[1])
-    throw new RangeError(`${name}: input has ${x.rank ? x.shape[0] : 0} features, expected ${W.shape[1]} (input shape [${x.shape.join(', ')}])`);
+    throw new RangeError(`${name}: input has ${x.rank ? x.shape[0] : 0} features, expected ${W.shape[1]} (input shape [${x.shape.join(', ')}])` +
+      (x.rank === 2 && x.shape[1] === W.shape[1] ? `; observations are the last dimension (one column each, as in Flux), so this looks ` +
+        `like one row per observation: pass transpose(x), shape [${x.shape[1]}, ${x.shape[0]}]` : ''));
   const flat = x.rank > 2 ? reshape(x, [x.shape[0], -1]) : x;
   let y = dense(W, flat, m.bias || null, fused ? code : Unary.identity, 0, name);
   if (!fused) y = σ(y);
