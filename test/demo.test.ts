@@ -178,4 +178,20 @@ needsChromium('cpu policy: all on Wasm in the worker, none on the page\'s thread
   assert.equal(problems, [], 'no page errors, failed requests or off-site requests');
 });
 
+needsChromium('LeNet-5: the page offers it; it trains in the worker and the page classifies with its weights', async () => {
+  await page.selectOption('#policy', 'cpu');
+  await page.selectOption('#model', 'lenet');
+  const l = await trainOnce(page, problems);
+  const lacc = checkRun(l, 'lenet');
+  const pageAcc = await page.evaluate(() => (globalThis as any).__demo.evaluateHere(500));
+  assert.ok(Math.abs(pageAcc - lacc) < 1e-9, `the page's LeNet-5 (worker weights loaded here) scores ${pageAcc}, the worker said ${lacc}`);
+  const ops = l.placement!.ops.map((o) => o.op);
+  assert.ok(ops.includes('im2col') && ops.includes('pool'), `a LeNet step runs the conv ops: ${[...new Set(ops)].join(', ')}`);
+  await page.click('#pick');
+  const p = await page.evaluate(() => (globalThis as any).__demo.prediction);
+  assert.ok(Math.abs(p.probs.reduce((s: number, v: number) => s + v, 0) - 1) < 1e-4, 'LeNet-5\'s logits become probabilities on the page');
+  console.log(`  LeNet-5 (cpu policy, module worker): ${STEPS} steps in ${(l.result!.ms / 1000).toFixed(1)} s, held-out ${(lacc * 100).toFixed(1)}%`);
+  assert.equal(problems, [], 'no page errors, failed requests or off-site requests');
+});
+
 T.run();

@@ -1,5 +1,5 @@
 // The demo's training job, written once for every host: `mnistJob(fx, config, bytes)` builds the
-// seed model, the data and the optimiser from a fluxion module `fx` (the bundle, imported however
+// model (the seed MLP, or LeNet-5 with `model: 'lenet'`), the data and the optimiser from a fluxion module `fx` (the bundle, imported however
 // the host imports it). The demo's Web Worker serves it (worker.ts), and so does the Node
 // worker_threads test (test/fixtures/node-worker.ts).
 import type { TrainingJob, Tensor } from '../../src/index.ts';
@@ -8,6 +8,8 @@ import { decodeMnist, split, columns } from './mnist-data.ts';
 type Fluxion = typeof import('../../src/index.ts');
 
 export interface MnistConfig {
+  /** The seed MLP (mse after softmax), or LeNet-5 (logits, logitcrossentropy). Default 'seed'. */
+  model?: 'seed' | 'lenet';
   opt: 'adam' | 'descent' | 'momentum';
   /** Learning rate (default per optimiser: mse after softmax has small gradients, so they are large). */
   lr?: number;
@@ -30,6 +32,20 @@ export const LR = { adam: 0.01, descent: 5, momentum: 0.5 } as const;
 
 /** The seed model, Flux's first example: Chain(Dense(784, 32, σ), Dense(32, 10), softmax). */
 export const seedModel = (fx: Fluxion) => fx.Chain(fx.Dense(784, 32, fx.sigmoid), fx.Dense(32, 10), fx.softmax);
+
+/** LeNet-5 as Flux's model zoo writes it, taking the demo's [784, n] digits (a free reshape to WHCN) to 10 logits. */
+export const lenetModel = (fx: Fluxion) => fx.Chain(
+  (x: Tensor) => fx.reshape(x, [28, 28, 1, -1]),
+  fx.Conv([5, 5], [1, 6], fx.relu), fx.MaxPool([2, 2]), fx.Conv([5, 5], [6, 16], fx.relu), fx.MaxPool([2, 2]),
+  fx.flatten, fx.Dense(256, 120, fx.relu), fx.Dense(120, 84, fx.relu), fx.Dense(84, 10));
+/** Learning rates for LeNet-5 (logitcrossentropy: ordinary gradients, ordinary rates). */
+export const LENET_LR = { adam: 0.002, descent: 0.05, momentum: 0.01 } as const;
+
+/** The model a config names, and its output as probabilities (the seed model ends in softmax, LeNet-5 in logits). */
+export function makeModel(fx: Fluxion, name: MnistConfig['model'] = 'seed') {
+  const m = name === 'lenet' ? lenetModel(fx) : seedModel(fx);
+  return { m, probs: (x: Tensor) => (name === 'lenet' ? fx.softmax(m(x)) : m(x)) };
+}
 
 /** Indices of the largest entry of each column of a [10, m] matrix. */
 export function argmaxColumns(y: Float32Array, m: number): Uint8Array {
@@ -62,13 +78,13 @@ export async function mnistJob(fx: Fluxion, c: MnistConfig): Promise<TrainingJob
   const ytest = fx.onehotbatch(labels(test), DIGITS).keep();
   const ltest = labels(test);
 
-  const m = seedModel(fx);
-  const loss = (x: Tensor, y: Tensor) => fx.mse(m(x), y);
-  const lr = c.lr ?? LR[c.opt];
+  const lenet = c.model === 'lenet', m = makeModel(fx, c.model).m;
+  const loss = lenet ? (x: Tensor, y: Tensor) => fx.logitcrossentropy(m(x), y) : (x: Tensor, y: Tensor) => fx.mse(m(x), y);
+  const lr = c.lr ?? (lenet ? LENET_LR : LR)[c.opt];
   const rule = c.opt === 'adam' ? fx.Adam(lr) : c.opt === 'momentum' ? fx.Momentum(lr) : fx.Descent(lr);
   const evaluate = async () => {
     const yhat = fx.scope(() => m(xtest));
-    const l = fx.scope(() => fx.mse(yhat, ytest));
+    const l = fx.scope(() => (lenet ? fx.logitcrossentropy : fx.mse)(yhat, ytest));
     const [lv, y] = [await l.item(), await yhat.data()];
     l.dispose(); yhat.dispose();
     const pred = argmaxColumns(y, ltest.length);

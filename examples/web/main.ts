@@ -1,4 +1,4 @@
-// The demo page: trains the seed model on MNIST in a module Web Worker (worker.ts, through
+// The demo page: trains the seed model (or LeNet-5) on MNIST in a module Web Worker (worker.ts, through
 // TrainingWorker) while a live chart shows training and held-out loss and accuracy and a table
 // shows where each op of a training step ran; then the trained weights come back (a transferred
 // safetensors buffer), load into the same model on this thread, and classify what you draw.
@@ -11,7 +11,7 @@
 import * as fx from '../../src/index.ts';   // built as an import of ./fluxion.js, the bundle (scripts/demo.mjs)
 import { chart, emptyChart, type ChartData } from './chart.ts';
 import { decodeMnist, split, image, type Digits } from './mnist-data.ts';
-import { seedModel, LR, type MnistConfig } from './job.ts';
+import { makeModel, LR, LENET_LR, type MnistConfig } from './job.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -35,7 +35,7 @@ const demo = {
 const plot = chart($<HTMLCanvasElement>('chart'));
 let data: ChartData = emptyChart();
 let digits: Digits | null = null, testIdx: Int32Array | null = null;
-let model: ReturnType<typeof seedModel>;
+let model: ReturnType<typeof makeModel>['m'], probsOf: ReturnType<typeof makeModel>['probs'], modelName: MnistConfig['model'] = 'seed';
 let trained = false;
 let run: fx.TrainingRun | null = null;
 const tw = new fx.TrainingWorker<MnistConfig>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
@@ -43,7 +43,7 @@ const tw = new fx.TrainingWorker<MnistConfig>(new Worker(new URL('./worker.js', 
 function status(text: string, error = false) { const s = $('status'); s.textContent = text; s.className = error ? 'error' : ''; }
 
 // ---- controls ----
-for (const [k, id] of [['opt', 'opt'], ['batch', 'batch'], ['policy', 'policy'], ['epochs', 'epochs'], ['ntrain', 'ntrain'], ['lr', 'lr']] as const) {
+for (const [k, id] of [['model', 'model'], ['opt', 'opt'], ['batch', 'batch'], ['policy', 'policy'], ['epochs', 'epochs'], ['ntrain', 'ntrain'], ['lr', 'lr']] as const) {
   const v = params.get(k);
   if (v === null) continue;
   const el = $<HTMLInputElement | HTMLSelectElement>(id);
@@ -54,6 +54,7 @@ function config(): MnistConfig {
   const lr = Number($<HTMLInputElement>('lr').value);
   const steps = Number(params.get('steps'));
   return {
+    model: $<HTMLSelectElement>('model').value as MnistConfig['model'],
     opt: $<HTMLSelectElement>('opt').value as MnistConfig['opt'],
     lr: lr > 0 ? lr : undefined,
     batch: Number($<HTMLSelectElement>('batch').value),
@@ -76,7 +77,7 @@ async function startTraining() {
   demo.training = true;
   data = emptyChart(); plot.set(data); demo.chartPoints = 0;
   $<HTMLButtonElement>('train').disabled = true; $<HTMLButtonElement>('stop').disabled = false;
-  status(`starting: ${c.opt} (η = ${c.lr ?? LR[c.opt]}), batch ${c.batch}, policy ${c.policy}…`);
+  status(`starting: ${c.model === 'lenet' ? 'LeNet-5' : 'the seed model'}, ${c.opt} (η = ${c.lr ?? (c.model === 'lenet' ? LENET_LR : LR)[c.opt]}), batch ${c.batch}, policy ${c.policy}…`);
   run = tw.train(c, { onProgress: (p) => progress(rec, p) });
   try {
     // Everything this thread does until the worker's result arrives (progress, chart, controls)
@@ -86,6 +87,7 @@ async function startTraining() {
     rec.mainThreadOpNames = records.slice(0, 20).map((o) => `${o.op}@${o.device}`);
     const { weights, ...rest } = r;
     rec.result = { ...rest, weightBytes: weights.byteLength };
+    if (c.model !== modelName) useModel(c.model);   // this thread's model has the run's architecture
     fx.loadModel(model, weights);             // the worker's weights, now on this thread
     trained = true;
     const gpu = (r.devices as { gpu?: { available: boolean; info?: { description?: string; vendor?: string } } }).gpu;
@@ -167,7 +169,7 @@ function padPixels(): Float32Array | null {
 }
 
 function classify(px: Float32Array, source: string, label?: number) {
-  const t = fx.trace(() => fx.scope(() => model(fx.tensor(px, [784, 1])))), out = t.result;
+  const t = fx.trace(() => fx.scope(() => probsOf(fx.tensor(px, [784, 1])))), out = t.result;
   const probs = Array.from(out.dataSync());
   out.dispose();
   const digit = probs.indexOf(Math.max(...probs));
@@ -207,6 +209,11 @@ function evaluateHere(n = 500): number {
 }
 Object.assign(demo, { evaluateHere });
 
+function useModel(name: MnistConfig['model']) {
+  ({ m: model, probs: probsOf } = makeModel(fx as never, name));
+  modelName = name; trained = false;
+}
+
 // ---- start ----
 async function start() {
   clearPad();
@@ -220,7 +227,7 @@ async function start() {
     $('env').textContent = `WebGPU here: ${demo.webgpu}.`;
     if (!adapter) { const o = $<HTMLSelectElement>('policy').querySelector('option[value=gpu]') as HTMLOptionElement; o.textContent += ' — unavailable'; }
     await fx.init({ gpu: false });
-    model = seedModel(fx as never);
+    useModel($<HTMLSelectElement>('model').value as MnistConfig['model']);
     const [bin] = await Promise.all([fetch('./mnist.bin').then((r) => { if (!r.ok) throw new Error(`mnist.bin: HTTP ${r.status}`); return r.arrayBuffer(); }), tw.ready]);
     digits = decodeMnist(bin);
     testIdx = split(digits, 8000, 2000, 1).test;
