@@ -3,7 +3,8 @@
 //   1. `train` on the seed's model A (784-32-10 σ, softmax, mse, SGD) at batch 64, 6,000 steps;
 //   2. the idiomatic manual loop, `for (const [x, y] of DataLoader(...)) trainStep(...)`, on
 //      Dense(4, 2) with nothing disposed by hand, 100,000 steps;
-//   3. one trainStep at every batch size from 1 to 8,000 once (Dense(4, 2)): the Wasm memory a
+//   3. `train` on LeNet-5 (Conv, MaxPool, Dense; logitcrossentropy, Adam) at batch 16, 5,000 steps;
+//   4. one trainStep at every batch size from 1 to 8,000 once (Dense(4, 2)): the Wasm memory a
 //      100 KB live set needs when no size repeats (the allocator's reuse across sizes).
 // RSS is noisy on a shared machine; the figures that must be flat are memory()'s and the JS
 // heap in use after a collection. RSS can still rise in a loop that allocates many short-lived
@@ -37,6 +38,23 @@ async function trainLoop(steps: number, at: number[]): Promise<Mark[]> {
     cb: () => { if (at.includes(++step)) marks.push(mark(step)); },
   });
   x.dispose(); y.dispose();
+  return marks;
+}
+
+async function lenetLoop(steps: number, at: number[]): Promise<Mark[]> {
+  fx.seed(4);
+  const m = fx.Chain(fx.Conv([5, 5], [1, 6], fx.relu), fx.MaxPool([2, 2]), fx.Conv([5, 5], [6, 16], fx.relu), fx.MaxPool([2, 2]),
+    fx.flatten, fx.Dense(256, 120, fx.relu), fx.Dense(120, 84, fx.relu), fx.Dense(84, 10));
+  const X = fx.rand(28, 28, 1, 512).keep(), Y = fx.onehotbatch(Array.from({ length: 512 }, (_, j) => j % 10), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).keep();
+  const data = fx.DataLoader([X, Y], { batchsize: 16, shuffle: true });
+  const marks: Mark[] = [];
+  let step = 0;
+  const loss = (a: fx.Tensor, b: fx.Tensor) => fx.logitcrossentropy(m(a), b);
+  const opt = fx.Adam(1e-3), ps = fx.params(m);
+  while (step < steps) {
+    await fx.train(loss, ps, data, opt, { cb: () => { if (at.includes(++step)) marks.push(mark(step)); if (step >= steps) fx.stop(); } });
+  }
+  X.dispose(); Y.dispose();
   return marks;
 }
 
@@ -84,6 +102,9 @@ export async function runMemoryBench(): Promise<string> {
     const b = manualLoop(100_000, [1000, 6000, 100_000]);
     for (const k of b) out.push(row('manual DataLoader + trainStep, Dense(4, 2)', k));
     out.push(`| **RSS growth 1,000 → 6,000** | | **${MB(b[1].rss - b[0].rss)}** | | | | |`);
+    const l = await lenetLoop(5000, [1000, 5000]);
+    for (const k of l) out.push(row('train, LeNet-5, batch 16', k));
+    out.push(`| **RSS growth 1,000 → 5,000** | | **${MB(l[1].rss - l[0].rss)}** | | | | |`);
     const c = everyBatchSize(8000);
     for (const k of c) out.push(row('every batch size 1..8,000 once', k));
   });

@@ -14,7 +14,8 @@ import './_helpers/backends.js';
 import { settle } from './_helpers/gc.js';
 import {
   tensor, zeros, rand, randn, seed, scope, gradient, matmul, add, sub, mul, mean, square, sigmoid, memory,
-  withPolicy, Tensor,
+  withPolicy, Tensor, Chain, Conv, MaxPool, flatten, Dense, relu, onehotbatch, logitcrossentropy, Adam, params,
+  DataLoader, train, stop,
 } from '../src/index.js';
 import { descentStep } from '../src/ops/optim.js';
 
@@ -72,6 +73,22 @@ test(`${STEPS} steps without scope (gradient + descentStep + grads.dispose()): m
   assert.is(atEnd.tensors, start.tensors, 'no tensor outlives a step');
   assert.is(atEnd.bytes, start.bytes);
   free();
+}));
+
+test('LeNet-5 (Conv, MaxPool, Dense, Adam) under train: memory flat from step 50 to step 500', async () => withPolicy('cpu', async () => {
+  seed(5);
+  const m = Chain(Conv([5, 5], [1, 6], relu), MaxPool([2, 2]), Conv([5, 5], [6, 16], relu), MaxPool([2, 2]),
+    flatten, Dense(256, 120, relu), Dense(120, 84, relu), Dense(84, 10));
+  const X = rand(28, 28, 1, 64).keep(), Y = onehotbatch(Array.from({ length: 64 }, (_, j) => j % 10), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).keep();
+  const loss = (a: Tensor, b: Tensor) => logitcrossentropy(m(a), b);
+  const opt = Adam(1e-3), ps = params(m), data = DataLoader([X, Y], { batchsize: 4, shuffle: true });
+  await settle();
+  let step = 0, at50 = snapshot(), atEnd = at50;
+  while (step < 500) {
+    await train(loss, ps, data, opt, { cb: () => { step++; if (step === 50) at50 = snapshot(); if (step === 500) { atEnd = snapshot(); stop(); } } });
+  }
+  assert.equal(atEnd, at50, 'tensors, cpu bytes and wasm memory at step 500 equal step 50');
+  X.dispose(); Y.dispose();
 }));
 
 test('the allocator reuses blocks: a repeated pattern of sizes keeps Wasm memory flat', () => withPolicy('cpu', () => {
