@@ -18,6 +18,10 @@ export { Dense, type Activation, type DenseOptions } from './nn/dense.js';
 export { Chain } from './nn/chain.js';
 export { Dropout } from './nn/dropout.js';
 export { LayerNorm, BatchNorm } from './nn/norm.js';
+export {
+  RNNCell, LSTMCell, GRUCell, GRUv3Cell, RNN, LSTM, GRU, GRUv3, initialstates,
+  type RecurrentOptions, type SequenceOptions, type LSTMState,
+} from './nn/recurrent.js';
 export { glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, nfan, type Init } from './nn/init.js';
 export {
   mse, mae, msle, huber_loss, label_smoothing, crossentropy, logitcrossentropy, binarycrossentropy,

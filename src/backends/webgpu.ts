@@ -420,6 +420,11 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     poolGrad(...a) { run('poolGrad', a, groups1d(a[5] * a[6] * a[7] * a[4])); },
   };
   Object.assign(kernels, grids);
+  // The recurrent steps (rnnStep … gruv3GatesGrad): a thread per state element, hid·b.
+  for (const name of KERNEL_NAMES) {
+    const hi = KERNELS[name].args.findIndex(([arg]) => arg === 'hid');
+    if (hi >= 0 && sources.has(name)) kernels[name] = (...a: number[]) => run(name, a, groups1d(a[hi] * a[hi + 1]));
+  }
 
   const be: WebGPUBackend = {
     ...(kernels as Kernels<GpuBuf>),

@@ -11,6 +11,7 @@ import * as shapeOps from './shape.js';
 import * as denseOps from './dense.js';
 import * as optimOps from './optim.js';
 import * as permuteOps from './permute.js';
+import * as rnnOps from './rnn.js';
 
 export * from './unary.js';
 export * from './binary.js';
@@ -30,6 +31,6 @@ const isOpDef = (v: unknown): v is OpDef => !!v && typeof v === 'object' &&
  * @example for (const def of registry.values()) console.log(def.name, def.kernels);
  */
 export const registry: ReadonlyMap<string, OpDef> = /* @__PURE__ */ new Map(
-  [unaryOps, binaryOps, reduceOps, matmulOps, softmaxOps, shapeOps, denseOps, optimOps, permuteOps]
+  [unaryOps, binaryOps, reduceOps, matmulOps, softmaxOps, shapeOps, denseOps, optimOps, permuteOps, rnnOps]
     .flatMap((m) => Object.values(m).filter(isOpDef)).map((d) => [d.name, d]));
 
