@@ -18,6 +18,7 @@ import { dense } from '../src/ops/dense.js';
 import { permutedims } from '../src/ops/permute.js';
 import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { Unary, Binary } from '../src/ops/codes.js';
+import { seqGradCases } from './_helpers/rnn-cases.js';
 
 // ---- per op: the gradient rule against finite differences --------------------------------------
 interface GCase { label: string; f: Fn; inputs: Input[] }
@@ -101,6 +102,8 @@ const GRADS: Record<string, () => GCase[]> = {
     { label: 'transpose [5]', f: (x) => transpose(x), inputs: [input([5])] }],
   permutedims: () => [{ label: 'permutedims [2,3,4] by [2,0,1]', f: (x) => permutedims(x, [2, 0, 1]), inputs: [input([2, 3, 4])] },
     { label: 'permutedims [3,1,2,5,2] by [4,2,0,3,1]', f: (x) => permutedims(x, [4, 2, 0, 3, 1]), inputs: [input([3, 1, 2, 5, 2])] }],
+  rnnSeq: () => seqGradCases().filter((c) => !c.label.includes('+state')),
+  rnnState: () => seqGradCases().filter((c) => c.label.includes('+state')),
 };
 
 const G = suite('autograd: rules vs finite differences (f64, ref)');

@@ -22,6 +22,7 @@ import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { descentStep, momentumStep, adamStep } from '../src/ops/optim.js';
 import { Unary, Binary, Reduce } from '../src/ops/codes.js';
 import { unaryRef } from '../src/backends/ref.js';
+import { seqSweep } from './_helpers/rnn-cases.js';
 
 const SIZES = [1, 3, 4, 5, 7, 16, 17, 63, 64, 65, 257];
 /** A second and third size for the same sweep point, so shapes are not square. */
@@ -260,6 +261,7 @@ const CASES: Record<string, (n: number) => Case[]> = {
   softmax: softmaxCases, softmaxGrad: softmaxGradCases, matmul: matmulCases, dense: denseCases,
   reshape: reshapeCases, transpose: transposeCases, permutedims: permuteCases,
   descent: optimCases('descent'), momentum: optimCases('momentum'), adam: optimCases('adam'),
+  rnnSeq: (n) => seqSweep(n, false), rnnState: (n) => seqSweep(n, true),
 };
 
 test('every registered op has a test case generator', () => {

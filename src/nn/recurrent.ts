@@ -129,7 +129,7 @@ function makeCell(k: Kind, fn: string, a: unknown, b: unknown, rest: unknown[], 
   if (k.kind === RNN_KIND.rnn) {
     [σ, o] = s.rest;
     if (isPlain(σ) && o === undefined) { o = σ; σ = undefined; }   // RNN(3, 5, { return_state: true })
-    σ ??= u.tanh;
+    if (σ === undefined) σ = u.tanh;
     if (typeof σ !== 'function') throw new TypeError(`${s.name}: σ must be a function (an activation), got ${describe(σ)}`);
   } else {
     [o] = s.rest;

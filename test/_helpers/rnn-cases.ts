@@ -14,6 +14,8 @@ export interface SeqOpts {
   shared?: boolean;
   /** Also return the final state: f returns Σ y·w1 + Σ hT·w2 (+ Σ cT·w3). */
   state?: boolean;
+  /** With `state`: return [y, hT, cT?] as they are instead of a scalar of them. */
+  raw?: boolean;
   σ?: Activation;
   bias?: boolean;
 }
@@ -46,6 +48,7 @@ export function seqCase(kind: Kind, o: SeqOpts): SeqCase {
     if (!o.state) return r;
     const [y, s] = r as [Tensor, Tensor | [Tensor, Tensor]];
     const [h, c] = Array.isArray(s) ? s : [s, null];
+    if (o.raw) return (c ? [y, h, c] : [y, h]) as unknown as Tensor;
     const dot = (t: Tensor, v: Float64Array) => sum(mul(t, tensor(v, [v.length]).view(t.shape)));
     let out = add(sum(mul(y, y)), dot(h, w[0]));
     if (c) out = add(out, dot(c, w[1]));
@@ -65,6 +68,24 @@ export function seqGradCases(): SeqCase[] {
     out.push(seqCase(kind, { inp: 3, H: 2, len: 3, B: 0 }));
     out.push(seqCase(kind, { inp: 2, H: 3, len: 2, B: 3, shared: true, state: true }));
     out.push(seqCase(kind, { inp: 1, H: 2, len: 4, B: 1, state: true, bias: false }));
+  }
+  return out;
+}
+
+/**
+ * The ops sweep's cases at size n (test/ops.test.ts): every kind with hid = n, batched (odd batch,
+ * h0 shared by the batch) and unbatched, each output compared with the reference; `state` adds
+ * the final state (the rnnState op). Weights scale as 1/√n so the gates do not all saturate.
+ */
+export function seqSweep(n: number, state: boolean): { label: string; args: { shape: number[]; data: Float64Array }[]; run: (xs: Tensor[]) => Tensor[]; tol: { rtol: number; atol: number } }[] {
+  const out = [];
+  for (const kind of ['rnn', 'lstm', 'gru', 'gruv3'] as Kind[]) for (const B of [0, (n % 5) + 2]) {
+    const inp = (n % 7) + 2, len = 3;
+    const c = seqCase(kind, { inp, H: n, len, B, shared: B > 0, state, raw: true });
+    const s = 1 / Math.sqrt(n);
+    const args = c.inputs.map((i, k) => ({ shape: [...i.shape], data: Float64Array.from(i.data, (v) => (k === 2 || (kind === 'gruv3' && k === c.inputs.length - 1) ? Math.fround(v * s) : v)) }));
+    // a few f32 roundings per step through K = n + in products, compounded over the steps
+    out.push({ label: c.label, args, run: (xs: Tensor[]) => [c.f(...xs)].flat() as Tensor[], tol: { rtol: 1e-4, atol: 8 * (n + inp) * len * 2 ** -23 } });
   }
   return out;
 }
