@@ -128,64 +128,57 @@ export const KERNELS = {
       ['b2', 'float'], ['eps', 'float'], ['b1t', 'float'], ['b2t', 'float'], ['lambda', 'float']],
     doc: 'as adam, with the decay inside the step: x −= eta·(adam direction + lambda·x) (if guard[0] is finite).',
   },
-  // Recurrent steps (src/ops/rnn.ts). Sequence buffers are [rows, ld] with ld = len·b; step t is the
-  // column block at off = t·b. State buffers (h, c, z, dh, …) are contiguous [rows, b]. G = gates·hid.
+  // Recurrent steps (src/ops/rnn.ts): indices as rnnStep's doc says.
   rnnStep: {
     args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'inout'], ['y', 'out'], ['hp', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
-    doc: 'One RNN step, for r < hid, j < b (k = r·b+j, a = r·ld+off+j): hp[a] = h[k]; u = g[a] + z[k] + bias[r]; ' +
-      'g[a] = u; h[k] = y[a] = f_act(u) (beta = +Inf). g holds Wi·x on entry, the pre-activation on exit.',
+    doc: 'For r < hid, j < b: k = r·b+j in state buffers [rows, b], a = r·ld+off+j in sequence buffers [rows, ld] (ld = len·b, ' +
+      'step t at off = t·b; gate q is row block q, in every recurrent step): hp[a] = h[k]; g[a] = u = g[a] + z[k] + bias[r]; h[k] = y[a] = f_act(u).',
   },
   rnnStepGrad: {
     args: [['g', 'inout'], ['y', 'in'], ['dy', 'in'], ['dh', 'in'], ['dz', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
-    doc: 'Backward of rnnStep: dz[k] = g[a] = (dy[a] + dh[k])·f_act′(g[a], y[a]) (g: pre-activation in, its gradient out).',
+    doc: 'dz[k] = g[a] = (dy[a] + dh[k])·f_act′(g[a], y[a]).',
   },
   lstmStep: {
     args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'inout'], ['c', 'inout'], ['y', 'out'], ['hp', 'out'], ['cp', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'One LSTM step (Flux\'s gate order i, f, c̃, o in row blocks of hid): gate q = act_q(g[q] + z[q] + bias[q]) with σ, σ, tanh, σ; ' +
-      'hp[a] = h[k]; cp[a] = c[k]; c[k] = f·c[k] + i·c̃; h[k] = y[a] = o·tanh(c[k]); g[q][a] = gate q.',
+    doc: 'Gates i, f, c̃, o = σ, σ, tanh, σ of g + z + bias (g keeps them); hp, cp = h, c; c = f·c + i·c̃; h = y = o·tanh c.',
   },
   lstmStepGrad: {
     args: [['g', 'inout'], ['cp', 'in'], ['dy', 'in'], ['dh', 'in'], ['dc', 'inout'], ['dz', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Backward of lstmStep: with c = f·cp + i·c̃, dh′ = dy[a] + dh[k], dc′ = dc[k] + dh′·o·(1 − tanh²c): ' +
-      'the gate pre-activation gradients (di·i(1−i), df·f(1−f), dc̃·(1−c̃²), do·o(1−o)) go to g[q][a] and dz[q][k]; dc[k] = dc′·f.',
+    doc: 'Backward of lstmStep (dh′ = dy + dh): the gates\' pre-activation gradients to g and dz; dc = dc′·f.',
   },
   gruStep: {
     args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'inout'], ['y', 'out'], ['hp', 'out'], ['zn', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'One GRU (v1) step, blocks r, z, n: r = σ(g[0] + z[0] + bias[0]), u = σ(g[1] + z[1] + bias[1]), ' +
-      'n = tanh(g[2] + r·z[2] + bias[2]); hp[a] = h[k]; zn[a] = z[2]; h[k] = y[a] = (1 − u)·n + u·h[k]; g = (r, u, n).',
+    doc: 'GRU v1: r, u = σ(g + z + bias), n = tanh(g₂ + r·z₂ + bias₂) (g keeps r, u, n); hp = h, zn = z₂; h = y = (1−u)·n + u·h.',
   },
   gruStepGrad: {
     args: [['g', 'inout'], ['zn', 'inout'], ['hp', 'in'], ['dy', 'in'], ['dh', 'inout'], ['dz', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Backward of gruStep, dh′ = dy[a] + dh[k]: dn = dh′(1−u)(1−n²), du = dh′(hp − n)·u(1−u), dr = dn·zn·r(1−r); ' +
-      'g = (dr, du, dn) (the input side), zn[a] = dn·r, dz[k] = (dr, du, dn·r) (the recurrent side); dh[k] = dh′·u.',
+    doc: 'Backward of gruStep: g = (dr, du, dn), zn = dn·r, dz = (dr, du, dn·r); dh = dh′·u (dh′ = dy + dh).',
   },
   gruv3Gates: {
     args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'in'], ['rh', 'out'], ['rhs', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'GRUv3 step, first half: r = σ(g[0] + z[0] + bias[0]), u = σ(g[1] + z[1] + bias[1]) (z is [2·hid, b]); ' +
-      'g[0] = r, g[1] = u; rh[k] = rhs[a] = r·h[k].',
+    doc: 'GRUv3, first half: g₀, g₁ = r, u = σ(g + z + bias) (z [2·hid, b]); rh[k] = rhs[a] = r·h.',
   },
   gruv3Step: {
     args: [['g', 'inout'], ['zn', 'in'], ['bias', 'in'], ['h', 'inout'], ['y', 'out'], ['hp', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'GRUv3 step, second half (zn = Wh_h̃·rh): n = tanh(g[2] + zn[k] + bias[2]); g[2] = n; hp[a] = h[k]; ' +
-      'h[k] = y[a] = (1 − u)·n + u·h[k].',
+    doc: 'GRUv3, second half: g₂ = n = tanh(g₂ + zn + bias₂); hp = h; h = y = (1−u)·n + u·h.',
   },
   gruv3StepGrad: {
     args: [['g', 'inout'], ['hp', 'in'], ['dy', 'in'], ['dh', 'inout'], ['dn', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Backward of gruv3Step, dh′ = dy[a] + dh[k]: g[2] = dn[k] = dh′(1−u)(1−n²); g[1] = dh′(hp − n)·u(1−u); dh[k] = dh′·u.',
+    doc: 'Backward of gruv3Step: g₂ = dn = dh′(1−u)(1−n²), g₁ = dh′(hp−n)·u(1−u); dh = dh′·u.',
   },
   gruv3GatesGrad: {
     args: [['g', 'inout'], ['hp', 'in'], ['drh', 'in'], ['dh', 'inout'], ['dz', 'out'],
       ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Backward of gruv3Gates (drh = Wh_h̃ᵀ·dn): g[0] = dr = drh[k]·hp[a]·r(1−r); dh[k] += drh[k]·r; dz[k] = (g[0], g[1]) ([2·hid, b]).',
+    doc: 'Backward of gruv3Gates: g₀ = drh·hp·r(1−r); dh += drh·r; dz = (g₀, g₁).',
   },
 } as const satisfies Record<string, KernelSpec>;
 
