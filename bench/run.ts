@@ -9,7 +9,10 @@ const sections: string[] = [];
 const add = (title: string, body: string) => { console.log(`\n## ${title}\n\n${body}`); sections.push(`## ${title}\n\n${body}`); };
 
 if (want('matmul')) add('matmul GFLOP/s', await (await import('./matmul.bench.ts')).runMatmulBench());
+if (want('transpose')) add('Lazy transpose: matmul(dY, transpose(X)) vs the transB flag vs plain', await (await import('./transpose.bench.ts')).runTransposeBench());
 if (want('train')) add('Training step, ms/step (samples/s)', await (await import('./train.bench.ts')).runTrainBench());
+if (want('conv')) add('Conv kernels (Wasm), GB/s at LeNet\'s shapes', await (await import('./conv.bench.ts')).runConvBench());
+if (want('lenet')) add('LeNet-5: training step and conv GFLOP/s', await (await import('./lenet.bench.ts')).runLenetBench());
 if (want('rnn')) add('Recurrent: LSTM(128 => 256), 64 steps, batch 32 (fluxion vs tfjs wasm)', await (await import('./rnn.bench.ts')).runRnnBench());
 if (want('startup')) add('Startup and size', (await import('./startup.ts')).runStartupBench());
 if (want('memory')) add('Long-run memory (RSS and memory() at fixed steps)', await (await import('./memory.bench.ts')).runMemoryBench());

@@ -3,6 +3,7 @@
 // softmax) with loss(x, y) = mse(m(x), y), trained epoch by epoch with the seed's call
 // `await train(loss, params(m), data, opt, { cb: throttle(evalcb, 5) })`.
 //   npm run example -- --epochs 10 --batch 32 --opt adam --lr 0.01 --device cpu|gpu|auto
+// (the default of `npm run example`; the same as `npm run example -- --model mnist ...`)
 // Data layout: features first, observations last: X is [784, n], Y is [10, n] one-hot.
 
 import { createRequire } from 'node:module';
@@ -13,6 +14,7 @@ import {
   type Tensor, type Rule,
 } from '../src/index.ts';
 import { progress } from './progress.ts';
+import { cli, UsageError } from './cli.ts';
 import { permutation } from './web/mnist-data.ts';
 
 export interface Mnist { xtrain: Tensor; ytrain: Tensor; ltrain: number[]; xtest: Tensor; ytest: Tensor; ltest: number[] }
@@ -63,14 +65,14 @@ export async function accuracy(m: (x: Tensor) => Tensor, x: Tensor, labels: numb
   return ok / labels.length;
 }
 
-interface Args { epochs: number; batch: number; opt: OptName; lr?: number; device: 'cpu' | 'gpu' | 'auto'; seed: number }
+interface Args { epochs: number; batch: number; opt: OptName; lr?: number; device: 'cpu' | 'gpu' | 'auto'; seed: number; help?: boolean }
 function parseCli(argv: string[]): Args {
   const a: Args = { epochs: 10, batch: 32, opt: 'adam', device: 'cpu', seed: 1 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = argv[i + 1];
     const num = (min: number) => {
       const x = Number(v);
-      if (!(x >= min)) throw new Error(`${k} needs a number ≥ ${min}, got ${v}`);
+      if (!(x >= min)) throw new UsageError(`${k} needs a number ≥ ${min}, got ${v}`);
       i++; return x;
     };
     if (k === '--epochs') a.epochs = Math.floor(num(1));
@@ -79,23 +81,24 @@ function parseCli(argv: string[]): Args {
     else if (k === '--seed') a.seed = Math.floor(num(0));
     else if (k === '--opt' && v in LR) { a.opt = v as OptName; i++; }
     else if (k === '--device' && ['cpu', 'gpu', 'auto'].includes(v)) { a.device = v as Args['device']; i++; }
-    else if (k === '--help' || k === '-h') {
-      console.log('usage: npm run example -- [--epochs N] [--batch N] [--opt descent|momentum|adam] [--lr X] [--device cpu|gpu|auto] [--seed N]');
-      process.exit(0);
-    } else throw new Error(`unknown or malformed option ${k}${v !== undefined ? ` ${v}` : ''} (see --help)`);
+    else if (k === '--help' || k === '-h') a.help = true;
+    else throw new UsageError(`unknown or malformed option ${k}${v !== undefined ? ` ${v}` : ''}`);
   }
   return a;
 }
 
-async function main() {
-  let args: Args;
-  try { args = parseCli(process.argv.slice(2)); } catch (e) { console.error(`mnist: ${(e as Error).message}`); process.exit(2); }
+export const usage = 'npm run example -- [--epochs N] [--batch N] [--opt descent|momentum|adam] [--lr X] [--device cpu|gpu|auto] [--seed N]';
+export interface MnistResult { accuracy: number; heldOutLoss: number; epochs: number; seconds: number }
+
+/** The command line: `main(['--epochs', '1'])` trains and reports the held-out accuracy. */
+export async function main(argv: string[]): Promise<MnistResult | null> {
+  const args = parseCli(argv);
+  if (args.help) { console.log(`usage: ${usage}`); return null; }
   const t0 = performance.now();
   await init(args.device === 'cpu' ? { gpu: false } : {});
   if (args.device === 'gpu' && !devices().gpu.available) {
     const why = (devices().gpu as { reason?: string }).reason ?? 'unknown reason';
-    console.error(`mnist: --device gpu needs a WebGPU adapter, and init() found none (${why}). Use --device cpu or auto.`);
-    process.exit(1);
+    throw new UsageError(`--device gpu needs a WebGPU adapter, and init() found none (${why}). Use --device cpu or auto.`, 1);
   }
   setPolicy(args.device);
   seed(args.seed);
@@ -112,7 +115,7 @@ async function main() {
 
   const bar = progress();
   let testloss = NaN, epoch = 0, step = 0, tEpoch = 0;
-  const evalcb = async () => { testloss = await loss(d.xtest, d.ytest).item(); };
+  const evalcb = async () => { testloss = await scope(async () => loss(d.xtest, d.ytest).item()); };
   const cb = throttle(evalcb, 5);
   const show = (force = false) => {
     const rate = Math.round(Math.min(step * args.batch, d.ltrain.length) / ((performance.now() - tEpoch) / 1000));
@@ -130,6 +133,8 @@ async function main() {
   const secs = (performance.now() - t0) / 1000;
   console.log(`mnist: held-out accuracy ${(acc * 100).toFixed(2)}% on ${d.ltest.length} digits after ${args.epochs} epochs ` +
     `(${args.opt}, batch ${args.batch}, ${args.device}), held-out loss ${testloss.toFixed(4)}, ${secs.toFixed(1)} s total`);
+  for (const t of [d.xtrain, d.ytrain, d.xtest, d.ytest]) t.dispose();
+  return { accuracy: acc, heldOutLoss: testloss, epochs: args.epochs, seconds: secs };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await cli('mnist', main);

@@ -22,7 +22,7 @@ const lines = [
   'the kernels below with these arguments in this order (`Kernels<B>` in src/backends/kernels.ts):',
   '',
   '- **Wasm** (assembly/): each kernel is exported under its name, buffers as byte offsets into the one',
-  '  imported memory; kernels never allocate (matmul takes its scratch pointer as one extra last argument).',
+  '  imported memory; kernels never allocate (matmul and bmm take their scratch pointer as one extra last argument).',
   '- **WebGPU** (gpu/NAME.wgsl): buffers bind in argument order (group 0; `in` read-only, others',
   '  read_write), ints and floats fill the uniform struct `p` in order (u32/f32), flags become bool',
   '  override constants named in capitals, an op code the override `OP`.',

@@ -10,7 +10,7 @@ import type { OpDef } from './ops/registry.js';
 // module) that are harmless: nothing here calls them before a gradient call.
 import { add } from './ops/binary.js';
 import { sumTo } from './ops/reduce.js';
-import { params } from './nn/params.js';
+import { params, mapModel, EMPTY } from './nn/params.js';
 import { fail, func, show } from './check.js';
 
 export interface TapeNode { def: OpDef; ins: readonly Tensor[]; out: Tensor; p: unknown; needs: boolean[] }
@@ -106,13 +106,81 @@ function onesLike(like: Tensor): Tensor {
 }
 
 /**
- * The value of `f()` (a scalar tensor) and its gradient with respect to `ps`.
+ * The gradient of a value of type `T` in the explicit form: a tensor's is a tensor (null if the
+ * loss does not depend on it), an array's an array, a layer's or object's an object with the same
+ * fields; a field without trainable tensors (an activation, a number, a running statistic) is
+ * null, as Zygote's `nothing`. At run time a layer with no trainable tensor at all (Dropout,
+ * relu) is null too, and a Dense's `W`/`b` aliases are not there (only `weight`, `bias`).
+ * @example const [g] = gradient((m) => mse(m(x), y), Chain(Dense(2, 3, relu), Dense(3, 1)));
+ *          g.layers[0].weight   // Tensor [3, 2]; g.layers[0].σ === null
+ */
+export type Gradient<T> =
+  T extends Tensor ? Tensor | null
+  : T extends number | string | boolean | bigint | symbol | null | undefined ? null
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Gradient<T[K]> }
+  : T extends ReadonlyMap<infer K, infer V> ? Map<K, Gradient<V>>
+  : T extends (...a: any[]) => any ? ([ModelKeys<T>] extends [never] ? null : GradientFields<T>)
+  : T extends object ? GradientFields<T>
+  : null;
+/** The field names a model-shaped tree mirrors (string keys, not numeric ones such as a Chain's `m[0]`). */
+export type ModelKeys<T> = keyof T extends infer K ? K extends string ? K extends `${number}` ? never : K : never : never;
+type GradientFields<T> = { -readonly [K in ModelKeys<T>]: Gradient<T[K]> };
+/**
+ * The gradients of the arguments of an explicit `gradient(f, ...args)` call: one per argument, in order.
+ * @example const [dm, dx] = gradient((m, x) => mse(m(x), y), model, x);
+ */
+export type Gradients<A extends readonly unknown[]> = { -readonly [K in keyof A]: Gradient<A[K]> };
+/**
+ * What `gradient(f, ...args)` returns for a loss `F`: a `Grads` for the implicit form (one
+ * argument, and a loss of no parameters or a Params), else one gradient per argument.
+ * @example const gs: GradientOf<() => Tensor, [Params]> = gradient(() => mse(m(x), y), params(m));
+ */
+export type GradientOf<F extends (...args: any[]) => Tensor, A extends unknown[]> =
+  A extends [Params] ? Grads : A extends [unknown] ? (Parameters<F> extends [] ? Grads : Gradients<A>) : Gradients<A>;
+
+/** True when `gradient(f, ...args)` is the implicit form: one argument, a Params or a loss of no arguments. */
+function implicitForm(fn: string, f: Function, args: readonly unknown[]): boolean {
+  if (args.length === 0)
+    throw new TypeError(`${fn}: nothing to differentiate with respect to: pass the model, as in ${fn}((m) => loss(m(x), y), model), ` +
+      `or its parameters, as in ${fn}(() => loss(m(x), y), params(m))`);
+  const k = args.findIndex((a) => a instanceof Params);
+  if (k >= 0 && (args.length > 1 || f.length > 0)) {
+    throw new TypeError(`${fn}: params(...) is for the implicit form, whose loss takes no arguments: ${fn}(() => loss(m(x), y), params(m)); ` +
+      `for gradients shaped like the model pass the model itself: ${fn}((m) => loss(m(x), y), m)` + (args.length > 1 ? ` (argument ${k + 1} is a Params)` : ''));
+  }
+  return args.length === 1 && (k === 0 || f.length === 0);
+}
+
+/**
+ * The value of the loss and its gradient. Two forms, as in Zygote:
+ * - explicit (current Flux): `withgradient((m) => loss(m, x, y), model)` calls `f(model)` and
+ *   returns `{ val, grad }` with `grad` an array of one gradient per argument, each shaped like
+ *   that argument (see `Gradient`);
+ * - implicit: `withgradient(() => loss(x, y), params(m))` (or a model, with a loss of no
+ *   arguments) returns `grad` as a `Grads`, `grad.get(p)` per parameter.
+ * @example const { val, grad: [g] } = withgradient((m) => mse(m(x), y), model);
+ *          update(state, model, g);
  * @example const { val, grad } = withgradient(() => mse(m(x), y), params(m));
  */
-export function withgradient(f: () => Tensor, ps: ParamsLike): { val: Tensor; grad: Grads } {
-  return withgradientOf(callNoArgs, func('withgradient', 'f', f), paramsArg('withgradient', 'ps', ps), 'withgradient');
+export function withgradient<A extends unknown[], F extends (...args: A) => Tensor>(f: F, ...args: A): { val: Tensor; grad: GradientOf<F, A> };
+export function withgradient(f: Function, ...args: unknown[]): { val: Tensor; grad: Grads | unknown[] } {
+  func('withgradient', 'f', f);
+  if (implicitForm('withgradient', f, args))
+    return withgradientOf(callNoArgs, f as () => Tensor, paramsArg('withgradient', 'ps', args[0]), 'withgradient');
+  const { val, grad } = explicit('withgradient', f, args);
+  return { val, grad };
 }
 const callNoArgs = (f: () => Tensor): Tensor => f();
+
+/** Checks what the loss returned: a tensor of one element, before anything is differentiated. */
+function checkLoss(val: unknown, fn: string): asserts val is Tensor {
+  if (val instanceof Promise) throw new TypeError(`${fn}: the loss function must be synchronous (it returned a Promise)`);
+  if (!(val instanceof Tensor)) throw new TypeError(`${fn}: the loss function must return a tensor, got ${typeof val}`);
+  if (val.size !== 1) {
+    throw new RangeError(`${fn}: the loss must be a scalar (one element), got shape [${val.shape}]; ` +
+      'reduce it first, e.g. with sum(...) or mean(...), or use a loss such as mse that returns one value');
+  }
+}
 
 /**
  * @internal withgradient of `f(arg)`: train's step passes its inputs as `arg` instead of
@@ -129,26 +197,87 @@ export function withgradientOf<A>(f: (arg: A) => Tensor, arg: A, ps: ParamsLike,
     tape = t;
     let val: unknown;
     try { val = f(arg); } finally { tape = null; }
-    if (val instanceof Promise) throw new TypeError(`${fn}: the loss function must be synchronous (it returned a Promise)`);
-    if (!(val instanceof Tensor)) throw new TypeError(`${fn}: the loss function must return a tensor, got ${typeof val}`);
-    if (val.size !== 1) throw new RangeError(`${fn}: the loss must be a scalar (one element), got shape [${val.shape}]`);
-    out = { val, grad: backward(t, val, params) };
+    checkLoss(val, fn);
+    const grad = new Grads(params);
+    for (const [p, g] of backward(t, val, params)) grad.set(p, g);
+    out = { val, grad };
   } catch (e) { closeScope(s, undefined); throw e; }
   closeScope(s, out);
   return out;
 }
 
 /**
- * The gradient of `f()` with respect to `ps`: `gradient(() => loss(x, y), params(m))`.
+ * The explicit form: `f(...args)` differentiated with respect to every trainable tensor in
+ * `args` (the tensors params() finds in each; numbers and other values are constants), the
+ * gradients returned shaped like the arguments. The arguments' tensors are not kept or copied.
+ */
+function explicit(fn: string, f: Function, args: unknown[]): { val: Tensor; grad: unknown[]; inputs: Set<Tensor> } {
+  if (tape) throw new Error(`${fn}: nested gradient calls are not supported`);
+  const ts = new Set<Tensor>();
+  args.forEach((a, i) => mapModel(a, (t, path) => {
+    if (t.disposed) throw new TypeError(`${fn}: argument ${i + 1}${path ? ` (${path})` : ''} is a disposed tensor`);
+    ts.add(t);
+  }));
+  if (ts.size === 0) {
+    throw new TypeError(`${fn}: no argument holds a tensor to differentiate with respect to (got ${args.map(show).join(', ')}); ` +
+      `pass the model, as in ${fn}((m) => loss(m(x), y), model), or wrap a number in a tensor: tensor(3)`);
+  }
+  const s = openScope();
+  let out: { val: Tensor; grad: unknown[] }, results: Tensor[];
+  try {
+    const t: Tape = { id: ++tapeIds, nodes: [] };
+    for (const p of ts) p.tape = t.id;
+    tape = t;
+    let val: unknown;
+    try { val = f(...args); } finally {
+      tape = null;
+      for (const p of ts) p.tape = 0;           // no stale mark left on the arguments: their views stay plain
+    }
+    checkLoss(val, fn);
+    const gs = backward(t, val, ts);
+    const grad = args.map((a) => {
+      const g = mapModel(a, (p) => gs.get(p) ?? null);
+      return g === EMPTY ? null : g;
+    });
+    out = { val, grad };
+    // The trees can be deeper than what a scope looks into: name their tensors in a flat list.
+    results = [val, ...gs.values()];
+  } catch (e) { closeScope(s, undefined); throw e; }
+  closeScope(s, results);
+  return { ...out, inputs: ts };
+}
+
+/**
+ * The gradient of a scalar loss. Two forms, as in Zygote:
+ * - explicit (current Flux): `gradient((m) => loss(m, x, y), model)` calls `f(model)` and returns
+ *   an array with one gradient per argument, shaped like it: for a Chain
+ *   `{ layers: [{ weight, bias, σ: null }, …] }`, null where nothing is trainable (see
+ *   `Gradient`). Several arguments give several gradients: `gradient((m, x) => …, m, x)`.
+ *   Numbers and other non-tensor values are constants (their gradient is null); at least one
+ *   argument must hold a tensor. A loss that declares no parameters (`f.length === 0`) with one
+ *   argument is the implicit form.
+ * - implicit: `gradient(() => loss(x, y), params(m))` (or a model, tensor or array of tensors
+ *   with a loss of no arguments) returns a `Grads`: `grads.get(p)`.
+ * @example const g = gradient((m) => mse(m(x), y), model)[0];
+ *          g.layers[0].weight;  update(state, model, g);
  * @example const gs = gradient(() => mse(m(x), y), ps); gs.get(m.layers[0].weight)
  */
-export function gradient(f: () => Tensor, ps: ParamsLike): Grads {
-  const { val, grad } = withgradientOf(callNoArgs, func('gradient', 'f', f), paramsArg('gradient', 'ps', ps));
-  val.dispose();
+export function gradient<A extends unknown[], F extends (...args: A) => Tensor>(f: F, ...args: A): GradientOf<F, A>;
+export function gradient(f: Function, ...args: unknown[]): Grads | unknown[] {
+  func('gradient', 'f', f);
+  if (implicitForm('gradient', f, args)) {
+    const ps = paramsArg('gradient', 'ps', args[0]);
+    const { val, grad } = withgradientOf(callNoArgs, f as () => Tensor, ps);
+    if (!ps.has(val)) val.dispose();               // (a loss that is a parameter stays)
+    return grad;
+  }
+  const { val, grad, inputs } = explicit('gradient', f, args);
+  if (!inputs.has(val)) val.dispose();
   return grad;
 }
 
-function backward(t: Tape, loss: Tensor, params: Params): Grads {
+/** The gradient of `loss` for each of `params` it reached, shaped like the parameter. */
+function backward(t: Tape, loss: Tensor, params: Iterable<Tensor>): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>();
   grads.set(loss, onesLike(loss));
   for (let n = t.nodes.length - 1; n >= 0; n--) {
@@ -164,7 +293,7 @@ function backward(t: Tape, loss: Tensor, params: Params): Grads {
       grads.set(x, prev ? add(prev, gi) : gi);     // a tensor used twice accumulates
     }
   }
-  const out = new Grads(params);
+  const out = new Map<Tensor, Tensor>();
   for (const p of params) {
     const gp = grads.get(p);
     if (gp) out.set(p, gp.shape.length === p.shape.length ? gp : gp.view(p.shape));

@@ -8,7 +8,7 @@ export {
   type TensorLike, type Shape, type NestedArray,
 } from './tensor.js';
 export * from './ops/index.js';
-export { gradient, withgradient, Params, Grads, noGrad } from './autograd.js';
+export { gradient, withgradient, Params, Grads, noGrad, type Gradient, type Gradients, type GradientOf } from './autograd.js';
 
 // ---- models (src/nn/) and losses (src/losses.ts) ----
 // Activations are exported above through ops (the `act` rows of src/ops/codes.ts).
@@ -18,6 +18,10 @@ export { Dense, type Activation, type DenseOptions } from './nn/dense.js';
 export { Chain } from './nn/chain.js';
 export { Dropout } from './nn/dropout.js';
 export { LayerNorm, BatchNorm } from './nn/norm.js';
+export { Conv, CrossCor, ConvTranspose, flatten, type ConvLayerOptions } from './nn/conv.js';
+export {
+  MaxPool, MeanPool, GlobalMaxPool, GlobalMeanPool, AdaptiveMaxPool, AdaptiveMeanPool, type Pool, type PoolLayer,
+} from './nn/pool.js';
 export {
   RNNCell, LSTMCell, GRUCell, GRUv3Cell, RNN, LSTM, GRU, GRUv3, initialstates,
   type RecurrentOptions, type SequenceOptions, type LSTMState,
@@ -30,8 +34,9 @@ export {
 } from './losses.js';
 
 // training, callbacks and data (src/train/, src/data.ts)
-export { train, trainStep, stop, skip, type TrainOptions, type TrainSummary } from './train/train.js';
+export { train, trainStep, stop, skip, type TrainOptions, type TrainSummary, type TrainProgress } from './train/train.js';
 export { throttle, everyN, type ThrottleOptions, type Throttled } from './train/callbacks.js';
+export type { ProgressStream } from './train/progress.js';
 export {
   repeated, zip, DataLoader, onehot, onehotbatch, onecold, type DataLoaderOptions,
 } from './data.js';

@@ -38,11 +38,34 @@ function opts(fn: string, o: LossOptions | undefined, allowed: string): LossOpti
   }
   return o;
 }
-function pair(fn: string, ŷ0: TensorLike, y0: TensorLike): [Tensor, Tensor] {
+function pair(fn: string, ŷ0: TensorLike, y0: TensorLike, classes = false): [Tensor, Tensor] {
   const ŷ = toTensor(ŷ0, fn, 'ŷ'), y = toTensor(y0, fn, 'y');
   if (!sameShape(ŷ.shape, y.shape) && y.rank !== 0)
-    throw new RangeError(`${fn}: ŷ has shape [${ŷ.shape.join(', ')}] but y has shape [${y.shape.join(', ')}]`);
+    throw new RangeError(`${fn}: ŷ has shape [${ŷ.shape.join(', ')}] but y has shape [${y.shape.join(', ')}]${hint(ŷ.shape, y.shape, classes)}`);
+  // A plain number is a constant target (Flux allows y = 1); a class label (2) is not a probability.
+  if (classes && typeof y0 === 'number' && !(y0 >= 0 && y0 <= 1) && ŷ.rank > 0)
+    throw new RangeError(`${fn}: y is the number ${y0}, not a target of ŷ's shape [${ŷ.shape.join(', ')}]: a class label must be one-hot ` +
+      `encoded, onehot(${y0}, ${classList(ŷ.shape[0])}) for one observation or onehotbatch(labels, ${classList(ŷ.shape[0])})`);
   return [ŷ, y];
+}
+/** The classes 0..n-1 as code to paste. */
+const classList = (n: number) => (n <= 10 ? `[${Array.from({ length: n }, (_, i) => i).join(', ')}]` : `Array.from({ length: ${n} }, (_, i) => i)`);
+/**
+ * What a new user most likely did when the shapes differ: gave class labels where one-hot targets
+ * go, laid observations out as rows (fluxion, as Flux, puts them in the last dimension), or gave a
+ * vector for a one-row output.
+ */
+function hint(ŷ: readonly number[], y: readonly number[], classes: boolean): string {
+  const r = ŷ.length;
+  if (classes && r >= 1 && ŷ[0] > 1 && (sameShape(y, ŷ.slice(1)) || (r === 1 && y.length === 1 && y[0] === 1)))
+    return `: y looks like class labels (one number per observation); cross-entropy takes one-hot targets of ŷ's shape, ` +
+      `one column per observation: y = onehotbatch(labels, ${classList(ŷ[0])})`;
+  if (r === 2 && y.length === 2 && y[0] === ŷ[1] && y[1] === ŷ[0])
+    return `: y looks transposed. Observations are the last dimension (one column each, as in Flux), so y should be ` +
+      `[${ŷ.join(', ')}]: build it that way or pass transpose(y)`;
+  if (r === 2 && ŷ[0] === 1 && y.length === 1 && y[0] === ŷ[1])
+    return `: ŷ is one row of ${ŷ[1]} observations (observations are the last dimension); make y the same row: reshape(y, [1, ${ŷ[1]}])`;
+  return '';
 }
 function num(fn: string, name: string, v: unknown, dflt: number, ok: (x: number) => boolean = Number.isFinite, what = 'a finite number'): number {
   if (v === undefined) return dflt;
@@ -135,7 +158,7 @@ export function label_smoothing(y0: TensorLike, α: number, o: { dims?: 0 | 'bin
  *          crossentropy(ŷ, y, { agg: 'sum' })
  */
 export function crossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const o = opts('crossentropy', o0, 'agg dims eps'), [a, b] = pair('crossentropy', ŷ, y);
+  const o = opts('crossentropy', o0, 'agg dims eps'), [a, b] = pair('crossentropy', ŷ, y, true);
   return aggregate('crossentropy', neg(sum(xlogy(b, add(a, epsOf('crossentropy', o))), dimsOf(o))), o.agg);
 }
 
@@ -146,7 +169,7 @@ export function crossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): T
  *          logitcrossentropy(ŷ, y, { dims: 0 })
  */
 export function logitcrossentropy(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const o = opts('logitcrossentropy', o0, 'agg dims'), [a, b] = pair('logitcrossentropy', ŷ, y);
+  const o = opts('logitcrossentropy', o0, 'agg dims'), [a, b] = pair('logitcrossentropy', ŷ, y, true);
   const d = dimsOf(o);
   if (typeof d !== 'number') throw new RangeError(`logitcrossentropy: dims must be one axis, got ${JSON.stringify(d)}`);
   return aggregate('logitcrossentropy', neg(sum(mul(b, logsoftmax(a, d)), d)), o.agg);
@@ -180,7 +203,7 @@ export function logitbinarycrossentropy(ŷ: TensorLike, y: TensorLike, o0?: Loss
  *          kldivergence(ŷ, y, { dims: 0, agg: 'sum' })
  */
 export function kldivergence(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const o = opts('kldivergence', o0, 'agg dims eps'), [a, b] = pair('kldivergence', ŷ, y);
+  const o = opts('kldivergence', o0, 'agg dims eps'), [a, b] = pair('kldivergence', ŷ, y, true);
   const entropy = aggregate('kldivergence', sum(xlogy(b, b), dimsOf(o)), o.agg);
   return add(entropy, crossentropy(a, b, o));
 }
@@ -267,7 +290,7 @@ export function binary_focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOption
  *          focal_loss(ŷ, y, { gamma: 1 })
  */
 export function focal_loss(ŷ: TensorLike, y: TensorLike, o0?: LossOptions): Tensor {
-  const o = opts('focal_loss', o0, 'agg dims gamma eps'), [a, b] = pair('focal_loss', ŷ, y);
+  const o = opts('focal_loss', o0, 'agg dims gamma eps'), [a, b] = pair('focal_loss', ŷ, y, true);
   const γ = num('focal_loss', 'gamma', o.gamma, 2, (x) => x >= 0 && Number.isFinite(x), 'a non-negative number');
   const p = add(a, epsOf('focal_loss', o));
   return aggregate('focal_loss', neg(sum(mul(mul(b, pow(sub(1, p), γ)), log(p)), dimsOf(o))), o.agg);

@@ -16,8 +16,8 @@ import * as u from './ops/unary.js';
 import * as bi from './ops/binary.js';
 import * as r from './ops/reduce.js';
 import { matmul } from './ops/matmul.js';
-import { softmax, logsoftmax } from './ops/softmax.js';
-import { reshape, transpose, reshapeDef } from './ops/shape.js';
+import { softmax, logsoftmax, type SoftmaxDims } from './ops/softmax.js';
+import { reshape, transpose, reshapeDef, transposeDef } from './ops/shape.js';
 import { apply } from './ops/registry.js';
 import { currentGuard } from './ops/optim.js';
 import { shapeArg, number, int, func, fail } from './check.js';
@@ -43,11 +43,20 @@ export interface NestedArray extends ReadonlyArray<number | NestedArray> {}
  * Device memory shared by a tensor and its reshaped views. `mirror` is a valid copy on another
  * device (a parameter uploaded to the GPU), dropped as soon as the values change in place.
  */
-export interface Storage { backend: Backend; buf: any; n: number; refs: number; mirror?: Storage | null }
+export interface Storage {
+  backend: Backend; buf: any; n: number; refs: number; mirror?: Storage | null;
+  /** How many of `refs` are lazy transposes not yet materialised (they never block a migrate). */
+  tviews?: number;
+}
 
 let nextId = 1;
 let live = 0;
-const registry = new FinalizationRegistry<Storage>((s) => { live--; release(s); });
+/** What a collected tensor releases: its storage, or a lazy transpose's (which also counts down tviews). */
+type Held = Storage | { lazy: Storage };
+const registry = new FinalizationRegistry<Held>((h) => {
+  live--;
+  if ('lazy' in h) { h.lazy.tviews!--; release(h.lazy); } else release(h);
+});
 /** Tensors created and not yet disposed or collected. */
 export const liveTensors = () => live;
 
@@ -79,6 +88,8 @@ const scopes: Scope[] = [];
 let unown: (t: Tensor) => void;
 /** Set in Tensor's static block: moves a tensor no scope owns into scope `s`. */
 let own: (t: Tensor, s: Scope) => void;
+/** Set in Tensor's static block: a tensor of `shape` on `s` that holds its transpose (see transposeView). */
+let lazyT: (shape: Shape, s: Storage) => Tensor;
 
 /**
  * An n-dimensional f32 array on one device (row-major; observations last). Create with `tensor`,
@@ -98,6 +109,12 @@ export class Tensor {
   #kept = false;
   #registered = false;
   /**
+   * A lazy transpose (Julia's `W'`): #storage holds this matrix's transpose, row-major [cols,
+   * rows]. Ops that read `raw` (matmul) read it in place; anything that asks for `storage` or
+   * `buf` gets the matrix materialised in place first, once.
+   */
+  #trans = false;
+  /**
    * @internal A readback of these values already recorded in a GPU submission (trainStep's loss,
    * so the step and its loss read share one submit); data() and item() use it instead of reading.
    */
@@ -114,8 +131,16 @@ export class Tensor {
   static {
     unown = (t: Tensor) => {
       if (t.#registered || !t.#storage) return;
-      registry.register(t, t.#storage, t);
+      registry.register(t, t.#trans ? { lazy: t.#storage } : t.#storage, t);
       t.#registered = true;
+    };
+    lazyT = (shape: Shape, s: Storage) => {
+      s.refs++;
+      s.tviews = (s.tviews ?? 0) + 1;
+      const t = new Tensor(shape, s);
+      t.#trans = true;
+      if (t.#registered) { registry.unregister(t); registry.register(t, { lazy: s }, t); }
+      return t;
     };
     own = (t: Tensor, s: Scope) => {
       if (!t.#registered || t.#kept) return;
@@ -125,19 +150,45 @@ export class Tensor {
     };
   }
 
+  /** The storage, row-major in this tensor's shape (a lazy transpose is materialised first). */
   get storage(): Storage {
+    if (this.#trans) this.#materialise();
+    return this.raw;
+  }
+  /**
+   * @internal The storage as it is: for a lazy transpose (`transposed`), the matrix's transpose.
+   * For ops that read transposed operands in place (matmul) and for placement, which must not
+   * materialise.
+   */
+  get raw(): Storage {
     const s = this.#storage;
     if (!s) throw new Error(`fluxion: tensor #${this.id} of shape [${this.shape}] was disposed and cannot be used again`);
     return s;
   }
+  /** @internal True for a lazy transpose whose storage still holds the transpose (see `raw`). */
+  get transposed(): boolean { return this.#trans; }
   get buf(): any { return this.storage.buf; }
-  get backend(): Backend { return this.storage.backend; }
-  get device(): DeviceName { return this.storage.backend.name; }
+  get backend(): Backend { return this.raw.backend; }
+  get device(): DeviceName { return this.raw.backend.name; }
   get rank(): number { return this.shape.length; }
   /** True when the values are on `b`, as the primary storage or a valid copy. */
   hasCopyOn(b: Backend): boolean {
-    const s = this.storage;
+    const s = this.raw;
     return s.backend === b || (s.mirror != null && s.mirror.backend === b);
+  }
+  /** A lazy transpose becomes a plain matrix: its own storage, written by the transpose kernel. */
+  #materialise(): void {
+    const s = this.raw, b = s.backend, [rows, cols] = this.shape;
+    if (b === runtime.lostGpu) throw lostError(this.shape);
+    const next: Storage = { backend: b, buf: b.alloc(s.n), n: s.n, refs: 1 };
+    const tr = runtime.tracer, t0 = tr ? performance.now() : 0;
+    b.transpose(s.buf, next.buf, cols, rows);
+    if (tr) tr.op(transposeDef, [this], this.shape, b, performance.now() - t0);
+    this.#trans = false;
+    this.#storage = next;
+    if (this.#registered) { registry.unregister(this); registry.register(this, next, this); }
+    s.tviews!--;
+    release(s);
   }
   /**
    * Moves the storage to `b` (the tensor stays the same object, so optimiser state keyed by it
@@ -154,7 +205,8 @@ export class Tensor {
       t.dispose();
       if (s.mirror === next) s.mirror = null;
     }
-    if (s.refs > 1) throw new Error(`fluxion: cannot move tensor #${this.id} of shape [${this.shape}]: views of it exist`);
+    // Lazy transposes of it keep the old storage: they read as the copies transposes used to be.
+    if (s.refs - (s.tviews ?? 0) > 1) throw new Error(`fluxion: cannot move tensor #${this.id} of shape [${this.shape}]: views of it exist`);
     this.#storage = next;
     if (this.#registered) { registry.unregister(this); registry.register(this, next, this); }
     release(s);
@@ -200,6 +252,7 @@ export class Tensor {
     if (!s) return;
     this.#storage = null;
     if (this.#registered) { registry.unregister(this); this.#registered = false; }
+    if (this.#trans) { s.tviews!--; this.#trans = false; }
     live--;
     release(s);
   }
@@ -264,8 +317,8 @@ export class Tensor {
   argmax(dims?: Dims): Tensor { return r.argmax(this, dims); }
   argmin(dims?: Dims): Tensor { return r.argmin(this, dims); }
   matmul(b: TensorLike, opts?: { transA?: boolean; transB?: boolean }): Tensor { return matmul(this, b, opts); }
-  softmax(dims?: number): Tensor { return softmax(this, dims); }
-  logsoftmax(dims?: number): Tensor { return logsoftmax(this, dims); }
+  softmax(dims?: SoftmaxDims): Tensor { return softmax(this, dims); }
+  logsoftmax(dims?: SoftmaxDims): Tensor { return logsoftmax(this, dims); }
   reshape(shape: Shape): Tensor { return reshape(this, shape); }
   transpose(): Tensor { return transpose(this); }
 }
@@ -276,8 +329,15 @@ type Dims = number | readonly number[];
  * copy kept from an earlier upload is reused; a new upload to the GPU is kept for reuse.
  */
 export function moveTo(t: Tensor, to: Backend): Tensor {
-  const from = t.backend, s = t.storage;
+  const from = t.backend;
   if (from === to) return t;
+  if (t.transposed) {   // moves as the transpose it holds, and stays lazy there
+    const raw = transposeView(t, [t.shape[1], t.shape[0]]), m = moveTo(raw, to), out = transposeView(m, t.shape);
+    if (m !== raw) m.dispose();
+    raw.dispose();
+    return out;
+  }
+  const s = t.storage;
   if (s.mirror && s.mirror.backend === to) { s.mirror.refs++; return new Tensor(t.shape, s.mirror); }
   const host = from.readSync(t.buf, t.size);
   if (!host) {
@@ -293,13 +353,25 @@ export function moveTo(t: Tensor, to: Backend): Tensor {
 
 /** The view itself, unrecorded (for `apply`, which records alias ops itself). */
 export function viewOf(x: Tensor, shape: Shape): Tensor {
-  const s = x.storage;
+  const s = x.storage;   // a lazy transpose is materialised: a view reads row-major values
   if (sizeOf(shape) !== x.size) {
     checkShape(shape, 'view');
     throw new RangeError(`view: [${x.shape}] (${x.size} values) cannot become [${shape}]`);
   }
   s.refs++;
   return new Tensor(shape, s);
+}
+
+/**
+ * `shape` ([cols, rows] of the matrix x), unrecorded, without a copy: x's transpose. A matrix
+ * with both dims above 1 becomes a lazy transpose; a lazy transpose gives back a plain view of
+ * its storage (the transpose of a transpose is the original); anything else has the same
+ * row-major layout as its transpose and is a plain view.
+ */
+export function transposeView(x: Tensor, shape: Shape): Tensor {
+  if (x.transposed) { const s = x.raw; s.refs++; return new Tensor(shape, s); }
+  if (x.rank === 2 && x.shape[0] > 1 && x.shape[1] > 1) return lazyT(shape, x.storage);
+  return viewOf(x, shape);
 }
 
 export function sizeOf(shape: Shape): number {
@@ -523,7 +595,7 @@ function endScope(s: Scope, result: unknown) {
   leave(s);
   s.ended = true;
   const keep = new Set<Tensor>();
-  collect(result, keep, 0);
+  collect(result, keep);
   // The nearest enclosing scope still running receives the results; an async scope may settle
   // after the scopes around its start have ended, and then its results belong to no scope.
   let parent = s.parent;
@@ -540,13 +612,15 @@ function endScope(s: Scope, result: unknown) {
   ts.length = 0;
   s.parent = null;
 }
-function collect(x: unknown, into: Set<Tensor>, depth: number) {
-  if (depth > 4 || x === null || typeof x !== 'object') return;
+// Results are found at any depth (gradients of nested Chains are deep trees); `seen` stops cycles.
+function collect(x: unknown, into: Set<Tensor>, seen = new Set<object>()) {
+  if (x === null || typeof x !== 'object' || seen.has(x)) return;
+  seen.add(x);
   if (x instanceof Tensor) { into.add(x); return; }
-  if (Array.isArray(x)) { for (const v of x) collect(v, into, depth + 1); return; }
-  if (x instanceof Map) { for (const v of x.values()) collect(v, into, depth + 1); return; }
-  if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, into, depth + 1);
-  else if (typeof (x as { tensors?: unknown }).tensors === 'function') collect((x as { tensors(): unknown }).tensors(), into, depth + 1);
+  if (Array.isArray(x)) { for (const v of x) collect(v, into, seen); return; }
+  if (x instanceof Map) { for (const v of x.values()) collect(v, into, seen); return; }
+  if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collect(v, into, seen);
+  else if (typeof (x as { tensors?: unknown }).tensors === 'function') collect((x as { tensors(): unknown }).tensors(), into, seen);
 }
 /** @internal The id the next tensor will get: a mark for `adopt`. */
 export const nextTensorId = (): number => nextId;
@@ -560,7 +634,7 @@ export function adopt(x: unknown, since: number): void {
   const s = scopes.length ? scopes[scopes.length - 1] : null;
   if (!s || x === null || typeof x !== 'object') return;
   const found = new Set<Tensor>();
-  collect(x, found, 0);
+  collect(x, found);
   for (const t of found) if (t.id >= since) own(t, s);
 }
 /**

@@ -12,12 +12,19 @@ import {
   registry, apply, tensor, unary, matmul, softmax, logsoftmax, reshape, transpose, sum, mean, max, min,
   sumsq, argmax, add, sub, mul, div, pow, maximum, minimum, greater, xlogy, sigmoid, relu, square,
   broadcastTo, gradient, withgradient, memory, withPolicy, scope, Tensor,
+  batched_mul, batched_vec, gather, scatter, slice, selectdim, chunk, cat, vcat, hcat, stack,
 } from '../src/index.js';
+import { sliceGradDef } from '../src/ops/slicing.js';
 import { binaryDef } from '../src/ops/binary.js';
 import { dense } from '../src/ops/dense.js';
 import { permutedims } from '../src/ops/permute.js';
 import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { Unary, Binary } from '../src/ops/codes.js';
+import { layout } from '../src/ops/broadcast.js';
+import { expandDef } from '../src/ops/permute.js';
+import { geometry, im2colDef, col2imDef, segmentDef, concatDef, type ColP } from '../src/ops/conv.js';
+import { poolDef } from '../src/ops/pool.js';
+import { GEOMETRIES } from './_helpers/conv.js';
 import { seqGradCases } from './_helpers/rnn-cases.js';
 
 // ---- per op: the gradient rule against finite differences --------------------------------------
@@ -81,25 +88,91 @@ const matmulG = (): GCase[] => {
   return out;
 };
 
-const softmaxG = (): GCase[] => ([[[5], 0], [[4, 3], 0], [[4, 3], 1], [[2, 3, 4], 0], [[2, 3, 4], 1], [[2, 3, 4], 2]] as [number[], number][])
+const softmaxG = (): GCase[] => ([[[5], 0], [[4, 3], 0], [[4, 3], 1], [[2, 3, 4], 0], [[2, 3, 4], 1], [[2, 3, 4], 2], [[2, 3, 4], [0, 1]], [[2, 3, 4], [0, 2]]] as [number[], number | number[]][])
   .flatMap(([shape, axis]) => [softmax, logsoftmax].map((fn) => ({ label: `${fn === softmax ? 'softmax' : 'logsoftmax'} [${shape}] dims ${axis}`,
     f: (x: Tensor) => fn(x, axis), inputs: [input(shape, -3, 3)] })));
 
 const ACT = Object.fromEntries(Object.entries(Unary).map(([k, v]) => [v, k]));
-const denseG = (): GCase[] => [...FUSABLE].flatMap((act) => [true, false].flatMap((bias) => [false, true].map((batch) => ({
-  label: `dense ${ACT[act]} ${bias ? 'bias' : 'no bias'} ${batch ? 'batch' : 'vector'}`,
-  f: (W: Tensor, x: Tensor, b?: Tensor) => dense(W, x, b ?? null, act, 0, 'Dense'),
+const denseG = (): GCase[] => [...FUSABLE].flatMap((act) => [true, false].flatMap((bias) => [[false, 0], [true, 0], [true, 1]].map(([batch, ta]) => ({
+  label: `dense ${ACT[act]} ${bias ? 'bias' : 'no bias'} ${ta ? 'Wᵀ ' : ''}${batch ? 'batch' : 'vector'}`,
+  f: (W: Tensor, x: Tensor, b?: Tensor) => dense(W, x, b ?? null, act, 0, 'Dense', +ta),
   // relu/relu6 kinks: the pre-activation stays away from 0 with probability ~1 at these sizes
-  inputs: [input([4, 3]), input(batch ? [3, 5] : [3]), ...(bias ? [input([4])] : [])],
+  inputs: [input(ta ? [3, 4] : [4, 3]), input(batch ? [3, 5] : [3]), ...(bias ? [input([4])] : [])],
 }))));
+
+// convolution's ops at every awkward geometry: one channel group of three of four, batch 2
+const colP = (gi: number, c0: number, cg: number, flip: number): ColP => {
+  const { size, k, o } = GEOMETRIES[gi];
+  return { g: geometry('test', size, { k, ...o }).g, n: 2, c: 4, c0, cg, flip, shape: [...size, 4, 2] };
+};
+const colShape = (p: ColP) => [p.g[3] * p.g[4] * p.g[5] * p.cg, p.g[6] * p.g[7] * p.g[8] * p.n];
+const convG = (): GCase[] => GEOMETRIES.flatMap((geo, gi) => {
+  const p = colP(gi, 1, 3, gi % 2), two = { ...colP(gi, 0, 2, 1 - (gi % 2)) };
+  const pool = (mean: number) => ({ g: p.g, cn: 8, mean, shape: [...geometry('test', geo.size, { k: geo.k, ...geo.o }).out, 4, 2] });
+  return [
+    { label: `im2col ${geo.label}`, f: (x: Tensor) => apply(im2colDef, [x], p), inputs: [input(p.shape as number[])] },
+    { label: `col2im ${geo.label}`, f: (c: Tensor) => apply(col2imDef, [c], p), inputs: [input(colShape(p))] },
+    { label: `col2im ${geo.label}, two groups`, f: (a: Tensor, b: Tensor) => apply(col2imDef, [a, b], two), inputs: [input(colShape(two)), input(colShape(two))] },
+    { label: `maxpool ${geo.label}`, f: (x: Tensor) => apply(poolDef, [x], pool(0)), inputs: [input(p.shape as number[])] },
+    { label: `meanpool ${geo.label}`, f: (x: Tensor) => apply(poolDef, [x], pool(1)), inputs: [input(p.shape as number[])] },
+  ];
+});
+// sequence ops: every transposed variant and broadcast of batched_mul, gather/scatter with
+// repeated and missing indices, slices, cat and the composites built on them
+const batchedG = (): GCase[] => {
+  const out: GCase[] = [];
+  const [m, k, n, B] = [3, 4, 5, 3];
+  for (const ta of [0, 1]) for (const tb of [0, 1]) for (const [ba, bb] of [[B, B], [1, B], [B, 1]]) {
+    out.push({ label: `batched_mul ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'} batches ${ba}, ${bb}`, f: (a, b) => batched_mul(a, b, { transA: !!ta, transB: !!tb }),
+      inputs: [input(ta ? [k, m, ba] : [m, k, ba]), input(tb ? [n, k, bb] : [k, n, bb])] });
+  }
+  out.push({ label: 'batched_mul matrix·[k,n,B]', f: (a, b) => batched_mul(a, b), inputs: [input([m, k]), input([k, n, B])] });
+  out.push({ label: 'batched_mul 4-d batches', f: (a, b) => batched_mul(a, b, { transA: true }), inputs: [input([k, m, 2, 2]), input([k, n, 2, 2])] });
+  out.push({ label: 'batched_vec', f: (a, b) => batched_vec(a, b), inputs: [input([m, k, B]), input([k, B])] });
+  return out;
+};
+const gatherG = (): GCase[] => [
+  { label: 'gather columns, repeated and missing', f: (x) => gather(x, [3, 0, 3, 1, 3]), inputs: [input([4, 5])] },
+  { label: 'gather by an index matrix', f: (x) => gather(x, [[2, 0], [2, 2]]), inputs: [input([3, 4])] },
+  { label: 'gather cartesian', f: (x) => gather(x, [1, 0, 1], [2, 2, 0]), inputs: [input([2, 2, 3])] },
+  { label: 'selectdim by a list', f: (x) => selectdim(x, 1, [4, 0, 4, 2]), inputs: [input([2, 5, 3])] },
+];
+// (max and min leave ±Inf where no index lands, which no finite difference can take: there the
+// indices cover every position, or init is given)
+const scatterG = (): GCase[] => (['+', '-', 'max', 'min', 'mean'] as const).flatMap((op) => [
+  { label: `scatter ${op}`, f: (x: Tensor) => scatter(op, x, op === 'max' || op === 'min' ? [1, 0, 1, 2, 1] : [1, 0, 1, 4, 1]), inputs: [input([3, 5])] },
+  { label: `scatter ${op} init 0.25, dstsize`, f: (x: Tensor) => scatter(op, x, [[2, 0], [2, 1]], { init: 0.25, dstsize: [2, 4] }), inputs: [input([2, 2, 2])] },
+]);
+const sliceG = (): GCase[] => [
+  { label: 'slice dims 1', f: (x) => slice(x, 1, 1, 2), inputs: [input([3, 4, 2])] },
+  { label: 'selectdim one time step', f: (x) => selectdim(x, 1, 2), inputs: [input([3, 4, 2])] },
+  { label: 'chunk into 3 along dims 0, recombined', f: (x) => { const [a, b, c] = chunk(x, 3, 0); return add(mul(a, b), c.sum()); }, inputs: [input([6, 4])] },
+  { label: 'chunk by sizes, every piece used twice', f: (x) => { const [a, b] = chunk(x, { size: [1, 3] }); return add(mul(a, a), b.sum()); }, inputs: [input([2, 4])] },
+];
+const catG = (): GCase[] => [
+  { label: 'cat dims 1', f: (a, b, c) => cat([a, b, c], 1), inputs: [input([2, 1, 3]), input([2, 3, 3]), input([2, 2, 3])] },
+  { label: 'vcat of vectors, one twice', f: (a, b) => vcat(a, b, a), inputs: [input([3]), input([2])] },
+  { label: 'hcat', f: (a, b) => hcat(a, b), inputs: [input([3, 2]), input([3])] },
+  { label: 'stack dims 1', f: (a, b) => stack([a, b], 1), inputs: [input([3, 2]), input([3, 2])] },
+];
 
 /** op name → gradient cases; an op with a gradient rule and no row here fails. */
 const GRADS: Record<string, () => GCase[]> = {
   unary: unaryG, binary: binaryG, reduce: reduceG, matmul: matmulG, softmax: softmaxG, dense: denseG,
+  batched_mul: batchedG, gather: gatherG, scatter: scatterG, slice: sliceG, cat: catG,
+  sliceGrad: () => [{ label: 'sliceGrad dims 1', f: (dy) => apply(sliceGradDef, [dy], { axis: 1, start: 1, len: 2, shape: [3, 4, 2] }), inputs: [input([3, 2, 2])] }],
   reshape: () => [{ label: 'reshape [3,4] → [2,6] → sum of squares', f: (x) => square(reshape(x, [2, 6])), inputs: [input([3, 4])] },
     { label: 'reshape [12] → [3,-1]', f: (x) => mul(reshape(x, [3, -1]), reshape(x, [3, -1])), inputs: [input([12])] }],
   transpose: () => [{ label: 'transpose [3,4]', f: (x) => transpose(x), inputs: [input([3, 4])] },
     { label: 'transpose [5]', f: (x) => transpose(x), inputs: [input([5])] }],
+  expand: () => [{ label: 'expand [3,1,4,1] → [3,2,4,2]', f: (x) => apply(expandDef, [x], { shape: [3, 2, 4, 2], strides: layout([3, 1, 4, 1], [3, 2, 4, 2], 't').sa }), inputs: [input([3, 1, 4, 1])] },
+    { label: 'mul [3,4,5,2] .* [3,1,5,1] (through expand)', f: (x, y) => mul(x, y), inputs: [input([3, 4, 5, 2]), input([3, 1, 5, 1])] }],
+  im2col: () => convG().filter((c) => c.label.startsWith('im2col')),
+  col2im: () => convG().filter((c) => c.label.startsWith('col2im')),
+  pool: () => convG().filter((c) => c.label.includes('pool')),
+  segment: () => [{ label: 'segment slice', f: (x) => apply(segmentDef, [x], { from: 2, to: 0, n: 7, shape: [7] }), inputs: [input([3, 4])] },
+    { label: 'segment place', f: (x) => apply(segmentDef, [x], { from: 0, to: 3, n: 12, shape: [4, 5] }), inputs: [input([3, 4])] }],
+  concat: () => [{ label: 'concat', f: (a, b) => apply(concatDef, [a, b, a], { shape: [2, 11] }), inputs: [input([2, 4]), input([3, 2])] }],
   permutedims: () => [{ label: 'permutedims [2,3,4] by [2,0,1]', f: (x) => permutedims(x, [2, 0, 1]), inputs: [input([2, 3, 4])] },
     { label: 'permutedims [3,1,2,5,2] by [4,2,0,3,1]', f: (x) => permutedims(x, [4, 2, 0, 3, 1]), inputs: [input([3, 1, 2, 5, 2])] }],
   rnnSeq: () => seqGradCases().filter((c) => !c.label.includes('+state')),

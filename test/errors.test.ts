@@ -7,7 +7,7 @@ import { available, gpuMissing } from './_helpers/backends.js';
 import { testNeedingGpu } from './_helpers/skip.js';
 import {
   tensor, zeros, ones, full, rand, randn, matmul, add, mul, sub, reshape, sum, mean, max, argmax,
-  softmax, logsoftmax, transpose, relu, memory, scope, Tensor,
+  softmax, logsoftmax, transpose, relu, memory, scope, Tensor, Dense, Chain,
 } from '../src/index.js';
 
 /** Asserts fn throws an error of `type` whose message matches every pattern. */
@@ -133,6 +133,16 @@ testNeedingGpu(test, 'dataSync on a non-host device (webgpu) says to await data(
 test('a failing op inside scope frees what the scope made', () => noLeak(() => {
   throwsClearly(() => scope(() => { const x = rand(3, 3); return matmul(relu(x), a23); }), RangeError, /^matmul/);
 }));
+
+test('Dense given observations as rows says they are the last dimension', () => {
+  const m = Chain(Dense(4, 8, relu), Dense(8, 3));
+  return noLeak(() => {
+    throwsClearly(() => scope(() => m(rand(5, 4))), RangeError,
+      /^Dense\(4 => 8\): input has 5 features, expected 4 \(input shape \[5, 4\]\); observations are the last dimension \(one column each, as in Flux\), so this looks like one row per observation: pass transpose\(x\), shape \[4, 5\]$/);
+    // other mismatches get no such hint
+    throwsClearly(() => scope(() => m(rand(5, 3))), RangeError, /^Dense\(4 => 8\): input has 5 features, expected 4 \(input shape \[5, 3\]\)$/);
+  });
+});
 
 test.run();
 void Tensor;

@@ -136,6 +136,32 @@ test('errors name the loss, the argument and the shapes', () => withPolicy('ref'
   assert.throws(() => label_smoothing(a, 0.1, { dims: 1 as 0 }), /label_smoothing: dims must be 0 \(the class axis; Flux's dims=1\) or 'binary'/);
 })));
 
+test("a new user's shapes: class labels for a cross-entropy, observations as rows, a vector for one output row", () => withPolicy('ref', () => scope(() => {
+  const logits = tensor(new Float32Array(15), [3, 5]), labels = [0, 2, 1, 1, 0];
+  const onehot = ': y looks like class labels (one number per observation); cross-entropy takes one-hot targets of ŷ\'s shape, ' +
+    'one column per observation: y = onehotbatch(labels, [0, 1, 2])';
+  for (const [name, f] of [['crossentropy', crossentropy], ['logitcrossentropy', logitcrossentropy], ['kldivergence', kldivergence],
+    ['focal_loss', focal_loss]] as const) {
+    assert.throws(() => f(logits, labels), (e: Error) => e instanceof RangeError && e.message === `${name}: ŷ has shape [3, 5] but y has shape [5]${onehot}`, name);
+    assert.throws(() => f(logits, tensor(labels)), (e: Error) => e.message === `${name}: ŷ has shape [3, 5] but y has shape [5]${onehot}`, `${name}, a tensor`);
+  }
+  // one observation: a label as a number, or a one-element array
+  assert.throws(() => crossentropy(tensor([0.2, 0.5, 0.3]), 2), (e: Error) => e.message === 'crossentropy: y is the number 2, not a target of ' +
+    'ŷ\'s shape [3]: a class label must be one-hot encoded, onehot(2, [0, 1, 2]) for one observation or onehotbatch(labels, [0, 1, 2])');
+  assert.throws(() => logitcrossentropy(tensor([0.2, 0.5, 0.3]), [2]), /^logitcrossentropy: ŷ has shape \[3\] but y has shape \[1\]: y looks like class labels/);
+  assert.throws(() => crossentropy(tensor(new Float32Array(24), [12, 2]), 7), /onehot\(7, Array\.from\(\{ length: 12 \}, \(_, i\) => i\)\)/);
+  assert.ok(Number.isFinite(vals(crossentropy(tensor([0.2, 0.8]), 1))[0]), 'a constant target in [0, 1] stays allowed (Flux)');
+  // regression losses get no label hint
+  assert.throws(() => mse(logits, labels), (e: Error) => e.message === 'mse: ŷ has shape [3, 5] but y has shape [5]');
+  // observations as rows: y transposed
+  assert.throws(() => mse(logits, tensor(new Float32Array(15), [5, 3])), (e: Error) => e.message === 'mse: ŷ has shape [3, 5] but y has shape [5, 3]: ' +
+    'y looks transposed. Observations are the last dimension (one column each, as in Flux), so y should be [3, 5]: build it that way or pass transpose(y)');
+  assert.throws(() => logitcrossentropy(logits, tensor(new Float32Array(15), [5, 3])), /^logitcrossentropy: .*: y looks transposed\. Observations are the last dimension/);
+  // one output row and a vector of targets
+  assert.throws(() => mse(tensor(new Float32Array(4), [1, 4]), [1, 2, 3, 4]), (e: Error) => e.message === 'mse: ŷ has shape [1, 4] but y has shape [4]: ' +
+    'ŷ is one row of 4 observations (observations are the last dimension); make y the same row: reshape(y, [1, 4])');
+})));
+
 // Gradients with respect to ŷ and y on the reference device, with inputs in each loss's domain.
 reseed(21);
 const P = (shape: number[]) => input(shape, 0.05, 0.95);      // probabilities

@@ -296,6 +296,56 @@ test('BatchNorm: automatic mode, channel axis rank−2, errors', () => onRef(() 
   assert.throws(() => BatchNorm(2, identity, { momentum: 2 }), /momentum must be in \[0, 1\]/);
 }));
 
+// BatchNorm on images and volumes: per channel (axis rank−2) over every other axis, as Flux.
+const bnDef = (x: Float64Array, shape: number[]) => {
+  const c = shape.length - 2, C = shape[c], inner = shape.slice(c + 1).reduce((a, b) => a * b, 1);
+  const chan = (i: number) => Math.floor(i / inner) % C, M = x.length / C;
+  const mu = new Float64Array(C), v = new Float64Array(C);
+  x.forEach((z, i) => { mu[chan(i)] += z / M; });
+  x.forEach((z, i) => { v[chan(i)] += (z - mu[chan(i)]) ** 2 / M; });
+  return { y: x.map((z, i) => (z - mu[chan(i)]) / Math.sqrt(v[chan(i)] + 1e-5)), mu, v, M, chan };
+};
+for (const [pol, tol] of [['ref', F64], ['auto', { rtol: 1e-5, atol: 1e-5 }]] as const) {
+  test(`BatchNorm on [w, h, c, n] and [w, h, d, c, n]: per channel over the other axes [${pol === 'ref' ? 'ref' : 'wasm'}]`, () => withPolicy(pol, () => scope(() => {
+    reseed(41);
+    for (const shape of [[5, 4, 3, 2], [3, 2, 4, 3, 2]]) {
+      const x = Float64Array.from(input(shape, -2, 3).data), C = shape[shape.length - 2], want = bnDef(x, shape);
+      const bn = BatchNorm(C, identity, { active: true });
+      bn.gamma = tensor(Array.from({ length: C }, (_, i) => i + 1)).keep(); bn.beta = tensor(Array.from({ length: C }, (_, i) => -i)).keep();
+      assertClose(vals(bn(tensor(x, shape))), Array.from(want.y, (z, i) => (want.chan(i) + 1) * z - want.chan(i)), tol, `BatchNorm train [${shape}]`);
+      assertClose(vals(bn.mu), Array.from(want.mu, (m) => 0.1 * m), tol, `running mean [${shape}]`);
+      assertClose(vals(bn.sigma2), Array.from(want.v, (v) => 0.9 + 0.1 * v * want.M / (want.M - 1)), tol, `running var [${shape}]`);
+      testmode(bn);
+      const mu = vals(bn.mu), s2 = vals(bn.sigma2);
+      assertClose(vals(bn(tensor(x, shape))), Array.from(x, (z, i) => (want.chan(i) + 1) * (z - mu[want.chan(i)]) / Math.sqrt(s2[want.chan(i)] + 1e-5) - want.chan(i)), tol, `BatchNorm test [${shape}]`);
+    }
+    assert.throws(() => BatchNorm(3)(zeros([5, 4, 2, 2])), /BatchNorm\(3\): input shape \[5, 4, 2, 2\] must have 3 channels at axis rank−2/);
+  })));
+}
+
+test('gradients of BatchNorm on [w, h, c, n] match finite differences [ref]', async () => {
+  const bn = withPolicy('ref', () => BatchNorm(3, tanh, { active: true }));
+  await gradcheck((x: Tensor, g: Tensor, b: Tensor) => { bn.gamma = g; bn.beta = b; return bn(x); },
+    [input([4, 3, 3, 2]), input([3]), input([3])], { label: 'BatchNorm 4-d' });
+});
+
+test('Dropout on [w, h, c, n]: dims [2] drops whole channels, [2, 3] per observation too, any dims', () => onRef(() => {
+  seed(11);
+  const shape = [4, 3, 6, 5], x = ones(shape);
+  for (const dims of [[2], [2, 3], [0, 3], [0, 2]]) {   // [0, 2]: a mask [4, 1, 6, 1], four strided blocks
+    const v = vals(Dropout(0.5, { dims, active: true })(x));
+    const strides = [90, 30, 5, 1], drawn = new Map<string, number>();
+    for (let i = 0; i < v.length; i++) {
+      assert.ok(v[i] === 0 || v[i] === 2);
+      const key = dims.map((d) => Math.floor(i / strides[d]) % shape[d]).join(',');
+      if (!drawn.has(key)) drawn.set(key, v[i]);
+      assert.is(v[i], drawn.get(key), `dims [${dims}]: one value per index of the dims ${key}`);
+    }
+    assert.is(drawn.size, dims.reduce((a, d) => a * shape[d], 1));
+    assert.ok([...drawn.values()].includes(0) && [...drawn.values()].includes(2), `dims [${dims}] draws both`);
+  }
+}));
+
 test('trainmode/testmode reach Dropout and BatchNorm inside Chains', () => onRef(() => {
   const d = Dropout(0.5), bn = BatchNorm(2);
   const m = Chain(Dense(2, 2), Chain(bn, d));

@@ -11,8 +11,9 @@ import { assertClose, sumTol, EPS32, type Tol } from './_helpers/allclose.js';
 import { uniform, reseed } from './_helpers/gradcheck.js';
 import {
   registry, apply, tensor, scope, unary, matmul, softmax, logsoftmax, reshape, transpose,
-  sum, mean, max, min, argmax, argmin, sumsq, Tensor,
+  sum, mean, max, min, argmax, argmin, sumsq, Tensor, batched_mul, gather, scatter, slice, selectdim, cat,
 } from '../src/index.js';
+import { sliceGradDef } from '../src/ops/slicing.js';
 import { unaryGradDef } from '../src/ops/unary.js';
 import { binaryDef } from '../src/ops/binary.js';
 import { softmaxGradDef } from '../src/ops/softmax.js';
@@ -22,6 +23,11 @@ import { FUSED as FUSABLE } from '../src/ops/codes.js';
 import { descentStep, momentumStep, adamStep } from '../src/ops/optim.js';
 import { Unary, Binary, Reduce } from '../src/ops/codes.js';
 import { unaryRef } from '../src/backends/ref.js';
+import { layout } from '../src/ops/broadcast.js';
+import { expandDef } from '../src/ops/permute.js';
+import { geometry, im2colDef, col2imDef, segmentDef, concatDef, type ColP } from '../src/ops/conv.js';
+import { poolDef, poolGradDef, type PoolP } from '../src/ops/pool.js';
+import { GEOMETRIES } from './_helpers/conv.js';
 import { seqSweep } from './_helpers/rnn-cases.js';
 
 const SIZES = [1, 3, 4, 5, 7, 16, 17, 63, 64, 65, 257];
@@ -205,12 +211,12 @@ const ACT_NAME = Object.fromEntries(Object.entries(Unary).map(([k, v]) => [v, k]
 const denseCases = (n: number): Case[] => {
   const inp = other(n), B = other(n, 2);
   const out: Case[] = [];
-  for (const act of FUSABLE) for (const bias of [true, false]) for (const batch of [false, true]) {
+  for (const act of FUSABLE) for (const bias of [true, false]) for (const [batch, ta] of [[false, 0], [true, 0], [true, 1]]) {
     // the pre-activation is a K = inp dot product; exp turns its absolute error into a relative one
     const tol = { rtol: 1e-5 + (act === Unary.exp ? sumTol(inp) : 0), atol: sumTol(inp) };
-    out.push({ label: `dense ${ACT_NAME[act]} ${bias ? 'bias' : 'no bias'} x ${batch ? `[${inp},${B}]` : `[${inp}]`} out ${n}`, tol,
-      args: [U([n, inp]), U(batch ? [inp, B] : [inp]), ...(bias ? [U([n])] : [])],
-      run: ([W, x, b]) => dense(W, x, b ?? null, act, 0, 'Dense') });
+    out.push({ label: `dense ${ACT_NAME[act]} ${bias ? 'bias' : 'no bias'} ${ta ? 'Wᵀ ' : ''}x ${batch ? `[${inp},${B}]` : `[${inp}]`} out ${n}`, tol,
+      args: [U(ta ? [inp, n] : [n, inp]), U(batch ? [inp, B] : [inp]), ...(bias ? [U([n])] : [])],
+      run: ([W, x, b]) => dense(W, x, b ?? null, act, 0, 'Dense', +ta) });
   }
   return out;
 };
@@ -235,6 +241,57 @@ const permuteCases = (n: number): Case[] => {
     run: ([x]: Tensor[]) => permutedims(x, perm), tol: { rtol: 0 } }));
 };
 
+// expand: an operand broadcast explicitly (binary ops needing more than 3 strided dims); exact
+const expandCases = (n: number): Case[] => ([[[3, 1, n, 1], [3, 2, n, 4]], [[n, 1, 2, 1, 3], [n, 4, 2, 2, 3]], [[n], [n, 3, 1, 2]]] as number[][][])
+  .map(([from, to]) => ({ label: `expand [${from}] → [${to}]`, args: [U(from)], tol: { rtol: 0 },
+    run: ([x]: Tensor[]) => apply(expandDef, [x], { shape: to, strides: layout(from, to, 'expand').sa }) }));
+
+// ---- convolution and pooling: every awkward geometry of test/_helpers/conv.ts, batch min(n, 5),
+// the spatial sizes grown by n mod 4 so the sweep meets odd and even sizes ----------------------
+const grown = (gi: number, s: number) => GEOMETRIES[gi].size.map((v) => v + (s % 4));
+const colP = (gi: number, n: number, c: number, c0: number, cg: number, flip: number, s = n): ColP => {
+  const { k, o } = GEOMETRIES[gi], size = grown(gi, s), { g } = geometry('test', size, { k, ...o });
+  return { g, n, c, c0, cg, flip, shape: [...size, c, n] };
+};
+const vol = (g: number[], at: number) => g[at] * g[at + 1] * g[at + 2];
+/** [channels, first, count, flip]: all channels flipped, and one group of two of four channels. */
+const GROUPS = [[3, 0, 3, 1], [4, 2, 2, 0]];
+const im2colCases = (s: number): Case[] => GEOMETRIES.flatMap((geo, gi) => GROUPS.map(([c, c0, cg, flip]) => {
+  const p = colP(gi, Math.min(s, 5), c, c0, cg, flip, s);
+  return { label: `im2col ${geo.label} x [${p.shape}] c ${c0}+${cg} flip ${flip}`, args: [U(p.shape as number[])], tol: { rtol: 0 },
+    run: ([x]: Tensor[]) => apply(im2colDef, [x], p) };
+}));
+const col2imCases = (s: number): Case[] => GEOMETRIES.flatMap((geo, gi) => [...GROUPS, [4, 0, 2, 1]].map(([c, c0, cg, flip]) => {
+  const p = colP(gi, Math.min(s, 5), c, c0, cg, flip, s), groups = c0 === 0 && cg < c ? c / cg : 1;
+  const col = [vol(p.g, 3) * cg, vol(p.g, 6) * p.n];
+  return { label: `col2im ${geo.label} x [${p.shape}] ${groups} × c ${c0}+${cg} flip ${flip}`, tol: { rtol: 1e-5, atol: sumTol(vol(p.g, 3)) },
+    args: Array.from({ length: groups }, () => U(col)), run: (cols: Tensor[]) => apply(col2imDef, cols, p) };
+}));
+const poolP = (gi: number, c: number, n: number, mean: number, s: number): PoolP => {
+  const { k, o } = GEOMETRIES[gi], { out, g } = geometry('test', grown(gi, s), { k, ...o });
+  return { g, cn: c * n, mean, shape: [...out, c, n] };
+};
+/** Values on a grid of halves, so windows hold ties (max routes dy to the first). */
+const halves = (shape: number[]) => arg(shape, uniform(sz(shape), -2, 2).map((v) => Math.round(2 * v) / 2));
+const poolCases = (s: number): Case[] => GEOMETRIES.flatMap((geo, gi) => [0, 1].map((mean) => {
+  const p = poolP(gi, 3, Math.min(s, 5), mean, s), K = vol(p.g, 3), xs = [...grown(gi, s), 3, Math.min(s, 5)];
+  return { label: `${mean ? 'mean' : 'max'}pool ${geo.label} x [${xs}]`, args: [mean ? U(xs) : halves(xs)],
+    tol: mean ? { rtol: 1e-5, atol: sumTol(K) } : { rtol: 0 }, run: ([x]: Tensor[]) => apply(poolDef, [x], p) };
+}));
+const poolGradCases = (s: number): Case[] => GEOMETRIES.flatMap((geo, gi) => [0, 1].map((mean) => {
+  const n = Math.min(s, 5), p = poolP(gi, 3, n, mean, s), K = vol(p.g, 3), xs = [...grown(gi, s), 3, n], x = halves(xs);
+  const y = scope(() => (refDevice().run(() => apply(poolDef, [tensor(x.data, xs)], p)).buf as Float64Array).slice());
+  return { label: `∇${mean ? 'mean' : 'max'}pool ${geo.label} x [${xs}]`, args: [x, arg(p.shape as number[], y), U(p.shape as number[])],
+    tol: { rtol: 1e-5, atol: sumTol(K) }, run: ([a, b, dy]: Tensor[]) => apply(poolGradDef, [a, b, dy], { ...p, shape: xs }) };
+}));
+// segment and concat: the contiguous slices and concatenations of grouped convolutions; exact
+const segmentCases = (n: number): Case[] => [
+  { label: `segment [${n},3] slice 1…`, args: [U([n, 3])], tol: { rtol: 0 }, run: ([x]) => apply(segmentDef, [x], { from: 1, to: 0, n: 3 * n - 2, shape: [3 * n - 2] }) },
+  { label: `segment [${n},3] placed at 3 in zeros`, args: [U([n, 3])], tol: { rtol: 0 }, run: ([x]) => apply(segmentDef, [x], { from: 0, to: 3, n: 3 * n, shape: [3 * n + 5] }) },
+];
+const concatCases = (n: number): Case[] => [{ label: `concat [${n},2], [3], [1,${n}]`, args: [U([n, 2]), U([3]), U([1, n])], tol: { rtol: 0 },
+  run: (xs: Tensor[]) => apply(concatDef, xs, { shape: [3 * n + 3] }) }];
+
 // ---- fused optimiser updates: three steps, in place --------------------------------------------
 const optimCases = (kind: 'descent' | 'momentum' | 'adam') => (n: number): Case[] => {
   const shape = [n, other(n)];
@@ -255,12 +312,73 @@ const optimCases = (kind: 'descent' | 'momentum' | 'adam') => (n: number): Case[
   }));
 };
 
+// ---- sequence ops: strided batches of matmuls, gather/scatter, slices and cat ------------------
+const batchedCases = (s: number): Case[] => {
+  const out: Case[] = [];
+  for (const [m, k, n, B] of [[s, other(s), other(s, 2), 3], [other(s, 3), s, 5, 17], [4, 7, s, 6]]) {
+    const tol = { rtol: 1e-5, atol: sumTol(k) };
+    for (const ta of [0, 1]) for (const tb of [0, 1]) {
+      out.push({ label: `batched_mul ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'} m=${m} k=${k} n=${n} batch ${B}`, tol,
+        args: [U(ta ? [k, m, B] : [m, k, B]), U(tb ? [n, k, B] : [k, n, B])], run: ([a, b]) => batched_mul(a, b, { transA: !!ta, transB: !!tb }) });
+    }
+    out.push({ label: `batched_mul A broadcast m=${m} k=${k} n=${n} batch ${B}`, tol, args: [U([m, k, 1]), U([k, n, B])], run: ([a, b]) => batched_mul(a, b) });
+    out.push({ label: `batched_mul Aᵀ broadcast·Bᵀ m=${m} k=${k} n=${n} batch ${B}`, tol, args: [U([k, m]), U([n, k, B])],
+      run: ([a, b]) => batched_mul(a, b, { transA: true, transB: true }) });
+    out.push({ label: `batched_mul B broadcast m=${m} k=${k} n=${n} batch ${B}`, tol, args: [U([m, k, B]), U([k, n, 1])], run: ([a, b]) => batched_mul(a, b) });
+  }
+  return out;
+};
+/** K indices into V positions, repeating, in no order (and not a run). */
+const indicesFor = (K: number, V: number) => Array.from({ length: K }, (_, i) => (i * 7 + 3) % V);
+const gatherCases = (s: number): Case[] => {
+  const V = other(s), K = other(s, 2), ix = indicesFor(K, V), rev = Array.from({ length: V }, (_, i) => V - 1 - i);
+  return [
+    { label: `gather columns of [${s},${V}] by ${K} indices`, args: [U([s, V])], run: ([x]) => gather(x, ix), tol: { rtol: 0 } },
+    { label: `gather [3,${V},2] by [${K}] and [${K}] (cartesian)`, args: [U([3, V, 2])], tol: { rtol: 0 },
+      run: ([x]) => gather(x, ix, ix.map((v) => v % 2)) },
+    { label: `selectdim [3,${V},${s}] dims 1 reversed`, args: [U([3, V, s])], run: ([x]) => selectdim(x, 1, rev), tol: { rtol: 0 } },
+  ];
+};
+const scatterCases = (s: number): Case[] => {
+  const V = other(s), K = other(s, 2), ix = indicesFor(K, V), per = Math.ceil(K / V) + 1;
+  return (['+', '-', 'max', 'min', 'mean'] as const).map((op) => ({
+    label: `scatter ${op} [${s},${K}] into ${V}`, args: [U([s, K])], tol: { rtol: 1e-5, atol: sumTol(per) },
+    run: ([x]: Tensor[]) => scatter(op, x, ix, { dstsize: [s, V] }),
+  }));
+};
+const sliceCases = (s: number): Case[] => {
+  const m = other(s);
+  return [
+    { label: `slice [${s},${m},3] dims 0`, args: [U([s, m, 3])], run: ([x]) => slice(x, 0, s >> 1, s - (s >> 1)), tol: { rtol: 0 } },
+    { label: `slice [2,${s},${m}] dims 1`, args: [U([2, s, m])], run: ([x]) => slice(x, 1, 1 % s, s - (1 % s)), tol: { rtol: 0 } },
+    { label: `slice [${m},${s}] dims 1, one column`, args: [U([m, s])], run: ([x]) => slice(x, 1, s - 1, 1), tol: { rtol: 0 } },
+  ];
+};
+const sliceGradCases = (s: number): Case[] => {
+  const m = other(s);
+  return [0, 1, 2].map((axis) => {
+    const shape = [2, s, m], len = Math.max(1, shape[axis] >> 1), start = shape[axis] - len;
+    return { label: `sliceGrad of [${shape}] dims ${axis}`, args: [U(shape.map((d, a) => (a === axis ? len : d)))], tol: { rtol: 0 },
+      run: ([dy]: Tensor[]) => apply(sliceGradDef, [dy], { axis, start, len, shape }) };
+  });
+};
+const catCases = (s: number): Case[] => {
+  const m = other(s);
+  return [0, 1, 2].map((axis) => {
+    const shapes = [1, 3, s].map((d) => [2, m, 3].map((e, a) => (a === axis ? d : e)));
+    return { label: `cat of [${shapes.map((x) => `[${x}]`)}] dims ${axis}`, args: shapes.map((x) => U(x)), tol: { rtol: 0 },
+      run: (xs: Tensor[]) => cat(xs, axis) };
+  });
+};
+
 /** op name → case generator at one size of the sweep. A registry op missing here fails. */
 const CASES: Record<string, (n: number) => Case[]> = {
   unary: unaryCases, unaryGrad: unaryGradCases, binary: binaryCases, reduce: reduceCases,
   softmax: softmaxCases, softmaxGrad: softmaxGradCases, matmul: matmulCases, dense: denseCases,
-  reshape: reshapeCases, transpose: transposeCases, permutedims: permuteCases,
+  reshape: reshapeCases, transpose: transposeCases, permutedims: permuteCases, expand: expandCases,
+  im2col: im2colCases, col2im: col2imCases, pool: poolCases, poolGrad: poolGradCases, segment: segmentCases, concat: concatCases,
   descent: optimCases('descent'), momentum: optimCases('momentum'), adam: optimCases('adam'),
+  batched_mul: batchedCases, gather: gatherCases, scatter: scatterCases, slice: sliceCases, sliceGrad: sliceGradCases, cat: catCases,
   rnnSeq: (n) => seqSweep(n, false), rnnState: (n) => seqSweep(n, true),
 };
 

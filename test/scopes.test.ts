@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   init, tensor, rand, seed, scope, train, trainStep, Chain, Dense, sigmoid, mse, params, Descent, Adam,
-  DataLoader, repeated, memory, withPolicy, type Tensor,
+  DataLoader, repeated, memory, withPolicy, Tensor, relu, gradient, sum,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import v8 from 'node:v8';
@@ -221,6 +221,19 @@ test('trainStep: the loss is valid until the next trainStep on the same paramete
   assert.is(memory().tensors, before, 'a loop that ignores the loss leaks nothing');
   assert.not.ok(m1.disposed);
   x.dispose(); y.dispose();
+});
+
+test('scope keeps every tensor of a deep result (the gradient tree of nested Chains), and a cyclic result terminates', () => {
+  seed(3);
+  const m = Chain(Chain(Chain(Dense(3, 2, relu))), Dense(2, 1));
+  const x = rand(3, 4).keep();
+  const g = scope(() => gradient((mm: typeof m) => sum(mm(x)), m)[0]) as any;
+  const deep = g.layers[0].layers[0].layers[0].weight as Tensor;
+  assert.ok(deep instanceof Tensor && !deep.disposed, 'the innermost layer\'s gradient survives the scope');
+  const cyc: any = { t: null }; cyc.self = cyc;
+  const kept = scope(() => { cyc.t = rand(2); return cyc; });
+  assert.ok(!kept.t.disposed);
+  kept.t.dispose(); deep.dispose(); x.dispose();
 });
 
 // Last: it starts WebGPU where an adapter exists, and the tests above read values synchronously.

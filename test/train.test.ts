@@ -115,11 +115,80 @@ test('a non-finite loss throws naming the item (0-based) before its update; para
   let last: number[][] = [];
   const err = await train(loss, ps, data, Adam(0.1), { cb: () => { last = snap(m); } }).then(() => null, (e: Error) => e);
   assert.ok(err instanceof Error);
-  assert.is(err!.message, 'train: Loss is NaN on data item 3 (counting from 0), stopping training');
+  assert.is(err!.message, 'train: Loss is NaN on data item 3 (counting from 0), stopping training; ' +
+    'argument 0 of the item (shape [4, 3]) holds NaN at index 5: the data has a non-finite value');
   assert.equal(snap(m), last, 'parameters as after item 2');
   const inf = (x: Tensor) => mse(m(x), 0).mul(Infinity);
-  await train(inf, ps, [rand(4, 1)], Descent(0.1)).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /Loss is Infinity on data item 0/));
+  const e2 = await train(inf, ps, [rand(4, 1)], Descent(0.1)).then(() => null, (e: Error) => e);
+  assert.match(e2!.message, /^train: Loss is Infinity on data item 0 \(counting from 0\), stopping training; the parameters and the item's tensors are all finite, so the loss computation made it/);
   assert.equal(snap(m), last);
+});
+
+test('a non-finite loss names the first non-finite parameter: by its path in the model, or its place in params', async () => {
+  seed(3);
+  const m = Chain(Dense(4, 5, sigmoid), Dense(rand(2, 5), tensor([0.5, NaN])), softmax);
+  const x = rand(4, 3).keep(), y = rand(2, 3).keep();
+  const msg = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message);
+  const want = 'holds NaN at index 1: an earlier update made it non-finite (try a smaller learning rate, or look for a gradient that overflowed)';
+  assert.is(await msg(train((x: Tensor, y: Tensor) => mse(m(x), y), m, [[x, y]], Descent(0.1))),
+    `train: Loss is NaN on data item 0 (counting from 0), stopping training; parameter layers.1.bias (shape [2]) ${want}`);
+  assert.is(await msg(train((mm: typeof m, x: Tensor, y: Tensor) => mse(mm(x), y), m, [[x, y], [x, y]], setup(Adam(0.1), m), { epochs: 2 })),
+    `train: Loss is NaN on data item 0 (counting from 0) of epoch 1, stopping training; parameter layers.1.bias (shape [2]) ${want}`);
+  assert.is(await msg(train((x: Tensor, y: Tensor) => mse(m(x), y), params(m), [[x, y]], Descent(0.1))),
+    `train: Loss is NaN on data item 0 (counting from 0), stopping training; parameter 3 of params (shape [2]) ${want}`);
+  // both: the parameter first, then the input
+  const bad = tensor(Float32Array.from({ length: 12 }, (_, i) => (i === 2 ? -Infinity : 0)), [4, 3]);
+  assert.is(await msg(train((d: { x: Tensor; y: Tensor }) => mse(m(d.x), d.y), m, [{ x: bad, y }], Descent(0.1))),
+    `train: Loss is NaN on data item 0 (counting from 0), stopping training; parameter layers.1.bias (shape [2]) ${want}; ` +
+    "the item's x (shape [4, 3]) holds -Infinity at index 2: the data has a non-finite value");
+});
+
+test('train(loss, model, data, rule): a loss taking the model first gets it, as with setup(rule, model)', async () => {
+  const a = fixture(), b = fixture(), c = fixture();
+  const seen: unknown[] = [];
+  const lossA = (mm: typeof a.m, x: Tensor, y: Tensor) => { seen.push(mm); return mse(mm(x), y); };
+  const rule = Adam(0.01);
+  await train(lossA, a.m, a.data, rule);
+  await train(lossA, a.m, a.data, rule);                              // the rule's state carries over
+  const st = setup(Adam(0.01), b.m);
+  await train((mm: typeof b.m, x: Tensor, y: Tensor) => mse(mm(x), y), b.m, b.data, st);
+  await train((mm: typeof b.m, x: Tensor, y: Tensor) => mse(mm(x), y), b.m, b.data, st);
+  assert.ok(seen.length === 12 && seen.every((x) => x === a.m), 'the loss got the model every time');
+  assert.equal(snap(a.m), snap(b.m), 'bit-for-bit the setup form');
+  // a loss of the item only, with the model in place of params(m), stays the implicit form
+  const r = Adam(0.01);
+  await train(c.loss, c.m, c.data, r);
+  await train(c.loss, c.m, c.data, r);
+  assert.equal(snap(c.m), snap(b.m));
+  // one-argument items: (m, d) gets the model, (d) does not
+  const d = fixture(), e = fixture();
+  const items = d.data.map(([x, y]) => ({ x, y }));
+  await train((mm: typeof d.m, it: { x: Tensor; y: Tensor }) => mse(mm(it.x), it.y), d.m, items, Descent(0.5));
+  await train((it: { x: Tensor; y: Tensor }) => mse(e.m(it.x), it.y), e.m, e.data.map(([x, y]) => ({ x, y })), Descent(0.5));
+  assert.equal(snap(d.m), snap(e.m));
+});
+
+test('trainStep(loss, model, item, opt) gives the model first to a loss that takes it', () => {
+  const a = fixture(), b = fixture();
+  const [x, y] = a.data[0];
+  const la = trainStep((mm: typeof a.m, x: Tensor, y: Tensor) => mse(mm(x), y), a.m, [x, y], Descent(0.5));
+  const lb = trainStep(b.loss, b.ps, [b.data[0][0], b.data[0][1]], Descent(0.5));
+  assert.is(la.dataSync()[0], lb.dataSync()[0]);
+  assert.equal(snap(a.m), snap(b.m));
+});
+
+test('a loss that does not return a scalar tensor: the error says what to return', async () => {
+  const { m, ps, data } = fixture();
+  const msg = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message);
+  assert.is(await msg(train((x: Tensor, y: Tensor) => mse(m(x), y, { agg: 'none' }), ps, data, Descent(0.1))),
+    "train: the loss returned a tensor of shape [2, 3]; it must be a scalar (one number): reduce it with mean(...) or sum(...) (a loss with agg: 'none' gives one value per element)");
+  assert.match(await msg(train(((x: Tensor, y: Tensor) => mse(m(x), y).dataSync()[0]) as never, ps, data, Descent(0.1))),
+    /^train: the loss returned the number [0-9.e-]+, not a tensor: return the tensor itself \(reading it with \.item\(\) or dataSync\(\) inside the loss cuts the gradient\)$/);
+  assert.is(await msg(train(((x: Tensor, y: Tensor) => { mse(m(x), y); }) as never, ps, data, Descent(0.1))),
+    'train: the loss returned undefined; it must return a scalar tensor (a braced arrow function needs `return`: (x, y) => { return mse(m(x), y); })');
+  assert.is(await msg(train((async (x: Tensor, y: Tensor) => mse(m(x), y)) as never, ps, data, Descent(0.1))),
+    'train: the loss returned a Promise; it must be synchronous (not async, no await inside)');
+  assert.throws(() => trainStep((x: Tensor) => m(x), ps, data[0][0], Descent(0.1)), /^trainStep: the loss returned a tensor of shape \[2, 3\]; it must be a scalar/);
 });
 
 test('trainStep: returns the pre-update loss, updates once, and skips the update on a non-finite CPU loss', () => {
@@ -180,7 +249,16 @@ test('argument errors name the problem', async () => {
   const { loss, ps, data } = fixture();
   const [x, y] = data[0];
   const msg = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message);
-  assert.match(await msg(train(loss, ps, data, 0.1 as never)), /train: expected train\(loss, ps, data, rule/);
+  assert.is(await msg(train(loss, ps, data, 0.1 as never)), 'train: the optimiser must be a rule such as Descent(0.1) or a setup(rule, model) state, ' +
+    'got 0.1; the forms are train(loss, model, data, setup(rule, model)) (the loss takes the model first), train(loss, ps, data, rule, { cb }) ' +
+    'with ps = params(m), and train(loss, data, SGD(params(m), 0.1), { cb })');
+  assert.match(await msg(train(loss, ps, data, undefined as never)), /^train: no optimiser was given; the forms are train\(loss, model, data, setup\(rule, model\)\)/);
+  // the model left out: the rule sits where the model was due
+  assert.is(await msg((train as (...a: unknown[]) => Promise<unknown>)(loss, data, Descent(0.1))),
+    'train: Descent(...) came right after the data, so there is no model to train. Current Flux: train((m, x, y) => loss(m(x), y), ' +
+    'model, data, setup(Descent(...), model)); or train(loss, params(m), data, Descent(...)); or bind the rule to the parameters: ' +
+    'train(loss, data, SGD(params(m), 0.1))');
+  assert.match(await msg((train as (...a: unknown[]) => Promise<unknown>)(loss, data, Adam(0.1), { cb: () => 0 })), /^train: Adam\(\.\.\.\) came right after the data, so there is no model/);
   assert.match(await msg(train(loss, ps, [x, y], Descent(0.1))), /pass \[\[x, y\]\]/);
   assert.match(await msg(train(loss, ps, 5 as never, Descent(0.1))), /data must be iterable/);
   assert.match(await msg(train(loss, ps, data, Descent(0.1), { callback: () => 0 } as never)), /unknown option callback/);
@@ -213,6 +291,13 @@ testNeedingGpu(test, 'GPU: train reads the loss back once per step and matches t
     assert.throws(() => [...dl], /lives on webgpu; iterate with `for await`/);
     const s2 = await train(a.loss, a.ps, dl, Descent(0.5));
     assert.is(s2.steps, 3);
+    // a non-finite loss read back from the GPU names the input, read back too; no update happened
+    const before = await Promise.all([...a.ps].map(async (p) => Array.from(await p.data())));
+    const bad = tensor(Float32Array.from({ length: 12 }, (_, i) => (i === 4 ? NaN : 0.5)), [4, 3]).keep();
+    const e = await train(a.loss, a.ps, [[bad, rand(2, 3).keep()]], Descent(0.5)).then(() => null, (err: Error) => err);
+    assert.is(e?.message, 'train: Loss is NaN on data item 0 (counting from 0), stopping training; ' +
+      'argument 0 of the item (shape [4, 3]) holds NaN at index 4: the data has a non-finite value');
+    assert.equal(await Promise.all([...a.ps].map(async (p) => Array.from(await p.data()))), before);
   });
 });
 

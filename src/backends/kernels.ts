@@ -26,6 +26,13 @@ export const KERNELS = {
     doc: 'C[m×n] = op(A)·op(B) (acc=1: C += …). op(A) is m×k: ta=0 → A stored [m,k], ta=1 → A stored [k,m]. ' +
       'op(B) is k×n: tb=0 → B stored [k,n], tb=1 → B stored [n,k].',
   },
+  bmm: {
+    args: [['a', 'in'], ['b', 'in'], ['c', 'out'], ['m', 'int'], ['k', 'int'], ['n', 'int'], ['batch', 'int'],
+      ['sab', 'int'], ['sam', 'int'], ['sak', 'int'], ['sbb', 'int'], ['sbk', 'int'], ['sbn', 'int'], ['scb', 'int'], ['scm', 'int'], ['scn', 'int']],
+    doc: 'c[z·scb + i·scm + j·scn] = Σ_p a[z·sab + i·sam + p·sak]·b[z·sbb + p·sbk + j·sbn] for z < batch: a batch of ' +
+      'm×k by k×n products through element strides (a transpose swaps two, batch stride 0 broadcasts). Fast for ' +
+      'fluxion\'s [m, k, batch], where the batch is the contiguous axis (assembly/kernels/bmm.ts, gpu/bmm.wgsl say how).',
+  },
   unary: {
     args: [['op', 'code:unary'], ['x', 'in'], ['y', 'out'], ['n', 'int'], ['alpha', 'float'], ['beta', 'float']],
     doc: 'y[i] = f_op(x[i]); y may equal x.',
@@ -65,6 +72,24 @@ export const KERNELS = {
       ['s0', 'int'], ['s1', 'int'], ['s2', 'int'], ['s3', 'int'], ['s4', 'int'], ['s5', 'int']],
     doc: 'y[i0,…,i5] = x[off + Σ ik·sk] for y contiguous [d0,…,d5] (n = Πdk elements; unused leading dims are 1). ' +
       'Strides in elements; 0 broadcasts. permutedims, slices and broadcasts are this copy.',
+  },
+  stridedWrite: {
+    args: [['x', 'in'], ['y', 'inout'], ['n', 'int'], ['off', 'int'],
+      ['d0', 'int'], ['d1', 'int'], ['d2', 'int'], ['d3', 'int'], ['d4', 'int'], ['d5', 'int'],
+      ['s0', 'int'], ['s1', 'int'], ['s2', 'int'], ['s3', 'int'], ['s4', 'int'], ['s5', 'int']],
+    doc: 'strided\'s transpose: y[off + Σ ik·sk] = x[i0,…,i5] for x contiguous [d0,…,d5]; the rest of y is kept. ' +
+      'Distinct positions only (cat, a slice\'s gradient).',
+  },
+  gather: {
+    args: [['x', 'in'], ['idx', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int'], ['inner', 'int']],
+    doc: 'y[o,j,i] = x[o, idx[j], i], x [outer,len,inner], y [outer,k,inner] (n elements). idx: f32 integers in [0, len), ' +
+      'else NaN.',
+  },
+  scatter: {
+    args: [['op', 'code:reduce'], ['x', 'in'], ['order', 'in'], ['offs', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int'], ['inner', 'int']],
+    doc: 'gather\'s adjoint as a gather (no atomics, one order): y[o,v,i] = op over t in [offs[v], offs[v+1]) of ' +
+      'x[o, order[t], i], x [outer,k,inner], y [outer,len,inner] (n elements); order: the positions j grouped by index ' +
+      'value, ascending. op: sum, mean, max, min; empty: 0, 0, −Inf, +Inf.',
   },
   im2col: {
     args: [['x', 'in'], ['col', 'out'], ['n', 'int'], ['c', 'int'], ['c0', 'int'], ['cg', 'int'],

@@ -127,7 +127,7 @@ function softmaxSlice(x: F, y: F, base: number, len: number, inner: number, log:
 
 /** The spatial geometry shared by im2col, col2im, pool and poolGrad (see src/backends/kernels.ts). */
 interface Geom { w: number[]; k: number[]; o: number[]; s: number[]; d: number[]; p: number[] }
-const geom = (g: number[]): Geom => ({ w: g.slice(0, 3), k: g.slice(3, 6), o: g.slice(6, 9), s: g.slice(9, 12), d: g.slice(12, 15), p: g.slice(15, 18) });
+const geom = (...g: number[]): Geom => ({ w: g.slice(0, 3), k: g.slice(3, 6), o: g.slice(6, 9), s: g.slice(9, 12), d: g.slice(12, 15), p: g.slice(15, 18) });
 
 /** Calls f(kIndex, oIndex, xIndex) for every kernel offset k and output position o, in row-major order of k then o; xIndex is -1 outside x. */
 function windows(g: Geom, flip: number, f: (kk: number, oo: number, xi: number) => void): void {
@@ -166,6 +166,13 @@ export const ref: Backend<F> = {
       let s = 0;
       for (let p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
       c[i * n + j] = acc ? c[i * n + j] + s : s;
+    }
+  },
+  bmm(a, b, c, m, k, n, batch, sab, sam, sak, sbb, sbk, sbn, scb, scm, scn) {
+    for (let z = 0; z < batch; z++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[z * sab + i * sam + p * sak] * b[z * sbb + p * sbk + j * sbn];
+      c[z * scb + i * scm + j * scn] = s;
     }
   },
   unary(op, x, y, n, al, be) { for (let i = 0; i < n; i++) y[i] = unaryRef(op, x[i], al, be); },
@@ -225,15 +232,41 @@ export const ref: Backend<F> = {
       y[i] = x[at];
     }
   },
+  stridedWrite(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5) {
+    const d = [d0, d1, d2, d3, d4, d5], s = [s0, s1, s2, s3, s4, s5];
+    for (let i = 0; i < n; i++) {
+      let r = i, at = off;
+      for (let k = 5; k >= 0; k--) { at += (r % d[k]) * s[k]; r = Math.floor(r / d[k]); }
+      y[at] = x[i];
+    }
+  },
+  gather(x, idx, y, n, k, len, inner) {
+    for (let i = 0; i < n; i++) {
+      const ii = i % inner, t = (i - ii) / inner, j = t % k, o = (t - j) / k, v = idx[j];
+      y[i] = Number.isInteger(v) && v >= 0 && v < len ? x[(o * len + v) * inner + ii] : NaN;
+    }
+  },
+  scatter(op, x, order, offs, y, n, k, len, inner) {
+    if (op !== Reduce.sum && op !== Reduce.mean && op !== Reduce.max && op !== Reduce.min) throw new RangeError(`scatter: op code ${op} is not sum, mean, max or min`);
+    for (let i = 0; i < n; i++) {
+      const ii = i % inner, t = (i - ii) / inner, v = t % len, o = (t - v) / len, lo = offs[v], hi = offs[v + 1];
+      let r = op === Reduce.max ? -Infinity : op === Reduce.min ? Infinity : 0;
+      for (let q = lo; q < hi; q++) {
+        const e = x[(o * k + order[q]) * inner + ii];
+        r = op === Reduce.max ? Math.max(r, e) : op === Reduce.min ? Math.min(r, e) : r + e;   // a NaN wins max and min
+      }
+      y[i] = op === Reduce.mean && hi > lo ? r / (hi - lo) : r;
+    }
+  },
   im2col(x, col, n, c, c0, cg, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, flip) {
-    const g = geom([w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3]), Q = g.o[0] * g.o[1] * g.o[2] * n;
+    const g = geom(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3), Q = g.o[0] * g.o[1] * g.o[2] * n;
     windows(g, flip, (kk, oo, xi) => {
       for (let cc = 0; cc < cg; cc++) for (let m = 0; m < n; m++)
         col[(kk * cg + cc) * Q + oo * n + m] = xi < 0 ? 0 : x[(xi * c + c0 + cc) * n + m];
     });
   },
   col2im(col, x, n, c, c0, cg, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, flip) {
-    const g = geom([w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3]), Q = g.o[0] * g.o[1] * g.o[2] * n, W = g.w[0] * g.w[1] * g.w[2];
+    const g = geom(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3), Q = g.o[0] * g.o[1] * g.o[2] * n, W = g.w[0] * g.w[1] * g.w[2];
     for (let xi = 0; xi < W; xi++) for (let cc = 0; cc < cg; cc++) x.fill(0, (xi * c + c0 + cc) * n, (xi * c + c0 + cc + 1) * n);
     windows(g, flip, (kk, oo, xi) => {
       if (xi < 0) return;
@@ -241,7 +274,7 @@ export const ref: Backend<F> = {
     });
   },
   pool(x, y, cn, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, mean) {
-    const g = geom([w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3]), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
+    const g = geom(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
     y.fill(mean ? 0 : -Infinity, 0, O * cn);
     windows(g, 0, (_kk, oo, xi) => {
       if (xi < 0) return;
@@ -252,7 +285,7 @@ export const ref: Backend<F> = {
     });
   },
   poolGrad(x, y, dy, dx, cn, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, mean) {
-    const g = geom([w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3]), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
+    const g = geom(w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3), O = g.o[0] * g.o[1] * g.o[2], K = g.k[0] * g.k[1] * g.k[2];
     dx.fill(0, 0, g.w[0] * g.w[1] * g.w[2] * cn);
     if (mean) {
       windows(g, 0, (_kk, oo, xi) => { if (xi >= 0) for (let q = 0; q < cn; q++) dx[xi * cn + q] += dy[oo * cn + q] / K; });

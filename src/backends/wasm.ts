@@ -11,11 +11,13 @@ import simdBytes from '../../build/fluxion.wasm';
 import relaxedBytes from '../../build/fluxion-relaxed.wasm';
 
 type Ptr = number;
-/** The module's exports: each kernel of KERNELS under its own name (matmul takes a trailing scratch pointer). */
-type Exports = Partial<Omit<Kernels<Ptr>, 'matmul'>> & {
+/** The module's exports: each kernel of KERNELS under its own name (matmul and bmm take a trailing scratch pointer). */
+type Exports = Partial<Omit<Kernels<Ptr>, 'matmul' | 'bmm'>> & {
   heap_base(): number;
   matmul_ws_bytes?(m: number, k: number, n: number): number;
   matmul?(...args: [...Parameters<Kernels<Ptr>['matmul']>, ws: Ptr]): void;
+  bmm_ws_bytes?(m: number, k: number, n: number): number;
+  bmm?(...args: [...Parameters<Kernels<Ptr>['bmm']>, ws: Ptr]): void;
 };
 
 /**
@@ -188,9 +190,11 @@ export async function createWasm(): Promise<WasmBackend> {
     return ws;
   }
 
-  const { matmul: mm, matmul_ws_bytes: wsBytesFor } = k;
+  const { matmul: mm, matmul_ws_bytes: wsBytesFor, bmm: bm, bmm_ws_bytes: bmWsFor } = k;
   const { kernels, provided } = bindKernels(k, {
     matmul: mm && wsBytesFor && ((a, b, c, m, kk, n, ta, tb, acc) => mm(a, b, c, m, kk, n, ta, tb, acc, scratch(wsBytesFor(m, kk, n) || 16))),
+    bmm: bm && bmWsFor && ((a, b, c, m, kk, n, z, sab, sam, sak, sbb, sbk, sbn, scb, scm, scn) =>
+      bm(a, b, c, m, kk, n, z, sab, sam, sak, sbb, sbk, sbn, scb, scm, scn, scratch(bmWsFor(m, kk, n)))),
     // >>> 2, not >> 2: addresses reach 2^32, and a signed shift turns those past 2^31 negative
     copy(x, xo, y, yo, n) { view.copyWithin((y >>> 2) + yo, (x >>> 2) + xo, (x >>> 2) + xo + n); },
   });

@@ -418,6 +418,7 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     col2im(...a) { run('col2im', a, groups1d(a[6] * a[7] * a[8] * a[5] * a[2])); },
     pool(...a) { run('pool', a, groups1d(a[9] * a[10] * a[11] * a[2])); },
     poolGrad(...a) { run('poolGrad', a, groups1d(a[5] * a[6] * a[7] * a[4])); },
+    bmm(...a) { run('bmm', a, groups1d(a[3] * a[5] * a[6])); },   // a thread per element of C (gpu/bmm.wgsl)
   };
   Object.assign(kernels, grids);
   // The recurrent steps (rnnStep … gruv3GatesGrad): a thread per state element, hid·b.

@@ -22,6 +22,8 @@ export type Activation = (x: Tensor) => Tensor;
 
 /** Unary op code of the activations the fused op can run, identified by function identity. */
 const CODES = new Map<unknown, number>([...FUSED].map((c) => [(u as Record<string, unknown>)[UNARY_OPS[c].name], c]));
+/** The fused op's code for activation σ (undefined: σ runs after the fused op). */
+export const fusedCode = (σ: unknown): number | undefined => CODES.get(σ);
 
 /**
  * What `Dense(in, out, σ, opts)` accepts: `bias` (false, or the initial values) and `init` (the weight initialiser).
@@ -80,7 +82,7 @@ export function Dense(a: number | readonly number[] | Tensor, b?: unknown, c?: u
   return m as Dense;
 }
 
-function checkAct(σ: unknown, name: string): void {
+export function checkAct(σ: unknown, name: string): void {
   if (σ === softmax || σ === logsoftmax) {
     const f = σ === softmax ? 'softmax' : 'logsoftmax';
     throw new TypeError(`${name}: ${f} is not elementwise and cannot be a Dense activation; ` +
@@ -91,9 +93,11 @@ function checkAct(σ: unknown, name: string): void {
 
 function forward(m: Dense, name: string, x0: Tensor): Tensor {
   const x = toTensor(x0, name, 'x'), W = m.weight, σ = m.σ;
-  const code = CODES.get(σ), fused = code !== undefined;
+  const code = fusedCode(σ), fused = code !== undefined;
   if (x.rank === 0 || x.shape[0] !== W.shape[1])
-    throw new RangeError(`${name}: input has ${x.rank ? x.shape[0] : 0} features, expected ${W.shape[1]} (input shape [${x.shape.join(', ')}])`);
+    throw new RangeError(`${name}: input has ${x.rank ? x.shape[0] : 0} features, expected ${W.shape[1]} (input shape [${x.shape.join(', ')}])` +
+      (x.rank === 2 && x.shape[1] === W.shape[1] ? `; observations are the last dimension (one column each, as in Flux), so this looks ` +
+        `like one row per observation: pass transpose(x), shape [${x.shape[1]}, ${x.shape[0]}]` : ''));
   const flat = x.rank > 2 ? reshape(x, [x.shape[0], -1]) : x;
   let y = dense(W, flat, m.bias || null, fused ? code : Unary.identity, 0, name);
   if (!fused) y = σ(y);

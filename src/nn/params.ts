@@ -3,7 +3,7 @@
 // it, so `gradient(f, m)` and `gradient(f, params(m))` mean the same.
 
 import { Params } from '../autograd.js';
-import { describe } from '../tensor.js';
+import { Tensor, describe } from '../tensor.js';
 import { show } from '../check.js';
 import { walk, MODAL, type Mode } from './layer.js';
 
@@ -60,4 +60,60 @@ export function testmode<M>(m: M, mode: boolean | 'auto' = true): M {
   const v = parseMode('testmode', mode);
   setMode(m, 'testmode', v === null ? null : !v);
   return m;
+}
+
+// ---- Model-shaped trees (the explicit style): the gradient of `gradient((m) => ..., model)` and
+// the state of `setup(rule, model)` mirror the model through the fields params() walks.
+
+/** @internal What mapModel returns for a part of a model that holds no trainable tensor. */
+export const EMPTY: unique symbol = Symbol('fluxion.empty');
+
+/** @internal `path` extended by an array index or a field name: `layers[1].weight`. */
+export function joinPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  if (/^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(key)) return path ? `${path}.${key}` : key;
+  return `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * @internal Maps a model to a tree of the same shape: `leaf(t, path)` for each trainable tensor
+ * (the ones params() finds), arrays stay arrays, Maps stay Maps, and a layer or object becomes a
+ * plain object with one entry per own enumerable field, then one per hidden tensor field (state
+ * such as BatchNorm's running statistics), which is not trainable. A part holding no trainable
+ * tensor maps to null (EMPTY at the root); so does a cycle back to an enclosing object.
+ * @example mapModel(Dense(2, 1), (t) => t.shape)   // { weight: [1, 2], bias: [1], σ: null }
+ */
+export function mapModel(x: unknown, leaf: (t: Tensor, path: string) => unknown, path = '', open = new Set<object>()): unknown {
+  if (x instanceof Tensor) return leaf(x, path);
+  if (x === null || (typeof x !== 'object' && typeof x !== 'function') || open.has(x) || ArrayBuffer.isView(x) || x instanceof Promise)
+    return EMPTY;
+  open.add(x);
+  try {
+    let any = false;
+    const sub = (v: unknown, p: string) => {
+      const r = mapModel(v, leaf, p, open);
+      if (r === EMPTY) return null;
+      any = true;
+      return r;
+    };
+    if (Array.isArray(x)) {
+      const out = x.map((v, i) => sub(v, joinPath(path, i)));
+      return any ? out : EMPTY;
+    }
+    if (x instanceof Map) {
+      const out = new Map<unknown, unknown>();
+      for (const [k, v] of x) out.set(k, sub(v, `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : String(k)})`));
+      return any ? out : EMPTY;
+    }
+    const out: Record<string, unknown> = {};
+    const keys = Object.keys(x);
+    for (const k of keys) out[k] = sub((x as Record<string, unknown>)[k], joinPath(path, k));
+    if (!any) return EMPTY;
+    for (const k of Object.getOwnPropertyNames(x)) {
+      if (k in out) continue;
+      const d = Object.getOwnPropertyDescriptor(x, k);
+      if (d && 'value' in d && d.value instanceof Tensor) out[k] = null;
+    }
+    return out;
+  } finally { open.delete(x); }
 }

@@ -4,7 +4,8 @@
 
 import { defineOp, apply } from './registry.js';
 import { Binary, Unary } from './codes.js';
-import { plan, type Plan } from './broadcast.js';
+import { plan, wideOrNull, type Plan } from './broadcast.js';
+import { expand } from './permute.js';
 import { unary, unaryDef } from './unary.js';
 import { Tensor, toTensor, sameShape, type TensorLike, type Shape } from '../tensor.js';
 
@@ -63,9 +64,13 @@ export const binaryDef = defineOp<BinaryP>({
   cost: (_i, p) => ({ flops: p.plan!.d[0] * p.plan!.d[1] * p.plan!.d[2], bytes: 12 * p.plan!.d[0] * p.plan!.d[1] * p.plan!.d[2] }),
 });
 
-function bin(code: number, name: string, a: TensorLike, b: TensorLike): Tensor {
-  return apply(binaryDef, [toTensor(a, name, 'a'), toTensor(b, name, 'b')], { code, name });
+function bin(code: number, name: string, a0: TensorLike, b0: TensorLike): Tensor {
+  let a = toTensor(a0, name, 'a'), b = toTensor(b0, name, 'b');
+  const w = sameShape(a.shape, b.shape) ? null : wideOrNull(a.shape, b.shape, name);
+  if (w) { a = expand(a, w.shape, w.sa); b = expand(b, w.shape, w.sb); }
+  return apply(binaryDef, [a, b], { code, name });
 }
+
 const scalar = (code: number, name: string, x: TensorLike, alpha: number) =>
   apply(unaryDef, [toTensor(x, name, 'a')], { code, alpha, beta: 0 });
 

@@ -1,5 +1,6 @@
 // Matrix products in the three layouts backprop needs. op(A) is [m, k], op(B) is [k, n]; a
-// transposed operand is read in place by the kernel (no transpose pass). A 1-d B is a column.
+// transposed operand is read in place by the kernel (no transpose pass), whether it is asked for
+// with a flag or is a lazy `transpose(x)`, whose storage already holds xᵀ. A 1-d B is a column.
 
 import { defineOp, apply } from './registry.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
@@ -25,7 +26,10 @@ export const matmulDef = defineOp<MatmulP>({
     }
     return p.vec ? [p.m] : [p.m, p.n];
   },
-  run(be, out, [a, b], p) { be.matmul(a.buf, b.buf, out.buf, p.m, p.k, p.n, p.ta, p.tb, 0); },
+  // p.ta/p.tb are the flags the caller asked for; a lazy transpose flips its operand's flag.
+  run(be, out, [a, b], p) {
+    be.matmul(a.raw.buf, b.raw.buf, out.buf, p.m, p.k, p.n, a.transposed ? 1 - p.ta : p.ta, b.transposed ? 1 - p.tb : p.tb, 0);
+  },
   // C = op(A)·op(B): dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC, each written back in A's and B's storage layout.
   grad(dy0, [a, b0], _c, p, needs) {
     const b = b0.rank === 1 ? b0.view([b0.shape[0], 1]) : b0;

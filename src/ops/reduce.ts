@@ -1,15 +1,17 @@
 // Reductions with Flux's `dims`: reduced axes are kept with size 1 (sum(x [3, 4], 0) is [1, 4]);
 // no dims reduces everything to a scalar of shape []. Axes count from 0. A set of axes is
-// reduced one contiguous run at a time, each run as the middle axis of [outer, len, inner].
+// reduced one contiguous run at a time, each run as the middle axis of [outer, len, inner]
+// (argmax/argmin over separate runs permute those axes together first).
 
 import { defineOp, apply } from './registry.js';
 import { Reduce, Binary } from './codes.js';
 import { binaryDef } from './binary.js';
 import { unaryDef } from './unary.js';
 import { Unary } from './codes.js';
-import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
+import { Tensor, toTensor, sizeOf, sameShape, type TensorLike, type Shape } from '../tensor.js';
 import { reshape } from './shape.js';
-import { vectorAsColumn } from './broadcast.js';
+import { permutedims, expand } from './permute.js';
+import { vectorAsColumn, wideOrNull } from './broadcast.js';
 import type { Backend } from '../backends/backend.js';
 import { show, shapeArg } from '../check.js';
 
@@ -74,8 +76,13 @@ function reduceDims(code: number, name: string, x0: TensorLike, dims?: number | 
     const last = runs[runs.length - 1];
     if (last && last[1] === a - 1) last[1] = a; else runs.push([a, a]);
   }
-  if (runs.length > 1 && (code === Reduce.argmax || code === Reduce.argmin))
-    throw new RangeError(`${name}: needs one axis or a contiguous run of axes, got dims ${JSON.stringify(dims)}`);
+  if (runs.length > 1 && (code === Reduce.argmax || code === Reduce.argmin)) {
+    // The reduced axes moved together, in order, behind the others: the index is row-major over them.
+    const rest = s.flatMap((_, i) => (axes.includes(i) ? [] : [i]));
+    const p = permutedims(x, [...rest, ...axes]);
+    const r = reduceAxis(code, name, reshape(p, [...rest.map((i) => s[i]), sizeOf(axes.map((i) => s[i]))]), rest.length);
+    return reshape(r, s.map((d, i) => (axes.includes(i) ? 1 : d)));
+  }
   for (let r = runs.length - 1; r >= 0; r--) {
     const [lo, hi] = runs[r];
     const merged = [...s.slice(0, lo), sizeOf(s.slice(lo, hi + 1)), ...s.slice(hi + 1)];
@@ -149,6 +156,8 @@ export function broadcastTo(x: TensorLike, shape: Shape): Tensor {
   const t = toTensor(x, 'broadcastTo', 'x');
   shapeArg('broadcastTo', shape);
   if (t.size === sizeOf(shape) && t.rank === shape.length) return t;
+  const w = wideOrNull(t.shape, shape, 'broadcastTo');
+  if (w && sameShape(w.shape, shape)) return expand(t, shape, w.sa);
   return apply(binaryDef, [t, zeroOn(t.backend)], { code: Binary.add, name: 'broadcastTo', target: shape });
 }
 

@@ -23,6 +23,8 @@ export interface OpDef<P = any> {
   readonly kernels: readonly KernelName[];
   /** The output is a view of input 0's storage (reshape): nothing is allocated or run. */
   readonly alias?: boolean;
+  /** For an alias op: makes the view (default: a reshape of input 0; transpose makes a lazy transpose). */
+  view?(x: Tensor, shape: Shape, p: P): Tensor;
   /** The output shape; throws a RangeError naming the op, the argument and the shapes. */
   shape(ins: readonly Tensor[], p: P): Shape;
   /** Computes `out` from `ins` on backend `b` (all of them already resident there). */
@@ -49,6 +51,7 @@ function checkDef<P>(fn: string, def: OpDef<P>): OpDef<P> {
     fail(fn, `${def.name}: kernels must be an array of kernel names`, def.kernels);
   for (const k of ['shape', 'run', 'cost'] as const) if (typeof def[k] !== 'function') fail(fn, `${def.name}: ${k} must be a function`, def[k]);
   if (def.grad !== undefined && typeof def.grad !== 'function') fail(fn, `${def.name}: grad must be a function`, def.grad);
+  if (def.view !== undefined && typeof def.view !== 'function') fail(fn, `${def.name}: view must be a function`, def.view);
   return def;
 }
 
@@ -76,7 +79,7 @@ export function apply<P>(def: OpDef<P>, ins: readonly Tensor[], p: P): Tensor {
   }
   if (def.alias) {                       // a view stays where its storage is: no placement, no copy
     if (runtime.lostGpu) checkLost(def, ins);
-    const out = viewOf(ins[0], shape);   // unrecorded: recorded just below
+    const out = def.view ? def.view(ins[0], shape, p) : viewOf(ins[0], shape);   // unrecorded: recorded just below
     if (recording()) record(def, ins, out, p);
     return out;
   }

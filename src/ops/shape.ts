@@ -1,7 +1,9 @@
-// Shape ops. reshape is a view on the same storage (free); transpose of a matrix is a kernel.
+// Shape ops, both views on the same storage (free). reshape keeps the row-major order; transpose
+// of a matrix is lazy, as Julia's `W'`: matmul reads it in place through its transposed variants,
+// and any other reader gets it materialised once (src/tensor.ts, Tensor.storage).
 
 import { defineOp, apply, type OpDef } from './registry.js';
-import { Tensor, toTensor, sizeOf, checkShape, type TensorLike, type Shape } from '../tensor.js';
+import { Tensor, toTensor, sizeOf, checkShape, transposeView, type TensorLike, type Shape } from '../tensor.js';
 import { fail } from '../check.js';
 
 export const reshapeDef = defineOp<{ shape: Shape }>({
@@ -34,19 +36,23 @@ export function reshape(x0: TensorLike, shape: Shape): Tensor {
 
 export const transposeDef: OpDef<{}> = defineOp<{}>({
   name: 'transpose',
-  kernels: ['transpose'],
+  kernels: ['transpose'],   // what materialising the view runs
+  alias: true,
+  view: (x, shape) => transposeView(x, shape),
   shape([x]) {
     if (x.rank > 2) throw new RangeError(`transpose: expected a vector or matrix, got shape [${x.shape}]`);
     return x.rank === 2 ? [x.shape[1], x.shape[0]] : [1, x.shape[0] ?? 1];
   },
-  run(b, out, [x]) { b.transpose(x.buf, out.buf, x.rank === 2 ? x.shape[0] : 1, x.rank === 2 ? x.shape[1] : x.size); },
-  grad: (dy, [x]) => [transpose(dy).view(x.shape)],
-  cost: ([x]) => ({ flops: 0, bytes: 8 * x.size }),
+  run() {},
+  // The gradient is dy's transpose, lazy too: a matmul consuming it reads it in place.
+  grad: (dy, [x]) => [x.rank === 2 ? transpose(dy) : transpose(dy).view(x.shape)],
+  cost: () => ({ flops: 0, bytes: 0 }),
 });
 
 /**
- * Matrix transpose (a vector becomes a 1-row matrix).
+ * Matrix transpose (a vector becomes a 1-row matrix). Like Julia's `W'` it is a view, not a
+ * copy: `matmul` reads it in place, and any other op materialises it once.
  * @example transpose(tensor([[1, 2, 3]])).shape   // [3, 1]
- *          matmul(dY, transpose(X))
+ *          matmul(dY, transpose(X))   // as fast as matmul(dY, X, { transB: true })
  */
 export const transpose = (x: TensorLike): Tensor => apply(transposeDef, [toTensor(x, 'transpose', 'x')], {});

@@ -1,9 +1,12 @@
-// softmax and logsoftmax along one axis (Flux's dims=1, the feature axis, is axis 0 here), both
-// stable for large inputs; their gradients are the fused softmaxGrad kernel.
+// softmax and logsoftmax along any axes (Flux's dims=1, the feature axis, is axis 0 here), both
+// stable for large inputs; their gradients are the fused softmaxGrad kernel. The kernel reduces
+// the middle axis of [outer, len, inner], which any contiguous run of axes is; other sets of axes
+// are permuted next to each other first. make_causal_mask, for attention scores, lives here too.
 
 import { defineOp, apply } from './registry.js';
-import { Tensor, toTensor, sizeOf, type TensorLike } from '../tensor.js';
-import { show } from '../check.js';
+import { Tensor, tensor, toTensor, sizeOf, type TensorLike } from '../tensor.js';
+import { permutedims } from './permute.js';
+import { show, isPlain, options, fail } from '../check.js';
 
 export interface SoftmaxP { log: number; outer: number; len: number; inner: number }
 
@@ -24,24 +27,59 @@ export const softmaxGradDef = defineOp<SoftmaxP>({
   cost: ([y]) => ({ flops: 6 * y.size, bytes: 12 * y.size }),
 });
 
-function along(name: string, x0: TensorLike, dims: number | undefined, log: number): Tensor {
+/**
+ * The axes of a softmax: one axis, an array of them, or `{ dims }` with either (0-based; the
+ * default is 0, each column of a [classes, batch] matrix).
+ * @example softmax(scores, { dims: 0 })   // over keys, for each query, head and batch
+ *          softmax(x, [0, 1])            // over the first two axes together
+ */
+export type SoftmaxDims = number | readonly number[] | { dims?: number | readonly number[] };
+
+function along(name: string, x0: TensorLike, dims: SoftmaxDims | undefined, log: number): Tensor {
   const x = toTensor(x0, name, 'x');
-  const axis = dims === undefined ? 0 : dims;
-  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < 0 || axis >= Math.max(1, x.rank))
-    throw new RangeError(`${name}: dims ${show(axis)} out of range for shape [${x.shape}] (axes count from 0)`);
+  let d: unknown = dims;
+  if (isPlain(dims)) d = options<{ dims: number | readonly number[] }>(name, dims, ['dims'], 'dims').dims;
+  const list = d === undefined ? [0] : typeof d === 'number' ? [d] : Array.isArray(d) ? [...d] : fail(name, 'dims must be an axis, an array of axes or { dims }', d);
+  const rank = Math.max(1, x.rank);
+  if (!list.length || list.some((a) => typeof a !== 'number' || !Number.isInteger(a) || a < 0 || a >= rank) || new Set(list).size !== list.length)
+    throw new RangeError(`${name}: dims ${show(d)} must be distinct axes of shape [${x.shape}] (axes count from 0)`);
   if (x.size === 0) throw new RangeError(`${name}: empty tensor of shape [${x.shape}]`);
-  const s = x.rank ? x.shape : [1];
-  return apply(softmaxDef, [x], { log, len: s[axis], outer: sizeOf(s.slice(0, axis)), inner: sizeOf(s.slice(axis + 1)) });
+  const s = x.rank ? x.shape : [1], axes = (list as number[]).sort((a, b) => a - b), lo = axes[0], hi = axes[axes.length - 1];
+  if (hi - lo + 1 === axes.length) {
+    return apply(softmaxDef, [x], { log, len: sizeOf(s.slice(lo, hi + 1)), outer: sizeOf(s.slice(0, lo)), inner: sizeOf(s.slice(hi + 1)) });
+  }
+  // Not contiguous: the reduced axes last, softmax over them, and back.
+  const perm = [...s.keys()].filter((a) => !axes.includes(a)).concat(axes), inv = perm.map((_, i) => perm.indexOf(i));
+  const y = apply(softmaxDef, [permutedims(x, perm)], { log, len: sizeOf(axes.map((a) => s[a])), outer: sizeOf(s) / sizeOf(axes.map((a) => s[a])), inner: 1 });
+  return permutedims(y, inv);
 }
 
 /**
- * exp.(x .- max) ./ sum along `dims` (default 0: each column of a [classes, batch] matrix).
+ * exp.(x .- max) ./ sum along `dims` (default 0: each column of a [classes, batch] matrix); dims
+ * may be several axes, as NNlib's `softmax(x; dims)`.
  * @example softmax(tensor([1, 2, 3]))
+ *          softmax(scores, { dims: 0 })
  */
-export const softmax = (x: TensorLike, dims?: number) => along('softmax', x, dims, 0);
+export const softmax = (x: TensorLike, dims?: SoftmaxDims) => along('softmax', x, dims, 0);
 /**
  * x .- max .- log(sum(exp(x .- max))) along `dims` (default 0).
  * @example logsoftmax(tensor([1, 2, 3]))   // [-2.41, -1.41, -0.41]
  *          logitcrossentropy(m(x), y)      // uses it; prefer it to log(softmax(x))
  */
-export const logsoftmax = (x: TensorLike, dims?: number) => along('logsoftmax', x, dims, 1);
+export const logsoftmax = (x: TensorLike, dims?: SoftmaxDims) => along('logsoftmax', x, dims, 1);
+
+/**
+ * NNlib's `make_causal_mask(x; dims)`: a `[len, len]` 0/1 matrix with `m[i, j] = i ≤ j`, where
+ * len is x's length along `dims` (default 1, the sequence axis of `[features, len, batch]`): key
+ * i may be attended to from query j when it is not later. Not differentiated.
+ * @example make_causal_mask(rand(8, 3, 2))   // [[1, 1, 1], [0, 1, 1], [0, 0, 1]]
+ */
+export function make_causal_mask(x: TensorLike, opts: { dims?: number } = {}): Tensor {
+  const o = options<{ dims: number }>('make_causal_mask', opts, ['dims']);
+  const t = toTensor(x, 'make_causal_mask', 'x'), dims = o.dims ?? 1;
+  if (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 0 || dims >= t.rank)
+    throw new RangeError(`make_causal_mask: dims ${show(dims)} is not an axis of shape [${t.shape}] (axes count from 0)`);
+  const len = t.shape[dims], m = new Float32Array(len * len);
+  for (let i = 0; i < len; i++) m.fill(1, i * len + i, (i + 1) * len);
+  return tensor(m, [len, len]);
+}

@@ -11,8 +11,9 @@ export { WeightDecay, SignDecay, ClipGrad, ClipNorm, AccumGrad, OptimiserChain }
 export { ExpDecay, InvDecay } from './schedules.js';
 export {
   update, setup, adjust, isBound, isRule, OptimiserState,
-  type Rule, type BoundOptimiser, type GradsLike, type RuleCtor,
+  type Rule, type BoundOptimiser, type GradsLike, type RuleCtor, type GradTree,
 } from './rule.js';
+export { freeze, thaw, type Leaf, type StateTree, type SetupState } from './state.js';
 
 /**
  * Seed-era name of Descent: `SGD(params(m), 0.1)`.

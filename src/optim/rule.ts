@@ -1,6 +1,8 @@
 // Optimiser rules (Optimisers.jl's shape), and the three ways to drive them: implicit
-// `update(rule, ps, grads)`, explicit `setup(rule, model)` + `update(state, model, grads)`, and the
-// seed-era bound optimiser `SGD(params(m), 0.1)`. Per-parameter state is keyed by tensor identity.
+// `update(rule, ps, grads)`, explicit `setup(rule, model)` + `update(state, model, grads)` (grads
+// shaped like the model, from `gradient((m) => ..., model)`, or a Grads), and the seed-era bound
+// optimiser `SGD(params(m), 0.1)`. Per-parameter state is keyed by tensor identity; the setup
+// state's tree of Leafs (per-parameter rule and frozen flag) is in state.ts.
 //
 // CONTRACT used by `train` (src/train/):
 //   - `isBound(opt)` is true exactly for bound optimisers (the result of any rule constructor
@@ -11,6 +13,8 @@
 //   - update mutates the parameters in place (`x ← x − Δ`), skips parameters without a gradient,
 //     throws before touching anything else if a gradient's shape differs from its parameter's,
 //     and allocates nothing that outlives the call except optimiser state on first use.
+//   - For a setup state, a frozen parameter (`freeze`) is skipped and each parameter is updated
+//     with its own Leaf's rule (`adjust` on a part of the state changes only that part's).
 //   - A bound optimiser `opt` is a function: `opt()` applies the gradients it was last given
 //     (`opt.grads`, set by `opt.step(gs)`, by `update(opt, ps, gs)` or directly); it has
 //     `opt.params`, `opt.rule` (replaced by `adjust`), `opt.state` and `opt.step(grads)`
@@ -20,8 +24,15 @@
 
 import { Tensor, scope, describe, sameShape } from '../tensor.js';
 import { Params, Grads, noGrad, toParams } from '../autograd.js';
+import { add } from '../ops/binary.js';
 import { descentStep } from '../ops/optim.js';
 import { isPlain as isPlainObject } from '../check.js';
+import {
+  OptimiserState, Leaf, isRule, ruleName, leafOf, setRootRule, leavesOf, isStatePart, gatherTree,
+  type SetupState, type TreeJob,
+} from './state.js';
+
+export { OptimiserState, isRule };
 
 /**
  * An optimisation rule: `init` makes the state for one parameter, `apply` returns the new state
@@ -61,19 +72,6 @@ export interface BoundOptimiser<R extends Rule = Rule> {
   step(grads: GradsLike): void;
 }
 
-/**
- * The explicit-style state: `const st = setup(Adam(), model); update(st, model, grads)`.
- * @example const st = setup(Adam(), m);
- *          st.rule; st.params.length   // the rule, and the parameters it updates
- */
-export class OptimiserState<R extends Rule = Rule> {
-  constructor(public rule: R, readonly params: Params, readonly state = new Map<Tensor, unknown>()) {
-    if (!isRule(rule)) throw new TypeError(`OptimiserState: rule must be an optimiser rule such as Adam(), got ${describe(rule)}`);
-    if (!(params instanceof Params)) throw new TypeError(`OptimiserState: params must be a Params (from params(model)), got ${describe(params)}`);
-    if (!(state instanceof Map)) throw new TypeError(`OptimiserState: state must be a Map, got ${describe(state)}`);
-  }
-}
-
 const bounds = new WeakSet<object>();
 const implicit = new WeakMap<Rule, Map<Tensor, unknown>>();
 
@@ -83,15 +81,6 @@ const implicit = new WeakMap<Rule, Map<Tensor, unknown>>();
  */
 export const isBound = (x: unknown): x is BoundOptimiser =>
   typeof x === 'function' && bounds.has(x);
-
-/**
- * True for an optimiser rule (anything with `init` and `apply`): `isRule(Adam())`.
- * @example if (isRule(opt)) update(opt, ps, gs);
- */
-export const isRule = (x: unknown): x is Rule =>
-  !!x && typeof x === 'object' && typeof (x as Rule).init === 'function' && typeof (x as Rule).apply === 'function';
-
-const ruleName = (r: Rule) => (r.constructor?.name && r.constructor.name !== 'Object' ? r.constructor.name : 'rule');
 
 /** Binds `rule` to `ps` (what `Adam(params(m))` returns). */
 export function bind<R extends Rule>(rule: R, ps: Params): BoundOptimiser<R> {
@@ -113,50 +102,129 @@ export function bind<R extends Rule>(rule: R, ps: Params): BoundOptimiser<R> {
 }
 
 /**
- * Sets up the explicit style: per-parameter state for `rule` over the model's parameters.
+ * Sets up the explicit style (Optimisers.setup): a state shaped like the model, with one Leaf per
+ * trainable tensor (`state.layers[0].weight`) holding the rule, a frozen flag and the optimiser
+ * state (made at the parameter's first update).
  * @example const st = setup(Adam(1e-3), model);
- *          update(st, model, gradient(() => loss(model(x), y), params(model)));
+ *          update(st, model, gradient((m) => loss(m(x), y), model)[0]);
  */
-export function setup<R extends Rule>(rule: R, model: unknown): OptimiserState<R> {
-  if (!isRule(rule)) throw new TypeError(`setup: rule must be an optimiser rule such as Adam(), got ${describe(rule)}`);
-  return new OptimiserState(rule, resolve(model, 'setup', 'model'));
+export function setup<R extends Rule, M>(rule: R, model: M): SetupState<R, M> {
+  if (!isRule(rule)) {
+    throw new TypeError(`setup: rule must be an optimiser rule such as Adam(), got ${describe(rule)}` +
+      ((rule as unknown) instanceof OptimiserState ? ' (this is already a setup state: pass it to update or train as it is)' : ''));
+  }
+  return new OptimiserState(rule, resolve(model, 'setup', 'model'), new Map(), model) as SetupState<R, M>;
 }
 
 /**
- * One optimiser step over `ps`: `x ← x − Δ` for every parameter with a gradient.
- * `opt` is a rule (state kept per rule object), a bound optimiser, or a `setup` state.
+ * Gradients shaped like the model, as `gradient((m) => loss(m), model)` returns them: a tensor
+ * (or null) per parameter, arrays and fields as in the model, null where nothing is trainable.
+ * @example const g: GradTree = gradient((m) => mse(m(x), y), model)[0];
+ *          update(state, model, g);
+ */
+export type GradTree = Tensor | null | undefined | readonly GradTree[] | ReadonlyMap<unknown, GradTree> | { readonly [k: string]: GradTree };
+
+/**
+ * One optimiser step (Optimisers.update!): `x ← x − Δ` for every parameter with a gradient, in
+ * place. Forms:
+ * - explicit: `update(state, model, grads)` with `state = setup(rule, model)` and `grads` shaped
+ *   like the model (`gradient((m) => loss(m), model)[0]`), or a Grads; also on a part of the
+ *   state: `update(state.layers[0], model.layers[0], grads.layers[0])`. Frozen parameters are
+ *   skipped; a gradient that does not match the model is an error naming its path.
+ * - implicit: `update(rule, ps, grads)` with `grads` a Grads, a Map or an array in parameter
+ *   order (the state is kept per rule object), or a bound optimiser `update(opt, opt.params, gs)`.
+ * Everything is checked before the first parameter changes. Returns `opt`.
+ * @example const st = setup(Descent(0.1), model);
+ *          const g = gradient((m) => mse(m(x), y), model)[0];
+ *          update(st, model, g);
  * @example const opt = Descent(0.1), ps = params(m);
  *          update(opt, ps, gradient(() => mse(m(x), y), ps));
  */
-export function update<T extends Rule | BoundOptimiser | OptimiserState>(opt: T, ps: unknown, grads: GradsLike): T {
-  if (isBound(opt)) { run(opt.rule, opt.state, resolve(ps ?? opt.params, 'update', 'ps'), grads, 'update'); opt.grads = grads; }
-  else if (opt instanceof OptimiserState) run(opt.rule, opt.state, resolve(ps ?? opt.params, 'update', 'model'), grads, 'update');
+export function update<T extends Rule | BoundOptimiser | OptimiserState>(opt: T, ps: unknown, grads: GradsLike | GradTree): T;
+export function update<T extends object>(opt: T, model: unknown, grads: GradTree): T;
+export function update(opt: unknown, ps: unknown, grads: unknown): unknown {
+  const state = opt instanceof OptimiserState;
+  if (!state && !isBound(opt) && !isRule(opt) && !isStatePart(opt)) {
+    throw new TypeError('update: opt must be a rule such as Descent(0.1), a bound optimiser, or the state from setup(rule, model) ' +
+      `(or a part of it such as state.layers[0]), got ${describe(opt)}`);
+  }
+  const form = gradsForm(opt, ps, grads);
+  if (form === 'tree') {
+    if (isRule(opt) || isBound(opt)) {
+      const what = isRule(opt) ? `the rule ${ruleName(opt)}` : 'a bound optimiser';
+      throw new TypeError(`update: gradients shaped like the model need the state from setup: ` +
+        `make it once, before the loop, with const state = setup(rule, model), then call update(state, model, grads); got ${what}`);
+    }
+    const jobs = new Map<Leaf, TreeJob>();
+    gatherTree(opt, grads, ps, ps != null && !(ps instanceof Params), 'update', jobs);
+    const todo: Step[] = [];
+    for (const j of jobs.values()) if (!j.leaf.frozen) todo.push([j.x, j.gs, j.leaf.rule, Leaf.states(j.leaf)]);
+    steps(todo);
+  } else if (isBound(opt)) { run(opt.rule, opt.state, resolve(ps ?? opt.params, 'update', 'ps'), grads as GradsLike, 'update'); opt.grads = grads as GradsLike; }
+  else if (state) run(opt.rule, opt.state, resolve(ps ?? opt.params, 'update', 'model'), grads as GradsLike, 'update', opt);
   else if (isRule(opt)) {
     let st = implicit.get(opt);
     if (!st) implicit.set(opt, (st = new Map()));
-    run(opt, st, resolve(ps, 'update', 'ps'), grads, 'update');
-  } else throw new TypeError(`update: opt must be a rule such as Descent(0.1), a bound optimiser or a setup() state, got ${describe(opt)}`);
+    run(opt, st, resolve(ps, 'update', 'ps'), grads as GradsLike, 'update');
+  } else {
+    throw new TypeError('update: a part of a setup state takes gradients shaped like the same part of the model: ' +
+      `update(state.layers[0], model.layers[0], grads.layers[0]), got ${describe(grads)}`);
+  }
   return opt;
 }
 
 /**
- * Changes hyper-parameters, keeping momenta; unknown keys are ignored. A rule gives a copy (which
- * continues from the rule's implicit state); a bound optimiser or setup state is changed in place.
+ * Whether `grads` is the implicit form (a Grads, a Map, or an array of tensors in parameter order)
+ * or shaped like the model. An array of tensors is both for a model that is an array of tensors,
+ * where the two agree; it is read as the model's shape only when the state mirrors an array of
+ * that length.
+ */
+function gradsForm(opt: unknown, ps: unknown, grads: unknown): 'flat' | 'tree' {
+  if (grads instanceof Grads || grads instanceof Map) return 'flat';
+  if (Array.isArray(grads)) {
+    const flat = grads.every((g) => g == null || g instanceof Tensor);
+    if (!flat) return 'tree';
+    if (opt instanceof OptimiserState) return Array.isArray(ps) && ps.length === grads.length && Object.hasOwn(opt, 0) ? 'tree' : 'flat';
+    return isStatePart(opt) ? 'tree' : 'flat';
+  }
+  if (grads instanceof Tensor || isPlainObject(grads)) return 'tree';
+  throw new TypeError('update: grads must be a Grads (from gradient), a Map or an array of tensors, or gradients shaped like ' +
+    `the model (from gradient((m) => loss(m), model)), got ${describe(grads)}`);
+}
+
+/**
+ * Changes hyper-parameters, keeping momenta; unknown keys are ignored (Optimisers.adjust!). A rule
+ * gives a copy (which continues from the rule's implicit state); a bound optimiser, a setup state
+ * or a part of one (`state.layers[0]`) is changed in place, from the next update on.
  * @example opt = adjust(opt, { eta: 1e-4 });   // or adjust(opt, 1e-4)
  *          adjust(state, { beta: [0.8, 0.99] });
+ *          adjust(state.layers[0], 1e-4);        // only the first layer's parameters
  */
-export function adjust<T extends Rule | BoundOptimiser | OptimiserState>(opt: T, changes: number | Record<string, unknown>): T {
+export function adjust<T extends Rule | BoundOptimiser | OptimiserState | object>(opt: T, changes: number | Record<string, unknown>): T {
   const ch = typeof changes === 'number' ? { eta: changes } : changes;
   if (!isPlainObject(ch))
     throw new TypeError(`adjust: changes must be a number (eta) or an object such as { eta: 0.01 }, got ${describe(changes)}`);
   if (typeof changes === 'number' && !(changes >= 0 && changes < Infinity))
     throw new RangeError(`adjust: eta must be a finite number ≥ 0, got ${changes}`);
-  if (isBound(opt) || opt instanceof OptimiserState) { opt.rule = adjusted(opt.rule, ch); return opt; }
-  if (!isRule(opt)) throw new TypeError(`adjust: expected a rule, a bound optimiser or a setup() state, got ${describe(opt)}`);
-  const out = adjusted(opt, ch);
-  const st = implicit.get(opt);
-  if (st) implicit.set(out, new Map(st));
-  return out as T;
+  if (isBound(opt)) { opt.rule = adjusted(opt.rule, ch); return opt; }
+  if (isRule(opt)) {
+    const out = adjusted(opt, ch);
+    const st = implicit.get(opt);
+    if (st) implicit.set(out, new Map(st));
+    return out as T;
+  }
+  if (!(opt instanceof OptimiserState) && !isStatePart(opt)) {
+    throw new TypeError('adjust: expected a rule, a bound optimiser, or the state from setup(rule, model) or a part of it ' +
+      `such as state.layers[0], got ${describe(opt)}`);
+  }
+  // Leaves sharing a rule share its adjusted copy; every copy is made (and validated) first.
+  const leaves = leavesOf(opt, 'adjust'), copies = new Map<Rule, Rule>();
+  const copy = (r: Rule) => { let c = copies.get(r); if (!c) copies.set(r, (c = adjusted(r, ch))); return c; };
+  const root = opt instanceof OptimiserState ? copy(opt.rule) : null;
+  const next = leaves.map((l) => copy(l.rule));
+  if (root) setRootRule(opt as OptimiserState, root);
+  leaves.forEach((l, i) => { l.rule = next[i]; });
+  return opt;
 }
 
 /** adjustRule, with the rule constructor's refusal of a value prefixed by `adjust: `. */
@@ -188,11 +256,18 @@ function lookup(grads: GradsLike, p: Tensor, i: number): Tensor | null | undefin
   return (grads as readonly (Tensor | null | undefined)[])[i];
 }
 
-/** The update loop shared by every form. Checks all shapes first so a bad call changes nothing. */
-function run(rule: Rule, states: Map<Tensor, unknown>, ps: Params, grads: GradsLike, fn: string): void {
+/** One parameter's update: the parameter, its gradients (summed), the rule and the state map. */
+type Step = [x: Tensor, gs: Tensor[], rule: Rule, states: Map<Tensor, unknown>];
+
+/**
+ * The update loop of the flat forms (Grads, Map, array). Checks all shapes first so a bad call
+ * changes nothing. For a setup state `st`, each parameter uses its Leaf's rule and is skipped when
+ * frozen; a parameter it was not set up with uses `rule`.
+ */
+function run(rule: Rule, states: Map<Tensor, unknown>, ps: Params, grads: GradsLike, fn: string, st?: OptimiserState): void {
   if (!(grads instanceof Grads || grads instanceof Map || Array.isArray(grads)))
     throw new TypeError(`${fn}: grads must be a Grads (from gradient), a Map or an array of tensors, got ${describe(grads)}`);
-  const todo: [Tensor, Tensor][] = [];
+  const todo: Step[] = [];
   let i = 0;
   for (const p of ps) {
     const g = lookup(grads, p, i++);
@@ -200,13 +275,22 @@ function run(rule: Rule, states: Map<Tensor, unknown>, ps: Params, grads: GradsL
     if (!(g instanceof Tensor)) throw new TypeError(`${fn}: gradient for a parameter of shape [${p.shape}] must be a tensor, got ${describe(g)}`);
     if (!sameShape(g.shape, p.shape))
       throw new RangeError(`${fn}: gradient for a parameter of shape [${p.shape}] has shape [${g.shape}]`);
-    todo.push([p, g]);
+    const leaf = st && leafOf(st, p);
+    if (leaf?.frozen) continue;
+    todo.push([p, [g], leaf ? leaf.rule : rule, states]);
   }
+  steps(todo);
+}
+
+/** Applies the steps: `x ← x − Δ` with each rule's fused `step` where it has one. */
+function steps(todo: Step[]): void {
   noGrad(() => {
-    for (const [p, g] of todo) {
+    for (const [p, gs, rule, states] of todo) {
       let s = states.has(p) ? states.get(p) : rule.init(p);
       states.set(p, s);
       scope(() => {
+        let g = gs[0];
+        for (let k = 1; k < gs.length; k++) g = add(g, gs[k]);
         if (rule.step) s = rule.step(s, p, g);
         else {
           const [s2, d] = rule.apply(s, p, g);

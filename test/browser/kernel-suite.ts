@@ -320,6 +320,96 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     }
   });
 
+  await group('stridedWrite (cat, slice adjoints; ranks 1-6)', () => {
+    // [dims, strides, offset, length of y]: x contiguous placed into y through the strides.
+    const cases: [number[], number[], number, number][] = [
+      [[1, 1, 1, 1, 1, 257], [0, 0, 0, 0, 0, 1], 0, 257],                 // plain copy
+      [[1, 1, 1, 1, 17, 5], [0, 0, 0, 0, 12, 1], 7, 17 * 12],            // cat along the last axis: a block of columns
+      [[1, 1, 1, 3, 4, 65], [0, 0, 0, 9 * 65, 65, 1], 2 * 65, 3 * 9 * 65], // cat along the middle axis
+      [[1, 1, 1, 1, 65, 17], [0, 0, 0, 0, 1, 65], 0, 65 * 17],            // transposed placement
+      [[2, 3, 1, 5, 2, 3], [1, 2, 0, 6, 30, 60], 0, 180],                 // rank 6 permutation
+      [[1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0], 4, 9],                     // one element
+      [[1, 1, 1, 1, 3, 4099], [0, 0, 0, 0, 1, 3], 0, 3 * 4099],           // long strided rows
+    ];
+    for (const [d, st, off, len] of cases) {
+      const n = d.reduce((a, b) => a * b, 1), x = rand(n), y0 = rand(len), want = Float64Array.from(y0), y = dev(y0);
+      ref.stridedWrite(x, want, n, off, d[0], d[1], d[2], d[3], d[4], d[5], st[0], st[1], st[2], st[3], st[4], st[5]);
+      be.stridedWrite(dev(x), y, n, off, d[0], d[1], d[2], d[3], d[4], d[5], st[0], st[1], st[2], st[3], st[4], st[5]);
+      expect(`stridedWrite [${d}] strides [${st}] off ${off}`, y, want, 0, 0);
+    }
+  });
+
+  await group('bmm (batch-last, batch-major, transposed, broadcast, strided C)', () => {
+    /** Element strides (batch, rows, cols of op(X) [r×c]) of X stored [r, c, B] with the batch
+     *  last (fluxion's layout), or batch-major [B, r, c]; trans: stored [c, r]; bcast: one matrix. */
+    const layout = (r: number, c: number, B: number, trans: boolean, bcast: boolean, major: boolean) => {
+      const [R, C] = trans ? [c, r] : [r, c], nb = bcast ? 1 : B;
+      const [row, col, bat] = major ? [C, 1, R * C] : [C * nb, nb, 1];
+      return { len: R * C * nb, sb: bcast ? 0 : bat, si: trans ? col : row, sj: trans ? row : col };
+    };
+    const shapes: [number, number, number, number][] = [
+      [1, 1, 1, 1], [3, 5, 7, 4], [4, 8, 8, 8], [5, 3, 17, 5], [7, 16, 2, 3], [17, 9, 5, 17], [16, 33, 16, 6],
+      [33, 17, 31, 2], [2, 65, 3, 9], [65, 4, 33, 1], [9, 257, 7, 4], [5, 0, 3, 4], [24, 20, 24, 32],
+    ];
+    for (const [m, k, n, B] of shapes) for (const major of [false, true]) for (const [ta, tb] of [[0, 0], [1, 0], [0, 1], [1, 1]])
+      for (const [ba, bb] of [[false, false], [true, false], [false, true]]) {
+        if ((ba || bb) && (ta + tb) % 2) continue;   // broadcasts with two of the four transposes
+        const A = layout(m, k, B, !!ta, ba, major), Bl = layout(k, n, B, !!tb, bb, major);
+        const [scb, scm, scn] = major ? [m * n, n, 1] : [1, n * B, B];
+        const a = rand(A.len), b = rand(Bl.len), c0 = rand(m * n * B), want = Float64Array.from(c0), c = dev(c0);
+        ref.bmm(a, b, want, m, k, n, B, A.sb, A.si, A.sj, Bl.sb, Bl.si, Bl.sj, scb, scm, scn);
+        be.bmm(dev(a), dev(b), c, m, k, n, B, A.sb, A.si, A.sj, Bl.sb, Bl.si, Bl.sj, scb, scm, scn);
+        expect(`${major ? 'batch-major' : 'batch-last'} m${m} k${k} n${n} B${B} ta${ta} tb${tb}${ba ? ' A broadcast' : ''}${bb ? ' B broadcast' : ''}`,
+          c, want, 1e-4, 2e-6 * Math.max(k, 1));
+      }
+    // C through other strides: a transposed C (scm 1, scn m) of the batch-last product
+    const [m, k, n, B] = [7, 5, 9, 6], a = rand(m * k * B), b = rand(k * n * B), want = out(m * n * B), c = dev(m * n * B);
+    ref.bmm(a, b, want, m, k, n, B, 1, k * B, B, 1, n * B, B, m * n, 1, m);
+    be.bmm(dev(a), dev(b), c, m, k, n, B, 1, k * B, B, 1, n * B, B, m * n, 1, m);
+    expect('C stored transposed, batch-major', c, want, 1e-4, 2e-6 * k);
+  });
+
+  await group('gather and scatter (sum, mean, max, min; inner 1 and wider)', () => {
+    // [outer, len, inner, indices]: repeated, missing and (gather only) invalid indices
+    const cases: [number, number, number, number[]][] = [
+      [1, 5, 1, [2, 4, 2]], [3, 7, 1, [6, 0, 0, 3, 6, 6, 1]], [17, 65, 1, Array.from({ length: 100 }, (_, i) => (i * 37) % 65)],
+      [4, 9, 3, [8, 1, 1, 4]], [2, 6, 4, [5, 5, 0, 2, 5]], [3, 11, 17, [10, 3, 3, 0, 7]], [1, 257, 65, [256, 0, 128, 128, 3]],
+      [5, 3, 1, [1]], [1, 4, 1, []],
+    ];
+    for (const [outer, len, inner, ids] of cases) {
+      const k = ids.length, idx = Float64Array.from(ids);
+      const x = rand(outer * len * inner), want = out(outer * k * inner), y = dev(outer * k * inner);
+      ref.gather(x, idx, want, outer * k * inner, k, len, inner);
+      if (k) be.gather(dev(x), dev(idx), y, outer * k * inner, k, len, inner);
+      if (k) expect(`gather [${outer},${len},${inner}] by [${ids.slice(0, 8)}${k > 8 ? ',…' : ''}]`, y, want, 0, 0);
+      // the adjoint: indices grouped by value, ascending within a value
+      const order = Float64Array.from([...ids.keys()].sort((p, q) => ids[p] - ids[q] || p - q));
+      const offs = new Float64Array(len + 1);
+      for (const v of ids) offs[v + 1]++;
+      for (let v = 0; v < len; v++) offs[v + 1] += offs[v];
+      const g = rand(outer * Math.max(k, 1) * inner);
+      for (const [name, op] of [['sum', Reduce.sum], ['mean', Reduce.mean], ['max', Reduce.max], ['min', Reduce.min]] as const) {
+        const sw = out(outer * len * inner), sy = dev(outer * len * inner);
+        ref.scatter(op, g, order, offs, sw, outer * len * inner, k, len, inner);
+        be.scatter(op, dev(g), dev(order.length ? order : 1), dev(offs), sy, outer * len * inner, k, len, inner);
+        expect(`scatter ${name} [${outer},${k},${inner}] into ${len}`, sy, sw, 1e-5, 1e-6);
+      }
+    }
+    // invalid indices give NaN rows: negative, past the end, fractional, NaN
+    const bad = Float64Array.from([1, -1, 3, 0.5, NaN, 2]), x = rand(2 * 3 * 2), want = out(2 * 6 * 2), y = dev(2 * 6 * 2);
+    ref.gather(x, bad, want, 24, 6, 3, 2);
+    be.gather(dev(x), dev(bad), y, 24, 6, 3, 2);
+    expect('gather with invalid indices (NaN there)', y, want, 0, 0);
+    // NaN and ±Inf in the scattered values
+    const v = Float64Array.from([1, NaN, -Infinity, 2, Infinity, 3]), ord = Float64Array.from([0, 1, 2, 3, 4, 5]), of = Float64Array.from([0, 2, 4, 6]);
+    for (const op of [Reduce.sum, Reduce.mean, Reduce.max, Reduce.min]) {
+      const w = out(3), sy = dev(3);
+      ref.scatter(op, v, ord, of, w, 3, 6, 3, 1);
+      be.scatter(op, dev(v), dev(ord), dev(of), sy, 3, 6, 3, 1);
+      expect(`scatter op ${op} with NaN and ±Inf`, sy, w, 0, 0);
+    }
+  });
+
   await group('optimisers: descent, momentum, adam, adamw, copyIf (guarded by the loss)', () => {
     // Three steps under a finite guard, then steps under NaN and -Inf guards that must change nothing.
     const ok = Float64Array.from([0.25]), okg = dev(ok), bads = [NaN, -Infinity].map((v) => Float64Array.from([v]));

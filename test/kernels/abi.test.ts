@@ -13,9 +13,9 @@ import { loadRaw, relaxedSupported } from './loadRaw.ts';
 
 const module = (file: string) =>
   new WebAssembly.Module(readFileSync(fileURLToPath(new URL(`../../build/${file}`, import.meta.url))));
-/** Table argument count of a kernel as exported: matmul takes its scratch pointer last. */
-const arity = (k: KernelName) => KERNELS[k].args.length + (k === 'matmul' ? 1 : 0);
-const HELPERS = ['heap_base', 'matmul_ws_bytes'];
+/** Table argument count of a kernel as exported: matmul and bmm take their scratch pointer last. */
+const arity = (k: KernelName) => KERNELS[k].args.length + (k === 'matmul' || k === 'bmm' ? 1 : 0);
+const HELPERS = ['heap_base', 'matmul_ws_bytes', 'bmm_ws_bytes'];
 
 test('fluxion.wasm exports every table kernel but copy, under its name, and nothing else', () => {
   const names = WebAssembly.Module.exports(module('fluxion.wasm')).map((e) => e.name).sort();
@@ -28,7 +28,7 @@ test('fluxion-relaxed.wasm exports matmul and matmul_ws_bytes only', () => {
   assert.equal(names, ['matmul', 'matmul_ws_bytes']);
 });
 
-test('each export takes the table arguments in number (matmul + ws)', () => {
+test('each export takes the table arguments in number (matmul and bmm + ws)', () => {
   const R = loadRaw('simd', 2);
   for (const k of KERNEL_NAMES) {
     if (k === 'copy') continue;
@@ -36,6 +36,7 @@ test('each export takes the table arguments in number (matmul + ws)', () => {
     assert.is(R.exports[k].length, arity(k), `${k}: ${R.exports[k].length} parameters, table says ${arity(k)}`);
   }
   assert.is(R.exports.matmul_ws_bytes.length, 3);
+  assert.is(R.exports.bmm_ws_bytes.length, 3);
   if (relaxedSupported()) assert.is(loadRaw('relaxed', 2).exports.matmul.length, arity('matmul'));
 });
 
@@ -55,7 +56,7 @@ test('bindKernels on the real module with one export removed', () => {
   const { strided: _, ...rest } = R.exports;
   const { provided } = bindKernels(rest, { copy: () => {} });
   assert.not.ok(provided.has('strided'));
-  for (const k of KERNEL_NAMES) if (k !== 'strided' && k !== 'matmul') assert.ok(provided.has(k), k);
+  for (const k of KERNEL_NAMES) if (k !== 'strided' && k !== 'matmul' && k !== 'bmm') assert.ok(provided.has(k), k);
 });
 
 test('createWasm: has() is true for every table kernel the module provides', async () => {
@@ -63,7 +64,7 @@ test('createWasm: has() is true for every table kernel the module provides', asy
   for (const k of KERNEL_NAMES) assert.ok(be.has(k), k);
 });
 
-test('an unknown op code traps (unary, unaryGrad, biasAct, binary, reduce)', () => {
+test('an unknown op code traps (unary, unaryGrad, biasAct, binary, reduce, scatter)', () => {
   const R = loadRaw('simd', 2);
   const E = R.exports;
   const x = R.put([1, 2, 3, 4, 5]), y = R.alloc(32), dy = R.put([1, 1, 1, 1, 1]), dx = R.alloc(32), b = R.put([0.5]);
@@ -75,6 +76,8 @@ test('an unknown op code traps (unary, unaryGrad, biasAct, binary, reduce)', () 
   }
   for (const bad of [999, BINARY_OPS.length, -1]) traps(`binary ${bad}`, () => E.binary(bad, x, dy, y, 1, 1, 5, 0, 0, 1, 0, 0, 1));
   for (const bad of [999, REDUCE_OPS.length, -1]) traps(`reduce ${bad}`, () => E.reduce(bad, x, y, 1, 5, 1));
+  const offs = R.put([0, 1]), order = R.put([0]);
+  for (const bad of [999, 4 /* argmax: not a scatter op */, -1]) traps(`scatter ${bad}`, () => E.scatter(bad, x, order, offs, y, 1, 1, 1, 1));
   // the last valid code of each table still runs
   E.unary(UNARY_OPS.length - 1, x, y, 5, 1, 1);
   E.binary(BINARY_OPS.length - 1, x, dy, y, 1, 1, 5, 0, 0, 1, 0, 0, 1);

@@ -1,0 +1,159 @@
+// The GEMM pieces matmul (kernels/matmul.ts) and bmm (kernels/bmm.ts) share: the packed 4×8
+// f32x4 microkernel, the packers of op(B) into 8-wide panels, and gemm_strided, a whole matrix
+// product through arbitrary element strides on the same blocking. Outside kernels/, so none of
+// this is a module export.
+import { madd } from "./simd";
+
+export const MR: i32 = 4;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const NC: i32 = 512;
+
+/** The microkernel: C tile [4×8] at c (row stride ldc bytes) (+)= Σ_p a_r[p] · bp[p, 0..8]. */
+@inline export function gemm_f32_4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, as: usize, bp: usize, c: usize, ldc: usize, acc: i32): void {
+  let vacc0x0123 = f32x4.splat(0), vacc0x4567 = f32x4.splat(0);
+  let vacc1x0123 = f32x4.splat(0), vacc1x4567 = f32x4.splat(0);
+  let vacc2x0123 = f32x4.splat(0), vacc2x4567 = f32x4.splat(0);
+  let vacc3x0123 = f32x4.splat(0), vacc3x4567 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const vb0123 = v128.load(bp), vb4567 = v128.load(bp, 16);
+    const va0 = v128.load32_splat(a0);
+    vacc0x0123 = madd(va0, vb0123, vacc0x0123); vacc0x4567 = madd(va0, vb4567, vacc0x4567);
+    const va1 = v128.load32_splat(a1);
+    vacc1x0123 = madd(va1, vb0123, vacc1x0123); vacc1x4567 = madd(va1, vb4567, vacc1x4567);
+    const va2 = v128.load32_splat(a2);
+    vacc2x0123 = madd(va2, vb0123, vacc2x0123); vacc2x4567 = madd(va2, vb4567, vacc2x4567);
+    const va3 = v128.load32_splat(a3);
+    vacc3x0123 = madd(va3, vb0123, vacc3x0123); vacc3x4567 = madd(va3, vb4567, vacc3x4567);
+    a0 += as; a1 += as; a2 += as; a3 += as; bp += 32;
+  }
+  const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  if (acc) {
+    vacc0x0123 = f32x4.add(vacc0x0123, v128.load(c)); vacc0x4567 = f32x4.add(vacc0x4567, v128.load(c, 16));
+    vacc1x0123 = f32x4.add(vacc1x0123, v128.load(c1)); vacc1x4567 = f32x4.add(vacc1x4567, v128.load(c1, 16));
+    vacc2x0123 = f32x4.add(vacc2x0123, v128.load(c2)); vacc2x4567 = f32x4.add(vacc2x4567, v128.load(c2, 16));
+    vacc3x0123 = f32x4.add(vacc3x0123, v128.load(c3)); vacc3x4567 = f32x4.add(vacc3x4567, v128.load(c3, 16));
+  }
+  v128.store(c, vacc0x0123); v128.store(c, vacc0x4567, 16);
+  v128.store(c1, vacc1x0123); v128.store(c1, vacc1x4567, 16);
+  v128.store(c2, vacc2x0123); v128.store(c2, vacc2x4567, 16);
+  v128.store(c3, vacc3x0123); v128.store(c3, vacc3x4567, 16);
+}
+
+/** Pack B[pc.., jc..] (rows ldb floats apart, columns contiguous) into 8-wide panels: panel q, row p at ws + (q·kc + p)·32. */
+export function pack_b(b: usize, ws: usize, pc: i32, kc: i32, jc: i32, nc: i32, n: i32): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    let src = b + (<usize>(pc * n + jc + jp) << 2);
+    let dst = ws + (<usize>(jp * kc) << 2);
+    const nr = min(NR, nc - jp);
+    if (nr == NR) {
+      for (let p = 0; p < kc; p++, src += <usize>n << 2, dst += 32) {
+        v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+      }
+    } else {
+      for (let p = 0; p < kc; p++, src += <usize>n << 2, dst += 32)
+        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(src + (<usize>j << 2)) : 0);
+    }
+  }
+}
+
+/** Pack op(B) = Bᵀ (B stored [n,k], rows k floats apart) into the same panels, 4×4 SIMD transposes. */
+export function pack_bt(b: usize, ws: usize, pc: i32, kc: i32, jc: i32, nc: i32, k: i32): void {
+  const ldb = <usize>k << 2;
+  for (let jp = 0; jp < nc; jp += NR) {
+    const src = b + <usize>(jc + jp) * ldb + (<usize>pc << 2);
+    const dst = ws + (<usize>(jp * kc) << 2);
+    const nr = min(NR, nc - jp);
+    let p = 0;
+    if (nr == NR) {
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + (<usize>p << 2), d = dst + (<usize>p << 5);
+        for (let h: usize = 0; h < 2; h++) {
+          const s0 = s + h * 4 * ldb;
+          const r0 = v128.load(s0), r1 = v128.load(s0 + ldb), r2 = v128.load(s0 + 2 * ldb), r3 = v128.load(s0 + 3 * ldb);
+          const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const dh = d + h * 16;
+          v128.store(dh, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+          v128.store(dh, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
+          v128.store(dh, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
+          v128.store(dh, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
+        }
+      }
+    }
+    for (; p < kc; p++)
+      for (let j = 0; j < NR; j++)
+        store<f32>(dst + (<usize>(p * NR + j) << 2), j < nr ? load<f32>(src + <usize>j * ldb + (<usize>p << 2)) : 0);
+  }
+}
+
+/** Pack op(B)[pc.., jc..] read through any element strides (sbk along k, sbn along n): scalar gathers. */
+function pack_gen(b: usize, ws: usize, pc: i32, kc: i32, jc: i32, nc: i32, sbk: i32, sbn: i32): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const nr = min(NR, nc - jp);
+    let dst = ws + (<usize>(jp * kc) << 2);
+    for (let p = 0; p < kc; p++, dst += 32) {
+      const row = b + (<usize>(pc + p) * <usize>sbk << 2);
+      for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(row + (<usize>(jc + jp + j) * <usize>sbn << 2)) : 0);
+    }
+  }
+}
+
+/** The scratch bytes gemm_strided needs (the packed panels of one KC×NC block of op(B), and a tile). */
+export function gemm_ws_bytes(k: i32, n: i32): i32 {
+  return (min(max(k, 1), KC) * min((n + NR - 1) & ~(NR - 1), NC) + MR * NR) << 2;
+}
+
+/**
+ * C[m×n] (+)= A[m×k]·B[k×n] for one matrix of each (acc = 1 adds), every operand through element
+ * strides (a[i·sam + p·sak], b[p·sbk + j·sbn], c[i·scm + j·scn]): Goto-style blocking, op(B)
+ * packed per KC×NC block by SIMD rows (sbn = 1), SIMD 4×4 transposes (sbk = 1) or scalar
+ * gathers, A read in place (rows past m repeat row m−1, results discarded). Whole 4×8 tiles of
+ * a C with contiguous rows (scn = 1) are stored directly, others go through the tile at the end
+ * of ws. matmul's blocked path is this call.
+ */
+export function gemm_strided(a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, scm: i32, scn: i32,
+  m: i32, k: i32, n: i32, acc: i32, ws: usize): void {
+  if (m <= 0 || n <= 0) return;
+  const ldc = <usize>scm << 2, cs = <usize>scn << 2;
+  if (k <= 0) {
+    if (!acc) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) store<f32>(c + <usize>i * ldc + <usize>j * cs, 0);
+    return;
+  }
+  const ars = <usize>sam << 2, aps = <usize>sak << 2;
+  const tile = ws + (<usize>(min(k, KC) * min((n + NR - 1) & ~(NR - 1), NC)) << 2);
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    const accb = pc > 0 ? 1 : acc;
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = min(NC, n - jc);
+      if (sbn == 1) pack_b(b, ws, pc, kc, jc, nc, sbk);
+      else if (sbk == 1) pack_bt(b, ws, pc, kc, jc, nc, sbn);
+      else pack_gen(b, ws, pc, kc, jc, nc, sbk, sbn);
+      for (let i = 0; i < m; i += MR) {
+        const a0 = a + <usize>i * ars + <usize>pc * aps;
+        const last = m - 1 - i;
+        const a1 = a0 + <usize>min(1, last) * ars;
+        const a2 = a0 + <usize>min(2, last) * ars;
+        const a3 = a0 + <usize>min(3, last) * ars;
+        const ci = c + <usize>i * ldc + <usize>jc * cs;
+        const mr = min(MR, m - i);
+        for (let jp = 0; jp < nc; jp += NR) {
+          const bp = ws + (<usize>(jp * kc) << 2);
+          const ct = ci + <usize>jp * cs;
+          const nr = min(NR, nc - jp);
+          const direct = scn == 1 && mr == MR && nr == NR;
+          if (!direct) {
+            for (let r = 0; r < MR; r++) for (let j = 0; j < NR; j++)
+              store<f32>(tile + (<usize>(r * NR + j) << 2), accb && r < mr && j < nr ? load<f32>(ct + <usize>r * ldc + <usize>j * cs) : 0);
+          }
+          gemm_f32_4x8(kc, a0, a1, a2, a3, aps, bp, direct ? ct : tile, direct ? ldc : NR << 2, direct ? accb : 1);
+          if (!direct) {
+            for (let r = 0; r < mr; r++) for (let j = 0; j < nr; j++)
+              store<f32>(ct + <usize>r * ldc + <usize>j * cs, load<f32>(tile + (<usize>(r * NR + j) << 2)));
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// NNlib's batched_mul (⊠): C[:, :, z] = op(A[:, :, z])·op(B[:, :, z]) in one `bmm` kernel call.
+// Row-major [m, k, batch] puts the batch on the contiguous axis, and the kernel reads every
+// operand through (batch, row, column) strides, so a transposed operand costs nothing (two
+// strides swapped) and a batch of 1 broadcasts (batch stride 0). Two cases are plain matmuls
+// and run as one (packed, FMA where the engine has it): a single batch, and a broadcast A with
+// an untransposed B, where B [k, n, batch] is the matrix [k, n·batch] and C the matrix [m, n·batch].
+
+import { defineOp, apply } from './registry.js';
+import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
+import { matmul } from './matmul.js';
+import { permutedims } from './permute.js';
+import { sum } from './reduce.js';
+import { options, bool } from '../check.js';
+
+export interface BatchedP { ta: number; tb: number; m: number; k: number; n: number; batch: number }
+
+/** The batch dims of a matrix (none), a 3-d batch or an N-d one: everything after the first two. */
+const batchOf = (s: Shape) => s.slice(2);
+
+/** (batch, row, column) element strides of op(X) for X of shape [r, c, batch…] (op = transpose when t). */
+function strides(s: Shape, t: number, batch: number): [number, number, number] {
+  const nb = sizeOf(batchOf(s)), row = s[1] * nb;
+  return [nb === 1 && batch > 1 ? 0 : 1, t ? nb : row, t ? row : nb];
+}
+
+export const batchedMulDef = defineOp<BatchedP>({
+  name: 'batched_mul',
+  kernels: ['bmm', 'matmul'],
+  shape([a, b], p) {
+    const [sa, sb] = [a.shape, b.shape];
+    if (a.rank < 2 || b.rank < 2) throw new RangeError(`batched_mul: A and B must have at least 2 dims (matrices), got shapes [${sa}] and [${sb}]`);
+    const ba = batchOf(sa), bb = batchOf(sb);
+    // NNlib: equal batch dims; a 3-d batch of 1 or a matrix is used for every batch
+    const out = !ba.length ? bb : !bb.length ? ba : ba.length === 1 && bb.length === 1 && (ba[0] === 1 || bb[0] === 1) ? [Math.max(ba[0], bb[0])] : ba;
+    if (ba.length && bb.length && out === ba && (ba.length !== bb.length || ba.some((d, i) => d !== bb[i])))
+      throw new RangeError(`batched_mul: batch sizes differ: A has shape [${sa}] and B [${sb}] (equal, or 1 to broadcast)`);
+    p.m = p.ta ? sa[1] : sa[0]; p.k = p.ta ? sa[0] : sa[1];
+    const kb = p.tb ? sb[1] : sb[0];
+    p.n = p.tb ? sb[0] : sb[1];
+    p.batch = sizeOf(out);
+    if (p.k !== kb) {
+      throw new RangeError(`batched_mul: inner dimensions differ: ${p.ta ? 'Aᵀ' : 'A'} is [${p.m}, ${p.k}] per batch (A has shape [${sa}]) ` +
+        `and ${p.tb ? 'Bᵀ' : 'B'} is [${kb}, ${p.n}] (B has shape [${sb}])`);
+    }
+    return [p.m, p.n, ...out];
+  },
+  run(be, c, [a, b], p) {
+    const { m, k, n, batch, ta, tb } = p;
+    if (batch === 1 || (a.size === m * k && !tb)) { be.matmul(a.buf, b.buf, c.buf, m, k, n * batch, ta, tb, 0); return; }
+    const [sab, sam, sak] = strides(a.shape, ta, batch), [sbb, sbk, sbn] = strides(b.shape, tb, batch);
+    be.bmm(a.buf, b.buf, c.buf, m, k, n, batch, sab, sam, sak, sbb, sbk, sbn, 1, n * batch, batch);
+  },
+  // As matmul's rule per batch: dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC in A's and B's storage layout; a
+  // broadcast operand's gradient is summed over the batch (with a broadcast A and an untransposed
+  // B, dA is one matmul of the [m, n·batch] and [k, n·batch] views).
+  grad(dy, [a, b], _c, p, needs) {
+    const { ta, tb, m, k, n, batch } = p;
+    const bm = (x: Tensor, y: Tensor, t1: number, t2: number) => apply(batchedMulDef, [x, y], { ta: t1, tb: t2, m: 0, k: 0, n: 0, batch: 0 });
+    const fold = (g: Tensor, x: Tensor) => (x.size === g.size ? g : sum(g, g.shape.slice(2).map((_, i) => i + 2)).view(x.shape));
+    let da: Tensor | null = null, db: Tensor | null = null;
+    if (needs[0]) {
+      if (a.size === m * k && batch > 1 && !tb) {
+        const dv = dy.view([m, n * batch]), bv = b.view([k, n * batch]);
+        da = (ta ? matmul(bv, dv, { transB: true }) : matmul(dv, bv, { transB: true })).view(a.shape);
+      } else da = fold(ta ? bm(b, dy, tb, 1) : bm(dy, b, 0, tb ? 0 : 1), a);
+    }
+    if (needs[1]) db = fold(tb ? bm(dy, a, 1, ta) : bm(a, dy, ta ? 0 : 1, 0), b);
+    return [da, db];
+  },
+  cost: ([a, b], p, c) => ({ flops: 2 * p.m * p.k * p.n * p.batch, bytes: 4 * (a.size + b.size + sizeOf(c)) }),
+});
+
+/**
+ * NNlib's `batched_mul` (A ⊠ B): `C[:, :, z] = op(A[:, :, z])·op(B[:, :, z])` for A `[m, k, batch…]`
+ * and B `[k, n, batch…]`, giving `[m, n, batch…]`. The batch dims must match, except that a
+ * 3-d operand with batch 1, or a matrix, is used for every batch (two matrices: their product). `transA`/`transB` multiply
+ * by each matrix's transpose, read in place (NNlib's `batched_transpose`, without a copy).
+ * @example batched_mul(rand(2, 5, 17), rand(5, 9, 17)).shape          // [2, 9, 17]
+ *          batched_mul(rand(5, 2, 17), rand(5, 9, 1), { transA: true }) // [2, 9, 17]: B broadcast
+ */
+export function batched_mul(A: TensorLike, B: TensorLike, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const o = options<{ transA: boolean; transB: boolean }>('batched_mul', opts, ['transA', 'transB']);
+  if (o.transA !== undefined) bool('batched_mul', 'transA', o.transA);
+  if (o.transB !== undefined) bool('batched_mul', 'transB', o.transB);
+  return apply(batchedMulDef, [toTensor(A, 'batched_mul', 'A'), toTensor(B, 'batched_mul', 'B')],
+    { ta: o.transA ? 1 : 0, tb: o.transB ? 1 : 0, m: 0, k: 0, n: 0, batch: 0 });
+}
+
+/**
+ * NNlib's `batched_transpose`: each matrix of a batch transposed, `[m, n, batch…]` → `[n, m, batch…]`.
+ * A copy (`permutedims`); inside `batched_mul`, `{ transA, transB }` read the transpose in place.
+ * @example batched_transpose(rand(2, 5, 17)).shape   // [5, 2, 17]
+ */
+export const batched_transpose = (x: TensorLike): Tensor => transposeEach('batched_transpose', x);
+
+function transposeEach(fn: string, t: TensorLike): Tensor {
+  const x = toTensor(t, fn, 'x');
+  if (x.rank < 2) throw new RangeError(`${fn}: expected a batch of matrices (at least 2 dims), got shape [${x.shape}]`);
+  return permutedims(x, [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)]);
+}
+
+/**
+ * NNlib's `batched_adjoint`: for real numbers the same as `batched_transpose`.
+ * @example batched_adjoint(rand(2, 5, 17)).shape   // [5, 2, 17]
+ */
+export const batched_adjoint = (x: TensorLike): Tensor => transposeEach('batched_adjoint', x);
+
+/**
+ * NNlib's `batched_vec`: `C[:, z…] = A[:, :, z…]·B[:, z…]` for A `[m, k, batch…]` and B `[k, batch…]`
+ * (one more dim in A than in B); a vector B `[k]` multiplies every matrix of a 3-d A.
+ * @example batched_vec(rand(16, 8, 32), rand(8, 32)).shape   // [16, 32]
+ *          batched_vec(rand(16, 8, 32), rand(8)).shape       // [16, 32]
+ */
+export function batched_vec(A: TensorLike, B: TensorLike): Tensor {
+  const a = toTensor(A, 'batched_vec', 'A'), b = toTensor(B, 'batched_vec', 'B');
+  const vec = a.rank === 3 && b.rank === 1;
+  if ((!vec && (a.rank < 3 || a.rank !== b.rank + 1 || a.shape.slice(2).some((d, i) => d !== b.shape[i + 1]))) || a.shape[1] !== b.shape[0]) {
+    throw new RangeError(`batched_vec: expected A [m, k, batch…] and B [k, batch…] with the same k and batch dims (or B [k]), ` +
+      `got shapes [${a.shape}] and [${b.shape}]`);
+  }
+  const bv = b.view(vec ? [b.shape[0], 1] : [b.shape[0], 1, ...b.shape.slice(1)]);
+  return batched_mul(a, bv).view([a.shape[0], ...a.shape.slice(2)]);
+}

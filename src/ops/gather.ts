@@ -1,0 +1,192 @@
+// NNlib's gather and scatter. Both index the middle axis of [outer, len, inner]: gather's
+// columns (inner 1) and selectdim's index lists (any axis) alike. Indices are read on the host
+// (JavaScript arrays, typed arrays, CPU tensors): they are checked there, and scatter and
+// gather's adjoint need them sorted by value, which is done there once per call (a counting
+// sort, O(k + len)), so the device kernels are plain gathers: deterministic, no float atomics.
+
+import { defineOp, apply } from './registry.js';
+import { Reduce } from './codes.js';
+import { Tensor, tensor, toTensor, flatten, sizeOf, type TensorLike, type NestedArray, type Shape } from '../tensor.js';
+import { add, mul, equal, maximum, minimum } from './binary.js';
+import { neg } from './unary.js';
+import { fail, options, show, shapeArg } from '../check.js';
+
+/**
+ * 0-based integer indices: a number, an array (nested for more dims), a typed array, or a tensor
+ * whose values the host can read (on the CPU).
+ * @example gather(W, [0, 2, 2])                         // an array
+ *          gather(W, new Int32Array([3, 1]))             // a typed array
+ *          gather(W, tensor([[0, 1], [2, 0]]))           // a CPU tensor of indices: output [.., 2, 2]
+ */
+export type Indices = number | ArrayLike<number> | NestedArray | Tensor;
+
+/** Indices are exact in the f32 buffers the kernels read up to 2^24 (values and counts). */
+const MAX_INDEX = 2 ** 24;
+
+/** The values and shape of an index argument, from the host. */
+function hostIndices(fn: string, arg: string, v: unknown): { data: ArrayLike<number>; shape: number[] } {
+  if (v instanceof Tensor) {
+    if (v.disposed) fail(fn, `${arg} must be a live tensor`, v, Error);
+    const d = v.backend.readSync(v.buf, v.size);
+    if (!d) {
+      throw new Error(`${fn}: ${arg} is a tensor on ${v.device}, which the host cannot read synchronously; ` +
+        `pass the indices as an array or a CPU tensor (\`await ${arg}.data()\`)`);
+    }
+    return { data: d, shape: [...v.shape] };
+  }
+  if (typeof v === 'number') return { data: [v], shape: [] };
+  if (!Array.isArray(v) && !ArrayBuffer.isView(v)) fail(fn, `${arg} must be 0-based integer indices (an array, a typed array, a number or a tensor)`, v);
+  return flatten(v, fn);
+}
+
+/** The indices as an Int32Array, each checked to be an integer in [0, len). */
+function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, what: string): Int32Array {
+  if (data.length >= MAX_INDEX) throw new RangeError(`${fn}: ${arg} holds ${data.length} indices; at most ${MAX_INDEX - 1}`);
+  const out = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= len)
+      throw new RangeError(`${fn}: ${arg}[${i}] = ${show(v)} is not an index in [0, ${len}) into ${what} (indices count from 0)`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** The positions of the indices grouped by value (ascending within one), and where each group starts. */
+function groups(ix: Int32Array, len: number): { order: Float32Array; offs: Float32Array } {
+  const offs = new Float32Array(len + 1), order = new Float32Array(ix.length);
+  for (let j = 0; j < ix.length; j++) offs[ix[j] + 1]++;
+  for (let v = 0; v < len; v++) offs[v + 1] += offs[v];
+  const next = offs.slice(0, len);
+  for (let j = 0; j < ix.length; j++) order[next[ix[j]]++] = j;
+  return { order, offs };
+}
+
+/** [outer, len, inner] geometry, the host indices and the output shape of a gather or scatter. */
+export interface IndexP { k: number; len: number; inner: number; ix: Int32Array; out: Shape; code?: number }
+
+export const gatherDef = defineOp<IndexP>({
+  name: 'gather',
+  kernels: ['gather'],
+  shape: (_ins, p) => p.out,
+  run(b, y, [x, idx], p) { b.gather(x.buf, idx.buf, y.buf, y.size, p.k, p.len, p.inner); },
+  grad: (dy, [x], _y, p, needs) => [needs[0] ? scatterBy(Reduce.sum, dy, p, x.shape) : null, null],
+  cost: (_ins, p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) + 4 * p.k }),
+});
+
+export const scatterDef = defineOp<IndexP>({
+  name: 'scatter',
+  kernels: ['scatter'],
+  shape: (_ins, p) => p.out,
+  run(b, y, [x, order, offs], p) { b.scatter(p.code!, x.buf, order.buf, offs.buf, y.buf, y.size, p.k, p.len, p.inner); },
+  // NNlib's ∇scatter_src: gather the gradient back; mean divides by each group's size, max and
+  // min pass it to every source equal to its group's result.
+  grad(dy, [x], y, p, needs) {
+    if (!needs[0]) return [null, null, null];
+    const g = gatherBy(dy, p, x.shape);
+    if (p.code === Reduce.sum || !p.k) return [g, null, null];
+    if (p.code === Reduce.mean) {
+      const count = new Float32Array(p.len), w = new Float32Array(p.k);
+      for (const v of p.ix) count[v]++;
+      p.ix.forEach((v, j) => { w[j] = 1 / count[v]; });
+      const wt = tensor(w, [1, p.k, 1]), r = mul(g.view([g.size / (p.k * p.inner), p.k, p.inner]), wt).view(x.shape);
+      wt.dispose();
+      return [r, null, null];
+    }
+    return [mul(g, equal(x, gatherBy(y, p, x.shape))), null, null];
+  },
+  cost: ([x], p, out) => ({ flops: x.size, bytes: 4 * (x.size + sizeOf(out) + p.k + p.len) }),
+});
+
+/** gather of t ([outer, len, inner] in the geometry p) at p's indices, shaped `shape`. */
+function gatherBy(t: Tensor, p: IndexP, shape: Shape): Tensor {
+  const idx = tensor(Float32Array.from(p.ix), [p.k]);
+  try { return apply(gatherDef, [t, idx], { ...p, out: shape }); } finally { idx.dispose(); }
+}
+/** scatter (op `code`) of x ([outer, k, inner]) into len groups, shaped `shape`. */
+function scatterBy(code: number, x: Tensor, p: IndexP, shape: Shape): Tensor {
+  const { order, offs } = groups(p.ix, p.len);
+  const o = tensor(order, [order.length]), f = tensor(offs, [offs.length]);
+  try { return apply(scatterDef, [x, o, f], { ...p, code, out: shape }); } finally { o.dispose(); f.dispose(); }
+}
+
+/** @internal A 1-d list of indices into a dim of length `len`, read and checked on the host. */
+export function indexList(fn: string, arg: string, v: unknown, len: number, what: string): Int32Array {
+  const h = hostIndices(fn, arg, v);
+  if (h.shape.length !== 1) throw new RangeError(`${fn}: ${arg} must be one index or a list of them, got indices of shape [${h.shape}]`);
+  return checked(fn, arg, h.data, len, what);
+}
+
+/** @internal Entries `ix` (checked) of axis `axis` of x, in order (selectdim with an index list). */
+export function gatherAxis(x: Tensor, axis: number, ix: Int32Array): Tensor {
+  const s = x.shape, out = [...s.slice(0, axis), ix.length, ...s.slice(axis + 1)];
+  return gatherBy(x, { k: ix.length, len: s[axis], inner: sizeOf(s.slice(axis + 1)), ix, out }, out);
+}
+
+/**
+ * NNlib's `gather(src, idx)`: `dst[:, …, k] = src[:, …, idx[k]]`, columns (the last axis) of src
+ * picked by 0-based indices, which may repeat; the output is `[src.shape[:-1]…, idx.shape…]`.
+ * More index arguments `gather(src, I, J)` pick from the last two axes, `src[:, …, I[k], J[k]]`.
+ * Its gradient adds each column's gradients back (scatter-add), deterministically on every device.
+ * @example gather(tensor([[1, 2, 3], [4, 5, 6]]), [0, 2, 0])   // [[1, 3, 1], [4, 6, 4]]
+ *          gather(W, tokens)   // an embedding lookup: W [dim, vocab], tokens [len, batch] → [dim, len, batch]
+ */
+export function gather(src: TensorLike, idx: Indices, ...more: Indices[]): Tensor {
+  const x = toTensor(src, 'gather', 'src');
+  const all = [idx, ...more], M = all.length;
+  if (x.rank < M) throw new RangeError(`gather: src of shape [${x.shape}] has fewer than the ${M} dims the ${M} index arguments pick from`);
+  const trail = x.shape.slice(x.rank - M), len = sizeOf(trail);
+  if (len >= MAX_INDEX) throw new RangeError(`gather: src's indexed dims [${trail}] hold ${len} positions; at most ${MAX_INDEX - 1}`);
+  let shape: number[] = [], ix: Int32Array = new Int32Array(0);
+  all.forEach((v, m) => {
+    const arg = M === 1 ? 'idx' : `index ${m}`, h = hostIndices('gather', arg, v);
+    if (m && (h.shape.length !== shape.length || h.shape.some((d, i) => d !== shape[i])))
+      throw new RangeError(`gather: the index arguments must have one shape: index 0 is [${shape}], ${arg} is [${h.shape}]`);
+    const c = checked('gather', arg, h.data, trail[m], `dim ${x.rank - M + m} of src [${x.shape}]`);
+    if (!m) { shape = h.shape; ix = c; } else for (let i = 0; i < c.length; i++) ix[i] = ix[i] * trail[m] + c[i];   // row-major linear index
+  });
+  const out = [...x.shape.slice(0, x.rank - M), ...shape];
+  return gatherBy(x, { k: ix.length, len, inner: 1, ix, out }, out);
+}
+
+/**
+ * A scatter reduction, NNlib's `+`, `-`, `max`, `min` or `mean` by name.
+ * @example scatter('max', x, idx)
+ */
+export type ScatterOp = '+' | '-' | 'max' | 'min' | 'mean';
+const OPS: Record<string, number> = { '+': Reduce.sum, '-': Reduce.sum, max: Reduce.max, min: Reduce.min, mean: Reduce.mean };
+
+/**
+ * NNlib's `scatter(op, src, idx; init, dstsize)`: `dst[:, …, idx[k]] = op(dst[:, …, idx[k]], src[:, …, k])`
+ * for src `[d…, idx.shape…]`, giving `[d…, max(idx) + 1]` (or `dstsize`). op is `'+'`, `'-'`,
+ * `'max'`, `'min'` or `'mean'`; a position nothing lands on holds `init`, by default op's
+ * identity (0, or −Inf for max and +Inf for min).
+ * Every op has its gradient (NNlib's rules), computed without atomics.
+ * @example scatter('+', tensor([10, 100, 1000]), [2, 0, 1])                  // [100, 1000, 10]
+ *          scatter('+', tensor([[1, 2, 3, 4], [5, 6, 7, 8]]), [1, 0, 0, 4])   // [[5, 1, 0, 0, 4], [13, 5, 0, 0, 8]]
+ */
+export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { init?: number; dstsize?: Shape } = {}): Tensor {
+  const code = typeof op === 'string' && Object.hasOwn(OPS, op) ? OPS[op] : fail('scatter', "op must be '+', '-', 'max', 'min' or 'mean'", op);
+  const o = options<{ init: number; dstsize: Shape }>('scatter', opts, ['init', 'dstsize']);
+  if (o.init !== undefined && typeof o.init !== 'number') fail('scatter', 'init must be a number', o.init);
+  const x = toTensor(src, 'scatter', 'src');
+  const h = hostIndices('scatter', 'idx', idx), dims = x.rank - h.shape.length;
+  if (dims < 0 || h.shape.some((d, i) => d !== x.shape[dims + i]))
+    throw new RangeError(`scatter: src of shape [${x.shape}] must end with the index shape [${h.shape}]`);
+  const lead = x.shape.slice(0, dims);
+  let len = 0;
+  for (let i = 0; i < h.data.length; i++) { const v = h.data[i]; if (Number.isInteger(v) && v >= len) len = v + 1; }
+  if (o.dstsize !== undefined) {
+    const ds = shapeArg('scatter', o.dstsize, 'dstsize');
+    if (ds.length !== dims + 1 || lead.some((d, i) => d !== ds[i]))
+      throw new RangeError(`scatter: dstsize [${ds}] must be [${[...lead, 'n']}]: src's leading dims [${lead}] and one indexed dim`);
+    len = ds[dims];
+  }
+  if (len >= MAX_INDEX) throw new RangeError(`scatter: ${len} destination positions; at most ${MAX_INDEX - 1}`);
+  const ix = checked('scatter', 'idx', h.data, len, `a destination of ${len} positions`);
+  let y = scatterBy(code, x, { k: ix.length, len, inner: 1, ix, out: [] }, [...lead, len]);
+  if (op === '-') y = neg(y);
+  const init = o.init;
+  if (init === undefined) return y;
+  return op === 'max' ? maximum(y, init) : op === 'min' ? minimum(y, init) : init === 0 ? y : add(y, init);
+}
