@@ -18,7 +18,7 @@ import { seqCase, seqGradCases } from './_helpers/rnn-cases.js';
 import {
   RNNCell, LSTMCell, GRUCell, GRUv3Cell, RNN, LSTM, GRU, GRUv3, initialstates, Chain, Dense, namedTensors, params,
   tensor, zeros, ones, rand, withPolicy, gradient, memory, trace, scope, sum, relu, tanh, sigmoid, leakyrelu, gelu, elu,
-  identity, kaiming_uniform, Tensor, mul, add,
+  identity, kaiming_uniform, Tensor, mul, add, mse, Adam, trainStep, seed,
 } from '../src/index.js';
 import { KERNELS, type KernelName } from '../src/backends/kernels.js';
 import { runtime } from '../src/runtime.js';
@@ -340,6 +340,24 @@ LEAN('memory: a gradient through each layer leaves nothing behind but its gradie
     assert.is(memory().tensors, before.tensors, `${m}: inference`);
     x.dispose();
   }
+});
+LEAN('training: GRU + Dense learns to echo the previous step\'s input with trainStep and Adam; memory stays flat', () => {
+  seed(5);
+  const m = Chain(GRU(3, 16), Dense(16, 3)), ps = params(m), opt = Adam(0.01);
+  // y_t = x_{t-1} (zero at t = 0): needs the state
+  const xv = rand(3, 8, 16).dataSync().map((v) => v - 0.5), yv = new Float32Array(xv.length);   // seeded
+  for (let i = 0; i < 3; i++) for (let t = 1; t < 8; t++) for (let j = 0; j < 16; j++) yv[(i * 8 + t) * 16 + j] = xv[(i * 8 + t - 1) * 16 + j];
+  const x = tensor(xv, [3, 8, 16]).keep(), y = tensor(yv, [3, 8, 16]).keep();
+  const loss = (a: Tensor, b: Tensor) => mse(m(a), b);
+  const first = trainStep(loss, ps, [x, y], opt).dataSync()[0];
+  let tensors = 0, last = first;
+  for (let s = 1; s <= 300; s++) {
+    last = trainStep(loss, ps, [x, y], opt).dataSync()[0];
+    if (s === 100) tensors = memory().tensors;
+  }
+  assert.is(memory().tensors, tensors, 'tensors after 100 and 300 steps');
+  assert.ok(last < first / 10, `loss ${first} → ${last}`);
+  x.dispose(); y.dispose();
 });
 const gpuBe = runtime.gpu as (Backend & { dispatches: number }) | null;
 testNeedingGpu(LEAN, 'webgpu: 2 dispatches a step forward and 2 backward for the LSTM (3 and 4 more per sequence)', gpuBe ? null : `no adapter: ${gpuMissing}`, async () => {
