@@ -22,6 +22,10 @@ export { Conv, CrossCor, ConvTranspose, flatten, type ConvLayerOptions } from '.
 export {
   MaxPool, MeanPool, GlobalMaxPool, GlobalMeanPool, AdaptiveMaxPool, AdaptiveMeanPool, type Pool, type PoolLayer,
 } from './nn/pool.js';
+export {
+  RNNCell, LSTMCell, GRUCell, GRUv3Cell, RNN, LSTM, GRU, GRUv3, initialstates,
+  type RecurrentOptions, type SequenceOptions, type LSTMState,
+} from './nn/recurrent.js';
 export { glorot_uniform, glorot_normal, kaiming_uniform, kaiming_normal, nfan, type Init } from './nn/init.js';
 export {
   mse, mae, msle, huber_loss, label_smoothing, crossentropy, logitcrossentropy, binarycrossentropy,

@@ -25,6 +25,7 @@ import { expandDef } from '../src/ops/permute.js';
 import { geometry, im2colDef, col2imDef, segmentDef, concatDef, type ColP } from '../src/ops/conv.js';
 import { poolDef } from '../src/ops/pool.js';
 import { GEOMETRIES } from './_helpers/conv.js';
+import { seqGradCases } from './_helpers/rnn-cases.js';
 
 // ---- per op: the gradient rule against finite differences --------------------------------------
 interface GCase { label: string; f: Fn; inputs: Input[] }
@@ -174,6 +175,8 @@ const GRADS: Record<string, () => GCase[]> = {
   concat: () => [{ label: 'concat', f: (a, b) => apply(concatDef, [a, b, a], { shape: [2, 11] }), inputs: [input([2, 4]), input([3, 2])] }],
   permutedims: () => [{ label: 'permutedims [2,3,4] by [2,0,1]', f: (x) => permutedims(x, [2, 0, 1]), inputs: [input([2, 3, 4])] },
     { label: 'permutedims [3,1,2,5,2] by [4,2,0,3,1]', f: (x) => permutedims(x, [4, 2, 0, 3, 1]), inputs: [input([3, 1, 2, 5, 2])] }],
+  rnnSeq: () => seqGradCases().filter((c) => !c.label.includes('+state')),
+  rnnState: () => seqGradCases().filter((c) => c.label.includes('+state')),
 };
 
 const G = suite('autograd: rules vs finite differences (f64, ref)');

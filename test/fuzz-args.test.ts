@@ -60,6 +60,7 @@ const MODEL = ['wrong', 'fn'];
 // ---- fixtures: kept, so no call's scope frees them ----
 const x23 = rand(2, 3).keep(), y23 = rand(2, 3).keep(), x3 = rand(3).keep();
 const model = Dense(3, 2);
+const model2 = api.LSTM(3, 2);
 const ps = params(model);
 const loss = () => sum(model(x3));
 const grads = gradient(loss, ps);
@@ -206,6 +207,10 @@ const SPECS: Record<string, Spec> = {
   AdaptiveMaxPool: spec(() => [[2, 2]], [NONE]),
   AdaptiveMeanPool: spec(() => [[2, 2]], [NONE]),
   BatchNorm: spec(() => [3, identity, {}], [NONE, ['undefined', 'fn'], OPT]),
+  RNNCell: spec(() => [3, 2, relu, {}], [['wrong'], NONE, ['undefined', 'fn', '{}'], OPT]),
+  RNN: spec(() => [3, 2, relu, {}], [['wrong'], NONE, ['undefined', 'fn', '{}'], OPT]),
+  ...Object.fromEntries(['LSTMCell', 'GRUCell', 'GRUv3Cell', 'LSTM', 'GRU', 'GRUv3'].map((n) => [n, spec(() => [3, 2, {}], [['wrong'], OPT, OPT])])),
+  initialstates: spec(() => [model2], [NONE]),
   ...Object.fromEntries(['glorot_uniform', 'glorot_normal', 'kaiming_uniform', 'kaiming_normal']
     .map((n) => [n, spec(() => [3, 2], [['[]'], ['{}', '[]']])])),
   nfan: spec(() => [[3, 2]], [['[]']]),

@@ -28,6 +28,7 @@ import { expandDef } from '../src/ops/permute.js';
 import { geometry, im2colDef, col2imDef, segmentDef, concatDef, type ColP } from '../src/ops/conv.js';
 import { poolDef, poolGradDef, type PoolP } from '../src/ops/pool.js';
 import { GEOMETRIES } from './_helpers/conv.js';
+import { seqSweep } from './_helpers/rnn-cases.js';
 
 const SIZES = [1, 3, 4, 5, 7, 16, 17, 63, 64, 65, 257];
 /** A second and third size for the same sweep point, so shapes are not square. */
@@ -378,6 +379,7 @@ const CASES: Record<string, (n: number) => Case[]> = {
   im2col: im2colCases, col2im: col2imCases, pool: poolCases, poolGrad: poolGradCases, segment: segmentCases, concat: concatCases,
   descent: optimCases('descent'), momentum: optimCases('momentum'), adam: optimCases('adam'),
   batched_mul: batchedCases, gather: gatherCases, scatter: scatterCases, slice: sliceCases, sliceGrad: sliceGradCases, cat: catCases,
+  rnnSeq: (n) => seqSweep(n, false), rnnState: (n) => seqSweep(n, true),
 };
 
 test('every registered op has a test case generator', () => {

@@ -143,6 +143,11 @@ function windows(g: Geom, flip: number, f: (kk: number, oo: number, xi: number) 
   }
 }
 
+/** Calls f(r, k, a) for every element of a recurrent step (see the rnnStep row of kernels.ts). */
+function steps(hid: number, b: number, ld: number, off: number, f: (r: number, k: number, a: number) => void): void {
+  for (let r = 0; r < hid; r++) for (let j = 0; j < b; j++) f(r, r * b + j, r * ld + off + j);
+}
+
 let live = 0;
 
 export const ref: Backend<F> = {
@@ -330,6 +335,88 @@ export const ref: Backend<F> = {
       v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
       x[i] -= eta * ((m[i] / (1 - b1t)) / (Math.sqrt(v[i] / (1 - b2t)) + eps) + lambda * x[i]);
     }
+  },
+
+  // Recurrent steps: element (r, j) of a step; k indexes the [rows, b] state buffers, a the
+  // [rows, ld] sequence buffers at column off + j; gate block q of a G-row buffer is row q·hid + r.
+  rnnStep(g, z, bias, h, y, hp, hid, b, ld, off, act, al) {
+    steps(hid, b, ld, off, (r, k, a) => {
+      hp[a] = h[k];
+      const u = g[a] + z[k] + bias[r];
+      g[a] = u; h[k] = y[a] = unaryRef(act, u, al, Infinity);
+    });
+  },
+  rnnStepGrad(g, y, dy, dh, dz, hid, b, ld, off, act, al) {
+    steps(hid, b, ld, off, (_r, k, a) => { dz[k] = g[a] = (dy[a] + dh[k]) * unaryDerivRef(act, g[a], y[a], al, Infinity); });
+  },
+  lstmStep(g, z, bias, h, c, y, hp, cp, hid, b, ld, off) {
+    steps(hid, b, ld, off, (r, k, a) => {
+      const [ai, af, ac, ao] = [0, 1, 2, 3].map((q) => a + q * hid * ld), zk = (q: number) => k + q * hid * b;
+      const i = sigmoid(g[ai] + z[zk(0)] + bias[r]), f = sigmoid(g[af] + z[zk(1)] + bias[hid + r]);
+      const cc = Math.tanh(g[ac] + z[zk(2)] + bias[2 * hid + r]), o = sigmoid(g[ao] + z[zk(3)] + bias[3 * hid + r]);
+      hp[a] = h[k]; cp[a] = c[k];
+      c[k] = f * c[k] + i * cc;
+      h[k] = y[a] = o * Math.tanh(c[k]);
+      g[ai] = i; g[af] = f; g[ac] = cc; g[ao] = o;
+    });
+  },
+  lstmStepGrad(g, cp, dy, dh, dc, dz, hid, b, ld, off) {
+    steps(hid, b, ld, off, (_r, k, a) => {
+      const at = [0, 1, 2, 3].map((q) => a + q * hid * ld), [i, f, cc, o] = at.map((x) => g[x]);
+      const tc = Math.tanh(f * cp[a] + i * cc), dht = dy[a] + dh[k], dct = dc[k] + dht * o * (1 - tc * tc);
+      const d = [dct * cc * i * (1 - i), dct * cp[a] * f * (1 - f), dct * i * (1 - cc * cc), dht * tc * o * (1 - o)];
+      d.forEach((v, q) => { g[at[q]] = v; dz[k + q * hid * b] = v; });
+      dc[k] = dct * f;
+    });
+  },
+  gruStep(g, z, bias, h, y, hp, zn, hid, b, ld, off) {
+    steps(hid, b, ld, off, (r, k, a) => {
+      const [ar, au, an] = [0, 1, 2].map((q) => a + q * hid * ld), zk = (q: number) => k + q * hid * b;
+      const rr = sigmoid(g[ar] + z[zk(0)] + bias[r]), u = sigmoid(g[au] + z[zk(1)] + bias[hid + r]);
+      const n = Math.tanh(g[an] + rr * z[zk(2)] + bias[2 * hid + r]);
+      hp[a] = h[k]; zn[a] = z[zk(2)];
+      h[k] = y[a] = (1 - u) * n + u * h[k];
+      g[ar] = rr; g[au] = u; g[an] = n;
+    });
+  },
+  gruStepGrad(g, zn, hp, dy, dh, dz, hid, b, ld, off) {
+    steps(hid, b, ld, off, (_r, k, a) => {
+      const [ar, au, an] = [0, 1, 2].map((q) => a + q * hid * ld), rr = g[ar], u = g[au], n = g[an];
+      const dht = dy[a] + dh[k], dn = dht * (1 - u) * (1 - n * n), du = dht * (hp[a] - n) * u * (1 - u);
+      const dr = dn * zn[a] * rr * (1 - rr);
+      g[ar] = dr; g[au] = du; g[an] = dn; zn[a] = dn * rr;
+      dz[k] = dr; dz[k + hid * b] = du; dz[k + 2 * hid * b] = dn * rr;
+      dh[k] = dht * u;
+    });
+  },
+  gruv3Gates(g, z, bias, h, rh, rhs, hid, b, ld, off) {
+    steps(hid, b, ld, off, (r, k, a) => {
+      const rr = sigmoid(g[a] + z[k] + bias[r]), u = sigmoid(g[a + hid * ld] + z[k + hid * b] + bias[hid + r]);
+      g[a] = rr; g[a + hid * ld] = u; rh[k] = rhs[a] = rr * h[k];
+    });
+  },
+  gruv3Step(g, zn, bias, h, y, hp, hid, b, ld, off) {
+    steps(hid, b, ld, off, (r, k, a) => {
+      const u = g[a + hid * ld], n = Math.tanh(g[a + 2 * hid * ld] + zn[k] + bias[2 * hid + r]);
+      g[a + 2 * hid * ld] = n; hp[a] = h[k];
+      h[k] = y[a] = (1 - u) * n + u * h[k];
+    });
+  },
+  gruv3StepGrad(g, hp, dy, dh, dn, hid, b, ld, off) {
+    steps(hid, b, ld, off, (_r, k, a) => {
+      const au = a + hid * ld, an = a + 2 * hid * ld, u = g[au], n = g[an], dht = dy[a] + dh[k];
+      g[an] = dn[k] = dht * (1 - u) * (1 - n * n);
+      g[au] = dht * (hp[a] - n) * u * (1 - u);
+      dh[k] = dht * u;
+    });
+  },
+  gruv3GatesGrad(g, hp, drh, dh, dz, hid, b, ld, off) {
+    steps(hid, b, ld, off, (_r, k, a) => {
+      const rr = g[a];
+      g[a] = dz[k] = drh[k] * hp[a] * rr * (1 - rr);
+      dh[k] += drh[k] * rr;
+      dz[k + hid * b] = g[a + hid * ld];
+    });
   },
 };
 

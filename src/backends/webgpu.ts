@@ -421,6 +421,11 @@ function makeBackend(gpu: GPU, device: GPUDevice, info: WebGPUInfo, sources: Map
     bmm(...a) { run('bmm', a, groups1d(a[3] * a[5] * a[6])); },   // a thread per element of C (gpu/bmm.wgsl)
   };
   Object.assign(kernels, grids);
+  // The recurrent steps (rnnStep … gruv3GatesGrad): a thread per state element, hid·b.
+  for (const name of KERNEL_NAMES) {
+    const hi = KERNELS[name].args.findIndex(([arg]) => arg === 'hid');
+    if (hi >= 0 && sources.has(name)) kernels[name] = (...a: number[]) => run(name, a, groups1d(a[hi] * a[hi + 1]));
+  }
 
   const be: WebGPUBackend = {
     ...(kernels as Kernels<GpuBuf>),

@@ -16,6 +16,7 @@ import * as poolOps from './pool.js';
 import * as batchedOps from './batched.js';
 import * as gatherOps from './gather.js';
 import * as slicingOps from './slicing.js';
+import * as rnnOps from './rnn.js';
 
 export * from './unary.js';
 export * from './binary.js';
@@ -40,6 +41,6 @@ const isOpDef = (v: unknown): v is OpDef => !!v && typeof v === 'object' &&
  * @example for (const def of registry.values()) console.log(def.name, def.kernels);
  */
 export const registry: ReadonlyMap<string, OpDef> = /* @__PURE__ */ new Map(
-  [unaryOps, binaryOps, reduceOps, matmulOps, softmaxOps, shapeOps, denseOps, optimOps, permuteOps, convOps, poolOps, batchedOps, gatherOps, slicingOps]
+  [unaryOps, binaryOps, reduceOps, matmulOps, softmaxOps, shapeOps, denseOps, optimOps, permuteOps, convOps, poolOps, batchedOps, gatherOps, slicingOps, rnnOps]
     .flatMap((m) => Object.values(m).filter(isOpDef)).map((d) => [d.name, d]));
 

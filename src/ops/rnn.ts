@@ -1,0 +1,253 @@
+// Recurrent layers as one op per sequence (Flux's RNN, LSTM, GRU and GRUv3 over [in, len, batch]).
+// Forward: one matmul projects the whole sequence (row-major [in, len, batch] is an [in, len·batch]
+// matrix), then each step is one matmul (Wh·h) and one fused kernel for the gate arithmetic, which
+// reads step t of the projection at a column offset (nothing is sliced) and writes h_t into the
+// output. While a gradient records, the op keeps the gate activations (in the projection's buffer)
+// and the previous states; its gradient walks the steps in reverse with one fused kernel and one
+// matmul (Whᵀ·dz) per step, then takes dX, dWi, dWh and db as whole-sequence matmuls and one
+// reduction, so autograd sees one node per sequence instead of a dozen per step.
+// The final state (return_state, and the cells' LSTM state) is the small rnnState op on the output.
+
+import { defineOp, apply } from './registry.js';
+import { Reduce } from './codes.js';
+import { Tensor, empty, moveTo, type Shape } from '../tensor.js';
+import { recording } from '../autograd.js';
+import { runtime } from '../runtime.js';
+import type { Backend, KernelName } from '../backends/backend.js';
+
+/** Layer kinds, and their gate counts. */
+export const RNN_KIND = { rnn: 0, lstm: 1, gru: 2, gruv3: 3 } as const;
+const GATES = [1, 4, 3, 3];
+/** Rows of Wh that the per-step matmul uses (GRUv3 ignores Wh's candidate block, as Flux does). */
+const ZROWS = [1, 4, 3, 2];
+
+/** What the forward keeps for the gradient (while a gradient records). */
+interface Saved { g: Tensor; hp: Tensor; cp: Tensor | null; zn: Tensor | null; rhs: Tensor | null }
+
+/**
+ * The sequence op's parameters. `kind`, `act`, `alpha`, `name` and `state` are given; shape()
+ * fills the sizes; run() and the rnnState gradients fill the rest.
+ * @example apply(rnnSeqDef, [x, Wi, Wh, b, h0, c0], seqParams(RNN_KIND.lstm, 'LSTM(3 => 5)'))
+ */
+export interface SeqP {
+  kind: number; act: number; alpha: number; name: string;
+  /** Keep the final cell state for rnnState (LSTM with return_state, and LSTMCell). */
+  state: boolean;
+  inp: number; hid: number; len: number; batch: number; batched: boolean;
+  saved: Saved | null;
+  /** The LSTM's final cell state (when `state`). */
+  cT: Tensor | null;
+  /** Gradients of the final h and c, left here by rnnState's gradient. */
+  dhT: Tensor | null; dcT: Tensor | null;
+}
+
+/** Fresh parameters for one call of the sequence op. */
+export function seqParams(kind: number, name: string, act = 0, alpha = 0, state = false): SeqP {
+  return { kind, act, alpha, name, state, inp: 0, hid: 0, len: 0, batch: 0, batched: false, saved: null, cT: null, dhT: null, dcT: null };
+}
+
+const STEP_KERNELS: KernelName[][] = [
+  ['rnnStep', 'rnnStepGrad'], ['lstmStep', 'lstmStepGrad'], ['gruStep', 'gruStepGrad'],
+  ['gruv3Gates', 'gruv3Step', 'gruv3StepGrad', 'gruv3GatesGrad'],
+];
+const shapeStr = (s: Shape) => `[${s.join(', ')}]`;
+
+/** Checks a weight's shape against what the layer's sizes imply. */
+function want(p: SeqP, what: string, t: Tensor, shape: Shape): void {
+  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+    throw new RangeError(`${p.name}: ${what} has shape ${shapeStr(t.shape)}, expected ${shapeStr(shape)}`);
+}
+
+/** Checks an initial state: [hid] (shared by the batch) or [hid, batch]. */
+function wantState(p: SeqP, what: string, t: Tensor): void {
+  const ok = (t.rank === 1 && t.shape[0] === p.hid) || (t.rank === 2 && t.shape[0] === p.hid && t.shape[1] === p.batch);
+  if (!ok) {
+    throw new RangeError(`${p.name}: initial state ${what} has shape ${shapeStr(t.shape)}, expected [${p.hid}]` +
+      `${p.batched || p.batch === 1 ? ` or [${p.hid}, ${p.batch}]` : ''} (input shape [${p.inp}, ${p.len}${p.batched ? `, ${p.batch}` : ''}])`);
+  }
+}
+
+/** Copies an initial state into the [hid, batch] buffer `to` (broadcast over the batch when it is [hid]). */
+function initState(b: Backend, s: Tensor, to: Tensor, hid: number, batch: number): void {
+  if (s.size === hid * batch) b.copy(s.buf, 0, to.buf, 0, s.size);
+  else b.strided(s.buf, to.buf, hid * batch, 0, 1, 1, 1, 1, hid, batch, 0, 0, 0, 0, 1, 0);
+}
+
+export const rnnSeqDef = defineOp<SeqP>({
+  name: 'rnnSeq',
+  kernels: ['matmul', 'copy', 'strided', 'fill', 'reduce', 'rnnStep', 'rnnStepGrad', 'lstmStep', 'lstmStepGrad', 'gruStep',
+    'gruStepGrad', 'gruv3Gates', 'gruv3Step', 'gruv3StepGrad', 'gruv3GatesGrad'],
+  shape(ins, p) {
+    const [x, Wi, Wh, bias, h0, extra] = ins, G = GATES[p.kind];
+    p.hid = Wh.shape[1]; p.inp = Wi.shape[1];
+    const seq = `a sequence is [in, len] or [in, len, batch] with in = ${p.inp}`;
+    if (x.rank !== 2 && x.rank !== 3) {
+      throw new RangeError(`${p.name}: expected a sequence [in, len] or [in, len, batch], got shape ${shapeStr(x.shape)}` +
+        (x.rank === 1 ? '; one time step is the cell\'s job (m.cell(x, state))' : ''));
+    }
+    if (x.shape[0] !== p.inp) {
+      const swapped = x.shape[1] === p.inp ? `; it looks like [len, in]: permutedims(x, [1, 0${x.rank === 3 ? ', 2' : ''}]) gives [in, len${x.rank === 3 ? ', batch' : ''}]` : '';
+      throw new RangeError(`${p.name}: input has ${x.shape[0]} features, expected ${p.inp} (input shape ${shapeStr(x.shape)}; ${seq})${swapped}`);
+    }
+    p.len = x.shape[1]; p.batched = x.rank === 3; p.batch = p.batched ? x.shape[2] : 1;
+    if (p.len === 0 || p.batch === 0) throw new RangeError(`${p.name}: the sequence is empty (input shape ${shapeStr(x.shape)}; ${seq})`);
+    want(p, 'Wi', Wi, [G * p.hid, p.inp]);
+    want(p, 'Wh', Wh, [G * p.hid, p.hid]);
+    want(p, 'bias', bias, [G * p.hid]);
+    wantState(p, 'h', h0);
+    if (p.kind === RNN_KIND.lstm) wantState(p, 'c', extra);
+    if (p.kind === RNN_KIND.gruv3) want(p, 'Wh_h̃', extra, [p.hid, p.hid]);
+    return p.batched ? [p.hid, p.len, p.batch] : [p.hid, p.len];
+  },
+  run(b, y, ins, p) {
+    const [x, Wi, Wh, bias, h0, extra] = ins, { kind, hid: H, len, batch: B, inp } = p;
+    const G = GATES[kind] * H, ld = len * B;
+    const buf = (n: number) => empty([n], b);
+    const g = buf(G * ld), h = buf(H * B), hp = buf(H * ld), z = buf(ZROWS[kind] * H * B);
+    const c = kind === RNN_KIND.lstm ? buf(H * B) : null, cp = c ? buf(H * ld) : null;
+    const zn = kind === RNN_KIND.gru ? buf(H * ld) : kind === RNN_KIND.gruv3 ? buf(H * B) : null;
+    const rh = kind === RNN_KIND.gruv3 ? buf(H * B) : null, rhs = rh ? buf(H * ld) : null;
+    b.matmul(Wi.buf, x.buf, g.buf, G, inp, ld, 0, 0, 0);
+    initState(b, h0, h, H, B);
+    if (c) initState(b, extra, c, H, B);
+    for (let t = 0, off = 0; t < len; t++, off += B) {
+      b.matmul(Wh.buf, h.buf, z.buf, ZROWS[kind] * H, H, B, 0, 0, 0);
+      if (kind === RNN_KIND.rnn) b.rnnStep(g.buf, z.buf, bias.buf, h.buf, y.buf, hp.buf, H, B, ld, off, p.act, p.alpha);
+      else if (kind === RNN_KIND.lstm) b.lstmStep(g.buf, z.buf, bias.buf, h.buf, c!.buf, y.buf, hp.buf, cp!.buf, H, B, ld, off);
+      else if (kind === RNN_KIND.gru) b.gruStep(g.buf, z.buf, bias.buf, h.buf, y.buf, hp.buf, zn!.buf, H, B, ld, off);
+      else {
+        b.gruv3Gates(g.buf, z.buf, bias.buf, h.buf, rh!.buf, rhs!.buf, H, B, ld, off);
+        b.matmul(extra.buf, rh!.buf, zn!.buf, H, H, B, 0, 0, 0);
+        b.gruv3Step(g.buf, zn!.buf, bias.buf, h.buf, y.buf, hp.buf, H, B, ld, off);
+      }
+    }
+    // the gradient's buffers live as long as the gradient call's scope (or until the gradient ran)
+    p.saved = recording() ? { g, hp, cp, zn: kind === RNN_KIND.gru ? zn : null, rhs } : null;
+    const kept = new Set<Tensor | null>(p.saved ? Object.values(p.saved) : []);
+    if (p.state && c) { p.cT = c; kept.add(c); }
+    for (const t of [g, h, hp, z, c, cp, zn, rh, rhs]) if (t && !kept.has(t)) t.dispose();
+  },
+  grad(dy0, ins0, y, p, needs) {
+    const s = p.saved;
+    if (!s) throw new Error(`${p.name}: the forward pass kept nothing for the gradient (it ran outside gradient())`);
+    const b = y.backend, { kind, hid: H, len, batch: B, inp } = p, G = GATES[kind] * H, ld = len * B;
+    const tr = runtime.tracer, t0 = tr ? performance.now() : 0;
+    const ins = ins0.map((t) => moveTo(t, b)), dy = moveTo(dy0, b);
+    const [x, Wi, Wh, , h0, extra] = ins;
+    const buf = (shape: Shape) => empty(shape, b);
+    const { g, hp, cp, zn, rhs } = s;
+    // the carried gradients: dh (of h_{t}) and dc, seeded by the final state's gradients
+    const dh = buf([H, B]), dc = kind === RNN_KIND.lstm ? buf([H, B]) : null;
+    const seed = (to: Tensor, from: Tensor | null) => {
+      if (from) { const f = moveTo(from, b); b.copy(f.buf, 0, to.buf, 0, H * B); if (f !== from) f.dispose(); }
+      else b.fill(to.buf, H * B, 0);
+    };
+    seed(dh, p.dhT);
+    if (dc) seed(dc, p.dcT);
+    const dz = buf([ZROWS[kind] * H, B]);
+    const dn = kind === RNN_KIND.gruv3 ? buf([H, B]) : null, drh = dn ? buf([H, B]) : null;
+    for (let t = len - 1, off = t * B; t >= 0; t--, off -= B) {
+      const last = t === 0 && !needs[4];           // dh0 unused: the last Whᵀ·dz can go
+      if (kind === RNN_KIND.rnn) {
+        b.rnnStepGrad(g.buf, y.buf, dy.buf, dh.buf, dz.buf, H, B, ld, off, p.act, p.alpha);
+        if (!last) b.matmul(Wh.buf, dz.buf, dh.buf, H, H, B, 1, 0, 0);
+      } else if (kind === RNN_KIND.lstm) {
+        b.lstmStepGrad(g.buf, cp!.buf, dy.buf, dh.buf, dc!.buf, dz.buf, H, B, ld, off);
+        if (!last) b.matmul(Wh.buf, dz.buf, dh.buf, H, G, B, 1, 0, 0);
+      } else if (kind === RNN_KIND.gru) {
+        b.gruStepGrad(g.buf, zn!.buf, hp.buf, dy.buf, dh.buf, dz.buf, H, B, ld, off);
+        if (!last) b.matmul(Wh.buf, dz.buf, dh.buf, H, G, B, 1, 0, 1);
+      } else {
+        b.gruv3StepGrad(g.buf, hp.buf, dy.buf, dh.buf, dn!.buf, H, B, ld, off);
+        b.matmul(extra.buf, dn!.buf, drh!.buf, H, H, B, 1, 0, 0);
+        b.gruv3GatesGrad(g.buf, hp.buf, drh!.buf, dh.buf, dz.buf, H, B, ld, off);
+        if (!last) b.matmul(Wh.buf, dz.buf, dh.buf, H, 2 * H, B, 1, 0, 1);
+      }
+    }
+    // g now holds the gradient of the gate pre-activations: the input side of every gate
+    let dx: Tensor | null = null, dWi: Tensor | null = null, dWh: Tensor | null = null, db: Tensor | null = null;
+    let dh0: Tensor | null = null, d5: Tensor | null = null;
+    if (needs[0]) { dx = buf(x.shape); b.matmul(Wi.buf, g.buf, dx.buf, inp, G, ld, 1, 0, 0); }
+    if (needs[1]) { dWi = buf(Wi.shape); b.matmul(g.buf, x.buf, dWi.buf, G, ld, inp, 0, 1, 0); }
+    if (needs[2]) {
+      dWh = buf(Wh.shape);
+      if (kind === RNN_KIND.rnn || kind === RNN_KIND.lstm) b.matmul(g.buf, hp.buf, dWh.buf, G, ld, H, 0, 1, 0);
+      else {
+        // the reset and update blocks are the input side's; the candidate block is zn (v1) or unused (v3)
+        if (kind === RNN_KIND.gruv3) b.fill(dWh.buf, G * H, 0);
+        b.matmul(g.buf, hp.buf, dWh.buf, 2 * H, ld, H, 0, 1, 0);
+        if (kind === RNN_KIND.gru) {
+          const t = buf([H, H]);
+          b.matmul(zn!.buf, hp.buf, t.buf, H, ld, H, 0, 1, 0);
+          b.copy(t.buf, 0, dWh.buf, 2 * H * H, H * H);
+          t.dispose();
+        }
+      }
+    }
+    if (needs[3]) { db = buf([G]); b.reduce(Reduce.sum, g.buf, db.buf, G, ld, 1); }
+    if (needs[4]) dh0 = h0.size === H * B ? dh.view(h0.shape) : dh;
+    if (needs[5] && kind === RNN_KIND.lstm) d5 = extra.size === H * B ? dc!.view(extra.shape) : dc;
+    if (needs[5] && kind === RNN_KIND.gruv3) {
+      const du = buf([H, ld]);
+      b.copy(g.buf, 2 * H * ld, du.buf, 0, H * ld);
+      d5 = buf([H, H]);
+      b.matmul(du.buf, rhs!.buf, d5.buf, H, ld, H, 0, 1, 0);
+      du.dispose();
+    }
+    for (const t of [g, hp, cp, zn, rhs, dz, dn, drh]) t?.dispose();
+    if (!needs[4]) dh.dispose();
+    if (dc && !needs[5]) dc.dispose();
+    ins.forEach((t, i) => { if (t !== ins0[i]) t.dispose(); });
+    if (dy !== dy0) dy.dispose();
+    p.saved = null;
+    if (tr) tr.op(rnnSeqDef, ins0, y.shape, b, performance.now() - t0);   // the backward, in trace() as the op again
+    return [dx, dWi, dWh, db, dh0, d5];
+  },
+  cost(ins, p) {
+    const { kind, hid: H, inp, len, batch: B } = p, G = GATES[kind] * H, ld = len * B;
+    const mm = 2 * G * inp * ld + 2 * ZROWS[kind] * H * H * ld + (kind === RNN_KIND.gruv3 ? 2 * H * H * ld : 0);
+    const w = ins.reduce((a, t) => a + t.size, 0);
+    return { flops: mm + 40 * G * ld, bytes: 4 * (w + 2 * G * ld + 3 * H * ld) };
+  },
+});
+
+/** rnnState's parameters: the sequence call it reads, and which state (c: the LSTM's cell state). */
+export interface StateP { seq: SeqP; c: boolean }
+
+/**
+ * The final state of a sequence op: h (the last step of its output) or the LSTM's c. Its gradient
+ * is handed to the sequence op's gradient (as the seed of its backward walk) through `seq`.
+ */
+export const rnnStateDef = defineOp<StateP>({
+  name: 'rnnState',
+  kernels: ['strided', 'copy', 'fill'],
+  shape(_ins, p) { return p.seq.batched ? [p.seq.hid, p.seq.batch] : [p.seq.hid]; },
+  run(b, out, [y, c], p) {
+    const { hid, len, batch } = p.seq;
+    if (p.c) b.copy(c.buf, 0, out.buf, 0, out.size);
+    else b.strided(y.buf, out.buf, out.size, (len - 1) * batch, 1, 1, 1, 1, hid, batch, 0, 0, 0, 0, len * batch, 1);
+  },
+  grad(dy, [y], _out, p) {
+    if (p.c) p.seq.dcT = dy; else p.seq.dhT = dy;
+    // the sequence op's gradient must run even when only the state reaches the loss
+    const z = empty(y.shape, dy.backend);
+    dy.backend.fill(z.buf, z.size, 0);
+    return [z, null];
+  },
+  cost: (_i, p) => ({ flops: 0, bytes: 8 * p.seq.hid * p.seq.batch }),
+});
+
+/**
+ * Runs a recurrent layer over a sequence: the output [hid, len, batch] (or [hid, len]) and, when
+ * `p.state`, the final state: h (when `wantH`) and the LSTM's c. `extra` is c0 (LSTM) or Wh_h̃ (GRUv3).
+ */
+export function runSequence(p: SeqP, ins: readonly Tensor[], wantH: boolean): { y: Tensor; h: Tensor | null; c: Tensor | null } {
+  const y = apply(rnnSeqDef, ins, p);
+  const h = p.state && wantH ? apply(rnnStateDef, [y], { seq: p, c: false }) : null;
+  let c: Tensor | null = null;
+  if (p.cT) {
+    c = apply(rnnStateDef, [y, p.cT], { seq: p, c: true });
+    if (!recording()) { p.cT.dispose(); p.cT = null; }
+  }
+  return { y, h, c };
+}
