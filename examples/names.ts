@@ -24,7 +24,7 @@
 // shuffled), so a batch is padded only to its own longest name; padded positions come after the
 // name, so the causal mask keeps them out of every real prediction, and their targets are zero
 // columns, which logitcrossentropy (summed, divided by the count of real predictions) ignores.
-//   npm run example -- --model names [--epochs 6] [--batch 32] [--lr 0.003] [--dim 64] [--layers 2]
+//   npm run example -- --model names [--epochs 10] [--batch 32] [--lr 0.003] [--dim 64] [--layers 2]
 //                     [--heads 4] [--dropout 0.1] [--device cpu|gpu|auto] [--seed 1]
 
 import { parseArgs } from 'node:util';
@@ -201,7 +201,7 @@ export interface NamesResult {
 
 /** Trains the names model and returns its held-out loss, the baselines and the samples. */
 export async function runNames(o: NamesOptions = {}): Promise<NamesResult> {
-  const epochs = o.epochs ?? 6, bsz = o.batch ?? 32, lr = o.lr ?? 3e-3, device = o.device ?? 'cpu', log = o.log ?? (() => {});
+  const epochs = o.epochs ?? 10, bsz = o.batch ?? 32, lr = o.lr ?? 3e-3, device = o.device ?? 'cpu', log = o.log ?? (() => {});
   const t0 = performance.now();
   await init(device === 'cpu' ? { gpu: false } : {});
   if (device === 'gpu' && !devices().gpu.available) {
@@ -262,7 +262,7 @@ export async function main(argv: string[]): Promise<NamesResult | null> {
   const heads = count('--heads', v.heads, 4), dim = count('--dim', v.dim, 64);
   if (dim % heads) throw new UsageError(`--dim ${dim} must be divisible by --heads ${heads}`);
   return runNames({
-    epochs: count('--epochs', v.epochs, 6), batch: count('--batch', v.batch, 32), lr: positive('--lr', v.lr, 3e-3), dim, heads,
+    epochs: count('--epochs', v.epochs, 10), batch: count('--batch', v.batch, 32), lr: positive('--lr', v.lr, 3e-3), dim, heads,
     layers: count('--layers', v.layers, 2), dropout, device: (v.device ?? 'cpu') as NamesOptions['device'], seed: count('--seed', v.seed, 1, 0), log: console.log,
   });
 }

@@ -15,7 +15,7 @@ import { log } from '../ops/unary.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
 import { glorot_uniform, type Init } from './init.js';
-import { options, isPlain, int, bool, fail } from '../check.js';
+import { options, isPlain, int, bool, fail, show, MAX_SIZE } from '../check.js';
 
 /**
  * A 0/1 mask (1, or true: the key may be attended to), broadcastable to the scores
@@ -136,6 +136,7 @@ export function MultiHeadAttention(dims: MHADims, opts?: MHAOptions): MultiHeadA
   const [qi, ki, vi, qk, vd, out] = typeof dims === 'number' ? pos(dims, 6)
     : Array.isArray(dims) && dims.length === 3 ? [...pos(dims[0], 3), ...pos(dims[1], 2), ...pos(dims[2], 1)] : bad();
   if (![qi, ki, vi, qk, vd, out].every((n) => Number.isInteger(n) && n > 0)) bad();
+  if (Math.max(qi * qk, ki * qk, vi * vd, vd * out) > MAX_SIZE) throw new RangeError(`${fn}: out of memory: dims ${show(dims)} make a weight of more than ${MAX_SIZE} elements`);
   const o = options<MHAOptions>(fn, opts, ['nheads', 'bias', 'init', 'dropout_prob']);
   const H = int(fn, 'nheads', o.nheads ?? 8, 1), bias = bool(fn, 'bias', o.bias ?? false), init = o.init ?? glorot_uniform;
   if (qk % H || vd % H) throw new RangeError(`${fn}: qk_dim = ${qk} and v_dim = ${vd} must be divisible by nheads = ${H}`);
