@@ -236,8 +236,8 @@ L('errors name the layer or function and the shapes', () => withPolicy('cpu', ()
   const cases: [() => unknown, RegExp][] = [
     [() => mha(rand(5, 8, 3)), /^MultiHeadAttention\(8; nheads=2\): q must be \[8, len, batch\] \(features first\), got shape \[5,8,3\]; a sequence given as \[len, features\]\? permutedims it$/],
     [() => mha(q, rand(7, 4, 3)), /^MultiHeadAttention\(8; nheads=2\): k must be \[8, len, batch\] \(features first\), got shape \[7,4,3\]$/],
-    [() => mha(q, rand(8, 4, 3), rand(8, 5, 3)), /^MultiHeadAttention\(8; nheads=2\): k and v must have the same length \(dim 1\): q \[8,5,3\], k \[8,4,3\], v \[8,5,3\]$/],
-    [() => mha(q, rand(8, 4, 2)), /^MultiHeadAttention\(8; nheads=2\): the batch dims \(after the first two\) of q, k and v differ/],
+    [() => mha(q, rand(8, 4, 3), rand(8, 5, 3)), /^MultiHeadAttention\(8; nheads=2\): expected q \[qk, q_len, batch…\], k \[qk, kv_len, batch…\], v \[v, kv_len, batch…\] with qk and v divisible by nheads = 2, got q \[8,5,3\], k \[8,4,3\], v \[8,5,3\]$/],
+    [() => mha(q, rand(8, 4, 2)), /^MultiHeadAttention\(8; nheads=2\): expected q .*, got q \[8,5,3\], k \[8,4,2\], v \[8,4,2\]$/],
     [() => mha(q, { mask: rand(4, 5) }), /^MultiHeadAttention\(8; nheads=2\): mask of shape \[4,5\] does not broadcast to the scores \[kv_len, q_len, nheads, batch…\] = \[5,5,2,3\]$/],
     [() => mha(q, { mask: rand(5, 5), bias: 1 } as never), /^MultiHeadAttention\(8; nheads=2\): unknown option bias \(options: mask\)$/],
     [() => mha(q, q, q, null, q), /^MultiHeadAttention\(8; nheads=2\): expected \(q\), \(q, kv\), \(q, k, v\) or \(q, k, v, bias\), then optional \{ mask \}, got 5 arguments$/],
@@ -246,9 +246,9 @@ L('errors name the layer or function and the shapes', () => withPolicy('cpu', ()
     [() => MultiHeadAttention([4, [8, 8, 8], 4] as never), /^MultiHeadAttention: dims must be/],
     [() => MultiHeadAttention(8, { nheads: 0 }), /^MultiHeadAttention: nheads must be an integer ≥ 1, got 0$/],
     [() => MultiHeadAttention(8, { heads: 2 } as never), /^MultiHeadAttention: unknown option heads/],
-    [() => dot_product_attention(rand(6, 5), rand(4, 5), rand(4, 5)), /^dot_product_attention: q and k must have the same features \(dim 0\): q \[6,5\], k \[4,5\], v \[4,5\]$/],
-    [() => dot_product_attention(rand(6, 5), rand(6, 5), rand(4, 5), { nheads: 4 }), /^dot_product_attention: the features of q, k and v must be divisible by nheads = 4/],
-    [() => dot_product_attention(rand(6), rand(6), rand(6)), /^dot_product_attention: q, k and v must be \[features, len, batch…\] of one rank/],
+    [() => dot_product_attention(rand(6, 5), rand(4, 5), rand(4, 5)), /^dot_product_attention: expected q \[qk, q_len, batch…\], .*, got q \[6,5\], k \[4,5\], v \[4,5\]$/],
+    [() => dot_product_attention(rand(6, 5), rand(6, 5), rand(4, 5), { nheads: 4 }), /^dot_product_attention: expected .* divisible by nheads = 4, got q \[6,5\]/],
+    [() => dot_product_attention(rand(6), rand(6), rand(6)), /^dot_product_attention: expected .*, got q \[6\], k \[6\], v \[6\]$/],
     [() => dot_product_attention(q, q, q, { nheads: 2 }, {}), /^dot_product_attention: give the options once/],
     [() => dot_product_attention(q, q, q, { fdrop: 1 } as never), /^dot_product_attention: fdrop must be a function/],
   ];

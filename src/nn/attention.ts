@@ -14,6 +14,7 @@ import { add, mul, greater } from '../ops/binary.js';
 import { log } from '../ops/unary.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
+import { mapBools } from './embedding.js';
 import { glorot_uniform, type Init } from './init.js';
 import { options, isPlain, int, bool, fail, show, MAX_SIZE } from '../check.js';
 
@@ -32,8 +33,6 @@ export type AttentionMask = TensorLike | readonly (readonly boolean[])[];
  */
 export interface AttentionOptions { nheads?: number; mask?: AttentionMask | null; fdrop?: (x: Tensor) => Tensor }
 
-/** Nested booleans as 0/1 numbers; anything else unchanged. */
-const bools = (x: unknown): unknown => (Array.isArray(x) ? x.map(bools) : x === true ? 1 : x === false ? 0 : x);
 
 /** x padded with trailing dims of 1 to `rank` (a view), for Julia's broadcast against the scores. */
 function padded(fn: string, what: string, x: Tensor, rank: number, scores: readonly number[]): Tensor {
@@ -55,21 +54,18 @@ export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: Tensor
   const H = o.nheads ?? 1, fdrop = o.fdrop;
   int(fn, 'nheads', H, 1);
   if (fdrop !== undefined && typeof fdrop !== 'function') fail(fn, 'fdrop must be a function (a Dropout layer, say)', fdrop);
-  const shapes = `q [${q.shape}], k [${k.shape}], v [${v.shape}]`;
-  if (q.rank < 2 || k.rank !== q.rank || v.rank !== q.rank)
-    throw new RangeError(`${fn}: q, k and v must be [features, len, batch…] of one rank, got ${shapes}`);
-  const batch = q.shape.slice(2);
-  if ([k, v].some((t) => t.shape.slice(2).some((d, i) => d !== batch[i])))
-    throw new RangeError(`${fn}: the batch dims (after the first two) of q, k and v differ: ${shapes}`);
-  if (q.shape[0] !== k.shape[0]) throw new RangeError(`${fn}: q and k must have the same features (dim 0): ${shapes}`);
-  if (k.shape[1] !== v.shape[1]) throw new RangeError(`${fn}: k and v must have the same length (dim 1): ${shapes}`);
-  if (q.shape[0] % H || v.shape[0] % H) throw new RangeError(`${fn}: the features of q, k and v must be divisible by nheads = ${H}: ${shapes}`);
+  const [qs, ks, vs] = [q.shape, k.shape, v.shape], batch = qs.slice(2);
+  // one check, one message: the three shapes against the form they must have
+  if (qs.length < 2 || ks.length !== qs.length || vs.length !== qs.length || qs[0] !== ks[0] || ks[1] !== vs[1]
+    || qs[0] % H || vs[0] % H || [ks, vs].some((s) => s.slice(2).some((d, i) => d !== batch[i])))
+    throw new RangeError(`${fn}: expected q [qk, q_len, batch…], k [qk, kv_len, batch…], v [v, kv_len, batch…] with qk and v ` +
+      `divisible by nheads = ${H}, got q [${qs}], k [${ks}], v [${vs}]`);
   const dh = q.shape[0] / H, scores = [k.shape[1], q.shape[1], H, ...batch], R = scores.length;
   // NNlib: logits[j, i, h, b…] = Σ_d k[d, h, j, b…]·q[d, h, i, b…] / √d
   let logits = batched_mul(heads(k, H), mul(heads(q, H), 1 / Math.sqrt(dh)), { transA: true });
   if (bias0 != null) logits = add(logits, padded(fn, 'bias', toTensor(bias0, fn, 'bias'), R, scores));
   if (o.mask != null) {
-    const m = padded(fn, 'mask', toTensor(bools(o.mask) as NestedArray, fn, 'mask'), R, scores);
+    const m = padded(fn, 'mask', toTensor(mapBools(o.mask) as NestedArray, fn, 'mask'), R, scores);
     logits = add(logits, log(greater(m, 0)));   // 0 where the key is visible, −Inf where it is hidden
   }
   let α = softmax(logits, 0);

@@ -86,5 +86,5 @@ function lookup(m: Embedding, name: string, x: EmbeddingInput): Tensor {
   return gather(W, x as Indices);
 }
 
-/** Nested booleans as nested 0/1 numbers. */
-const mapBools = (x: unknown): unknown => (Array.isArray(x) ? x.map(mapBools) : x === true ? 1 : x === false ? 0 : x);
+/** @internal Nested booleans as nested 0/1 numbers (Julia's Bool arrays); anything else unchanged. */
+export const mapBools = (x: unknown): unknown => (Array.isArray(x) ? x.map(mapBools) : x === true ? 1 : x === false ? 0 : x);
