@@ -153,26 +153,26 @@ function masks() {
 }
 
 /** Held-out loss in nats per character (model in test mode: no dropout outside gradient). */
-export function evaluate(m: NamesModel, bs: readonly Batch[], mask: (len: number) => Tensor): number {
+export async function evaluate(m: NamesModel, bs: readonly Batch[], mask: (len: number) => Tensor): Promise<number> {
   let nll = 0, chars = 0;
   for (const x of bs) {
-    nll += scope(() => {
-      const y = tensor(x.y, [VOCAB, x.len, x.B]);
-      return logitcrossentropy(logits(m, x.tokens, x.len, x.B, mask(x.len)), y, { agg: 'sum' }).dataSync()[0];
-    });
+    const l = scope(() => logitcrossentropy(logits(m, x.tokens, x.len, x.B, mask(x.len)), tensor(x.y, [VOCAB, x.len, x.B]), { agg: 'sum' }));
+    nll += await l.item();   // read on any device
+    l.dispose();
     chars += x.chars;
   }
   return nll / chars;
 }
 
 /** `n` names sampled from the model (temperature 1), all at once; an empty name is drawn again. */
-export function sample(m: NamesModel, n: number, mask: (len: number) => Tensor, random: () => number): string[] {
+export async function sample(m: NamesModel, n: number, mask: (len: number) => Tensor, random: () => number): Promise<string[]> {
   const maxLen = m.pos.weight.shape[1], seqs: number[][] = Array.from({ length: n }, () => [0]);
   const done = new Array<boolean>(n).fill(false), out = new Array<string>(n).fill('');
   for (let len = 1; len <= maxLen && done.includes(false); len++) {
     const tokens = new Int32Array(len * n);
     seqs.forEach((s, b) => s.forEach((t, i) => { tokens[i * n + b] = t; }));
-    const p = scope(() => softmax(logits(m, tokens, len, n, mask(len)), 0).dataSync());   // [27, len, n]
+    const pt = scope(() => softmax(logits(m, tokens, len, n, mask(len)), 0)), p = await pt.data();   // [27, len, n]
+    pt.dispose();
     for (let b = 0; b < n; b++) {
       if (done[b]) continue;
       let t = -1;
@@ -218,7 +218,7 @@ export async function runNames(o: NamesOptions = {}): Promise<NamesResult> {
   const nparams = params(m).order.reduce((a, t) => a + t.size, 0);
   log(`names: ${names.length} names (${trainNames.length} train, ${test.length} held out), a causal transformer ` +
     `(dim ${m.tok.weight.shape[0]}, ${m.blocks.length} blocks, ${m.blocks[0].attn.nheads} heads, ${nparams} parameters), ` +
-    `Adam(${lr}) decaying to ${lr / 10}, batch ${bsz}, ${epochs} epochs, device ${device}`);
+    `Adam(${lr}) decaying to ${+(lr / 10).toPrecision(3)}, batch ${bsz}, ${epochs} epochs, device ${device}`);
   const bar = o.bar === false ? null : progress();
   let steps = 0, testLoss = NaN;
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -234,11 +234,11 @@ export async function runNames(o: NamesOptions = {}): Promise<NamesResult> {
         o.onStep?.(steps);
       },
     });
-    testLoss = evaluate(m, testBatches, mk.get);
+    testLoss = await evaluate(m, testBatches, mk.get);
     bar?.tick(bs.length, bs.length, { epoch: `${epoch}/${epochs}`, 'held-out': testLoss.toFixed(4) }, true);
     bar?.done();
   }
-  const samples = sample(m, o.samples ?? 20, mk.get, stream((o.seed ?? 1) + 2)), novel = samples.filter((s) => !known.has(s)).length;
+  const samples = await sample(m, o.samples ?? 20, mk.get, stream((o.seed ?? 1) + 2)), novel = samples.filter((s) => !known.has(s)).length;
   mk.dispose();
   const seconds = (performance.now() - t0) / 1000;
   log(`names: held-out loss ${testLoss.toFixed(4)} nats per character; add-one bigram ${bigram.toFixed(4)}, trigram ${trigram.toFixed(4)} ` +
