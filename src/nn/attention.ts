@@ -33,7 +33,6 @@ export type AttentionMask = TensorLike | readonly (readonly boolean[])[];
  */
 export interface AttentionOptions { nheads?: number; mask?: AttentionMask | null; fdrop?: (x: Tensor) => Tensor }
 
-
 /** x padded with trailing dims of 1 to `rank` (a view), for Julia's broadcast against the scores. */
 function padded(fn: string, what: string, x: Tensor, rank: number, scores: readonly number[]): Tensor {
   if (x.rank > rank || x.shape.some((d, i) => d !== 1 && d !== scores[i]))
