@@ -249,6 +249,10 @@ function checkLabels(labels: unknown, fn: string): readonly Label[] {
   return Array.isArray(labels) ? labels : Array.from(labels as ArrayLike<Label>);
 }
 
+/** @internal The tensors onehot/onehotbatch made: Flux's OneHotArray type, which Embedding multiplies by (not indices). */
+export const oneHots = new WeakSet<Tensor>();
+const hot = (t: Tensor) => { oneHots.add(t); return t; };
+
 /**
  * A one-hot vector (shape [labels.length]) with a 1 at `x`'s position in `labels`.
  * @example onehot('b', ['a', 'b', 'c'])     // tensor [0, 1, 0]
@@ -258,7 +262,7 @@ export function onehot(x: Label, labels: readonly Label[] | ArrayLike<Label>): T
   const ls = checkLabels(labels, 'onehot');
   const v = new Float32Array(ls.length);
   v[indexOf(ls, x, 'onehot')] = 1;
-  return tensor(v, [ls.length]);
+  return hot(tensor(v, [ls.length]));
 }
 
 /**
@@ -278,7 +282,7 @@ export function onehotbatch(xs: Iterable<Label> | ArrayLike<Label>, labels: read
     const i = direct && Number.isInteger(x) && (x as number) >= 0 && (x as number) < ls.length ? (x as number) : indexOf(ls, x, 'onehotbatch');
     v[i * n + j] = 1;
   }
-  return tensor(v, [ls.length, n]);
+  return hot(tensor(v, [ls.length, n]));
 }
 
 /**

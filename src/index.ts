@@ -16,6 +16,10 @@ export { makeLayer, type Layer } from './nn/layer.js';
 export { params, trainmode, testmode } from './nn/params.js';
 export { Dense, type Activation, type DenseOptions } from './nn/dense.js';
 export { Chain } from './nn/chain.js';
+export { Embedding, type EmbeddingInput } from './nn/embedding.js';
+export {
+  MultiHeadAttention, dot_product_attention, type MHADims, type MHAOptions, type MHACallOptions, type AttentionOptions, type AttentionMask,
+} from './nn/attention.js';
 export { Dropout } from './nn/dropout.js';
 export { LayerNorm, BatchNorm } from './nn/norm.js';
 export { Conv, CrossCor, ConvTranspose, flatten, type ConvLayerOptions } from './nn/conv.js';

@@ -180,6 +180,10 @@ const SPECS: Record<string, Spec> = {
   slice: spec(() => [x23, 1, 0, 2], [T, NONE, NONE, NONE]),
   selectdim: spec(() => [x23, 1, 0], [T, NONE, ['[]']]),
   make_causal_mask: spec(() => [rand(2, 3, 2), {}], [T, OPT]),
+  // Embedding's position 0 takes a weight matrix too (`wrong` is one); attention's bias is optional, a scalar broadcasts
+  Embedding: spec(() => [[5, 3], {}], [['wrong'], OPT]),
+  MultiHeadAttention: spec(() => [4, { nheads: 2 }], [NONE, OPT]),
+  dot_product_attention: spec(() => [rand(4, 3, 2), rand(4, 5, 2), rand(2, 5, 2), null, { nheads: 2 }], [T, T, T, ['undefined', 'null', ...NUMS], OPT]),
   apply: spec(() => [unaryDef, [x23], { code: 0, alpha: 0, beta: 0 }], [NONE, NONE, ALL], { skip: ALL.map((v) => `2:${v}`) }),
   defineOp: spec(() => [{ ...unaryDef }], [NONE]),
   // autograd

@@ -1,0 +1,90 @@
+// Embedding: Flux's lookup table. weight is [dim, vocab] (randn32, as Flux), token i's vector is
+// column i. Indices (0-based) are read and checked on the host and the lookup is `gather`, whose
+// gradient adds each column's gradients back (scatter-add); a one-hot input is `weight · x`, a
+// matmul, as Flux's method for Bool arrays. JavaScript has no Bool arrays to dispatch on, so
+// one-hot means what onehot/onehotbatch return (Flux's OneHotArray) or nested arrays of booleans;
+// every other argument holds indices.
+
+import { Tensor, toTensor, randn, flatten, describe, sameShape, type NestedArray } from '../tensor.js';
+import { gather, type Indices } from '../ops/gather.js';
+import { matmul } from '../ops/matmul.js';
+import { oneHots } from '../data.js';
+import type { Init } from './init.js';
+import { options, show, MAX_SIZE } from '../check.js';
+
+/**
+ * What an Embedding takes: 0-based token indices of any shape (a number, nested arrays, a typed
+ * array or a CPU tensor), or a one-hot `[vocab, …]` (from onehotbatch, or nested booleans).
+ * @example emb(3); emb([[0, 5], [2, 2]]); emb(new Int32Array([1, 2])); emb(onehotbatch('ab', 'abc'))
+ */
+export type EmbeddingInput = number | ArrayLike<number> | readonly unknown[] | Tensor;
+export type Embedding = ((x: EmbeddingInput) => Tensor) & { weight: Tensor };
+
+/**
+ * Flux's `Embedding(vocab => dim)`: `m(i)` is column i of `weight` [dim, vocab] (randn32), for
+ * 0-based indices of any shape `[s…]`, giving `[dim, s…]`; a one-hot `[vocab, s…]` gives the same
+ * by a matmul. Also `Embedding(vocab, dim)`, `Embedding(W)`, and `{ init }`.
+ * @example const emb = Embedding([27, 16]);
+ *          emb([[0, 4], [9, 26]]).shape      // [16, 2, 2]: tokens [len, batch] → [dim, len, batch]
+ *          emb(onehotbatch([4], range27))    // [16, 1], the same column as emb([4])
+ */
+export function Embedding(io: readonly [number, number] | Tensor, opts?: { init?: Init }): Embedding;
+export function Embedding(vocab: number, dim: number, opts?: { init?: Init }): Embedding;
+export function Embedding(a: readonly number[] | number | Tensor, b?: unknown, c?: unknown): Embedding {
+  let W: Tensor;
+  if (a instanceof Tensor) {
+    if (a.disposed || a.rank !== 2) throw new RangeError(`Embedding: weight must be a live matrix [dim, vocab], got ${describe(a)}`);
+    W = a;
+  } else {
+    const [vocab, dim, o] = Array.isArray(a) ? [a[0], a[1], b] : [a, b, c];
+    if ((Array.isArray(a) && a.length !== 2) || ![vocab, dim].every((n) => Number.isInteger(n) && (n as number) > 0)
+      || (vocab as number) * (dim as number) > MAX_SIZE)
+      throw new RangeError(`Embedding: expected [vocab, dim], two positive integers, got ${Array.isArray(a) ? show(a) : `${show(vocab)}, ${show(dim)}`}`);
+    const init = options<{ init: Init }>('Embedding', o, ['init']).init ?? randn;
+    if (typeof init !== 'function') throw new TypeError(`Embedding: init must be a function (...dims) => Tensor, got ${describe(init)}`);
+    W = init(dim as number, vocab as number);
+    if (!(W instanceof Tensor) || !sameShape(W.shape, [dim as number, vocab as number]))
+      throw new RangeError(`Embedding: init returned ${describe(W)}, expected shape [${dim}, ${vocab}]`);
+  }
+  const name = `Embedding(${W.shape[1]} => ${W.shape[0]})`;
+  const m = ((x: EmbeddingInput) => lookup(m, name, x)) as Embedding;
+  Object.defineProperty(m, 'name', { value: name });
+  Object.defineProperty(m, 'toString', { value: () => name });
+  m.weight = W.keep();
+  return m;
+}
+
+/** True for nested arrays whose first leaf is a boolean. */
+function boolArray(x: unknown): x is readonly unknown[] {
+  let v = x;
+  while (Array.isArray(v)) v = v[0];
+  return Array.isArray(x) && typeof v === 'boolean';
+}
+
+function lookup(m: Embedding, name: string, x: EmbeddingInput): Tensor {
+  const W = m.weight, [dim, vocab] = W.shape;
+  if ((x instanceof Tensor && oneHots.has(x)) || boolArray(x)) {
+    const h = x instanceof Tensor ? x : toTensor(mapBools(x) as NestedArray, name, 'x');
+    if (h.rank === 0 || h.shape[0] !== vocab)
+      throw new RangeError(`${name}: a one-hot input must be [${vocab}, …] (vocab first), got shape [${h.shape}]`);
+    if (h.rank <= 2) return matmul(W, h);   // a vector or a matrix: no views
+    return matmul(W, h.view([vocab, h.size / vocab])).view([dim, ...h.shape.slice(1)]);
+  }
+  let data: ArrayLike<number>;
+  if (x instanceof Tensor) {
+    if (x.disposed) throw new Error(`${name}: the indices are a disposed tensor`);
+    const d = x.backend.readSync(x.buf, x.size);
+    if (!d) throw new Error(`${name}: index tensor of shape [${x.shape}] lives on ${x.device}; pass the indices as an array or a CPU tensor`);
+    data = d;
+  } else data = flatten(x, name).data;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isInteger(v) || v < 0 || v >= vocab)
+      throw new RangeError(`${name}: index ${show(v)} (at position ${i} of the input) is outside the vocabulary: indices count from 0 and must be below vocab = ${vocab}`);
+  }
+  // gather reads them again (a copy per call, O(indices)) and gives [dim, shape…] without a view
+  return gather(W, x as Indices);
+}
+
+/** @internal Nested booleans as nested 0/1 numbers (Julia's Bool arrays); anything else unchanged. */
+export const mapBools = (x: unknown): unknown => (Array.isArray(x) ? x.map(mapBools) : x === true ? 1 : x === false ? 0 : x);
