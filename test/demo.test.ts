@@ -9,7 +9,9 @@
 // digit, classified on the page, shows the same mechanism does see ops that run there. How long
 // the main thread's tasks are is a measurement, not a test: bench/demo-longtask.ts reports it.
 // Then the same page trains with the 'gpu' policy (every op of a traced step on WebGPU) and the
-// 'cpu' policy (all on Wasm). Screenshots: test-artifacts/demo.png, demo-gpu.png, demo-cpu.png.
+// 'cpu' policy (all on Wasm), LeNet-5, and the names transformer of examples/names.ts (held-out
+// nats per character below the add-one bigram baseline, 20 names sampled on the page from the
+// worker's weights). Screenshots: test-artifacts/demo.png, demo-gpu.png, demo-cpu.png, demo-names.png.
 // No Chromium, or no WebGPU in it: those tests are skipped (printed, counted as skipped), and fail
 // under FLUXION_REQUIRE_GPU=1.
 import { suite } from 'uvu';
@@ -30,9 +32,9 @@ const ART = join(ROOT, 'test-artifacts');
 const T = suite('demo page (chromium)');
 
 interface Run {
-  config: { policy: string; maxSteps?: number }; reports: number; evals: { loss: number; accuracy: number }[];
+  config: { policy: string; maxSteps?: number }; reports: number; evals: { loss: number; accuracy: number; bigram?: number }[];
   placement?: { policy: string; summary: Record<string, { ops: number; ms: number; transferBytes: number }>; ops: { op: string; device: string }[] };
-  result?: { steps: number; samples: number; cancelled: boolean; eval?: { loss: number; accuracy: number }; ms: number; policy: string; weightBytes: number };
+  result?: { steps: number; samples: number; cancelled: boolean; eval?: { loss: number; accuracy: number; bigram?: number }; ms: number; policy: string; weightBytes: number };
   mainThreadOps?: number; mainThreadOpNames?: string[];
   error?: string;
 }
@@ -191,6 +193,43 @@ needsChromium('LeNet-5: the page offers it; it trains in the worker and the page
   const p = await page.evaluate(() => (globalThis as any).__demo.prediction);
   assert.ok(Math.abs(p.probs.reduce((s: number, v: number) => s + v, 0) - 1) < 1e-4, 'LeNet-5\'s logits become probabilities on the page');
   console.log(`  LeNet-5 (cpu policy, module worker): ${STEPS} steps in ${(l.result!.ms / 1000).toFixed(1)} s, held-out ${(lacc * 100).toFixed(1)}%`);
+  assert.equal(problems, [], 'no page errors, failed requests or off-site requests');
+});
+
+needsChromium('names: the transformer trains in the worker below the bigram baseline; the page samples 20 names from its weights', async () => {
+  await page.selectOption('#policy', 'cpu');
+  await page.selectOption('#model', 'names');
+  assert.ok(await page.isHidden('#pad') && await page.isVisible('#namesBox'), 'the names model shows the samples, not the drawing pad');
+  const n = await trainOnce(page, problems);
+  assert.ok(!n.error, `names: ${n.error}`);
+  const r = n.result!;
+  assert.is(r.steps, STEPS, `names: bounded to ${STEPS} steps`);
+  assert.ok(n.evals.length >= STEPS / 25, `names: ${n.evals.length} held-out evaluations`);
+  const first = n.evals[0].loss, last = r.eval!.loss, bigram = r.eval!.bigram!;
+  // The add-one bigram model counted on the same training names, scored on the same held-out ones.
+  assert.ok(bigram > 2 && bigram < Math.log(27), `names: the bigram baseline ${bigram} lies between 2 and uniform (ln 27)`);
+  assert.ok(last < bigram, `names: held-out ${last.toFixed(4)} nats per character is not below the add-one bigram's ${bigram.toFixed(4)}`);
+  assert.ok(last < first - 0.1, `names: held-out loss falls (${first.toFixed(4)} at step 25 → ${last.toFixed(4)})`);
+  assert.is(n.mainThreadOps, 0, `names: fluxion ops ran on the page's thread during the worker run: ${n.mainThreadOpNames}`);
+  // The worker's weights, loaded into the page's own model, score what the worker said.
+  const here = await page.evaluate(() => (globalThis as any).__demo.namesHeldOutHere());
+  assert.ok(Math.abs(here - last) < 1e-4, `names: the page's model scores ${here} held out, the worker said ${last}`);
+  const shown = async () => ({
+    state: await page.evaluate(() => (globalThis as any).__demo.names as string[]),
+    list: await page.locator('#names li').allTextContents(),
+  });
+  const a = await shown();
+  assert.is(a.list.length, 20, `20 names on the page: ${a.list}`);
+  assert.equal(a.list, a.state);
+  for (const s of a.list) assert.ok(/^[a-z]{1,15}$/.test(s), `a sampled name of lower-case a–z: ${JSON.stringify(s)}`);
+  await page.screenshot({ path: join(ART, 'demo-names.png'), fullPage: true });
+  await page.click('#resample');
+  await page.waitForFunction((prev) => (globalThis as any).__demo.names.join() !== prev, a.state.join());
+  const b = await shown();
+  assert.is(b.list.length, 20);
+  for (const s of b.list) assert.ok(/^[a-z]{1,15}$/.test(s), `a resampled name: ${JSON.stringify(s)}`);
+  console.log(`  names (cpu policy, module worker): ${STEPS} steps in ${(r.ms / 1000).toFixed(1)} s, held-out ${first.toFixed(3)} → ${last.toFixed(3)} ` +
+    `nats per character (add-one bigram ${bigram.toFixed(3)}); sampled: ${a.list.join(', ')}`);
   assert.equal(problems, [], 'no page errors, failed requests or off-site requests');
 });
 

@@ -58,13 +58,17 @@ export function argmaxColumns(y: Float32Array, m: number): Uint8Array {
   return out;
 }
 
-export async function mnistJob(fx: Fluxion, c: MnistConfig): Promise<TrainingJob> {
-  // The Wasm kernels, and WebGPU where present (in Node, a cpu run skips looking for Dawn).
+/** init() and setPolicy for a run: the Wasm kernels, and WebGPU where present (in Node, a cpu run skips looking for Dawn). */
+export async function initPolicy(fx: Fluxion, policy: MnistConfig['policy']) {
   const hasNavigatorGpu = typeof navigator !== 'undefined' && !!(navigator as { gpu?: unknown }).gpu;
-  await fx.init(c.policy === 'cpu' && !hasNavigatorGpu ? { gpu: false } : {});
-  if (c.policy === 'gpu' && !fx.devices().gpu.available)
+  await fx.init(policy === 'cpu' && !hasNavigatorGpu ? { gpu: false } : {});
+  if (policy === 'gpu' && !fx.devices().gpu.available)
     throw new Error(`policy 'gpu': no WebGPU adapter in this worker (${(fx.devices().gpu as { reason?: string }).reason ?? 'none found'})`);
-  fx.setPolicy(c.policy);
+  fx.setPolicy(policy);
+}
+
+export async function mnistJob(fx: Fluxion, c: MnistConfig): Promise<TrainingJob> {
+  await initPolicy(fx, c.policy);
   const bytes = c.data ?? (c.dataUrl ? await (await fetch(c.dataUrl)).arrayBuffer() : null);
   if (!bytes) throw new Error('mnistJob: config needs data (an ArrayBuffer) or dataUrl');
   const d = decodeMnist(bytes);

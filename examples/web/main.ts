@@ -1,8 +1,11 @@
-// The demo page: trains the seed model (or LeNet-5) on MNIST in a module Web Worker (worker.ts, through
+// The demo page: trains the seed model (or LeNet-5) on MNIST, or the names transformer of
+// examples/names.ts on first names, in a module Web Worker (worker.ts, through
 // TrainingWorker) while a live chart shows training and held-out loss and accuracy and a table
 // shows where each op of a training step ran; then the trained weights come back (a transferred
 // safetensors buffer), load into the same model on this thread, and classify what you draw.
-// The page's own fluxion runs on the CPU only (one forward pass per drawing).
+// The page's own fluxion runs on the CPU only (one forward pass per drawing). The names model's
+// weights come back the same way and the page samples 20 names from them, one character per
+// forward pass: the worker only trains, and a "sample more" costs no round trip or retraining.
 // URL parameters preset the controls: ?opt=adam&batch=32&policy=gpu&epochs=1&ntrain=1000&steps=200&evalEvery=25
 // State for tests and curious readers: globalThis.__demo. Each run records `mainThreadOps`: the
 // fluxion ops this page's own runtime ran while the worker trained (fx.trace sees every op this
@@ -12,12 +15,16 @@ import * as fx from '../../src/index.ts';   // built as an import of ./fluxion.j
 import { chart, emptyChart, type ChartData } from './chart.ts';
 import { decodeMnist, split, image, type Digits } from './mnist-data.ts';
 import { makeModel, LR, LENET_LR, type MnistConfig } from './job.ts';
+import { namesShape, namesData, NAMES_LR, type NamesConfig } from './names-job.ts';
+import { namesModel, masks, sample, stream, batches, evaluate, type NamesModel } from '../names.ts';
+
+type DemoConfig = MnistConfig | NamesConfig;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 
 interface RunRecord {
-  config: Omit<MnistConfig, 'data'>; reports: number; evals: fx.Metrics[]; placement?: fx.Placement;
+  config: Omit<DemoConfig, 'data'>; reports: number; evals: fx.Metrics[]; placement?: fx.Placement;
   /** Fluxion ops run on this (the page's) thread from Train until the worker's result arrived, and their names. */
   mainThreadOps?: number; mainThreadOpNames?: string[];
   result?: Omit<fx.TrainingResult, 'weights'> & { weightBytes: number }; error?: string;
@@ -27,6 +34,8 @@ const demo = {
   chartPoints: 0,
   /** The last classification; `ops`: the fluxion ops its forward pass ran on this thread. */
   prediction: null as null | { digit: number; probs: number[]; source: string; label?: number; ops: number },
+  /** The names sampled on this page from the last names run's weights. */
+  names: [] as string[],
   /** Settles when start() is done: ready, or with the error. */
   started: null as null | Promise<void>,
 };
@@ -37,8 +46,10 @@ let data: ChartData = emptyChart();
 let digits: Digits | null = null, testIdx: Int32Array | null = null;
 let model: ReturnType<typeof makeModel>['m'], probsOf: ReturnType<typeof makeModel>['probs'], modelName: MnistConfig['model'] = 'seed';
 let trained = false;
+/** The names model of the last names run, with the worker's weights, and its causal masks. */
+let names: { m: NamesModel; mk: ReturnType<typeof masks>; config: NamesConfig; draws: number } | null = null;
 let run: fx.TrainingRun | null = null;
-const tw = new fx.TrainingWorker<MnistConfig>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+const tw = new fx.TrainingWorker<DemoConfig>(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 
 function status(text: string, error = false) { const s = $('status'); s.textContent = text; s.className = error ? 'error' : ''; }
 
@@ -50,9 +61,20 @@ for (const [k, id] of [['model', 'model'], ['opt', 'opt'], ['batch', 'batch'], [
   if (el instanceof HTMLSelectElement && ![...el.options].some((o) => o.value === v)) el.add(new Option(v, v));
   el.value = v;
 }
-function config(): MnistConfig {
+const isNames = () => $<HTMLSelectElement>('model').value === 'names';
+function config(): DemoConfig {
   const lr = Number($<HTMLInputElement>('lr').value);
   const steps = Number(params.get('steps'));
+  if (isNames()) return {
+    model: 'names',
+    lr: lr > 0 ? lr : undefined,
+    batch: Number($<HTMLSelectElement>('batch').value),
+    policy: $<HTMLSelectElement>('policy').value as NamesConfig['policy'],
+    epochs: Math.max(1, Math.floor(Number($<HTMLInputElement>('epochs').value) || 1)),
+    maxSteps: steps > 0 ? steps : undefined,
+    evalEvery: Number(params.get('evalEvery') ?? 50),
+    dataUrl: new URL('./names.json', location.href).href,
+  };
   return {
     model: $<HTMLSelectElement>('model').value as MnistConfig['model'],
     opt: $<HTMLSelectElement>('opt').value as MnistConfig['opt'],
@@ -77,7 +99,10 @@ async function startTraining() {
   demo.training = true;
   data = emptyChart(); plot.set(data); demo.chartPoints = 0;
   $<HTMLButtonElement>('train').disabled = true; $<HTMLButtonElement>('stop').disabled = false;
-  status(`starting: ${c.model === 'lenet' ? 'LeNet-5' : 'the seed model'}, ${c.opt} (η = ${c.lr ?? (c.model === 'lenet' ? LENET_LR : LR)[c.opt]}), batch ${c.batch}, policy ${c.policy}…`);
+  if (c.model === 'names') {
+    const sh = namesShape(c);
+    status(`starting: the names transformer (dim ${sh.dim}, ${sh.layers} blocks, ${sh.heads} heads), Adam (η = ${c.lr ?? NAMES_LR}, decaying to a tenth), batch ${c.batch}, policy ${c.policy}…`);
+  } else status(`starting: ${c.model === 'lenet' ? 'LeNet-5' : 'the seed model'}, ${c.opt} (η = ${c.lr ?? (c.model === 'lenet' ? LENET_LR : LR)[c.opt]}), batch ${c.batch}, policy ${c.policy}…`);
   run = tw.train(c, { onProgress: (p) => progress(rec, p) });
   try {
     // Everything this thread does until the worker's result arrives (progress, chart, controls)
@@ -87,6 +112,7 @@ async function startTraining() {
     rec.mainThreadOpNames = records.slice(0, 20).map((o) => `${o.op}@${o.device}`);
     const { weights, ...rest } = r;
     rec.result = { ...rest, weightBytes: weights.byteLength };
+    if (c.model === 'names') { await namesDone(c, r, weights); return; }
     if (c.model !== modelName) useModel(c.model);   // this thread's model has the run's architecture
     fx.loadModel(model, weights);             // the worker's weights, now on this thread
     trained = true;
@@ -112,13 +138,15 @@ function progress(rec: RunRecord, p: fx.TrainingProgress) {
   if (p.eval) {
     rec.evals.push(p.eval);
     data.testLoss.x.push(p.step); data.testLoss.y.push(p.eval.loss);
-    data.testAcc.x.push(p.step); data.testAcc.y.push(p.eval.accuracy);
+    if (p.eval.accuracy !== undefined) { data.testAcc.x.push(p.step); data.testAcc.y.push(p.eval.accuracy); }
   }
   demo.chartPoints = data.trainLoss.x.length + data.testLoss.x.length;
   plot.set(data);
   if (p.placement) { rec.placement = p.placement; showPlacement(p.placement); }
-  const acc = rec.evals.length ? ` · held-out ${(rec.evals[rec.evals.length - 1].accuracy * 100).toFixed(1)}%` : '';
-  status(`epoch ${p.epoch} · step ${p.step} · loss ${p.loss.toFixed(4)} · ${Math.round(p.samplesPerSec).toLocaleString()} samples/s${acc} · ${(p.elapsedMs / 1000).toFixed(1)} s`);
+  const ev = rec.evals[rec.evals.length - 1];
+  const acc = !ev ? '' : ev.accuracy !== undefined ? ` · held-out ${(ev.accuracy * 100).toFixed(1)}%`
+    : ` · held-out ${ev.loss.toFixed(3)} nats/char (add-one bigram ${ev.bigram.toFixed(3)})`;
+  status(`epoch ${p.epoch} · step ${p.step} · loss ${p.loss.toFixed(4)} · ${Math.round(p.samplesPerSec).toLocaleString()} ${rec.config.model === 'names' ? 'batches' : 'samples'}/s${acc} · ${(p.elapsedMs / 1000).toFixed(1)} s`);
 }
 
 function showPlacement(pl: fx.Placement) {
@@ -127,6 +155,41 @@ function showPlacement(pl: fx.Placement) {
     .map(([d, s]) => `${d}: ${s.ops} ops, ${s.ms.toFixed(2)} ms${s.transferBytes ? `, ${s.transferBytes} bytes moved in` : ''}`).join(' · ');
   const rows = pl.ops.map((o, i) => `<tr><td>${i}</td><td>${o.op}</td><td class="${o.device}">${o.device}</td><td>[${o.output.join(', ')}]</td><td class="why">${o.why}</td></tr>`);
   $('traceBox').innerHTML = `<table><thead><tr><th>#</th><th>op</th><th>device</th><th>output</th><th>why</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+// ---- names ----
+/** A names run's end: its weights into the same architecture on this thread, then 20 samples. */
+async function namesDone(c: NamesConfig, r: fx.TrainingResult, weights: Uint8Array | ArrayBuffer) {
+  names?.mk.dispose();
+  names = { m: namesModel(namesShape(c)), mk: masks(), config: c, draws: 0 };
+  fx.loadModel(names.m, weights);
+  const gpu = (r.devices as { gpu?: { available: boolean; info?: { description?: string; vendor?: string } } }).gpu;
+  status(`${r.cancelled ? 'stopped' : 'done'}: ${r.steps} steps, ${r.samples} batches in ${(r.ms / 1000).toFixed(1)} s · ` +
+    (r.eval ? `held-out ${r.eval.loss.toFixed(3)} nats per character (add-one bigram ${r.eval.bigram.toFixed(3)}, uniform ${Math.log(27).toFixed(3)}) · ` : '') +
+    `policy ${r.policy}; worker WebGPU: ${gpu?.available ? (gpu.info?.description || gpu.info?.vendor || 'yes') : 'none'} · weights ${(weights.byteLength / 1024).toFixed(0)} KB`);
+  $('namesNote').textContent = `Sampled on this page from the worker's weights (${r.steps} steps${r.eval ? `, held-out ${r.eval.loss.toFixed(3)} nats per character` : ''}).`;
+  await sampleNames();
+}
+async function sampleNames() {
+  if (!names) return;
+  const seed = (names.config.seed ?? 1) + 2 + names.draws++;   // the first draw is the command line's (its seed + 2)
+  demo.names = await sample(names.m, 20, names.mk.get, stream(seed));
+  $('names').innerHTML = demo.names.map((n) => `<li>${n}</li>`).join('');
+  $<HTMLButtonElement>('resample').disabled = false;
+}
+/** Held-out loss of this page's names model (the worker's weights, loaded here) on the same split. */
+async function namesHeldOutHere(): Promise<number> {
+  if (!names) throw new Error('no names run has finished yet');
+  const c = names.config, seed = c.seed ?? 1, { test } = await namesData(c.dataUrl, seed);
+  return evaluate(names.m, batches(test, 256, stream(seed + 1)), names.mk.get);
+}
+Object.assign(demo, { namesHeldOutHere });
+/** The aside and the controls that fit the chosen model: the drawing pad for digits, the samples for names. */
+function showModelKind() {
+  const n = isNames();
+  $('digitBox').hidden = n; $('namesBox').hidden = !n; $('accLegend').hidden = n;
+  $('lossUnit').textContent = n ? 'losses in nats per character' : '';
+  for (const id of ['opt', 'ntrain']) $<HTMLSelectElement>(id).disabled = n;
 }
 
 // ---- drawing and classifying ----
@@ -210,6 +273,7 @@ function evaluateHere(n = 500): number {
 Object.assign(demo, { evaluateHere });
 
 function useModel(name: MnistConfig['model']) {
+
   ({ m: model, probs: probsOf } = makeModel(fx as never, name));
   modelName = name; trained = false;
 }
@@ -221,13 +285,16 @@ async function start() {
   $('pick').onclick = pickTestDigit;
   $('train').onclick = startTraining;
   $('stop').onclick = () => run?.cancel();
+  $('resample').onclick = () => void sampleNames();
+  $('model').onchange = showModelKind;
+  showModelKind();
   try {
     const adapter = (navigator as any).gpu ? await (navigator as any).gpu.requestAdapter().catch(() => null) : null;
     demo.webgpu = adapter ? 'available' : (navigator as any).gpu ? 'no adapter' : 'not in this browser';
     $('env').textContent = `WebGPU here: ${demo.webgpu}.`;
     if (!adapter) { const o = $<HTMLSelectElement>('policy').querySelector('option[value=gpu]') as HTMLOptionElement; o.textContent += ' — unavailable'; }
     await fx.init({ gpu: false });
-    useModel($<HTMLSelectElement>('model').value as MnistConfig['model']);
+    useModel(isNames() ? 'seed' : $<HTMLSelectElement>('model').value as MnistConfig['model']);
     const [bin] = await Promise.all([fetch('./mnist.bin').then((r) => { if (!r.ok) throw new Error(`mnist.bin: HTTP ${r.status}`); return r.arrayBuffer(); }), tw.ready]);
     digits = decodeMnist(bin);
     testIdx = split(digits, 8000, 2000, 1).test;
