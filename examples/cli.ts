@@ -1,5 +1,8 @@
 // The examples' command-line plumbing: option values checked with a message that names the option,
-// and a runner that prints a usage error as one line (exit status 2) instead of a stack trace.
+// the device setup every example shares, and a runner that prints a usage error as one line
+// (exit status 2) instead of a stack trace.
+
+import { init, devices, setPolicy } from '../src/index.ts';
 
 /** A bad command line (or a missing device): printed as one line, exit status `status` (2 by default). */
 export class UsageError extends Error {
@@ -19,6 +22,19 @@ export function positive(flag: string, v: string | undefined, dflt: number): num
   const x = Number(v);
   if (!(x > 0) || !Number.isFinite(x)) throw new UsageError(`${flag} needs a number > 0, got ${v}`);
   return x;
+}
+
+/**
+ * Starts fluxion for an example's `--device`: the CPU alone for 'cpu', WebGPU too otherwise; 'gpu'
+ * without an adapter is a usage error (status 1) that says why. Sets the placement policy.
+ */
+export async function useDevice(device: 'cpu' | 'gpu' | 'auto'): Promise<void> {
+  await init(device === 'cpu' ? { gpu: false } : {});
+  if (device === 'gpu' && !devices().gpu.available) {
+    const why = (devices().gpu as { reason?: string }).reason ?? 'unknown reason';
+    throw new UsageError(`--device gpu needs a WebGPU adapter, and init() found none (${why}). Use --device cpu or auto.`, 1);
+  }
+  setPolicy(device);
 }
 
 const isUsage = (e: unknown) => e instanceof UsageError || (typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('ERR_PARSE_ARGS'));

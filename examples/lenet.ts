@@ -13,12 +13,12 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import {
-  init, devices, setPolicy, seed, scope, tensor, reshape, params, Chain, Dense, Conv, MaxPool, flatten, relu,
+  seed, scope, tensor, reshape, params, Chain, Dense, Conv, MaxPool, flatten, relu,
   logitcrossentropy, train, throttle, DataLoader, Adam, adjust, type Tensor,
 } from '../src/index.ts';
 import { progress } from './progress.ts';
 import { loadMnist, accuracy } from './mnist.ts';
-import { cli, count, positive, UsageError } from './cli.ts';
+import { cli, count, positive, useDevice, UsageError } from './cli.ts';
 
 /** LeNet-5 as Flux's model zoo writes it: 28×28×1 images in, 10 logits out. */
 export const lenet5 = () => Chain(
@@ -47,12 +47,7 @@ export function shifted(x: Float32Array, n: number, max: number, rand: () => num
 export async function runLenet(o: LenetOptions = {}): Promise<LenetResult> {
   const epochs = o.epochs ?? 12, batch = o.batch ?? 32, lr = o.lr ?? 2e-3, device = o.device ?? 'cpu', log = o.log ?? (() => {});
   const t0 = performance.now();
-  await init(device === 'cpu' ? { gpu: false } : {});
-  if (device === 'gpu' && !devices().gpu.available) {
-    const why = (devices().gpu as { reason?: string }).reason ?? 'unknown reason';
-    throw new UsageError(`--device gpu needs a WebGPU adapter, and init() found none (${why}). Use --device cpu or auto.`, 1);
-  }
-  setPolicy(device);
+  await useDevice(device);
   seed(o.seed ?? 1);
   const d = loadMnist(), shift = o.shift ?? 2, ntrain = d.ltrain.length;
   const host = Float32Array.from(await d.xtrain.data()), xtest = reshape(d.xtest, [28, 28, 1, -1]).keep();

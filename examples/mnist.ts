@@ -9,12 +9,12 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import {
-  init, devices, setPolicy, withPolicy, scope, seed, tensor, params, Chain, Dense, sigmoid, softmax, mse,
+  withPolicy, scope, seed, tensor, params, Chain, Dense, sigmoid, softmax, mse,
   train, throttle, DataLoader, onehotbatch, onecold, Descent, Momentum, Adam,
   type Tensor, type Rule,
 } from '../src/index.ts';
 import { progress } from './progress.ts';
-import { cli, UsageError } from './cli.ts';
+import { cli, useDevice, UsageError } from './cli.ts';
 import { permutation } from './web/mnist-data.ts';
 
 export interface Mnist { xtrain: Tensor; ytrain: Tensor; ltrain: number[]; xtest: Tensor; ytest: Tensor; ltest: number[] }
@@ -95,12 +95,7 @@ export async function main(argv: string[]): Promise<MnistResult | null> {
   const args = parseCli(argv);
   if (args.help) { console.log(`usage: ${usage}`); return null; }
   const t0 = performance.now();
-  await init(args.device === 'cpu' ? { gpu: false } : {});
-  if (args.device === 'gpu' && !devices().gpu.available) {
-    const why = (devices().gpu as { reason?: string }).reason ?? 'unknown reason';
-    throw new UsageError(`--device gpu needs a WebGPU adapter, and init() found none (${why}). Use --device cpu or auto.`, 1);
-  }
-  setPolicy(args.device);
+  await useDevice(args.device);
   seed(args.seed);
 
   const d = loadMnist();

@@ -31,11 +31,11 @@ import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import {
-  init, devices, setPolicy, seed, scope, tensor, Embedding, MultiHeadAttention, LayerNorm, Dense, Dropout, Chain,
+  seed, scope, tensor, Embedding, MultiHeadAttention, LayerNorm, Dense, Dropout, Chain,
   gelu, add, div, logitcrossentropy, softmax, make_causal_mask, train, setup, adjust, Adam, params, type Tensor,
 } from '../src/index.ts';
 import { progress } from './progress.ts';
-import { cli, count, positive, UsageError } from './cli.ts';
+import { cli, count, positive, useDevice, UsageError } from './cli.ts';
 
 /** Tokens: 0 is the start and end token ".", 1–26 are a–z. */
 export const VOCAB = 27;
@@ -206,12 +206,7 @@ export interface NamesResult {
 export async function runNames(o: NamesOptions = {}): Promise<NamesResult> {
   const epochs = o.epochs ?? 10, bsz = o.batch ?? 32, lr = o.lr ?? 3e-3, device = o.device ?? 'cpu', log = o.log ?? (() => {});
   const t0 = performance.now();
-  await init(device === 'cpu' ? { gpu: false } : {});
-  if (device === 'gpu' && !devices().gpu.available) {
-    const why = (devices().gpu as { reason?: string }).reason ?? 'unknown reason';
-    throw new UsageError(`--device gpu needs a WebGPU adapter, and init() found none (${why}). Use --device cpu or auto.`, 1);
-  }
-  setPolicy(device);
+  await useDevice(device);
   seed(o.seed ?? 1);
   const names = loadNames(), known = new Set(names), { train: all, test } = split(names, o.seed ?? 1);
   const trainNames = o.limit ? all.slice(0, o.limit) : all;

@@ -39,7 +39,7 @@ const nodeOnly = {
     b.onLoad({ filter: /.*/, namespace: 'node-only' }, (a) => ({
       contents: `const no = (n) => () => { throw new Error(n + ' (' + ${JSON.stringify(a.path)} + ') is not in the browser'); };
         export const parseArgs = no('parseArgs'), createRequire = no('createRequire'), pathToFileURL = no('pathToFileURL'),
-          progress = no('progress'), cli = no('cli'), count = no('count'), positive = no('positive');
+          progress = no('progress'), cli = no('cli'), count = no('count'), positive = no('positive'), useDevice = no('useDevice');
         export class UsageError extends Error {}`,
       loader: 'js',
     }));
