@@ -26,23 +26,42 @@ export function matmul_ws_bytes(m: i32, k: i32, n: i32): i32 {
  * owned by the caller so the module allocates nothing.
  */
 export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, ta: i32, tb: i32, acc: i32, ws: usize): void {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) { if (!acc) memory.fill(c, 0, <usize>(m * n) << 2); return; }
-  if (n == 1) { if (ta) gemv_t(a, b, c, m, k, acc); else gemv_n(a, b, c, m, k, acc); return; }
-  if (k == 1) { ger(a, b, c, m, n, acc); return; }
+  matmul_part(a, b, c, m, k, n, ta, tb, acc, ws, 0, m, 0, n);
+}
+
+/**
+ * The block C[i0:i1, j0:j1] of `matmul` (threads split one product by output blocks; the
+ * arguments are the whole product's). With i0, i1 multiples of 4 (or m) and j0, j1 multiples of
+ * 8 (or n), every element meets the same tiles, edge tiles and k order as in the whole call, so
+ * the block is bit-identical to the same rows and columns of `matmul`. ws: matmul_ws_bytes(m, k, n)
+ * bytes of this thread's own.
+ */
+export function matmul_part(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, ta: i32, tb: i32, acc: i32, ws: usize,
+  i0: i32, i1: i32, j0: i32, j1: i32): void {
+  if (i0 >= i1 || j0 >= j1) return;
+  const ldc: usize = <usize>n << 2;
+  if (k <= 0) {
+    if (!acc) for (let i = i0; i < i1; i++) memory.fill(c + <usize>i * ldc + (<usize>j0 << 2), 0, <usize>(j1 - j0) << 2);
+    return;
+  }
+  if (n == 1) {
+    if (ta) gemv_t(a + (<usize>i0 << 2), b, c + (<usize>i0 << 2), i1 - i0, k, <usize>m << 2, acc);
+    else gemv_n(a + <usize>i0 * (<usize>k << 2), b, c + (<usize>i0 << 2), i1 - i0, k, acc);
+    return;
+  }
+  if (k == 1) { ger(a + (<usize>i0 << 2), b + (<usize>j0 << 2), c + <usize>i0 * ldc + (<usize>j0 << 2), i1 - i0, j1 - j0, ldc, acc); return; }
   const ars: usize = ta ? 4 : <usize>k << 2; // byte stride between rows of op(A)
   const aps: usize = ta ? <usize>m << 2 : 4; // byte stride along k of op(A)
-  const ldc: usize = <usize>n << 2;
   const tile = ws + (<usize>(min(k, KC) * min((n + NR - 1) & ~(NR - 1), NC)) << 2);
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
     const accb = pc > 0 ? 1 : acc;
-    for (let jc = 0; jc < n; jc += NC) {
-      const nc = min(NC, n - jc);
+    for (let jc = j0; jc < j1; jc += NC) {
+      const nc = min(NC, j1 - jc);
       if (tb) pack_bt(b, ws, pc, kc, jc, nc, k); else pack_b(b, ws, pc, kc, jc, nc, n);
-      for (let i = 0; i < m; i += MR) {
+      for (let i = i0; i < i1; i += MR) {
         const a0 = a + <usize>i * ars + <usize>pc * aps;
-        const last = m - 1 - i;
+        const last = i1 - 1 - i;
         const a1 = a0 + <usize>min(1, last) * ars;
         const a2 = a0 + <usize>min(2, last) * ars;
         const a3 = a0 + <usize>min(3, last) * ars;
@@ -50,10 +69,10 @@ export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, ta:
         for (let jp = 0; jp < nc; jp += NR) {
           const bp = ws + (<usize>(jp * kc) << 2);
           const ct = ci + (<usize>jp << 2);
-          if (i + MR <= m && jp + NR <= nc) {
+          if (i + MR <= i1 && jp + NR <= nc) {
             gemm_f32_4x8(kc, a0, a1, a2, a3, aps, bp, ct, ldc, accb);
           } else {
-            const mr = min(MR, m - i), nr = min(NR, nc - jp);
+            const mr = min(MR, i1 - i), nr = min(NR, nc - jp);
             for (let r = 0; r < MR; r++) for (let j = 0; j < NR; j++)
               store<f32>(tile + (<usize>(r * NR + j) << 2), accb && r < mr && j < nr ? load<f32>(ct + <usize>r * ldc + (<usize>j << 2)) : 0);
             gemm_f32_4x8(kc, a0, a1, a2, a3, aps, bp, tile, NR << 2, 1);

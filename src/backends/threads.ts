@@ -1,0 +1,512 @@
+// The Wasm thread pool: workers that each instantiate the kernel module on the CPU device's one
+// shared WebAssembly.Memory, and the fan-out that splits a large kernel's output across them.
+//
+// Same results for any thread count: a kernel is split only where every output element is
+// computed by exactly one thread, in the same order as in the whole call: matmul by output blocks
+// on its 4×8 tile grid (matmul_part), elementwise kernels and the optimiser updates by runs of 16
+// elements, reductions and softmax by their outer index, strided copies by their outermost dim. So
+// 1, 2 or 3 threads give bit-identical tensors.
+//
+// Protocol: one SharedArrayBuffer, `ctl`, beside the memory. The calling thread writes each part
+// of a job (an export and its arguments), publishes the job in one atomic word (CLAIM: job number,
+// part count, next part) and wakes the workers (WAKE). Every thread, the caller included, takes
+// parts by compare-and-swap until none is left, so a worker that is slow to wake or gone costs
+// nothing: the caller takes its parts. The caller then waits for DONE = the part count, with
+// Atomics.wait where the host allows it and a spin on a page's main thread (where Atomics.wait
+// throws). A part that a worker took and never finished (the worker died) is recomputed by the
+// caller where that is safe (the output overlaps no input and does not accumulate), else the call
+// throws; either way the pool closes and the library goes on with one thread, and devices() says why.
+//
+// Workers start from a source string (a Blob URL in browsers, an eval worker in Node): there is no
+// file for the user to host and nothing for a bundler to resolve. They receive the compiled modules
+// and the memory by postMessage and then never need their event loop again.
+
+type Ptr = number;
+type Fn = (...args: number[]) => void;
+
+/** Most threads a pool may have (the part count travels in 8 bits of CLAIM). */
+export const MAX_THREADS = 64;
+
+// ctl layout: Int32 words, then a Float64 area (thread scratch pointers and the parts).
+const WAKE = 0, CLAIM = 1, DONE = 2, STOP = 3, KILL = 4, ERR = 5, ERRLEN = 6, SPIN_US = 7;
+const STATE = 16;                 // per part: 0 free, t + 1 taken by thread t, -1 done
+const MSG = 128, MSG_MAX = 240;   // a failed part's error message, UTF-16 code units
+const WS = 256;                   // Float64 index: each thread's matmul scratch pointer
+const PARTS = WS + MAX_THREADS;   // Float64 index: part p at PARTS + p·PSTRIDE = [fn, argc, wsArg, args...]
+const PSTRIDE = 40;
+const MAX_PARTS = MAX_THREADS;
+const CTL_BYTES = (PARTS + MAX_PARTS * PSTRIDE) * 8;
+
+/**
+ * The exports a part may call, by index (the worker resolves the names in its own instance). A
+ * kernel of the conv family joins by exporting NAME_part(...its table arguments, lo, hi) that
+ * writes only rows [lo, hi) of its output, and a row in PARTED below.
+ */
+export const PART_FNS = ['matmul_part', 'unary', 'unaryGrad', 'binary', 'biasAct', 'reduce', 'softmax', 'softmaxGrad',
+  'fill', 'copyIf', 'descent', 'momentum', 'adam', 'adamw', 'strided', 'im2col_part', 'col2im_part', 'pool_part', 'poolGrad_part'] as const;
+const FN = Object.fromEntries(PART_FNS.map((n, i) => [n, i])) as Record<(typeof PART_FNS)[number], number>;
+
+/**
+ * The pool worker's whole program. Plain JavaScript in a string (not a function's toString, which a
+ * bundler or tsx may rewrite with helpers from outside it). `require` exists in Node's eval workers
+ * only; a browser worker talks through its global scope.
+ */
+const WORKER_SOURCE = `"use strict";
+const WAKE=${WAKE},CLAIM=${CLAIM},DONE=${DONE},STOP=${STOP},KILL=${KILL},ERR=${ERR},ERRLEN=${ERRLEN},SPIN_US=${SPIN_US},STATE=${STATE},MSG=${MSG},MSG_MAX=${MSG_MAX},WS=${WS},PARTS=${PARTS},PSTRIDE=${PSTRIDE};
+let port = null;
+try { port = require("node:worker_threads").parentPort; } catch (e) {}
+const post = (m) => port ? port.postMessage(m) : postMessage(m);
+function die() { if (port) process.exit(1); close(); throw new Error("fluxion pool worker stopped"); }
+function start(d) {
+  let fns;
+  try {
+    const ex = {};
+    for (const m of d.modules) Object.assign(ex, new WebAssembly.Instance(m, { env: { memory: d.memory } }).exports);
+    ex.thread_scratch(d.tls);
+    fns = d.names.map((n) => ex[n]);
+  } catch (e) { post({ error: String(e && e.message || e) }); return; }
+  post({ ready: true });
+  const i32 = new Int32Array(d.ctl), f64 = new Float64Array(d.ctl), t = d.t;
+  let seen = Atomics.load(i32, WAKE);
+  for (;;) {
+    if (Atomics.load(i32, WAKE) === seen) {
+      const end = performance.now() + i32[SPIN_US] / 1000;
+      for (let k = 1; Atomics.load(i32, WAKE) === seen; k++) if ((k & 255) === 0 && performance.now() > end) break;
+    }
+    if (Atomics.load(i32, WAKE) === seen) Atomics.wait(i32, WAKE, seen);
+    if (Atomics.load(i32, STOP)) return;
+    seen = Atomics.load(i32, WAKE);
+    for (;;) {
+      const w = Atomics.load(i32, CLAIM), next = w & 255, np = (w >>> 8) & 255;
+      if (next >= np) break;
+      if (Atomics.compareExchange(i32, CLAIM, w, w + 1) !== w) continue;
+      Atomics.store(i32, STATE + next, t + 1);
+      if (Atomics.load(i32, KILL) === t) die();
+      const o = PARTS + next * PSTRIDE, argc = f64[o + 1], wsArg = f64[o + 2], args = new Array(argc);
+      for (let i = 0; i < argc; i++) args[i] = f64[o + 3 + i];
+      if (wsArg >= 0) args[wsArg] = f64[WS + t];
+      try { fns[f64[o]](...args); } catch (e) {
+        if (Atomics.compareExchange(i32, ERR, 0, next + 1) === 0) {
+          const m = String(e && e.message || e).slice(0, MSG_MAX);
+          for (let i = 0; i < m.length; i++) i32[MSG + i] = m.charCodeAt(i);
+          Atomics.store(i32, ERRLEN, m.length);
+        }
+      }
+      Atomics.store(i32, STATE + next, -1);
+      if (Atomics.add(i32, DONE, 1) + 1 === np) Atomics.notify(i32, DONE);
+    }
+  }
+}
+if (port) port.once("message", start); else onmessage = (e) => { onmessage = null; start(e.data); };
+`;
+
+// ---- hosts ------------------------------------------------------------------------------------
+
+/** Where a pool can run: `wait` false on a page's main thread (Atomics.wait throws there). */
+export type ThreadHost = { ok: true; node: boolean; wait: boolean; cores: number } | { ok: false; reason: string; cores: number };
+
+interface NodeProcess { versions?: { node?: string } }
+const g = globalThis as unknown as {
+  process?: NodeProcess; crossOriginIsolated?: boolean; Worker?: unknown; document?: unknown;
+  navigator?: { hardwareConcurrency?: number }; SharedArrayBuffer?: unknown;
+};
+
+/** What this host allows: Node (main thread or worker_threads), or a cross-origin isolated page or worker. */
+export async function threadHost(): Promise<ThreadHost> {
+  const node = !!g.process?.versions?.node && typeof g.document === 'undefined';
+  let cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
+  if (node) {
+    try { cores = (await import('node:os')).availableParallelism(); } catch { /* older Node: navigator's count or 1 */ }
+  }
+  if (typeof g.SharedArrayBuffer !== 'function' || (!node && g.crossOriginIsolated !== true)) {
+    return { ok: false, cores, reason: 'this page is not cross-origin isolated, so it has no shared memory: serve it with the headers ' +
+      'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp' };
+  }
+  if (!node && typeof g.Worker !== 'function') return { ok: false, cores, reason: 'this context cannot start Web Workers' };
+  return { ok: true, node, wait: node || typeof g.document === 'undefined', cores };
+}
+
+/** The threads `init()` uses by default: every core, at most 8 (beyond that memory bandwidth, not cores, bounds the kernels). */
+export const defaultThreads = (cores: number): number => Math.max(1, Math.min(8, cores));
+
+/**
+ * The same module with its imported memory declared shared (limits flag 3, maximum `maxPages`):
+ * exactly what asc's --sharedMemory --maximumMemory emits (scripts/asbuild.mjs --check-shared
+ * compares them), so the bundle carries each module once and a one-thread page, which cannot
+ * have shared memory, runs the same code.
+ */
+export function sharedModule(bytes: Uint8Array, maxPages: number): Uint8Array<ArrayBuffer> {
+  let p = 8;
+  const leb = () => { let v = 0, s = 0, b; do { b = bytes[p++]; v += (b & 127) * 2 ** s; s += 7; } while (b & 128); return v; };
+  const enc = (v: number) => { const o: number[] = []; do { let b = v & 127; v = Math.floor(v / 128); if (v) b |= 128; o.push(b); } while (v); return o; };
+  while (p < bytes.length) {
+    const id = bytes[p++], size = leb(), body = p;
+    if (id !== 2) { p = body + size; continue; }
+    const count = leb();
+    for (let i = 0; i < count; i++) {
+      for (let j = 0; j < 2; j++) { const len = leb(); p += len; }   // module and field names
+      const kind = bytes[p++];
+      if (kind === 0) leb();
+      else if (kind === 1) { p++; const f = bytes[p++]; leb(); if (f & 1) leb(); }
+      else if (kind === 3) p += 2;
+      else if (kind === 4) { p++; leb(); }
+      else if (kind === 2) {
+        const at = p, f = bytes[p++], min = leb();
+        if (f & 1) leb();
+        const limits = [3, ...enc(min), ...enc(maxPages)];
+        const section = [...bytes.subarray(body, at), ...limits, ...bytes.subarray(p, body + size)];
+        const head = bytes.subarray(0, body - 1 - enc(size).length);
+        const out = new Uint8Array(head.length + 1 + enc(section.length).length + section.length + bytes.length - body - size);
+        out.set(head); let q = head.length;
+        out[q++] = 2; out.set(enc(section.length), q); q += enc(section.length).length;
+        out.set(section, q); q += section.length;
+        out.set(bytes.subarray(body + size), q);
+        return out;
+      } else break;
+    }
+    break;
+  }
+  throw new Error('fluxion: the Wasm module imports no memory to share');
+}
+
+// ---- the pool ---------------------------------------------------------------------------------
+
+interface WorkerLike {
+  postMessage(m: unknown): void;
+  terminate(): unknown;
+}
+
+export interface PoolOptions {
+  memory: WebAssembly.Memory;
+  /** The kernel module, then the relaxed matmul module where the engine has it (later exports win). */
+  modules: WebAssembly.Module[];
+  /** Threads in all, the caller included (≥ 2). */
+  threads: number;
+  host: Extract<ThreadHost, { ok: true }>;
+  /** A block of thread_scratch_bytes() for worker t's own scratch. */
+  tls: (t: number) => Ptr;
+  /** The pool stopped working (a worker died): `reason` says which and why. */
+  onLost: (reason: string) => void;
+  /** Milliseconds a worker may take to start (default 10 s). */
+  startMs?: number;
+}
+
+/** A started pool: `run` a job's parts on every thread; `close` ends the workers. */
+export class Pool {
+  readonly threads: number;
+  live = true;
+  /** Set by tests and calibrate(): split every kernel the table can split, whatever its size. */
+  force = false;
+  /** A part unfinished this long (ms, or 100× the caller's own share if longer) means its worker died. */
+  stallMs = 5000;
+  readonly #i32: Int32Array<SharedArrayBuffer>;
+  readonly #f64: Float64Array<SharedArrayBuffer>;
+  readonly #wait: boolean;
+  readonly #workers: WorkerLike[];
+  readonly #onLost: (reason: string) => void;
+  #job = 0;
+  /** Thread scratch for matmul parts: one block per thread, grown on demand. */
+  #ws: Ptr[] = [];
+  #wsBytes = 0;
+
+  private constructor(o: PoolOptions, ctl: SharedArrayBuffer, workers: WorkerLike[]) {
+    this.threads = o.threads;
+    this.#i32 = new Int32Array(ctl);
+    this.#f64 = new Float64Array(ctl);
+    this.#wait = o.host.wait;
+    this.#workers = workers;
+    this.#onLost = o.onLost;
+  }
+
+  /** Starts threads − 1 workers; resolves with the pool, or with the reason there is none. */
+  static async start(o: PoolOptions): Promise<Pool | string> {
+    const ctl = new SharedArrayBuffer(CTL_BYTES);
+    const i32 = new Int32Array(ctl);
+    i32[KILL] = -1;
+    i32[SPIN_US] = 100;
+    const workers: WorkerLike[] = [];
+    let pool: Pool | null = null, failed: string | null = null;
+    const lost = (t: number, why: string) => {
+      if (pool) pool.lose(`Wasm worker ${t} ${why}`);
+      else failed ??= `Wasm worker ${t} ${why}`;
+    };
+    const started: Promise<void>[] = [];
+    const names = [...PART_FNS];
+    let url: string | null = null;
+    try {
+      const NodeWorker = o.host.node ? (await import('node:worker_threads')).Worker : null;
+      if (!NodeWorker) url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+      for (let t = 1; t < o.threads; t++) {
+        const msg = { modules: o.modules, memory: o.memory, ctl, t, tls: o.tls(t), names };
+        started.push(new Promise<void>((ok, fail) => {
+          const answer = (m: { ready?: boolean; error?: string }) => (m?.ready ? ok() : fail(new Error(m?.error ?? 'sent no ready message')));
+          if (NodeWorker) {
+            const w = new NodeWorker(WORKER_SOURCE, { eval: true, execArgv: [], name: `fluxion-wasm-${t}` } as ConstructorParameters<typeof NodeWorker>[1]);
+            workers.push(w);
+            w.once('message', answer);
+            w.on('error', (e) => { fail(e); lost(t, `failed: ${e.message}`); });
+            w.on('exit', (code) => { fail(new Error(`exited (code ${code}) while starting`)); lost(t, `exited (code ${code})`); });
+            w.unref();                               // idle workers never keep a Node process alive
+            w.postMessage(msg);
+          } else {
+            const W = g.Worker as new (u: string, o: object) => WorkerLike & { onmessage: unknown; onerror: unknown };
+            const w = new W(url!, { name: `fluxion-wasm-${t}` });
+            workers.push(w);
+            w.onmessage = (e: MessageEvent) => { w.onmessage = null; answer(e.data); };
+            w.onerror = (e: ErrorEvent) => { e.preventDefault?.(); fail(new Error(e.message)); lost(t, `failed: ${e.message}`); };
+            w.postMessage(msg);
+          }
+        }).catch((e: Error) => { throw new Error(`Wasm worker ${t} did not start: ${e.message}`); }));
+      }
+      const ms = o.startMs ?? 10000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, fail) => { timer = setTimeout(() => fail(new Error(`the Wasm workers did not start within ${ms} ms`)), ms); });
+      try { await Promise.race([Promise.all(started), late]); } finally { clearTimeout(timer); }
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      started.forEach((p) => p.catch(() => {}));
+      return (e as Error).message;
+    } finally {
+      if (url) URL.revokeObjectURL(url);
+    }
+    if (failed) { for (const w of workers) w.terminate(); return failed; }
+    pool = new Pool(o, ctl, workers);
+    return pool;
+  }
+
+  /** Ends the workers; the pool runs nothing more. */
+  close(): void {
+    if (!this.live) return;
+    this.live = false;
+    Atomics.store(this.#i32, STOP, 1);
+    Atomics.add(this.#i32, WAKE, 1);
+    Atomics.notify(this.#i32, WAKE);
+    for (const w of this.#workers) w.terminate();
+  }
+
+  /** A worker died or stopped answering: close, and tell the owner why (once). */
+  lose(reason: string): void {
+    if (!this.live) return;
+    this.close();
+    this.#onLost(reason);
+  }
+
+  /** @internal Tests: worker t exits (without finishing) in the next part it takes. */
+  killNextPart(t: number): void { Atomics.store(this.#i32, KILL, t); }
+  /** @internal Tests: the workers, to terminate one from outside. */
+  get workers(): readonly WorkerLike[] { return this.#workers; }
+  /** Microseconds a worker spins for the next job before it sleeps (a job soon after costs no wake-up). */
+  set spinUs(us: number) { this.#i32[SPIN_US] = Math.max(0, Math.round(us)); }
+
+  /** Makes every thread's matmul scratch at least `bytes`, with the owner's allocator. */
+  ensureWs(bytes: number, alloc: (bytes: number) => Ptr, free: (p: Ptr, bytes: number) => void): void {
+    if (bytes <= this.#wsBytes) return;
+    for (let t = 0; t < this.threads; t++) {
+      if (this.#ws[t] !== undefined) free(this.#ws[t], this.#wsBytes);
+      this.#ws[t] = alloc(bytes);
+      this.#f64[WS + t] = this.#ws[t];
+    }
+    this.#wsBytes = bytes;
+  }
+
+  /**
+   * Runs the parts of one job on every thread and returns when all are done. `fns` are the caller's
+   * own exports, by PART_FNS index; `wsArg` is the argument that gets each thread's scratch (-1:
+   * none); `redo` says whether a part a dead worker left unfinished may be recomputed.
+   */
+  run(kernel: string, fn: number, parts: number[][], wsArg: number, redo: boolean, fns: readonly (Fn | undefined)[]): void {
+    const i32 = this.#i32, f64 = this.#f64, np = parts.length;
+    for (let p = 0; p < np; p++) {
+      const o = PARTS + p * PSTRIDE, a = parts[p];
+      f64[o] = fn; f64[o + 1] = a.length; f64[o + 2] = wsArg;
+      for (let i = 0; i < a.length; i++) f64[o + 3 + i] = a[i];
+      i32[STATE + p] = 0;
+    }
+    Atomics.store(i32, DONE, 0);
+    this.#job = (this.#job + 1) & 0xffff;
+    Atomics.store(i32, CLAIM, (this.#job << 16) | (np << 8));
+    Atomics.add(i32, WAKE, 1);
+    Atomics.notify(i32, WAKE);
+    const f = fns[fn]!, t0 = performance.now();
+    for (;;) {                                       // the caller takes parts too
+      const w = Atomics.load(i32, CLAIM), next = w & 255;
+      if (next >= np) break;
+      if (Atomics.compareExchange(i32, CLAIM, w, w + 1) !== w) continue;
+      i32[STATE + next] = 1;
+      const a = parts[next];
+      if (wsArg >= 0) a[wsArg] = f64[WS];
+      f(...a);
+      i32[STATE + next] = -1;
+      Atomics.add(i32, DONE, 1);
+    }
+    const own = performance.now() - t0, deadline = performance.now() + Math.max(this.stallMs, 100 * own);
+    for (let d, k = 0; (d = Atomics.load(i32, DONE)) !== np; k++) {
+      if (this.#wait && k > 64) Atomics.wait(i32, DONE, d, 20);
+      if ((k & 63) === 0 && performance.now() > deadline) { this.#stalled(kernel, parts, redo, wsArg, f); break; }
+    }
+    if (Atomics.load(i32, ERR)) {
+      const part = i32[ERR] - 1, len = i32[ERRLEN];
+      const msg = String.fromCharCode(...i32.subarray(MSG, MSG + len));
+      i32[ERR] = 0;
+      throw new Error(`fluxion: ${kernel} (part ${part + 1} of ${np}) failed in a Wasm worker: ${msg}`);
+    }
+  }
+
+  /** Parts taken by a worker that never finished them: the worker is gone. */
+  #stalled(kernel: string, parts: number[][], redo: boolean, wsArg: number, f: Fn): never | void {
+    const i32 = this.#i32, left: number[] = [], who = new Set<number>();
+    for (let p = 0; p < parts.length; p++) {
+      const s = Atomics.load(i32, STATE + p);
+      if (s !== -1) { left.push(p); if (s > 0) who.add(s - 1); }
+    }
+    const names = [...who].map((t) => `worker ${t}`).join(', ') || 'a worker';
+    this.lose(`Wasm ${names} stopped answering during ${kernel} (part ${left.map((p) => p + 1).join(', ')} of ${parts.length} ` +
+      'unfinished); the CPU kernels run on one thread from now on');
+    if (!redo) {
+      throw new Error(`fluxion: ${kernel}: ${names} stopped during the call, so part of its output (updated in place) is ` +
+        'unknown; the CPU kernels run on one thread from now on');
+    }
+    for (const p of left) {
+      const a = parts[p];
+      if (wsArg >= 0) a[wsArg] = this.#f64[WS];
+      f(...a);
+    }
+  }
+}
+
+// ---- splitting the kernels --------------------------------------------------------------------
+
+/** Where a split pays, from the scheduler's model (src/scheduler.ts `threadCosts`). */
+export interface SplitCosts { minFlops: number; minBytes: number }
+
+/** [lo, hi) bounds of `parts` runs over [0, total), inner bounds multiples of `align`; empty runs dropped. */
+function bounds(total: number, parts: number, align: number): number[] {
+  const b = [0];
+  for (let i = 1; i < parts; i++) {
+    const x = Math.round((total * i) / parts / align) * align;
+    if (x > b[b.length - 1] && x < total) b.push(x);
+  }
+  b.push(total);
+  return b;
+}
+
+const overlaps = (p: Ptr, bytes: number, q: Ptr, qbytes: number) => p < q + qbytes && q < p + bytes;
+
+/**
+ * The kernels a pool splits, each with the kernel's own signature: below the size where a split
+ * pays (or with no live pool) it calls `direct` at once, so small ops pay one comparison.
+ */
+export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | undefined)[], direct: Record<string, Fn>,
+  wsBytes: (m: number, k: number, n: number) => number, ensureWs: (bytes: number) => void): Record<string, Fn> {
+  const T = pool.threads;
+  /** Runs of a flat elementwise kernel: `bufs` are the buffer arguments that advance with the run. */
+  const flat = (name: keyof typeof FN, nArg: number, bufs: readonly number[], bytesPer: number, inout: boolean): Fn => {
+    const d = direct[name], fn = FN[name];
+    return (...a: number[]) => {
+      const n = a[nArg];
+      if (!pool.live || (!pool.force && n * bytesPer < costs.minBytes) || n < 32) return d(...a);
+      const b = bounds(n, T, 16), parts: number[][] = [];
+      for (let i = 0; i + 1 < b.length; i++) {
+        const p = a.slice();
+        for (const k of bufs) p[k] = a[k] + 4 * b[i];
+        p[nArg] = b[i + 1] - b[i];
+        parts.push(p);
+      }
+      const out = bufs[bufs.length - 1];
+      const redo = !inout && bufs.every((k) => k === out || !overlaps(a[k], 4 * n, a[out], 4 * n));
+      pool.run(name, fn, parts, -1, redo, fns);
+    };
+  };
+  /** Runs over an outer index: `strides` maps each buffer argument to its elements per outer step. */
+  const outer = (name: keyof typeof FN, oArg: number, strides: (a: number[]) => [number, number][], out: number, bytes: (a: number[]) => number): Fn => {
+    const d = direct[name], fn = FN[name];
+    return (...a: number[]) => {
+      const no = a[oArg];
+      if (!pool.live || no < 2 || (!pool.force && bytes(a) < costs.minBytes)) return d(...a);
+      const b = bounds(no, Math.min(T, no), 1), parts: number[][] = [], st = strides(a);
+      for (let i = 0; i + 1 < b.length; i++) {
+        const p = a.slice();
+        for (const [k, s] of st) p[k] = a[k] + 4 * s * b[i];
+        p[oArg] = b[i + 1] - b[i];
+        parts.push(p);
+      }
+      const outBytes = st.find(([k]) => k === out)![1] * no * 4;
+      const redo = st.every(([k, s]) => k === out || !overlaps(a[k], s * no * 4, a[out], outBytes));
+      pool.run(name, fn, parts, -1, redo, fns);
+    };
+  };
+  const k: Record<string, Fn> = {};
+
+  const mm = direct.matmul;
+  k.matmul = (a, b, c, m, kk, n, ta, tb, acc) => {
+    if (!pool.live || (!pool.force && 2 * m * kk * n < costs.minFlops) || m * n < 64) return mm(a, b, c, m, kk, n, ta, tb, acc);
+    const parts: number[][] = [];
+    const rows = n === 1 || kk === 1 || n < 16 * T;   // gemv/ger paths, or too few columns for every thread
+    const bb = rows ? bounds(m, T, 4) : bounds(n, T, 8);
+    for (let i = 0; i + 1 < bb.length; i++) {
+      parts.push(rows ? [a, b, c, m, kk, n, ta, tb, acc, 0, bb[i], bb[i + 1], 0, n] : [a, b, c, m, kk, n, ta, tb, acc, 0, 0, m, bb[i], bb[i + 1]]);
+    }
+    if (parts.length < 2) return mm(a, b, c, m, kk, n, ta, tb, acc);
+    ensureWs(wsBytes(m, kk, n) || 16);
+    const cb = 4 * m * n;
+    const redo = !acc && !overlaps(c, cb, a, 4 * m * kk) && !overlaps(c, cb, b, 4 * kk * n);
+    pool.run('matmul', FN.matmul_part, parts, 9, redo, fns);
+  };
+  k.unary = flat('unary', 3, [1, 2], 8, false);
+  k.unaryGrad = flat('unaryGrad', 5, [1, 2, 3, 4], 16, false);
+  k.fill = flat('fill', 1, [0], 4, false);
+  k.copyIf = flat('copyIf', 3, [0, 1], 8, true);
+  k.descent = flat('descent', 3, [1, 0], 12, true);
+  k.momentum = flat('momentum', 4, [1, 2, 0], 20, true);
+  k.adam = flat('adam', 5, [1, 2, 3, 0], 28, true);
+  k.adamw = flat('adamw', 5, [1, 2, 3, 0], 28, true);
+  // biasAct(x, b, y, rows, cols, act, alpha): by rows
+  k.biasAct = outer('biasAct', 3, (a) => [[0, a[4]], [1, 1], [2, a[4]]], 2, (a) => 8 * a[3] * a[4]);
+  // reduce(op, x, y, outer, len, inner); softmax(x, y, outer, len, inner, log); softmaxGrad(y, dy, dx, ...)
+  k.reduce = outer('reduce', 3, (a) => [[1, a[4] * a[5]], [2, a[5]]], 2, (a) => 4 * a[3] * a[4] * a[5]);
+  k.softmax = outer('softmax', 2, (a) => [[0, a[3] * a[4]], [1, a[3] * a[4]]], 1, (a) => 8 * a[2] * a[3] * a[4]);
+  k.softmaxGrad = outer('softmaxGrad', 3, (a) => [[0, a[4] * a[5]], [1, a[4] * a[5]], [2, a[4] * a[5]]], 2, (a) => 12 * a[3] * a[4] * a[5]);
+
+  // binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2): by the outermost dim of extent ≥ 2
+  const bin = direct.binary;
+  k.binary = (op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2) => {
+    const n = d0 * d1 * d2;
+    if (!pool.live || n < 64 || (!pool.force && 12 * n < costs.minBytes)) return bin(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
+    const dim = d0 > 1 ? 0 : d1 > 1 ? 1 : 2, ext = [d0, d1, d2][dim];
+    const cs = [d1 * d2, d2, 1][dim], as = [as0, as1, as2][dim], bs = [bs0, bs1, bs2][dim];
+    const bb = bounds(ext, Math.min(T, ext), dim === 2 ? 16 : 1), parts: number[][] = [];
+    for (let i = 0; i + 1 < bb.length; i++) {
+      const dims = [d0, d1, d2];
+      dims[dim] = bb[i + 1] - bb[i];
+      const lo = bb[i];
+      parts.push([op, a + 4 * as * lo, b + 4 * bs * lo, c + 4 * cs * lo, dims[0], dims[1], dims[2], as0, as1, as2, bs0, bs1, bs2]);
+    }
+    if (parts.length < 2) return bin(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
+    const span = (p: Ptr, s0: number, s1: number, s2: number) => 4 * (1 + Math.abs(s0) * (d0 - 1) + Math.abs(s1) * (d1 - 1) + Math.abs(s2) * (d2 - 1));
+    const redo = !overlaps(c, 4 * n, a, span(a, as0, as1, as2)) && !overlaps(c, 4 * n, b, span(b, bs0, bs1, bs2));
+    pool.run('binary', FN.binary, parts, -1, redo, fns);
+  };
+
+  // strided(x, y, n, off, d0..d5, s0..s5): by the outermost dim of extent ≥ 2
+  const str = direct.strided;
+  k.strided = (...a: number[]) => {
+    const n = a[2];
+    if (!pool.live || n < 64 || (!pool.force && 8 * n < costs.minBytes)) return str(...a);
+    let dim = 0;
+    while (dim < 5 && a[4 + dim] < 2) dim++;
+    const ext = a[4 + dim], inner = n / ext, bb = bounds(ext, Math.min(T, ext), dim === 5 ? 16 : 1), parts: number[][] = [];
+    for (let i = 0; i + 1 < bb.length; i++) {
+      const p = a.slice(), lo = bb[i];
+      p[1] = a[1] + 4 * inner * lo;
+      p[3] = a[3] + a[10 + dim] * lo;
+      p[4 + dim] = bb[i + 1] - lo;
+      p[2] = inner * (bb[i + 1] - lo);
+      parts.push(p);
+    }
+    if (parts.length < 2) return str(...a);
+    let lo = a[3], hi = a[3];                        // x's span in elements
+    for (let j = 0; j < 6; j++) { const e = (a[4 + j] - 1) * a[10 + j]; if (e < 0) lo += e; else hi += e; }
+    pool.run('strided', FN.strided, parts, -1, !overlaps(a[1], 4 * n, a[0] + 4 * lo, 4 * (hi - lo + 1)), fns);
+  };
+  return k;
+}
