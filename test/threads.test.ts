@@ -7,7 +7,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { createWasm, type WasmBackend } from '../src/backends/wasm.ts';
 import { sharedModule } from '../src/backends/threads.ts';
 import { Unary, Binary, Reduce } from '../src/ops/codes.ts';
@@ -17,6 +21,11 @@ import {
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import { threadCosts } from '../src/scheduler.ts';
+import { launchChromium, CHROMIUM } from './_helpers/chromium.ts';
+import { testNeedingGpu } from './_helpers/skip.ts';
+import { within } from './_helpers/wait.ts';
+import { serveDir } from '../scripts/demo.mjs';
+import type { ThreadsResult } from './browser/threads-page.ts';
 
 await init({ gpu: false });
 const initial = devices().cpu!.threads;
@@ -49,7 +58,7 @@ for (const n of [1, 2, 3]) {
   const be = await createWasm({ shared: true });
   await be.setThreads(n);
   assert.is(be.threads(), n, `a backend with ${n} threads: ${be.threadsReason()}`);
-  if (be.threadPool()) be.threadPool()!.force = true;
+  if (be.threadPool()) be.threadPool()!.split = 'always';
   bes.push(be);
 }
 
@@ -145,12 +154,24 @@ test('binary with broadcasting, biasAct, reduce, softmax and strided are bit-ide
 
 test('a split kernel below the thresholds, or with forcing off, runs on the calling thread alone', () => {
   const be = bes[1], pool = be.threadPool()!;
-  pool.force = false;
+  pool.split = 'auto';
   try {
     const before = threadCosts.minFlops;
     assert.ok(before > 2 * 8 ** 3, `a tiny product is below the matmul threshold (${before} flops)`);
     agree('tiny matmul, unforced', [values(64, 1), values(64, 2)], [64], (b, [x, y, z]) => b.matmul(x, y, z, 8, 8, 8, 0, 0, 0));
-  } finally { pool.force = true; }
+  } finally { pool.split = 'always'; }
+});
+
+test('the pool\'s workers do run parts: a large product split over 3 threads', () => {
+  const be = bes[2], pool = be.threadPool()!, n = 384;
+  const a = be.alloc(n * n), c = be.alloc(n * n);
+  be.fill(a, n * n, 0.25);
+  const before = pool.partsRun();
+  for (let i = 0; i < 50 && pool.partsRun().slice(1).every((p, t) => p === before[t + 1]); i++) be.matmul(a, a, c, n, n, n, 0, 0, 0);
+  const after = pool.partsRun();
+  assert.ok(after.slice(1).some((p, t) => p > before[t + 1]), `parts run per thread: ${before} → ${after}`);
+  assert.equal([...be.readSync(c, 3)!], [24, 24, 24]);
+  be.free(a, n * n); be.free(c, n * n);
 });
 
 test('memory growth: a kernel split over the pool reads and writes pages added after the workers started', () => {
@@ -189,7 +210,7 @@ test('a whole training run is bit-identical on 1, 2 and 3 threads (every splitta
       await init({ threads: n });
       assert.is(devices().cpu!.threads, n);
       const p = (runtime.cpu as WasmBackend).threadPool();
-      if (p) p.force = true;
+      if (p) p.split = 'always';
       runs.push(withPolicy('cpu', run));          // a GPU another test file opened must not take ops
     }
   } finally { await init({ threads: initial }); }
@@ -203,7 +224,7 @@ test('a worker that dies inside a kernel: the result is still right, the backend
   const be = await createWasm({ shared: true });
   await be.setThreads(3);
   const pool = be.threadPool()!;
-  pool.force = true;
+  pool.split = 'always';
   pool.stallMs = 200;
   const warned: string[] = [], warn = console.warn;
   console.warn = (m: string) => { warned.push(m); };
@@ -234,7 +255,7 @@ test('an in-place update whose part a dead worker left: a clear error, never a h
   const be = await createWasm({ shared: true });
   await be.setThreads(2);
   const pool = be.threadPool()!;
-  pool.force = true;
+  pool.split = 'always';
   pool.stallMs = 200;
   const warn = console.warn;
   console.warn = () => {};
@@ -259,7 +280,7 @@ test('a worker terminated from outside: the next kernels run (no hang), then one
   const be = await createWasm({ shared: true });
   await be.setThreads(3);
   const pool = be.threadPool()!;
-  pool.force = true;
+  pool.split = 'always';
   const warn = console.warn;
   console.warn = () => {};
   try {
@@ -302,6 +323,78 @@ test('a Node process with a pool ends by itself when its work is done (idle work
   assert.is(r.status, 0, `exit status ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
   assert.is(r.stdout.trim(), '2 300');
 });
+
+type Outcome = { page: ThreadsResult; worker: ThreadsResult } | { error: string };
+const PAGE = `<!doctype html><meta charset="utf-8"><title>fluxion threads</title>
+<script type="module">
+  import { runThreads } from './threads-page.js';
+  globalThis.__done = (async () => {
+    const page = await runThreads('page');
+    const w = new Worker('./threads-worker.js', { type: 'module' });
+    const worker = await new Promise((ok) => {
+      w.onmessage = (e) => ok(e.data);
+      w.onerror = (e) => ok({ error: e.message });
+      w.postMessage('go');
+    });
+    w.terminate();
+    return { page, worker };
+  })().catch((e) => ({ error: String(e && e.stack || e) }));
+</script>`;
+
+testNeedingGpu(test, 'browsers: a cross-origin isolated page (spinning main thread) and its module worker (Atomics.wait) run 2 threads, bit-identical to 1; ' +
+  'a page without isolation runs 1 and says why', existsChromium(), async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fluxion-threads-'));
+  const launched = await launchChromium();
+  if ('error' in launched) return assert.unreachable(launched.error);
+  const servers: Awaited<ReturnType<typeof serveDir>>[] = [];
+  try {
+    await build({
+      entryPoints: [fileURLToPath(new URL('browser/threads-page.ts', import.meta.url)), fileURLToPath(new URL('browser/threads-worker.ts', import.meta.url))],
+      bundle: true, format: 'esm', platform: 'browser', target: 'es2022', outdir: dir, loader: { '.wasm': 'binary', '.wgsl': 'text' },
+      external: ['webgpu', 'node:*'], logLevel: 'warning',
+    });
+    writeFileSync(join(dir, 'index.html'), PAGE);
+    const results: Record<string, { page: ThreadsResult; worker: ThreadsResult }> = {};
+    for (const isolated of [true, false]) {
+      const server = await serveDir(dir, 0, { isolated });
+      servers.push(server);
+      const page = await launched.browser.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      await page.goto(`${server.url}/`);
+      await within(page.waitForFunction(() => (globalThis as { __done?: unknown }).__done), () => `the threads page\n${problems.join('\n')}`);
+      const out = await within(page.evaluate(() => (globalThis as unknown as { __done: Promise<Outcome> }).__done), () => `the threads page\n${problems.join('\n')}`);
+      await page.close();
+      assert.ok(!('error' in out), `isolated=${isolated}: ${'error' in out ? out.error : ''}\n${problems.join('\n')}`);
+      const o = out as { page: ThreadsResult; worker: ThreadsResult };
+      assert.ok(!('error' in o.worker), `isolated=${isolated}, worker: ${(o.worker as { error?: string }).error}`);
+      results[String(isolated)] = o;
+    }
+    for (const r of [results.true.page, results.true.worker]) {
+      assert.is(r.isolated, true, r.where);
+      assert.is(r.threads, 2, `${r.where}: ${r.reason}`);
+      assert.equal(r.differing, [], `${r.where}: outputs that differ between 2 threads and 1`);
+      assert.ok(r.compared! > 10, `${r.where}: ${r.compared} outputs compared`);
+      assert.ok(r.workerParts! > 0, `${r.where}: the pool's worker ran ${r.workerParts} parts`);
+    }
+    for (const r of [results.false.page, results.false.worker]) {
+      assert.is(r.isolated, false, r.where);
+      assert.is(r.threads, 1, r.where);
+      assert.match(r.reason ?? '', /not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/, r.where);
+    }
+    const t = results.true;
+    console.log(`  chromium ${launched.browser.version()}: page ${t.page.workerParts} and worker ${t.worker.workerParts} parts on the pool's worker, ` +
+      `${t.page.compared} outputs bit-identical on each (${t.page.ms} ms, ${t.worker.ms} ms); unisolated: 1 thread`);
+  } finally {
+    await launched.browser.close().catch(() => {});
+    for (const s of servers) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function existsChromium(): string | null {
+  return existsSync(CHROMIUM) ? null : `${CHROMIUM} not found`;
+}
 
 test.after(() => { for (const be of bes) be.setThreads(1); });
 

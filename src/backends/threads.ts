@@ -31,6 +31,7 @@ export const MAX_THREADS = 64;
 const WAKE = 0, CLAIM = 1, DONE = 2, STOP = 3, KILL = 4, ERR = 5, ERRLEN = 6, SPIN_US = 7;
 const STATE = 16;                 // per part: 0 free, t + 1 taken by thread t, -1 done
 const MSG = 128, MSG_MAX = 240;   // a failed part's error message, UTF-16 code units
+const COUNT = 384;                // per thread: parts it has run (tests check the workers work)
 const WS = 256;                   // Float64 index: each thread's matmul scratch pointer
 const PARTS = WS + MAX_THREADS;   // Float64 index: part p at PARTS + p·PSTRIDE = [fn, argc, wsArg, args...]
 const PSTRIDE = 40;
@@ -52,7 +53,7 @@ const FN = Object.fromEntries(PART_FNS.map((n, i) => [n, i])) as Record<(typeof 
  * only; a browser worker talks through its global scope.
  */
 const WORKER_SOURCE = `"use strict";
-const WAKE=${WAKE},CLAIM=${CLAIM},DONE=${DONE},STOP=${STOP},KILL=${KILL},ERR=${ERR},ERRLEN=${ERRLEN},SPIN_US=${SPIN_US},STATE=${STATE},MSG=${MSG},MSG_MAX=${MSG_MAX},WS=${WS},PARTS=${PARTS},PSTRIDE=${PSTRIDE};
+const WAKE=${WAKE},CLAIM=${CLAIM},DONE=${DONE},STOP=${STOP},KILL=${KILL},ERR=${ERR},ERRLEN=${ERRLEN},SPIN_US=${SPIN_US},STATE=${STATE},MSG=${MSG},MSG_MAX=${MSG_MAX},COUNT=${COUNT},WS=${WS},PARTS=${PARTS},PSTRIDE=${PSTRIDE};
 let port = null;
 try { port = require("node:worker_threads").parentPort; } catch (e) {}
 const post = (m) => port ? port.postMessage(m) : postMessage(m);
@@ -93,6 +94,7 @@ function start(d) {
         }
       }
       Atomics.store(i32, STATE + next, -1);
+      i32[COUNT + t]++;
       if (Atomics.add(i32, DONE, 1) + 1 === np) Atomics.notify(i32, DONE);
     }
   }
@@ -195,8 +197,11 @@ export interface PoolOptions {
 export class Pool {
   readonly threads: number;
   live = true;
-  /** Set by tests and calibrate(): split every kernel the table can split, whatever its size. */
-  force = false;
+  /**
+   * 'auto': split a kernel where the scheduler's thresholds say it pays; 'always' (tests,
+   * calibrate()): every kernel that can be split; 'never': none (calibrate()'s one-thread figures).
+   */
+  split: 'auto' | 'always' | 'never' = 'auto';
   /** A part unfinished this long (ms, or 100× the caller's own share if longer) means its worker died. */
   stallMs = 5000;
   readonly #i32: Int32Array<SharedArrayBuffer>;
@@ -293,6 +298,8 @@ export class Pool {
 
   /** @internal Tests: worker t exits (without finishing) in the next part it takes. */
   killNextPart(t: number): void { Atomics.store(this.#i32, KILL, t); }
+  /** Parts each thread has run (index 0: the calling thread). */
+  partsRun(): number[] { return Array.from({ length: this.threads }, (_, t) => Atomics.load(this.#i32, COUNT + t)); }
   /** @internal Tests: the workers, to terminate one from outside. */
   get workers(): readonly WorkerLike[] { return this.#workers; }
   /** Microseconds a worker spins for the next job before it sleeps (a job soon after costs no wake-up). */
@@ -337,6 +344,7 @@ export class Pool {
       if (wsArg >= 0) a[wsArg] = f64[WS];
       f(...a);
       i32[STATE + next] = -1;
+      i32[COUNT]++;
       Atomics.add(i32, DONE, 1);
     }
     const own = performance.now() - t0, deadline = performance.now() + Math.max(this.stallMs, 100 * own);
@@ -404,7 +412,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     const d = direct[name], fn = FN[name];
     return (...a: number[]) => {
       const n = a[nArg];
-      if (!pool.live || (!pool.force && n * bytesPer < costs.minBytes) || n < 32) return d(...a);
+      if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && n * bytesPer < costs.minBytes) || n < 32) return d(...a);
       const b = bounds(n, T, 16), parts: number[][] = [];
       for (let i = 0; i + 1 < b.length; i++) {
         const p = a.slice();
@@ -422,7 +430,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     const d = direct[name], fn = FN[name];
     return (...a: number[]) => {
       const no = a[oArg];
-      if (!pool.live || no < 2 || (!pool.force && bytes(a) < costs.minBytes)) return d(...a);
+      if (!pool.live || pool.split === 'never' || no < 2 || (pool.split === 'auto' && bytes(a) < costs.minBytes)) return d(...a);
       const b = bounds(no, Math.min(T, no), 1), parts: number[][] = [], st = strides(a);
       for (let i = 0; i + 1 < b.length; i++) {
         const p = a.slice();
@@ -439,7 +447,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
 
   const mm = direct.matmul;
   k.matmul = (a, b, c, m, kk, n, ta, tb, acc) => {
-    if (!pool.live || (!pool.force && 2 * m * kk * n < costs.minFlops) || m * n < 64) return mm(a, b, c, m, kk, n, ta, tb, acc);
+    if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && 2 * m * kk * n < costs.minFlops) || m * n < 64) return mm(a, b, c, m, kk, n, ta, tb, acc);
     const parts: number[][] = [];
     const rows = n === 1 || kk === 1 || n < 16 * T;   // gemv/ger paths, or too few columns for every thread
     const bb = rows ? bounds(m, T, 4) : bounds(n, T, 8);
@@ -471,7 +479,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
   const bin = direct.binary;
   k.binary = (op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2) => {
     const n = d0 * d1 * d2;
-    if (!pool.live || n < 64 || (!pool.force && 12 * n < costs.minBytes)) return bin(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
+    if (!pool.live || pool.split === 'never' || n < 64 || (pool.split === 'auto' && 12 * n < costs.minBytes)) return bin(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
     const dim = d0 > 1 ? 0 : d1 > 1 ? 1 : 2, ext = [d0, d1, d2][dim];
     const cs = [d1 * d2, d2, 1][dim], as = [as0, as1, as2][dim], bs = [bs0, bs1, bs2][dim];
     const bb = bounds(ext, Math.min(T, ext), dim === 2 ? 16 : 1), parts: number[][] = [];
@@ -491,7 +499,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
   const str = direct.strided;
   k.strided = (...a: number[]) => {
     const n = a[2];
-    if (!pool.live || n < 64 || (!pool.force && 8 * n < costs.minBytes)) return str(...a);
+    if (!pool.live || pool.split === 'never' || n < 64 || (pool.split === 'auto' && 8 * n < costs.minBytes)) return str(...a);
     let dim = 0;
     while (dim < 5 && a[4 + dim] < 2) dim++;
     const ext = a[4 + dim], inner = n / ext, bb = bounds(ext, Math.min(T, ext), dim === 5 ? 16 : 1), parts: number[][] = [];

@@ -77,6 +77,8 @@ export interface WasmBackend extends Backend<Ptr> {
   threadPool(): Pool | null;
   /** Measures the pool for the scheduler: fan-out cost and speedups (undefined with one thread). */
   measureThreads(): DeviceProfile['threads'];
+  /** Runs `f` with every kernel on the calling thread. */
+  oneThread<T>(f: () => T): T;
 }
 
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1,
@@ -272,9 +274,12 @@ export async function createWasm(opts: { shared?: boolean } = {}): Promise<WasmB
   }
   function measureThreads(): DeviceProfile['threads'] {
     if (!pool?.live) return undefined;
-    const p = pool, T = p.threads;
-    const time = (reps: number, f: () => void) => {
+    const p = pool, T = p.threads, saved = p.split;
+    /** Best of three ms per call of f, split as `mode` says. */
+    const time = (mode: Pool['split'], reps: number, f: () => void) => {
+      p.split = mode;
       let best = Infinity;
+      f();
       for (let r = 0; r < 3; r++) {
         const t0 = performance.now();
         for (let i = 0; i < reps; i++) f();
@@ -282,26 +287,28 @@ export async function createWasm(opts: { shared?: boolean } = {}): Promise<WasmB
       }
       return best;
     };
-    const both = (reps: number, f: () => void) => {
-      const saved = p.force;
-      const one = time(reps, f);
-      p.force = true;
-      try { return [one, time(reps, () => (p.live ? f() : undefined))]; } finally { p.force = saved; }
-    };
     const N = 1 << 20, n = 256;
     const y = be.alloc(N), a = be.alloc(n * n), c = be.alloc(n * n);
     try {
       be.fill(y, N, 0.5); be.fill(a, n * n, 0.5);
-      // The direct kernels for the one-thread times: the wrappers would split above the thresholds.
-      const [f1, fT] = both(100, () => be.fill(y, 64 * T, 1));
-      const d = direct;
-      const [m1] = both(1, () => d.matmul(a, a, c, n, n, n, 0, 0, 0));
-      const [, mT] = both(1, () => be.matmul(a, a, c, n, n, n, 0, 0, 0));
-      const [u1] = both(1, () => d.unary(28, y, y, N, 1, 0));
-      const [, uT] = both(1, () => be.unary(28, y, y, N, 1, 0));
+      const fill = () => be.fill(y, 64 * T, 1), mm = () => be.matmul(a, a, c, n, n, n, 0, 0, 0), un = () => be.unary(28, y, y, N, 1, 0);
+      const fanoutMs = time('always', 100, fill) - time('never', 100, fill);
+      const matmul = time('never', 2, mm) / time('always', 2, mm);
+      const bandwidth = time('never', 2, un) / time('always', 2, un);
       if (!p.live) return undefined;
-      return { n: T, fanoutMs: Math.max(1e-4, fT - f1), matmul: Math.max(0.1, m1 / mT), bandwidth: Math.max(0.1, u1 / uT) };
-    } finally { be.free(y, N); be.free(a, n * n); be.free(c, n * n); }
+      return { n: T, fanoutMs: Math.max(1e-4, fanoutMs), matmul: Math.max(0.1, matmul), bandwidth: Math.max(0.1, bandwidth) };
+    } finally {
+      p.split = saved;
+      be.free(y, N); be.free(a, n * n); be.free(c, n * n);
+    }
+  }
+  /** Runs f with the kernels on this thread alone (calibrate()'s one-thread figures). */
+  function oneThread<T>(f: () => T): T {
+    const p = pool;
+    if (!p) return f();
+    const saved = p.split;
+    p.split = 'never';
+    try { return f(); } finally { p.split = saved; }
   }
 
   const be: WasmBackend = {
@@ -313,6 +320,7 @@ export async function createWasm(opts: { shared?: boolean } = {}): Promise<WasmB
     setThreads,
     threadPool: () => pool,
     measureThreads,
+    oneThread,
     f32: () => view,
     memoryBytes: () => memory.buffer.byteLength,
     alloc(n) {
