@@ -113,12 +113,19 @@ const g = globalThis as unknown as {
   navigator?: { hardwareConcurrency?: number }; SharedArrayBuffer?: unknown;
 };
 
+/**
+ * A Node built-in, by a specifier no bundler resolves: a literal `import('node:os')` in the bundle
+ * makes Vite externalise it with a warning and refuse to build a classic-format worker around it
+ * (esbuild folds a constant back into a literal, but not a join). Only Node reaches this.
+ */
+const nodeModule = (name: string): Promise<any> => import(/* @vite-ignore */ ['node', name].join(':'));
+
 /** What this host allows: Node (main thread or worker_threads), or a cross-origin isolated page or worker. */
 export async function threadHost(): Promise<ThreadHost> {
   const node = !!g.process?.versions?.node && typeof g.document === 'undefined';
   let cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
   if (node) {
-    try { cores = (await import('node:os')).availableParallelism(); } catch { /* older Node: navigator's count or 1 */ }
+    try { cores = (await nodeModule('os')).availableParallelism(); } catch { /* older Node: navigator's count or 1 */ }
   }
   if (typeof g.SharedArrayBuffer !== 'function' || (!node && g.crossOriginIsolated !== true)) {
     return { ok: false, cores, reason: 'this page is not cross-origin isolated, so it has no shared memory: serve it with the headers ' +
@@ -176,6 +183,13 @@ export function sharedModule(bytes: Uint8Array, maxPages: number): Uint8Array<Ar
 interface WorkerLike {
   postMessage(m: unknown): void;
   terminate(): unknown;
+}
+/** What the pool uses of a Node worker_threads Worker. */
+interface NodeWorkerLike extends WorkerLike {
+  once(e: 'message', f: (m: { ready?: boolean; error?: string }) => void): void;
+  on(e: 'error', f: (e: Error) => void): void;
+  on(e: 'exit', f: (code: number) => void): void;
+  unref(): void;
 }
 
 export interface PoolOptions {
@@ -239,14 +253,14 @@ export class Pool {
     const names = [...PART_FNS];
     let url: string | null = null;
     try {
-      const NodeWorker = o.host.node ? (await import('node:worker_threads')).Worker : null;
+      const NodeWorker: (new (src: string, o: object) => NodeWorkerLike) | null = o.host.node ? (await nodeModule('worker_threads')).Worker : null;
       if (!NodeWorker) url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
       for (let t = 1; t < o.threads; t++) {
         const msg = { modules: o.modules, memory: o.memory, ctl, t, tls: o.tls(t), names };
         started.push(new Promise<void>((ok, fail) => {
           const answer = (m: { ready?: boolean; error?: string }) => (m?.ready ? ok() : fail(new Error(m?.error ?? 'sent no ready message')));
           if (NodeWorker) {
-            const w = new NodeWorker(WORKER_SOURCE, { eval: true, execArgv: [], name: `fluxion-wasm-${t}` } as ConstructorParameters<typeof NodeWorker>[1]);
+            const w = new NodeWorker(WORKER_SOURCE, { eval: true, execArgv: [], name: `fluxion-wasm-${t}` });
             workers.push(w);
             w.once('message', answer);
             w.on('error', (e) => { fail(e); lost(t, `failed: ${e.message}`); });
