@@ -48,59 +48,27 @@ export const PART_FNS = ['matmul_part', 'unary', 'unaryGrad', 'binary', 'biasAct
 const FN = Object.fromEntries(PART_FNS.map((n, i) => [n, i])) as Record<(typeof PART_FNS)[number], number>;
 
 /**
- * The pool worker's whole program. Plain JavaScript in a string (not a function's toString, which a
- * bundler or tsx may rewrite with helpers from outside it). `require` exists in Node's eval workers
- * only; a browser worker talks through its global scope.
+ * The pool worker's whole program, written small since it ships as it is: plain JavaScript in a
+ * string (not a function's toString, which a bundler or tsx may rewrite with helpers from outside
+ * it). It instantiates the modules on the memory, points its scratch at its own block, says ready,
+ * then loops: spin briefly, else Atomics.wait on WAKE; take parts by compare-and-swap on CLAIM; run
+ * each (its own matmul scratch where the part has one), record an error, count, mark done.
+ * `require` exists in Node's eval workers only; a browser worker talks through its global scope.
+ * KILL (tests) makes the worker exit inside a part, as a crash would.
  */
-const WORKER_SOURCE = `"use strict";
-const WAKE=${WAKE},CLAIM=${CLAIM},DONE=${DONE},STOP=${STOP},KILL=${KILL},ERR=${ERR},ERRLEN=${ERRLEN},SPIN_US=${SPIN_US},STATE=${STATE},MSG=${MSG},MSG_MAX=${MSG_MAX},COUNT=${COUNT},WS=${WS},PARTS=${PARTS},PSTRIDE=${PSTRIDE};
-let port = null;
-try { port = require("node:worker_threads").parentPort; } catch (e) {}
-const post = (m) => port ? port.postMessage(m) : postMessage(m);
-function die() { if (port) process.exit(1); close(); throw new Error("fluxion pool worker stopped"); }
-function start(d) {
-  let fns;
-  try {
-    const ex = {};
-    for (const m of d.modules) Object.assign(ex, new WebAssembly.Instance(m, { env: { memory: d.memory } }).exports);
-    ex.thread_scratch(d.tls);
-    fns = d.names.map((n) => ex[n]);
-  } catch (e) { post({ error: String(e && e.message || e) }); return; }
-  post({ ready: true });
-  const i32 = new Int32Array(d.ctl), f64 = new Float64Array(d.ctl), t = d.t;
-  let seen = Atomics.load(i32, WAKE);
-  for (;;) {
-    if (Atomics.load(i32, WAKE) === seen) {
-      const end = performance.now() + i32[SPIN_US] / 1000;
-      for (let k = 1; Atomics.load(i32, WAKE) === seen; k++) if ((k & 255) === 0 && performance.now() > end) break;
-    }
-    if (Atomics.load(i32, WAKE) === seen) Atomics.wait(i32, WAKE, seen);
-    if (Atomics.load(i32, STOP)) return;
-    seen = Atomics.load(i32, WAKE);
-    for (;;) {
-      const w = Atomics.load(i32, CLAIM), next = w & 255, np = (w >>> 8) & 255;
-      if (next >= np) break;
-      if (Atomics.compareExchange(i32, CLAIM, w, w + 1) !== w) continue;
-      Atomics.store(i32, STATE + next, t + 1);
-      if (Atomics.load(i32, KILL) === t) die();
-      const o = PARTS + next * PSTRIDE, argc = f64[o + 1], wsArg = f64[o + 2], args = new Array(argc);
-      for (let i = 0; i < argc; i++) args[i] = f64[o + 3 + i];
-      if (wsArg >= 0) args[wsArg] = f64[WS + t];
-      try { fns[f64[o]](...args); } catch (e) {
-        if (Atomics.compareExchange(i32, ERR, 0, next + 1) === 0) {
-          const m = String(e && e.message || e).slice(0, MSG_MAX);
-          for (let i = 0; i < m.length; i++) i32[MSG + i] = m.charCodeAt(i);
-          Atomics.store(i32, ERRLEN, m.length);
-        }
-      }
-      Atomics.store(i32, STATE + next, -1);
-      i32[COUNT + t]++;
-      if (Atomics.add(i32, DONE, 1) + 1 === np) Atomics.notify(i32, DONE);
-    }
-  }
-}
-if (port) port.once("message", start); else onmessage = (e) => { onmessage = null; start(e.data); };
-`;
+const WORKER_SOURCE = `"use strict";let P=null;try{P=require("node:worker_threads").parentPort}catch(e){}
+const post=m=>P?P.postMessage(m):postMessage(m);
+function start(d){let F;try{const x={};for(const m of d.modules)Object.assign(x,new WebAssembly.Instance(m,{env:{memory:d.memory}}).exports);
+x.thread_scratch(d.tls);F=d.names.map(n=>x[n])}catch(e){post({error:String(e&&e.message||e)});return}post({ready:1});
+const I=new Int32Array(d.ctl),D=new Float64Array(d.ctl),t=d.t;let s=Atomics.load(I,${WAKE});
+for(;;){if(Atomics.load(I,${WAKE})===s){const end=performance.now()+I[${SPIN_US}]/1e3;for(let k=1;Atomics.load(I,${WAKE})===s;k++)if(!(k&255)&&performance.now()>end)break}
+if(Atomics.load(I,${WAKE})===s)Atomics.wait(I,${WAKE},s);if(Atomics.load(I,${STOP}))return;s=Atomics.load(I,${WAKE});
+for(;;){const w=Atomics.load(I,${CLAIM}),q=w&255,np=w>>>8&255;if(q>=np)break;if(Atomics.compareExchange(I,${CLAIM},w,w+1)!==w)continue;
+Atomics.store(I,${STATE}+q,t+1);if(Atomics.load(I,${KILL})===t){if(P)process.exit(1);close();throw 0}
+const o=${PARTS}+q*${PSTRIDE},n=D[o+1],ws=D[o+2],a=new Array(n);for(let i=0;i<n;i++)a[i]=D[o+3+i];if(ws>=0)a[ws]=D[${WS}+t];
+try{F[D[o]](...a)}catch(e){if(Atomics.compareExchange(I,${ERR},0,q+1)===0){const m=String(e&&e.message||e).slice(0,${MSG_MAX});for(let i=0;i<m.length;i++)I[${MSG}+i]=m.charCodeAt(i);Atomics.store(I,${ERRLEN},m.length)}}
+Atomics.store(I,${STATE}+q,-1);I[${COUNT}+t]++;if(Atomics.add(I,${DONE},1)+1===np)Atomics.notify(I,${DONE})}}}
+if(P)P.once("message",start);else onmessage=e=>{onmessage=null;start(e.data)};`;
 
 // ---- hosts ------------------------------------------------------------------------------------
 
@@ -415,85 +383,85 @@ function bounds(total: number, parts: number, align: number): number[] {
 const overlaps = (p: Ptr, bytes: number, q: Ptr, qbytes: number) => p < q + qbytes && q < p + bytes;
 
 /**
- * The kernels a pool splits, each with the kernel's own signature: below the size where a split
- * pays (or with no live pool) it calls `direct` at once, so small ops pay one comparison.
+ * The kernels a pool splits, each with the kernel's own signature and arity: below the size where
+ * a split pays (or with no live pool) it calls `direct` at once, so a small op pays one comparison
+ * and no array (batch-1 training is made of such ops).
  */
 export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | undefined)[], direct: Record<string, Fn>,
   wsBytes: (m: number, k: number, n: number) => number, ensureWs: (bytes: number) => void): Record<string, Fn> {
-  const T = pool.threads;
-  /** Runs of a flat elementwise kernel: `bufs` are the buffer arguments that advance with the run. */
-  const flat = (name: keyof typeof FN, nArg: number, bufs: readonly number[], bytesPer: number, inout: boolean): Fn => {
-    const d = direct[name], fn = FN[name];
-    return (...a: number[]) => {
-      const n = a[nArg];
-      if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && n * bytesPer < costs.minBytes) || n < 32) return d(...a);
-      const b = bounds(n, T, 16), parts: number[][] = [];
-      for (let i = 0; i + 1 < b.length; i++) {
-        const p = a.slice();
-        for (const k of bufs) p[k] = a[k] + 4 * b[i];
-        p[nArg] = b[i + 1] - b[i];
-        parts.push(p);
-      }
-      const out = bufs[bufs.length - 1];
-      const redo = !inout && bufs.every((k) => k === out || !overlaps(a[k], 4 * n, a[out], 4 * n));
-      pool.run(name, fn, parts, -1, redo, fns);
-    };
-  };
-  /** Runs over an outer index: `strides` maps each buffer argument to its elements per outer step. */
-  const outer = (name: keyof typeof FN, oArg: number, strides: (a: number[]) => [number, number][], out: number, bytes: (a: number[]) => number): Fn => {
-    const d = direct[name], fn = FN[name];
-    return (...a: number[]) => {
-      const no = a[oArg];
-      if (!pool.live || pool.split === 'never' || no < 2 || (pool.split === 'auto' && bytes(a) < costs.minBytes)) return d(...a);
-      const b = bounds(no, Math.min(T, no), 1), parts: number[][] = [], st = strides(a);
-      for (let i = 0; i + 1 < b.length; i++) {
-        const p = a.slice();
-        for (const [k, s] of st) p[k] = a[k] + 4 * s * b[i];
-        p[oArg] = b[i + 1] - b[i];
-        parts.push(p);
-      }
-      const outBytes = st.find(([k]) => k === out)![1] * no * 4;
-      const redo = st.every(([k, s]) => k === out || !overlaps(a[k], s * no * 4, a[out], outBytes));
-      pool.run(name, fn, parts, -1, redo, fns);
-    };
-  };
+  const T = pool.threads, d = direct;
+  /** Whether to split a memory-bound kernel of `bytes` over `n` units (elements, rows). */
+  const pays = (bytes: number, n: number, least: number) =>
+    pool.live && n >= least && (pool.split === 'always' || (pool.split === 'auto' && bytes >= costs.minBytes));
+
+  /** Runs of a flat elementwise kernel over a[nArg] elements: `bufs` advance with the run, the last is the output. */
+  function flat(name: keyof typeof FN, a: number[], nArg: number, bufs: readonly number[], inout: boolean) {
+    const n = a[nArg], b = bounds(n, T, 16), parts: number[][] = [];
+    for (let i = 0; i + 1 < b.length; i++) {
+      const p = a.slice();
+      for (const k of bufs) p[k] = a[k] + 4 * b[i];
+      p[nArg] = b[i + 1] - b[i];
+      parts.push(p);
+    }
+    const out = a[bufs[bufs.length - 1]];
+    const redo = !inout && bufs.every((k) => a[k] === out || !overlaps(a[k], 4 * n, out, 4 * n));
+    pool.run(name, FN[name], parts, -1, redo, fns);
+  }
+  /** Runs over the outer index a[oArg]: `strides` pairs each buffer argument with its elements per outer step; `out` is the output argument. */
+  function outer(name: keyof typeof FN, a: number[], oArg: number, strides: [number, number][], out: number) {
+    const no = a[oArg], b = bounds(no, Math.min(T, no), 1), parts: number[][] = [];
+    for (let i = 0; i + 1 < b.length; i++) {
+      const p = a.slice();
+      for (const [k, st] of strides) p[k] = a[k] + 4 * st * b[i];
+      p[oArg] = b[i + 1] - b[i];
+      parts.push(p);
+    }
+    const os = strides.find(([k]) => k === out)![1] * no * 4;
+    const redo = strides.every(([k, st]) => k === out || !overlaps(a[k], st * no * 4, a[out], os));
+    pool.run(name, FN[name], parts, -1, redo, fns);
+  }
   const k: Record<string, Fn> = {};
 
-  const mm = direct.matmul;
   k.matmul = (a, b, c, m, kk, n, ta, tb, acc) => {
-    if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && 2 * m * kk * n < costs.minFlops) || m * n < 64) return mm(a, b, c, m, kk, n, ta, tb, acc);
+    if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && 2 * m * kk * n < costs.minFlops) || m * n < 64) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
     const parts: number[][] = [];
     const rows = n === 1 || kk === 1 || n < 16 * T;   // gemv/ger paths, or too few columns for every thread
     const bb = rows ? bounds(m, T, 4) : bounds(n, T, 8);
     for (let i = 0; i + 1 < bb.length; i++) {
       parts.push(rows ? [a, b, c, m, kk, n, ta, tb, acc, 0, bb[i], bb[i + 1], 0, n] : [a, b, c, m, kk, n, ta, tb, acc, 0, 0, m, bb[i], bb[i + 1]]);
     }
-    if (parts.length < 2) return mm(a, b, c, m, kk, n, ta, tb, acc);
+    if (parts.length < 2) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
     ensureWs(wsBytes(m, kk, n) || 16);
     const cb = 4 * m * n;
     const redo = !acc && !overlaps(c, cb, a, 4 * m * kk) && !overlaps(c, cb, b, 4 * kk * n);
     pool.run('matmul', FN.matmul_part, parts, 9, redo, fns);
   };
-  k.unary = flat('unary', 3, [1, 2], 8, false);
-  k.unaryGrad = flat('unaryGrad', 5, [1, 2, 3, 4], 16, false);
-  k.fill = flat('fill', 1, [0], 4, false);
-  k.copyIf = flat('copyIf', 3, [0, 1], 8, true);
-  k.descent = flat('descent', 3, [1, 0], 12, true);
-  k.momentum = flat('momentum', 4, [1, 2, 0], 20, true);
-  k.adam = flat('adam', 5, [1, 2, 3, 0], 28, true);
-  k.adamw = flat('adamw', 5, [1, 2, 3, 0], 28, true);
-  // biasAct(x, b, y, rows, cols, act, alpha): by rows
-  k.biasAct = outer('biasAct', 3, (a) => [[0, a[4]], [1, 1], [2, a[4]]], 2, (a) => 8 * a[3] * a[4]);
-  // reduce(op, x, y, outer, len, inner); softmax(x, y, outer, len, inner, log); softmaxGrad(y, dy, dx, ...)
-  k.reduce = outer('reduce', 3, (a) => [[1, a[4] * a[5]], [2, a[5]]], 2, (a) => 4 * a[3] * a[4] * a[5]);
-  k.softmax = outer('softmax', 2, (a) => [[0, a[3] * a[4]], [1, a[3] * a[4]]], 1, (a) => 8 * a[2] * a[3] * a[4]);
-  k.softmaxGrad = outer('softmaxGrad', 3, (a) => [[0, a[4] * a[5]], [1, a[4] * a[5]], [2, a[4] * a[5]]], 2, (a) => 12 * a[3] * a[4] * a[5]);
+  k.unary = (op, x, y, n, al, be) => (pays(8 * n, n, 32) ? flat('unary', [op, x, y, n, al, be], 3, [1, 2], false) : d.unary(op, x, y, n, al, be));
+  k.unaryGrad = (op, x, y, dy, dx, n, al, be) => (pays(16 * n, n, 32)
+    ? flat('unaryGrad', [op, x, y, dy, dx, n, al, be], 5, [1, 2, 3, 4], false) : d.unaryGrad(op, x, y, dy, dx, n, al, be));
+  k.fill = (y, n, v) => (pays(4 * n, n, 32) ? flat('fill', [y, n, v], 1, [0], false) : d.fill(y, n, v));
+  k.copyIf = (x, y, g, n) => (pays(8 * n, n, 32) ? flat('copyIf', [x, y, g, n], 3, [0, 1], true) : d.copyIf(x, y, g, n));
+  k.descent = (x, g, gd, n, eta) => (pays(12 * n, n, 32) ? flat('descent', [x, g, gd, n, eta], 3, [1, 0], true) : d.descent(x, g, gd, n, eta));
+  k.momentum = (x, g, v, gd, n, eta, rho) => (pays(20 * n, n, 32)
+    ? flat('momentum', [x, g, v, gd, n, eta, rho], 4, [1, 2, 0], true) : d.momentum(x, g, v, gd, n, eta, rho));
+  k.adam = (x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t) => (pays(28 * n, n, 32)
+    ? flat('adam', [x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t], 5, [1, 2, 3, 0], true) : d.adam(x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t));
+  k.adamw = (x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam) => (pays(28 * n, n, 32)
+    ? flat('adamw', [x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam], 5, [1, 2, 3, 0], true) : d.adamw(x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam));
+  // by rows / the outer index
+  k.biasAct = (x, b, y, rows, cols, act, al) => (pays(8 * rows * cols, rows, 2)
+    ? outer('biasAct', [x, b, y, rows, cols, act, al], 3, [[0, cols], [1, 1], [2, cols]], 2) : d.biasAct(x, b, y, rows, cols, act, al));
+  k.reduce = (op, x, y, o, len, inner) => (pays(4 * o * len * inner, o, 2)
+    ? outer('reduce', [op, x, y, o, len, inner], 3, [[1, len * inner], [2, inner]], 2) : d.reduce(op, x, y, o, len, inner));
+  k.softmax = (x, y, o, len, inner, log) => (pays(8 * o * len * inner, o, 2)
+    ? outer('softmax', [x, y, o, len, inner, log], 2, [[0, len * inner], [1, len * inner]], 1) : d.softmax(x, y, o, len, inner, log));
+  k.softmaxGrad = (y, dy, dx, o, len, inner, log) => (pays(12 * o * len * inner, o, 2)
+    ? outer('softmaxGrad', [y, dy, dx, o, len, inner, log], 3, [[0, len * inner], [1, len * inner], [2, len * inner]], 2) : d.softmaxGrad(y, dy, dx, o, len, inner, log));
 
   // binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2): by the outermost dim of extent ≥ 2
-  const bin = direct.binary;
   k.binary = (op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2) => {
     const n = d0 * d1 * d2;
-    if (!pool.live || pool.split === 'never' || n < 64 || (pool.split === 'auto' && 12 * n < costs.minBytes)) return bin(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
+    if (!pays(12 * n, n, 64)) return d.binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
     const dim = d0 > 1 ? 0 : d1 > 1 ? 1 : 2, ext = [d0, d1, d2][dim];
     const cs = [d1 * d2, d2, 1][dim], as = [as0, as1, as2][dim], bs = [bs0, bs1, bs2][dim];
     const bb = bounds(ext, Math.min(T, ext), dim === 2 ? 16 : 1), parts: number[][] = [];
@@ -503,32 +471,31 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
       const lo = bb[i];
       parts.push([op, a + 4 * as * lo, b + 4 * bs * lo, c + 4 * cs * lo, dims[0], dims[1], dims[2], as0, as1, as2, bs0, bs1, bs2]);
     }
-    if (parts.length < 2) return bin(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
-    const span = (p: Ptr, s0: number, s1: number, s2: number) => 4 * (1 + Math.abs(s0) * (d0 - 1) + Math.abs(s1) * (d1 - 1) + Math.abs(s2) * (d2 - 1));
-    const redo = !overlaps(c, 4 * n, a, span(a, as0, as1, as2)) && !overlaps(c, 4 * n, b, span(b, bs0, bs1, bs2));
+    if (parts.length < 2) return d.binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
+    const span = (s0: number, s1: number, s2: number) => 4 * (1 + Math.abs(s0) * (d0 - 1) + Math.abs(s1) * (d1 - 1) + Math.abs(s2) * (d2 - 1));
+    const redo = !overlaps(c, 4 * n, a, span(as0, as1, as2)) && !overlaps(c, 4 * n, b, span(bs0, bs1, bs2));
     pool.run('binary', FN.binary, parts, -1, redo, fns);
   };
 
   // strided(x, y, n, off, d0..d5, s0..s5): by the outermost dim of extent ≥ 2
-  const str = direct.strided;
-  k.strided = (...a: number[]) => {
-    const n = a[2];
-    if (!pool.live || pool.split === 'never' || n < 64 || (pool.split === 'auto' && 8 * n < costs.minBytes)) return str(...a);
+  k.strided = (x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5) => {
+    if (!pays(8 * n, n, 64)) return d.strided(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5);
+    const a = [x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5];
     let dim = 0;
     while (dim < 5 && a[4 + dim] < 2) dim++;
     const ext = a[4 + dim], inner = n / ext, bb = bounds(ext, Math.min(T, ext), dim === 5 ? 16 : 1), parts: number[][] = [];
     for (let i = 0; i + 1 < bb.length; i++) {
       const p = a.slice(), lo = bb[i];
-      p[1] = a[1] + 4 * inner * lo;
-      p[3] = a[3] + a[10 + dim] * lo;
+      p[1] = y + 4 * inner * lo;
+      p[3] = off + a[10 + dim] * lo;
       p[4 + dim] = bb[i + 1] - lo;
       p[2] = inner * (bb[i + 1] - lo);
       parts.push(p);
     }
-    if (parts.length < 2) return str(...a);
-    let lo = a[3], hi = a[3];                        // x's span in elements
+    if (parts.length < 2) return d.strided(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5);
+    let lo = off, hi = off;                          // x's span in elements
     for (let j = 0; j < 6; j++) { const e = (a[4 + j] - 1) * a[10 + j]; if (e < 0) lo += e; else hi += e; }
-    pool.run('strided', FN.strided, parts, -1, !overlaps(a[1], 4 * n, a[0] + 4 * lo, 4 * (hi - lo + 1)), fns);
+    pool.run('strided', FN.strided, parts, -1, !overlaps(y, 4 * n, x + 4 * lo, 4 * (hi - lo + 1)), fns);
   };
   return k;
 }
