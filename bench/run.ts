@@ -10,6 +10,7 @@ const add = (title: string, body: string) => { console.log(`\n## ${title}\n\n${b
 
 if (want('matmul')) add('matmul GFLOP/s', await (await import('./matmul.bench.ts')).runMatmulBench());
 if (want('train')) add('Training step, ms/step (samples/s)', await (await import('./train.bench.ts')).runTrainBench());
+if (want('threads')) add('Wasm threads: 1 thread and 2, same run', await (await import('./threads.bench.ts')).runThreadsBench());
 if (want('startup')) add('Startup and size', (await import('./startup.ts')).runStartupBench());
 if (want('memory')) add('Long-run memory (RSS and memory() at fixed steps)', await (await import('./memory.bench.ts')).runMemoryBench());
 if (want('scheduler')) {
