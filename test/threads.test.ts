@@ -17,7 +17,7 @@ import { sharedModule } from '../src/backends/threads.ts';
 import { Unary, Binary, Reduce } from '../src/ops/codes.ts';
 import {
   init, devices, seed, rand, tensor, params, Chain, Dense, relu, sigmoid, softmax, logitcrossentropy, mse,
-  Adam, Momentum, trainStep, withPolicy, Tensor,
+  Adam, Momentum, trainStep, withPolicy, calibrate, getProfile, setProfile, Tensor,
 } from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import { threadCosts } from '../src/scheduler.ts';
@@ -298,6 +298,29 @@ test('a worker terminated from outside: the next kernels run (no hang), then one
     be.unary(Unary.tanh, x, y, n, 0, 0);
     same(one.readSync(y1, n)!, be.readSync(y, n)!, 'tanh after');
   } finally { console.warn = warn; }
+});
+
+test('calibrate() measures the pool (fan-out, speedups) and the scheduler derives its split sizes from them', async () => {
+  const before = getProfile();
+  try {
+    await init({ threads: 2 });
+    const p = await calibrate();
+    const t = p.cpu.threads!;
+    assert.ok(t, 'a threads entry in the CPU profile');
+    assert.is(t.n, 2);
+    assert.ok(t.fanoutMs >= 0 && t.fanoutMs < 1000, `fan-out ${t.fanoutMs} ms`);
+    assert.ok(t.matmul > 0 && t.bandwidth > 0, `speedups ${t.matmul}, ${t.bandwidth}`);
+    assert.is(threadCosts.threads, 2);
+    // the thresholds follow from the measured figures: finite exactly where splitting was measured to pay
+    assert.is(Number.isFinite(threadCosts.minFlops), t.matmul > 1.05, `matmul ${t.matmul}x → from ${threadCosts.minFlops} flops`);
+    assert.is(Number.isFinite(threadCosts.minBytes), t.bandwidth > 1.05, `memory-bound ${t.bandwidth}x → from ${threadCosts.minBytes} bytes`);
+    setProfile({ ...p, cpu: { ...p.cpu, threads: { n: 2, fanoutMs: 0.01, matmul: 1.9, bandwidth: 1.5 } } });
+    // split when t > 2·f·x/(x − 1): 2·0.01·1.9/0.9 ms of one-thread time, at the profile's peak GFLOP/s
+    const peak = p.cpu.matmul[p.cpu.matmul.length - 1][1];
+    assert.ok(Math.abs(threadCosts.minFlops - ((2 * 0.01 * 1.9) / 0.9) * peak * 1e6) < 1e-6 * threadCosts.minFlops);
+    assert.throws(() => setProfile({ ...p, cpu: { ...p.cpu, threads: { n: 0, fanoutMs: 0.01, matmul: 1, bandwidth: 1 } } }), /threads.n must be an integer ≥ 1/);
+    assert.throws(() => setProfile({ ...p, cpu: { ...p.cpu, threads: { n: 2, fanoutMs: -1, matmul: 1, bandwidth: 1 } } }), /threads.fanoutMs/);
+  } finally { setProfile(before); await init({ threads: initial }); }
 });
 
 test('init({ threads }) checks its argument; devices() reports the threads', async () => {

@@ -39,9 +39,8 @@ const MAX_PARTS = MAX_THREADS;
 const CTL_BYTES = (PARTS + MAX_PARTS * PSTRIDE) * 8;
 
 /**
- * The exports a part may call, by index (the worker resolves the names in its own instance). A
- * kernel of the conv family joins by exporting NAME_part(...its table arguments, lo, hi) that
- * writes only rows [lo, hi) of its output, and a row in PARTED below.
+ * The exports a part may call, by index (the worker resolves the names in its own instance). The
+ * conv family joins by exporting NAME_part (see PARTED).
  */
 export const PART_FNS = ['matmul_part', 'unary', 'unaryGrad', 'binary', 'biasAct', 'reduce', 'softmax', 'softmaxGrad',
   'fill', 'copyIf', 'descent', 'momentum', 'adam', 'adamw', 'strided', 'im2col_part', 'col2im_part', 'pool_part', 'poolGrad_part'] as const;
@@ -497,5 +496,35 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     for (let j = 0; j < 6; j++) { const e = (a[4 + j] - 1) * a[10 + j]; if (e < 0) lo += e; else hi += e; }
     pool.run('strided', FN.strided, parts, -1, !overlaps(y, 4 * n, x + 4 * lo, 4 * (hi - lo + 1)), fns);
   };
+  // The conv family: NAME_part(...the table arguments, lo, hi) where the module exports it.
+  for (const [name, p] of Object.entries(PARTED)) {
+    const fn = FN[`${name}_part` as keyof typeof FN], direct = d[name];
+    if (!fns[fn]) continue;
+    k[name] = (...a: number[]) => {
+      const rows = p.rows(a);
+      if (!pays(p.bytes(a), rows, 2)) return direct(...a);
+      const bb = bounds(rows, Math.min(T, rows), 1), parts: number[][] = [];
+      for (let i = 0; i + 1 < bb.length; i++) parts.push([...a, bb[i], bb[i + 1]]);
+      pool.run(name, fn, parts, -1, true, fns);
+    };
+  }
   return k;
 }
+
+/**
+ * How the conv kernels split, once the module exports NAME_part(...the kernel's table arguments,
+ * lo, hi): that call writes only indices [lo, hi) of the written buffer's outermost axis (`rows`),
+ * each element exactly as the whole call writes it (a gather per written element, in the whole
+ * call's order: what the WGSL versions do), and touches nothing else of its output. `bytes`: the
+ * traffic, for the threshold. Until a module has the export, the kernel runs whole.
+ */
+const PARTED: Record<string, { rows(a: number[]): number; bytes(a: number[]): number }> = {
+  // im2col(x, col, n, c, c0, cg, w1, w2, w3, k1, k2, k3, o1, o2, o3, …): col's rows (k1, k2, k3, cg)
+  im2col: { rows: (a) => a[9] * a[10] * a[11] * a[5], bytes: (a) => 8 * a[9] * a[10] * a[11] * a[5] * a[12] * a[13] * a[14] * a[2] },
+  // col2im(col, x, …same): x's first spatial axis w1
+  col2im: { rows: (a) => a[6], bytes: (a) => 8 * a[9] * a[10] * a[11] * a[5] * a[12] * a[13] * a[14] * a[2] },
+  // pool(x, y, cn, w1, w2, w3, k1, k2, k3, o1, o2, o3, …): y's first axis o1
+  pool: { rows: (a) => a[9], bytes: (a) => 4 * a[2] * (a[3] * a[4] * a[5] + a[9] * a[10] * a[11]) },
+  // poolGrad(x, y, dy, dx, cn, w1, w2, w3, k1, k2, k3, o1, o2, o3, …): dx's first axis w1
+  poolGrad: { rows: (a) => a[5], bytes: (a) => 8 * a[4] * (a[5] * a[6] * a[7] + a[11] * a[12] * a[13]) },
+};
