@@ -161,7 +161,7 @@ export function computeMs(d: DeviceProfile, c: Cost, isMatmul: boolean): number 
  * fan-out f, so it pays from t = f·x/(x − 1); the thresholds ask for twice that, since a split
  * that barely pays on average loses whenever a worker is slow to wake.
  */
-export const threadCosts = { threads: 1, fanoutMs: 0.03, matmul: 1, bandwidth: 1, minFlops: Infinity, minBytes: Infinity };
+export const threadCosts = { threads: 1, fanoutMs: 0.03, matmul: 1, bandwidth: 1, minFlops: Infinity, minBytes: Infinity, gflops: 40, GBs: 8 };
 
 /** Before calibration: fan-out 30 µs, matmul 90% and memory-bound kernels 50% efficient per added thread. */
 const DEFAULT_THREADS = { fanoutMs: 0.03, matmul: 0.9, bandwidth: 0.5 };
@@ -182,7 +182,7 @@ function updateThreadCosts(): void {
   const from = (x: number) => (T > 1 && x > 1.05 ? (2 * f * x) / (x - 1) : Infinity);   // ms of one-thread time
   const peak = profile.cpu.matmul[profile.cpu.matmul.length - 1][1];
   Object.assign(threadCosts, {
-    fanoutMs: f, matmul: xm, bandwidth: xb,
+    fanoutMs: f, matmul: xm, bandwidth: xb, gflops: peak, GBs: profile.cpu.bandwidthGBs,
     minFlops: from(xm) * peak * 1e6, minBytes: from(xb) * profile.cpu.bandwidthGBs * 1e6,
   });
   decisions.clear();

@@ -183,7 +183,10 @@ export class Pool {
    * calibrate()): every kernel that can be split; 'never': none (calibrate()'s one-thread figures).
    */
   split: 'auto' | 'always' | 'never' = 'auto';
-  /** A part unfinished this long (ms, or 100× the caller's own share if longer) means its worker died. */
+  /**
+   * A part unfinished this long after the caller's own share means its worker died (ms; or 100×
+   * the caller's share, or 20× the job's estimated one-thread time, where longer).
+   */
   stallMs = 5000;
   readonly #i32: Int32Array<SharedArrayBuffer>;
   readonly #f64: Float64Array<SharedArrayBuffer>;
@@ -300,9 +303,10 @@ export class Pool {
   /**
    * Runs the parts of one job on every thread and returns when all are done. `fns` are the caller's
    * own exports, by PART_FNS index; `wsArg` is the argument that gets each thread's scratch (-1:
-   * none); `redo` says whether a part a dead worker left unfinished may be recomputed.
+   * none); `redo` says whether a part a dead worker left unfinished may be recomputed; `estMs` is
+   * the whole job's estimated one-thread time (so a long part is not taken for a dead worker).
    */
-  run(kernel: string, fn: number, parts: number[][], wsArg: number, redo: boolean, fns: readonly (Fn | undefined)[]): void {
+  run(kernel: string, fn: number, parts: number[][], wsArg: number, redo: boolean, fns: readonly (Fn | undefined)[], estMs: number): void {
     const i32 = this.#i32, f64 = this.#f64, np = parts.length;
     for (let p = 0; p < np; p++) {
       const o = PARTS + p * PSTRIDE, a = parts[p];
@@ -328,7 +332,7 @@ export class Pool {
       i32[COUNT]++;
       Atomics.add(i32, DONE, 1);
     }
-    const own = performance.now() - t0, deadline = performance.now() + Math.max(this.stallMs, 100 * own);
+    const own = performance.now() - t0, deadline = performance.now() + Math.max(this.stallMs, 100 * own, 20 * estMs);
     for (let d, k = 0; (d = Atomics.load(i32, DONE)) !== np; k++) {
       if (this.#wait && k > 64) Atomics.wait(i32, DONE, d, 20);
       if ((k & 63) === 0 && performance.now() > deadline) { this.#stalled(kernel, parts, redo, wsArg, f); break; }
@@ -365,8 +369,11 @@ export class Pool {
 
 // ---- splitting the kernels --------------------------------------------------------------------
 
-/** Where a split pays, from the scheduler's model (src/scheduler.ts `threadCosts`). */
-export interface SplitCosts { minFlops: number; minBytes: number }
+/**
+ * Where a split pays, from the scheduler's model (src/scheduler.ts `threadCosts`), and the one-thread
+ * speeds (GFLOP/s of a large matmul, GB/s of a memory-bound kernel) that estimate a job's time.
+ */
+export interface SplitCosts { minFlops: number; minBytes: number; gflops: number; GBs: number }
 
 /** [lo, hi) bounds of `parts` runs over [0, total), inner bounds multiples of `align`; empty runs dropped. */
 function bounds(total: number, parts: number, align: number): number[] {
@@ -389,6 +396,7 @@ const overlaps = (p: Ptr, bytes: number, q: Ptr, qbytes: number) => p < q + qbyt
 export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | undefined)[], direct: Record<string, Fn>,
   wsBytes: (m: number, k: number, n: number) => number, ensureWs: (bytes: number) => void): Record<string, Fn> {
   const T = pool.threads, d = direct;
+  const byteMs = (bytes: number) => bytes / (costs.GBs * 1e6);
   /** Whether to split a memory-bound kernel of `bytes` over `n` units (elements, rows). */
   const pays = (bytes: number, n: number, least: number) =>
     pool.live && n >= least && (pool.split === 'always' || (pool.split === 'auto' && bytes >= costs.minBytes));
@@ -404,7 +412,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     }
     const out = a[bufs[bufs.length - 1]];
     const redo = !inout && bufs.every((k) => a[k] === out || !overlaps(a[k], 4 * n, out, 4 * n));
-    pool.run(name, FN[name], parts, -1, redo, fns);
+    pool.run(name, FN[name], parts, -1, redo, fns, byteMs(4 * n * bufs.length));
   }
   /** Runs over the outer index a[oArg]: `strides` pairs each buffer argument with its elements per outer step; `out` is the output argument. */
   function outer(name: keyof typeof FN, a: number[], oArg: number, strides: [number, number][], out: number) {
@@ -417,7 +425,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     }
     const os = strides.find(([k]) => k === out)![1] * no * 4;
     const redo = strides.every(([k, st]) => k === out || !overlaps(a[k], st * no * 4, a[out], os));
-    pool.run(name, FN[name], parts, -1, redo, fns);
+    pool.run(name, FN[name], parts, -1, redo, fns, byteMs(strides.reduce((t, [, st]) => t + 4 * st * no, 0)));
   }
   const k: Record<string, Fn> = {};
 
@@ -433,7 +441,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     ensureWs(wsBytes(m, kk, n) || 16);
     const cb = 4 * m * n;
     const redo = !acc && !overlaps(c, cb, a, 4 * m * kk) && !overlaps(c, cb, b, 4 * kk * n);
-    pool.run('matmul', FN.matmul_part, parts, 9, redo, fns);
+    pool.run('matmul', FN.matmul_part, parts, 9, redo, fns, (2 * m * kk * n) / (costs.gflops * 1e6));
   };
   k.unary = (op, x, y, n, al, be) => (pays(8 * n, n, 32) ? flat('unary', [op, x, y, n, al, be], 3, [1, 2], false) : d.unary(op, x, y, n, al, be));
   k.unaryGrad = (op, x, y, dy, dx, n, al, be) => (pays(16 * n, n, 32)
@@ -473,7 +481,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     if (parts.length < 2) return d.binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
     const span = (s0: number, s1: number, s2: number) => 4 * (1 + Math.abs(s0) * (d0 - 1) + Math.abs(s1) * (d1 - 1) + Math.abs(s2) * (d2 - 1));
     const redo = !overlaps(c, 4 * n, a, span(as0, as1, as2)) && !overlaps(c, 4 * n, b, span(bs0, bs1, bs2));
-    pool.run('binary', FN.binary, parts, -1, redo, fns);
+    pool.run('binary', FN.binary, parts, -1, redo, fns, byteMs(12 * n));
   };
 
   // strided(x, y, n, off, d0..d5, s0..s5): by the outermost dim of extent ≥ 2
@@ -494,7 +502,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     if (parts.length < 2) return d.strided(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5);
     let lo = off, hi = off;                          // x's span in elements
     for (let j = 0; j < 6; j++) { const e = (a[4 + j] - 1) * a[10 + j]; if (e < 0) lo += e; else hi += e; }
-    pool.run('strided', FN.strided, parts, -1, !overlaps(y, 4 * n, x + 4 * lo, 4 * (hi - lo + 1)), fns);
+    pool.run('strided', FN.strided, parts, -1, !overlaps(y, 4 * n, x + 4 * lo, 4 * (hi - lo + 1)), fns, byteMs(8 * n));
   };
   // The conv family: NAME_part(...the table arguments, lo, hi) where the module exports it.
   for (const [name, p] of Object.entries(PARTED)) {
@@ -505,7 +513,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
       if (!pays(p.bytes(a), rows, 2)) return direct(...a);
       const bb = bounds(rows, Math.min(T, rows), 1), parts: number[][] = [];
       for (let i = 0; i + 1 < bb.length; i++) parts.push([...a, bb[i], bb[i + 1]]);
-      pool.run(name, fn, parts, -1, true, fns);
+      pool.run(name, fn, parts, -1, true, fns, byteMs(p.bytes(a)) * 10);   // ×10: these gather, slower than a stream
     };
   }
   return k;
