@@ -1,11 +1,14 @@
 // Wasm threads: 1 thread next to 2 in one run (the issue's goals: sgemm 1024 ≥ 1.8x; the 784-256-
 // 256-10 MLP at batch 128 with Adam ≥ 1.6x; the seed model at batch 1 within 5% of one thread).
-// Three columns: one thread; two threads as a user gets them (the profile is calibrated once with
-// the pool running, so the split thresholds are the ones `init()` + `calibrate()` give: on a busy
-// machine calibrate() may find that splitting does not pay, and then nothing splits); and two
-// threads with every splittable kernel split (the pool's own scaling). The columns alternate over
-// ROUNDS rounds, each a tinybench median, and the table gives the median of the rounds' medians,
-// so a load spike on this shared machine hits all columns alike.
+// Three columns, all on one pool of two threads (init({ threads: 2 })), switched per task by the
+// pool's split mode: 'never' is one thread (every kernel on the calling thread, the worker asleep);
+// 'auto' is two threads as a user gets them (the profile is calibrated once with the pool running,
+// so the split thresholds are the ones `init()` + `calibrate()` give; on a busy machine
+// calibrate() may find that splitting does not pay, and then nothing splits); 'always' splits
+// every splittable kernel (the pool's own scaling). This machine is shared with other jobs, so the
+// columns are measured in ROUNDS short rounds, each column a short tinybench run, the order
+// rotating, and the table gives the median of the rounds' medians: a burst of other load hits every
+// column alike instead of one.
 // Run: node --experimental-wasm-relaxed-simd --import ./test/_helpers/register.mjs bench/threads.bench.ts
 import * as fx from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
@@ -13,9 +16,9 @@ import type { WasmBackend } from '../src/backends/wasm.ts';
 import { fluxA, fluxB } from './train.bench.ts';
 import { runTasks, fmt } from './_util.ts';
 
-const ROUNDS = 3;
-/** [threads, split mode]: one thread; two as calibrated; two with every kernel split. */
-const COLUMNS: [number, 'auto' | 'always'][] = [[1, 'auto'], [2, 'auto'], [2, 'always']];
+const ROUNDS = 9;
+/** The pool's split mode per column: one thread; two as calibrated; two with every kernel split. */
+const COLUMNS = ['never', 'auto', 'always'] as const;
 
 interface Row { name: string; unit: (ms: number) => string; goal: string; make: () => () => unknown }
 
@@ -45,22 +48,19 @@ export async function runThreadsBench(): Promise<string> {
   if (d.threads < 2) return `not measured: ${d.threadsReason}`;
   const profile = await fx.calibrate();
   const t = profile.cpu.threads!;
+  const pool = (runtime.cpu as WasmBackend).threadPool()!;
   const ms = ROWS.map(() => COLUMNS.map(() => [] as number[]));
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let i = 0; i < ROWS.length; i++) {
+  for (let i = 0; i < ROWS.length; i++) {
+    const step = ROWS[i].make(), big = i === 0;
+    for (let r = 0; r < ROUNDS; r++) {
       for (let j = 0; j < COLUMNS.length; j++) {
-        const c = r % 2 ? COLUMNS.length - 1 - j : j;       // alternate which column goes first
-        const [n, split] = COLUMNS[c];
-        await fx.init({ threads: n });
-        const pool = (runtime.cpu as WasmBackend).threadPool();
-        if (pool) pool.split = split;
-        const big = i === 0;
-        ms[i][c].push((await runTasks([['x', ROWS[i].make()]], big ? 1500 : 500, big ? { iterations: 5, warmupIterations: 2 } : {})).get('x')!);
-        if (pool) pool.split = 'auto';
+        const c = (j + r) % COLUMNS.length;                 // rotate which column goes first
+        pool.split = COLUMNS[c];
+        ms[i][c].push((await runTasks([['x', step]], big ? 300 : 100, big ? { iterations: 3, warmupIterations: 1 } : { warmupTime: 20 })).get('x')!);
       }
     }
   }
-  await fx.init({ threads: 2 });
+  pool.split = 'auto';
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const lines = ROWS.map((row, i) => {
     const [one, auto, all] = ms[i].map(med);

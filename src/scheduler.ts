@@ -158,10 +158,18 @@ export function computeMs(d: DeviceProfile, c: Cost, isMatmul: boolean): number 
  * The CPU's threads as the kernels see them: how many run (set by the Wasm backend), and from the
  * profile the fan-out cost, the speedups at that count, and the sizes from which splitting a
  * kernel pays: a split saves t·(1 − 1/x) of a one-thread time t at speedup x and costs the
- * fan-out f, so it pays from t = f·x/(x − 1); the thresholds ask for twice that, since a split
- * that barely pays on average loses whenever a worker is slow to wake.
+ * fan-out f, so it pays from t = f·x/(x − 1); the thresholds ask for twice that, and at least
+ * SPLIT_FLOOR_MS, since a split that barely pays on average loses whenever a worker is slow to wake.
  */
 export const threadCosts = { threads: 1, fanoutMs: 0.03, matmul: 1, bandwidth: 1, minFlops: Infinity, minBytes: Infinity, gflops: 40, GBs: 8 };
+
+/**
+ * No kernel shorter than this (ms on one thread) is split, whatever the measured fan-out: calibrate()
+ * times the fan-out with a worker already spinning and data already in cache, while in a training
+ * loop a split also pays for a worker's wake-up and for moving its share of the data between cores
+ * (a batch-1 step with its 10 µs updates split ran 2x slower than on one thread).
+ */
+const SPLIT_FLOOR_MS = 0.05;
 
 /** Before calibration: fan-out 30 µs, matmul 90% and memory-bound kernels 50% efficient per added thread. */
 const DEFAULT_THREADS = { fanoutMs: 0.03, matmul: 0.9, bandwidth: 0.5 };
@@ -179,7 +187,7 @@ function updateThreadCosts(): void {
   const xm = 1 + (T - 1) * Math.max(0, eff(th?.matmul, DEFAULT_THREADS.matmul));
   const xb = 1 + (T - 1) * Math.max(0, eff(th?.bandwidth, DEFAULT_THREADS.bandwidth));
   const f = th?.fanoutMs ?? DEFAULT_THREADS.fanoutMs;
-  const from = (x: number) => (T > 1 && x > 1.05 ? (2 * f * x) / (x - 1) : Infinity);   // ms of one-thread time
+  const from = (x: number) => (T > 1 && x > 1.05 ? Math.max(SPLIT_FLOOR_MS, (2 * f * x) / (x - 1)) : Infinity);   // ms of one-thread time
   const peak = profile.cpu.matmul[profile.cpu.matmul.length - 1][1];
   Object.assign(threadCosts, {
     fanoutMs: f, matmul: xm, bandwidth: xb, gflops: peak, GBs: profile.cpu.bandwidthGBs,

@@ -397,13 +397,20 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
   wsBytes: (m: number, k: number, n: number) => number, ensureWs: (bytes: number) => void): Record<string, Fn> {
   const T = pool.threads, d = direct;
   const byteMs = (bytes: number) => bytes / (costs.GBs * 1e6);
+  /**
+   * Parts for a job of `ms` on one thread: one per thread for a short job; up to four per thread
+   * for a long one, so that when a core is busy with other work the threads that run take the
+   * parts its worker cannot (parts are claimed, not assigned): a busy core then costs a quarter
+   * of a part, not half the job.
+   */
+  const nparts = (ms: number) => Math.min(MAX_PARTS, ms >= 1 ? 4 * T : ms >= 0.25 ? 2 * T : T);
   /** Whether to split a memory-bound kernel of `bytes` over `n` units (elements, rows). */
   const pays = (bytes: number, n: number, least: number) =>
     pool.live && n >= least && (pool.split === 'always' || (pool.split === 'auto' && bytes >= costs.minBytes));
 
   /** Runs of a flat elementwise kernel over a[nArg] elements: `bufs` advance with the run, the last is the output. */
   function flat(name: keyof typeof FN, a: number[], nArg: number, bufs: readonly number[], inout: boolean) {
-    const n = a[nArg], b = bounds(n, T, 16), parts: number[][] = [];
+    const n = a[nArg], est = byteMs(4 * n * bufs.length), b = bounds(n, nparts(est), 16), parts: number[][] = [];
     for (let i = 0; i + 1 < b.length; i++) {
       const p = a.slice();
       for (const k of bufs) p[k] = a[k] + 4 * b[i];
@@ -412,11 +419,12 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     }
     const out = a[bufs[bufs.length - 1]];
     const redo = !inout && bufs.every((k) => a[k] === out || !overlaps(a[k], 4 * n, out, 4 * n));
-    pool.run(name, FN[name], parts, -1, redo, fns, byteMs(4 * n * bufs.length));
+    pool.run(name, FN[name], parts, -1, redo, fns, est);
   }
   /** Runs over the outer index a[oArg]: `strides` pairs each buffer argument with its elements per outer step; `out` is the output argument. */
   function outer(name: keyof typeof FN, a: number[], oArg: number, strides: [number, number][], out: number) {
-    const no = a[oArg], b = bounds(no, Math.min(T, no), 1), parts: number[][] = [];
+    const no = a[oArg], est = byteMs(strides.reduce((t, [, st]) => t + 4 * st * no, 0));
+    const b = bounds(no, Math.min(nparts(est), no), 1), parts: number[][] = [];
     for (let i = 0; i + 1 < b.length; i++) {
       const p = a.slice();
       for (const [k, st] of strides) p[k] = a[k] + 4 * st * b[i];
@@ -425,7 +433,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     }
     const os = strides.find(([k]) => k === out)![1] * no * 4;
     const redo = strides.every(([k, st]) => k === out || !overlaps(a[k], st * no * 4, a[out], os));
-    pool.run(name, FN[name], parts, -1, redo, fns, byteMs(strides.reduce((t, [, st]) => t + 4 * st * no, 0)));
+    pool.run(name, FN[name], parts, -1, redo, fns, est);
   }
   const k: Record<string, Fn> = {};
 
@@ -433,7 +441,8 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && 2 * m * kk * n < costs.minFlops) || m * n < 64) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
     const parts: number[][] = [];
     const rows = n === 1 || kk === 1 || n < 16 * T;   // gemv/ger paths, or too few columns for every thread
-    const bb = rows ? bounds(m, T, 4) : bounds(n, T, 8);
+    const est = (2 * m * kk * n) / (costs.gflops * 1e6), np = nparts(est);
+    const bb = rows ? bounds(m, np, 4) : bounds(n, np, 8);
     for (let i = 0; i + 1 < bb.length; i++) {
       parts.push(rows ? [a, b, c, m, kk, n, ta, tb, acc, 0, bb[i], bb[i + 1], 0, n] : [a, b, c, m, kk, n, ta, tb, acc, 0, 0, m, bb[i], bb[i + 1]]);
     }
@@ -441,7 +450,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     ensureWs(wsBytes(m, kk, n) || 16);
     const cb = 4 * m * n;
     const redo = !acc && !overlaps(c, cb, a, 4 * m * kk) && !overlaps(c, cb, b, 4 * kk * n);
-    pool.run('matmul', FN.matmul_part, parts, 9, redo, fns, (2 * m * kk * n) / (costs.gflops * 1e6));
+    pool.run('matmul', FN.matmul_part, parts, 9, redo, fns, est);
   };
   k.unary = (op, x, y, n, al, be) => (pays(8 * n, n, 32) ? flat('unary', [op, x, y, n, al, be], 3, [1, 2], false) : d.unary(op, x, y, n, al, be));
   k.unaryGrad = (op, x, y, dy, dx, n, al, be) => (pays(16 * n, n, 32)
@@ -471,7 +480,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     if (!pays(12 * n, n, 64)) return d.binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
     const dim = d0 > 1 ? 0 : d1 > 1 ? 1 : 2, ext = [d0, d1, d2][dim];
     const cs = [d1 * d2, d2, 1][dim], as = [as0, as1, as2][dim], bs = [bs0, bs1, bs2][dim];
-    const bb = bounds(ext, Math.min(T, ext), dim === 2 ? 16 : 1), parts: number[][] = [];
+    const bb = bounds(ext, Math.min(nparts(byteMs(12 * n)), ext), dim === 2 ? 16 : 1), parts: number[][] = [];
     for (let i = 0; i + 1 < bb.length; i++) {
       const dims = [d0, d1, d2];
       dims[dim] = bb[i + 1] - bb[i];
@@ -490,7 +499,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     const a = [x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5];
     let dim = 0;
     while (dim < 5 && a[4 + dim] < 2) dim++;
-    const ext = a[4 + dim], inner = n / ext, bb = bounds(ext, Math.min(T, ext), dim === 5 ? 16 : 1), parts: number[][] = [];
+    const ext = a[4 + dim], inner = n / ext, bb = bounds(ext, Math.min(nparts(byteMs(8 * n)), ext), dim === 5 ? 16 : 1), parts: number[][] = [];
     for (let i = 0; i + 1 < bb.length; i++) {
       const p = a.slice(), lo = bb[i];
       p[1] = y + 4 * inner * lo;
@@ -511,7 +520,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     k[name] = (...a: number[]) => {
       const rows = p.rows(a);
       if (!pays(p.bytes(a), rows, 2)) return direct(...a);
-      const bb = bounds(rows, Math.min(T, rows), 1), parts: number[][] = [];
+      const bb = bounds(rows, Math.min(nparts(byteMs(p.bytes(a)) * 10), rows), 1), parts: number[][] = [];
       for (let i = 0; i + 1 < bb.length; i++) parts.push([...a, bb[i], bb[i + 1]]);
       pool.run(name, fn, parts, -1, true, fns, byteMs(p.bytes(a)) * 10);   // ×10: these gather, slower than a stream
     };
