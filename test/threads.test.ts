@@ -314,10 +314,14 @@ test('calibrate() measures the pool (fan-out, speedups) and the scheduler derive
     // the thresholds follow from the measured figures: finite exactly where splitting was measured to pay
     assert.is(Number.isFinite(threadCosts.minFlops), t.matmul > 1.05, `matmul ${t.matmul}x → from ${threadCosts.minFlops} flops`);
     assert.is(Number.isFinite(threadCosts.minBytes), t.bandwidth > 1.05, `memory-bound ${t.bandwidth}x → from ${threadCosts.minBytes} bytes`);
-    setProfile({ ...p, cpu: { ...p.cpu, threads: { n: 2, fanoutMs: 0.01, matmul: 1.9, bandwidth: 1.5 } } });
-    // split when t > 2·f·x/(x − 1): 2·0.01·1.9/0.9 ms of one-thread time, at the profile's peak GFLOP/s
-    const peak = p.cpu.matmul[p.cpu.matmul.length - 1][1];
-    assert.ok(Math.abs(threadCosts.minFlops - ((2 * 0.01 * 1.9) / 0.9) * peak * 1e6) < 1e-6 * threadCosts.minFlops);
+    setProfile({ ...p, cpu: { ...p.cpu, threads: { n: 2, fanoutMs: 0.1, matmul: 1.9, bandwidth: 1.5 } } });
+    // split when t > 2·f·x/(x − 1): 2·0.1·1.9/0.9 ms of one-thread time, at the profile's peak GFLOP/s
+    const peak = p.cpu.matmul[p.cpu.matmul.length - 1][1], close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * b;
+    assert.ok(close(threadCosts.minFlops, ((2 * 0.1 * 1.9) / 0.9) * peak * 1e6), `${threadCosts.minFlops} flops`);
+    assert.ok(close(threadCosts.minBytes, ((2 * 0.1 * 1.5) / 0.5) * p.cpu.bandwidthGBs * 1e6), `${threadCosts.minBytes} bytes`);
+    // and never below 50 µs of one-thread time, however cheap the fan-out measured
+    setProfile({ ...p, cpu: { ...p.cpu, threads: { n: 2, fanoutMs: 0.001, matmul: 1.9, bandwidth: 1.5 } } });
+    assert.ok(close(threadCosts.minFlops, 0.05 * peak * 1e6), `${threadCosts.minFlops} flops`);
     assert.throws(() => setProfile({ ...p, cpu: { ...p.cpu, threads: { n: 0, fanoutMs: 0.01, matmul: 1, bandwidth: 1 } } }), /threads.n must be an integer ≥ 1/);
     assert.throws(() => setProfile({ ...p, cpu: { ...p.cpu, threads: { n: 2, fanoutMs: -1, matmul: 1, bandwidth: 1 } } }), /threads.fanoutMs/);
   } finally { setProfile(before); await init({ threads: initial }); }
