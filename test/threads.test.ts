@@ -339,6 +339,31 @@ test('init({ threads }) checks its argument; devices() reports the threads', asy
   await init({ threads: initial });
 });
 
+test('inside a worker_threads Worker (no flags): a pool of its own, 2 threads bit-identical to 1', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const src = `
+    const { parentPort } = await import('node:worker_threads');
+    const fx = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
+    const { runtime } = await import(${JSON.stringify(new URL('../src/runtime.ts', import.meta.url).href)});
+    await fx.init({ gpu: false, threads: 2 });
+    const threads = fx.devices().cpu.threads;
+    const pool = runtime.cpu.threadPool();
+    pool.split = 'always';
+    const run = () => { fx.seed(5); return Array.from(fx.matmul(fx.rand(67, 45), fx.rand(45, 93)).dataSync()); };
+    const two = run(), parts = pool.partsRun();
+    await fx.init({ threads: 1 });
+    parentPort.postMessage({ threads, parts, same: JSON.stringify(two) === JSON.stringify(run()) });`;
+  const w = new Worker(src, { eval: true, execArgv: ['--import', fileURLToPath(new URL('_helpers/register.mjs', import.meta.url))] });
+  try {
+    const r = await within(new Promise<{ threads: number; parts: number[]; same: boolean }>((ok, fail) => {
+      w.once('message', ok); w.once('error', fail);
+    }), 'the worker_threads run');
+    assert.is(r.threads, 2);
+    assert.ok(r.same, 'the product on 2 threads equals the one on 1');
+    assert.is(r.parts.length, 2);
+  } finally { await w.terminate(); }
+});
+
 test('a Node process with a pool ends by itself when its work is done (idle workers hold nothing open)', () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const code = `import { init, devices, matmul, ones } from './src/index.ts';
