@@ -417,8 +417,9 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
       p[nArg] = b[i + 1] - b[i];
       parts.push(p);
     }
-    const out = a[bufs[bufs.length - 1]];
-    const redo = !inout && bufs.every((k) => a[k] === out || !overlaps(a[k], 4 * n, out, 4 * n));
+    // recomputable when no input shares memory with the output (in place, a redo would apply f twice)
+    const o = bufs[bufs.length - 1];
+    const redo = !inout && bufs.every((k) => k === o || !overlaps(a[k], 4 * n, a[o], 4 * n));
     pool.run(name, FN[name], parts, -1, redo, fns, est);
   }
   /** Runs over the outer index a[oArg]: `strides` pairs each buffer argument with its elements per outer step; `out` is the output argument. */
