@@ -389,6 +389,37 @@ function bounds(total: number, parts: number, align: number): number[] {
 const overlaps = (p: Ptr, bytes: number, q: Ptr, qbytes: number) => p < q + qbytes && q < p + bytes;
 
 /**
+ * Whether splitting pays right now, learned per kernel and size (a power of two of its work) from
+ * timings of its own calls. The thresholds from calibrate() say where a split can pay on this
+ * machine; whether it does at a given moment depends on what else the cores are doing (another
+ * process, another tab): a worker that is descheduled holds its part for a time slice, and a
+ * split job then takes longer than the whole one. So each size's first calls run whole and then
+ * split, timed; afterwards the faster way wins (the split only if at least 10% faster), and every
+ * 16th call tries the other way, so the choice follows the load. Either way the results are the
+ * same bits.
+ */
+class Learner {
+  readonly #pool: Pool;
+  readonly #stats = new Map<string, { whole: number; split: number; nw: number; ns: number; k: number }>();
+  constructor(pool: Pool) { this.#pool = pool; }
+
+  run(kernel: string, work: number, split: () => void, whole: () => void): void {
+    if (this.#pool.split === 'always') return split();
+    const key = `${kernel}:${Math.round(Math.log2(work))}`;
+    let s = this.#stats.get(key);
+    if (!s) this.#stats.set(key, s = { whole: 0, split: 0, nw: 0, ns: 0, k: 0 });
+    const k = ++s.k;
+    const useSplit = s.nw < 2 ? false : s.ns < 2 ? true : (s.split < 0.9 * s.whole) !== (k % 16 === 0);
+    const t0 = performance.now();
+    (useSplit ? split : whole)();
+    const perWork = (performance.now() - t0) / work;
+    // an average over the last few calls (weight 1/3 for the newest), from the first sample on
+    if (useSplit) s.split = s.ns++ ? s.split + (perWork - s.split) / 3 : perWork;
+    else s.whole = s.nw++ ? s.whole + (perWork - s.whole) / 3 : perWork;
+  }
+}
+
+/**
  * The kernels a pool splits, each with the kernel's own signature and arity: below the size where
  * a split pays (or with no live pool) it calls `direct` at once, so a small op pays one comparison
  * and no array (batch-1 training is made of such ops).
@@ -404,9 +435,10 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
    * of a part, not half the job.
    */
   const nparts = (ms: number) => Math.min(MAX_PARTS, ms >= 1 ? 4 * T : ms >= 0.25 ? 2 * T : T);
-  /** Whether to split a memory-bound kernel of `bytes` over `n` units (elements, rows). */
+  /** Whether a memory-bound kernel of `bytes` over `n` units (elements, rows) may be split at all. */
   const pays = (bytes: number, n: number, least: number) =>
     pool.live && n >= least && (pool.split === 'always' || (pool.split === 'auto' && bytes >= costs.minBytes));
+  const learn = new Learner(pool);
 
   /** Runs of a flat elementwise kernel over a[nArg] elements: `bufs` advance with the run, the last is the output. */
   function flat(name: keyof typeof FN, a: number[], nArg: number, bufs: readonly number[], inout: boolean) {
@@ -448,32 +480,50 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
       parts.push(rows ? [a, b, c, m, kk, n, ta, tb, acc, 0, bb[i], bb[i + 1], 0, n] : [a, b, c, m, kk, n, ta, tb, acc, 0, 0, m, bb[i], bb[i + 1]]);
     }
     if (parts.length < 2) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
-    ensureWs(wsBytes(m, kk, n) || 16);
     const cb = 4 * m * n;
     const redo = !acc && !overlaps(c, cb, a, 4 * m * kk) && !overlaps(c, cb, b, 4 * kk * n);
-    pool.run('matmul', FN.matmul_part, parts, 9, redo, fns, est);
+    learn.run('matmul', 2 * m * kk * n, () => { ensureWs(wsBytes(m, kk, n) || 16); pool.run('matmul', FN.matmul_part, parts, 9, redo, fns, est); },
+      () => d.matmul(a, b, c, m, kk, n, ta, tb, acc));
   };
-  k.unary = (op, x, y, n, al, be) => (pays(8 * n, n, 32) ? flat('unary', [op, x, y, n, al, be], 3, [1, 2], false) : d.unary(op, x, y, n, al, be));
+  k.unary = (op, x, y, n, al, be) => (pays(8 * n, n, 32)
+    ? learn.run('unary', 8 * n, () => flat('unary', [op, x, y, n, al, be], 3, [1, 2], false), () => d.unary(op, x, y, n, al, be)) : d.unary(op, x, y, n, al, be));
   k.unaryGrad = (op, x, y, dy, dx, n, al, be) => (pays(16 * n, n, 32)
-    ? flat('unaryGrad', [op, x, y, dy, dx, n, al, be], 5, [1, 2, 3, 4], false) : d.unaryGrad(op, x, y, dy, dx, n, al, be));
-  k.fill = (y, n, v) => (pays(4 * n, n, 32) ? flat('fill', [y, n, v], 1, [0], false) : d.fill(y, n, v));
-  k.copyIf = (x, y, g, n) => (pays(8 * n, n, 32) ? flat('copyIf', [x, y, g, n], 3, [0, 1], true) : d.copyIf(x, y, g, n));
-  k.descent = (x, g, gd, n, eta) => (pays(12 * n, n, 32) ? flat('descent', [x, g, gd, n, eta], 3, [1, 0], true) : d.descent(x, g, gd, n, eta));
+    ? learn.run('unaryGrad', 16 * n, () => flat('unaryGrad', [op, x, y, dy, dx, n, al, be], 5, [1, 2, 3, 4], false), () => d.unaryGrad(op, x, y, dy, dx, n, al, be))
+    : d.unaryGrad(op, x, y, dy, dx, n, al, be));
+  k.fill = (y, n, v) => (pays(4 * n, n, 32) ? learn.run('fill', 4 * n, () => flat('fill', [y, n, v], 1, [0], false), () => d.fill(y, n, v)) : d.fill(y, n, v));
+  k.copyIf = (x, y, g, n) => (pays(8 * n, n, 32)
+    ? learn.run('copyIf', 8 * n, () => flat('copyIf', [x, y, g, n], 3, [0, 1], true), () => d.copyIf(x, y, g, n)) : d.copyIf(x, y, g, n));
+  k.descent = (x, g, gd, n, eta) => (pays(12 * n, n, 32)
+    ? learn.run('descent', 12 * n, () => flat('descent', [x, g, gd, n, eta], 3, [1, 0], true), () => d.descent(x, g, gd, n, eta)) : d.descent(x, g, gd, n, eta));
   k.momentum = (x, g, v, gd, n, eta, rho) => (pays(20 * n, n, 32)
-    ? flat('momentum', [x, g, v, gd, n, eta, rho], 4, [1, 2, 0], true) : d.momentum(x, g, v, gd, n, eta, rho));
+    ? learn.run('momentum', 20 * n, () => flat('momentum', [x, g, v, gd, n, eta, rho], 4, [1, 2, 0], true), () => d.momentum(x, g, v, gd, n, eta, rho))
+    : d.momentum(x, g, v, gd, n, eta, rho));
   k.adam = (x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t) => (pays(28 * n, n, 32)
-    ? flat('adam', [x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t], 5, [1, 2, 3, 0], true) : d.adam(x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t));
+    ? learn.run('adam', 28 * n, () => flat('adam', [x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t], 5, [1, 2, 3, 0], true),
+      () => d.adam(x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t))
+    : d.adam(x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t));
   k.adamw = (x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam) => (pays(28 * n, n, 32)
-    ? flat('adamw', [x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam], 5, [1, 2, 3, 0], true) : d.adamw(x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam));
+    ? learn.run('adamw', 28 * n, () => flat('adamw', [x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam], 5, [1, 2, 3, 0], true),
+      () => d.adamw(x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam))
+    : d.adamw(x, g, m, v, gd, n, eta, b1, b2, eps, b1t, b2t, lam));
   // by rows / the outer index
   k.biasAct = (x, b, y, rows, cols, act, al) => (pays(8 * rows * cols, rows, 2)
-    ? outer('biasAct', [x, b, y, rows, cols, act, al], 3, [[0, cols], [1, 1], [2, cols]], 2) : d.biasAct(x, b, y, rows, cols, act, al));
+    ? learn.run('biasAct', 8 * rows * cols, () => outer('biasAct', [x, b, y, rows, cols, act, al], 3, [[0, cols], [1, 1], [2, cols]], 2),
+      () => d.biasAct(x, b, y, rows, cols, act, al))
+    : d.biasAct(x, b, y, rows, cols, act, al));
   k.reduce = (op, x, y, o, len, inner) => (pays(4 * o * len * inner, o, 2)
-    ? outer('reduce', [op, x, y, o, len, inner], 3, [[1, len * inner], [2, inner]], 2) : d.reduce(op, x, y, o, len, inner));
+    ? learn.run('reduce', 4 * o * len * inner, () => outer('reduce', [op, x, y, o, len, inner], 3, [[1, len * inner], [2, inner]], 2),
+      () => d.reduce(op, x, y, o, len, inner))
+    : d.reduce(op, x, y, o, len, inner));
   k.softmax = (x, y, o, len, inner, log) => (pays(8 * o * len * inner, o, 2)
-    ? outer('softmax', [x, y, o, len, inner, log], 2, [[0, len * inner], [1, len * inner]], 1) : d.softmax(x, y, o, len, inner, log));
+    ? learn.run('softmax', 8 * o * len * inner, () => outer('softmax', [x, y, o, len, inner, log], 2, [[0, len * inner], [1, len * inner]], 1),
+      () => d.softmax(x, y, o, len, inner, log))
+    : d.softmax(x, y, o, len, inner, log));
   k.softmaxGrad = (y, dy, dx, o, len, inner, log) => (pays(12 * o * len * inner, o, 2)
-    ? outer('softmaxGrad', [y, dy, dx, o, len, inner, log], 3, [[0, len * inner], [1, len * inner], [2, len * inner]], 2) : d.softmaxGrad(y, dy, dx, o, len, inner, log));
+    ? learn.run('softmaxGrad', 12 * o * len * inner,
+      () => outer('softmaxGrad', [y, dy, dx, o, len, inner, log], 3, [[0, len * inner], [1, len * inner], [2, len * inner]], 2),
+      () => d.softmaxGrad(y, dy, dx, o, len, inner, log))
+    : d.softmaxGrad(y, dy, dx, o, len, inner, log));
 
   // binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2): by the outermost dim of extent ≥ 2
   k.binary = (op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2) => {
@@ -491,7 +541,8 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     if (parts.length < 2) return d.binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2);
     const span = (s0: number, s1: number, s2: number) => 4 * (1 + Math.abs(s0) * (d0 - 1) + Math.abs(s1) * (d1 - 1) + Math.abs(s2) * (d2 - 1));
     const redo = !overlaps(c, 4 * n, a, span(as0, as1, as2)) && !overlaps(c, 4 * n, b, span(bs0, bs1, bs2));
-    pool.run('binary', FN.binary, parts, -1, redo, fns, byteMs(12 * n));
+    learn.run('binary', 12 * n, () => pool.run('binary', FN.binary, parts, -1, redo, fns, byteMs(12 * n)),
+      () => d.binary(op, a, b, c, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2));
   };
 
   // strided(x, y, n, off, d0..d5, s0..s5): by the outermost dim of extent ≥ 2
@@ -512,7 +563,9 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     if (parts.length < 2) return d.strided(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5);
     let lo = off, hi = off;                          // x's span in elements
     for (let j = 0; j < 6; j++) { const e = (a[4 + j] - 1) * a[10 + j]; if (e < 0) lo += e; else hi += e; }
-    pool.run('strided', FN.strided, parts, -1, !overlaps(y, 4 * n, x + 4 * lo, 4 * (hi - lo + 1)), fns, byteMs(8 * n));
+    const redo = !overlaps(y, 4 * n, x + 4 * lo, 4 * (hi - lo + 1));
+    learn.run('strided', 8 * n, () => pool.run('strided', FN.strided, parts, -1, redo, fns, byteMs(8 * n)),
+      () => d.strided(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5));
   };
   // The conv family: NAME_part(...the table arguments, lo, hi) where the module exports it.
   for (const [name, p] of Object.entries(PARTED)) {
@@ -523,7 +576,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
       if (!pays(p.bytes(a), rows, 2)) return direct(...a);
       const bb = bounds(rows, Math.min(nparts(byteMs(p.bytes(a)) * 10), rows), 1), parts: number[][] = [];
       for (let i = 0; i + 1 < bb.length; i++) parts.push([...a, bb[i], bb[i + 1]]);
-      pool.run(name, fn, parts, -1, true, fns, byteMs(p.bytes(a)) * 10);   // ×10: these gather, slower than a stream
+      learn.run(name, p.bytes(a), () => pool.run(name, fn, parts, -1, true, fns, byteMs(p.bytes(a)) * 10), () => direct(...a));   // ×10: these gather
     };
   }
   return k;
