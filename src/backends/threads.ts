@@ -212,7 +212,7 @@ export class Pool {
     const ctl = new SharedArrayBuffer(CTL_BYTES);
     const i32 = new Int32Array(ctl);
     i32[KILL] = -1;
-    i32[SPIN_US] = 100;
+    i32[SPIN_US] = 2000;                            // see spinUs
     const workers: WorkerLike[] = [];
     let pool: Pool | null = null, failed: string | null = null;
     const lost = (t: number, why: string) => {
@@ -286,7 +286,13 @@ export class Pool {
   partsRun(): number[] { return Array.from({ length: this.threads }, (_, t) => Atomics.load(this.#i32, COUNT + t)); }
   /** @internal Tests: the workers, to terminate one from outside. */
   get workers(): readonly WorkerLike[] { return this.#workers; }
-  /** Microseconds a worker spins for the next job before it sleeps (a job soon after costs no wake-up). */
+  /**
+   * Microseconds a worker spins for the next job before it sleeps (default 2000): a job within that
+   * time costs no wake-up (tens of µs, more on a loaded machine). 100 µs measured too short for a
+   * training step, whose split kernels come a few hundred µs apart; the cost, a core busy for 2 ms
+   * after a job, is only paid while jobs come, since the Learner stops splitting where it does not
+   * pay and the worker then sleeps.
+   */
   set spinUs(us: number) { this.#i32[SPIN_US] = Math.max(0, Math.round(us)); }
 
   /** Makes every thread's matmul scratch at least `bytes`, with the owner's allocator. */
@@ -395,27 +401,30 @@ const overlaps = (p: Ptr, bytes: number, q: Ptr, qbytes: number) => p < q + qbyt
  * process, another tab): a worker that is descheduled holds its part for a time slice, and a
  * split job then takes longer than the whole one. So each size's first calls run whole and then
  * split, timed; afterwards the faster way wins (the split only if at least 10% faster), and every
- * 16th call tries the other way, so the choice follows the load. Either way the results are the
- * same bits.
+ * 16th call tries the other way (less often while the tries confirm the choice), so the choice
+ * follows the load. Either way the results are the same bits.
  */
 class Learner {
   readonly #pool: Pool;
-  readonly #stats = new Map<string, { whole: number; split: number; nw: number; ns: number; k: number }>();
+  readonly #stats = new Map<string, { whole: number; split: number; nw: number; ns: number; k: number; every: number }>();
   constructor(pool: Pool) { this.#pool = pool; }
 
   run(kernel: string, work: number, split: () => void, whole: () => void): void {
     if (this.#pool.split === 'always') return split();
     const key = `${kernel}:${Math.round(Math.log2(work))}`;
     let s = this.#stats.get(key);
-    if (!s) this.#stats.set(key, s = { whole: 0, split: 0, nw: 0, ns: 0, k: 0 });
-    const k = ++s.k;
-    const useSplit = s.nw < 2 ? false : s.ns < 2 ? true : (s.split < 0.9 * s.whole) !== (k % 16 === 0);
+    if (!s) this.#stats.set(key, s = { whole: 0, split: 0, nw: 0, ns: 0, k: 0, every: 16 });
+    const learning = s.nw < 2 || s.ns < 2, prefer = s.split < 0.9 * s.whole, probe = !learning && ++s.k % s.every === 0;
+    const useSplit = s.nw < 2 ? false : s.ns < 2 ? true : prefer !== probe;
     const t0 = performance.now();
     (useSplit ? split : whole)();
     const perWork = (performance.now() - t0) / work;
     // an average over the last few calls (weight 1/3 for the newest), from the first sample on
     if (useSplit) s.split = s.ns++ ? s.split + (perWork - s.split) / 3 : perWork;
     else s.whole = s.nw++ ? s.whole + (perWork - s.whole) / 3 : perWork;
+    // a probe that confirms the choice makes the next one rarer (a losing split probe can cost a
+    // time slice on a loaded machine); one that overturns it brings probing back to every 16th
+    if (probe) s.every = (s.split < 0.9 * s.whole) === prefer ? Math.min(256, 2 * s.every) : 16;
   }
 }
 
