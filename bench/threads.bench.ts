@@ -9,7 +9,9 @@
 // columns are measured in ROUNDS short rounds, each column a short tinybench run, the order
 // rotating, and the table gives the median of the rounds' medians: a burst of other load hits every
 // column alike instead of one.
+// 'auto' also learns, per kernel and size, whether splitting pays at the moment (threads.ts Learner).
 // Run: node --experimental-wasm-relaxed-simd --import ./test/_helpers/register.mjs bench/threads.bench.ts
+// (ROWS=0,4 in the environment: only those rows.)
 import * as fx from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import type { WasmBackend } from '../src/backends/wasm.ts';
