@@ -7,6 +7,10 @@
 // elements, reductions and softmax by their outer index, strided copies by their outermost dim. So
 // 1, 2 or 3 threads give bit-identical tensors.
 //
+// When to split: not below the sizes the scheduler derives from calibrate() (src/scheduler.ts
+// threadCosts), and above them only while splitting is measured to pay (Learner: a busy core makes
+// a split job slower than a whole one). Long jobs go in several parts per thread.
+//
 // Protocol: one SharedArrayBuffer, `ctl`, beside the memory. The calling thread writes each part
 // of a job (an export and its arguments), publishes the job in one atomic word (CLAIM: job number,
 // part count, next part) and wakes the workers (WAKE). Every thread, the caller included, takes
