@@ -162,16 +162,20 @@ test('a split kernel below the thresholds, or with forcing off, runs on the call
   } finally { pool.split = 'always'; }
 });
 
-test('the pool\'s workers do run parts: a large product split over 3 threads', () => {
+test('the pool\'s workers compute: a product split over 3 threads with the caller only waiting is bit-identical', () => {
   const be = bes[2], pool = be.threadPool()!, n = 384;
   const a = be.alloc(n * n), c = be.alloc(n * n);
   be.fill(a, n * n, 0.25);
   const before = pool.partsRun();
-  for (let i = 0; i < 50 && pool.partsRun().slice(1).every((p, t) => p === before[t + 1]); i++) be.matmul(a, a, c, n, n, n, 0, 0, 0);
+  pool.callerTakes = false;                         // the caller only waits: the workers compute it all
+  try { be.matmul(a, a, c, n, n, n, 0, 0, 0); } finally { pool.callerTakes = true; }
   const after = pool.partsRun();
-  assert.ok(after.slice(1).some((p, t) => p > before[t + 1]), `parts run per thread: ${before} → ${after}`);
-  assert.equal([...be.readSync(c, 3)!], [24, 24, 24]);
-  be.free(a, n * n); be.free(c, n * n);
+  assert.is(after[0], before[0], 'the caller ran no part');
+  assert.ok(after[1] + after[2] > before[1] + before[2], `parts run per thread: ${before} → ${after}`);
+  const want = bes[0].alloc(n * n), wc = bes[0].alloc(n * n);
+  bes[0].fill(want, n * n, 0.25); bes[0].matmul(want, want, wc, n, n, n, 0, 0, 0);
+  same(bes[0].readSync(wc, n * n)!, be.readSync(c, n * n)!, 'the product computed by the workers alone');
+  be.free(a, n * n); be.free(c, n * n); bes[0].free(want, n * n); bes[0].free(wc, n * n);
 });
 
 test('memory growth: a kernel split over the pool reads and writes pages added after the workers started', () => {
@@ -225,7 +229,8 @@ test('a worker that dies inside a kernel: the result is still right, the backend
   await be.setThreads(3);
   const pool = be.threadPool()!;
   pool.split = 'always';
-  pool.stallMs = 200;
+  pool.callerTakes = false;                         // every part on a worker, so worker 1 surely takes one
+  pool.stallMs = 1000;
   const warned: string[] = [], warn = console.warn;
   console.warn = (m: string) => { warned.push(m); };
   try {
@@ -242,7 +247,7 @@ test('a worker that dies inside a kernel: the result is still right, the backend
       same(want, be.readSync(c, m * n)!, `matmul ${i} while worker 1 dies`);
       await new Promise((r) => setTimeout(r, 1));    // lets an 'exit' event in, if it came first
     }
-    assert.is(be.threadPool(), null, 'the pool is gone');
+    assert.is(be.threadPool(), null, `the pool is gone (parts run per thread: ${pool.partsRun()})`);
     assert.is(be.threads(), 1);
     assert.match(be.threadsReason(), /worker 1/);
     assert.ok(warned.some((w) => /one thread/.test(w)), `one warning: ${warned}`);
@@ -256,7 +261,8 @@ test('an in-place update whose part a dead worker left: a clear error, never a h
   await be.setThreads(2);
   const pool = be.threadPool()!;
   pool.split = 'always';
-  pool.stallMs = 200;
+  pool.callerTakes = false;
+  pool.stallMs = 1000;
   const warn = console.warn;
   console.warn = () => {};
   try {
@@ -268,7 +274,7 @@ test('an in-place update whose part a dead worker left: a clear error, never a h
       try { be.descent(x, g, guard, n, 0.5); } catch (e) { threw = e as Error; }
       await new Promise((r) => setTimeout(r, 1));
     }
-    assert.is(be.threadPool(), null);
+    assert.is(be.threadPool(), null, `the pool is gone (parts run per thread: ${pool.partsRun()})`);
     if (threw) assert.match(threw.message, /descent: .*stopped during the call.*one thread/);
     be.fill(x, n, 1);
     be.descent(x, g, guard, n, 0.5);                 // one thread now: exact
@@ -281,6 +287,7 @@ test('a worker terminated from outside: the next kernels run (no hang), then one
   await be.setThreads(3);
   const pool = be.threadPool()!;
   pool.split = 'always';
+  pool.stallMs = 200;     // terminate() is asynchronous: the worker may yet take a part of the next job and die in it
   const warn = console.warn;
   console.warn = () => {};
   try {
@@ -294,7 +301,7 @@ test('a worker terminated from outside: the next kernels run (no hang), then one
     await done;
     await new Promise((r) => setTimeout(r, 20));
     assert.is(be.threads(), 1);
-    assert.match(be.threadsReason(), /Wasm worker 2 exited/);
+    assert.match(be.threadsReason(), /Wasm worker 2 (exited \(code 1\)|stopped answering during unary)/);
     be.unary(Unary.tanh, x, y, n, 0, 0);
     same(one.readSync(y1, n)!, be.readSync(y, n)!, 'tanh after');
   } finally { console.warn = warn; }

@@ -192,6 +192,12 @@ export class Pool {
    * the caller's share, or 20× the job's estimated one-thread time, where longer).
    */
   stallMs = 5000;
+  /**
+   * Whether the calling thread takes parts too (it does: it would only wait otherwise). Tests set
+   * false so that the workers run every part: on a loaded machine the caller can otherwise finish
+   * a whole job before a worker is scheduled, and a test could not count on a worker's part.
+   */
+  callerTakes = true;
   readonly #i32: Int32Array<SharedArrayBuffer>;
   readonly #f64: Float64Array<SharedArrayBuffer>;
   readonly #wait: boolean;
@@ -330,7 +336,7 @@ export class Pool {
     Atomics.add(i32, WAKE, 1);
     Atomics.notify(i32, WAKE);
     const f = fns[fn]!, t0 = performance.now();
-    for (;;) {                                       // the caller takes parts too
+    while (this.callerTakes) {                       // the caller takes parts too
       const w = Atomics.load(i32, CLAIM), next = w & 255;
       if (next >= np) break;
       if (Atomics.compareExchange(i32, CLAIM, w, w + 1) !== w) continue;
@@ -363,8 +369,7 @@ export class Pool {
       if (s !== -1) { left.push(p); if (s > 0) who.add(s - 1); }
     }
     const names = [...who].map((t) => `worker ${t}`).join(', ') || 'a worker';
-    this.lose(`Wasm ${names} stopped answering during ${kernel} (part ${left.map((p) => p + 1).join(', ')} of ${parts.length} ` +
-      'unfinished); the CPU kernels run on one thread from now on');
+    this.lose(`Wasm ${names} stopped answering during ${kernel} (part ${left.map((p) => p + 1).join(', ')} of ${parts.length} unfinished)`);
     if (!redo) {
       throw new Error(`fluxion: ${kernel}: ${names} stopped during the call, so part of its output (updated in place) is ` +
         'unknown; the CPU kernels run on one thread from now on');
