@@ -9,7 +9,8 @@
 // columns are measured in ROUNDS short rounds, each column a short tinybench run, the order
 // rotating, and the table gives the median of the rounds' medians: a burst of other load hits every
 // column alike instead of one.
-// 'auto' also learns, per kernel and size, whether splitting pays at the moment (threads.ts Learner).
+// 'auto' also learns, per kernel and size, whether splitting pays at the moment (threads.ts Learner);
+// each row first runs 0.4 s under 'auto', so the table is for a loop past its first steps.
 // Run: node --experimental-wasm-relaxed-simd --import ./test/_helpers/register.mjs bench/threads.bench.ts
 // (ROWS=0,4 in the environment: only those rows.)
 import * as fx from '../src/index.ts';
@@ -57,6 +58,10 @@ export async function runThreadsBench(): Promise<string> {
   for (let i = 0; i < ROWS.length; i++) {
     if (only && !only.includes(i)) continue;
     const big = i === 0;
+    // 'auto' learns per kernel and size whether splitting pays (whole, split, then the faster);
+    // the table is for a training loop past its first steps, so each row first runs a while
+    pool.split = 'auto';
+    await runTasks([['warm', ROWS[i].make()]], 400, { warmupTime: 0 });
     for (let r = 0; r < ROUNDS; r++) {
       for (let j = 0; j < COLUMNS.length; j++) {
         const c = (j + r) % COLUMNS.length;                 // rotate which column goes first

@@ -408,31 +408,43 @@ const overlaps = (p: Ptr, bytes: number, q: Ptr, qbytes: number) => p < q + qbyt
  * timings of its own calls. The thresholds from calibrate() say where a split can pay on this
  * machine; whether it does at a given moment depends on what else the cores are doing (another
  * process, another tab): a worker that is descheduled holds its part for a time slice, and a
- * split job then takes longer than the whole one. So each size's first calls run whole and then
- * split, timed; afterwards the faster way wins (the split only if at least 10% faster), and every
- * 16th call tries the other way (less often while the tries confirm the choice), so the choice
- * follows the load. Either way the results are the same bits.
+ * split job then takes longer than the whole one. So each size first runs whole twice, then split
+ * three times, timed; afterwards the faster way wins (the split only if at least 10% faster), and
+ * every 16th call tries the other way (less often while the tries confirm the choice), so the
+ * choice follows the load. A try of the split is three calls of which the first is not counted:
+ * while the whole way is preferred the workers sleep, and the first split only measures their
+ * wake-up. Either way the results are the same bits.
  */
 class Learner {
   readonly #pool: Pool;
-  readonly #stats = new Map<string, { whole: number; split: number; nw: number; ns: number; k: number; every: number }>();
+  readonly #stats = new Map<string, { whole: number; split: number; nw: number; ns: number; k: number; every: number; burst: number }>();
   constructor(pool: Pool) { this.#pool = pool; }
 
   run(kernel: string, work: number, split: () => void, whole: () => void): void {
     if (this.#pool.split === 'always') return split();
     const key = `${kernel}:${Math.round(Math.log2(work))}`;
     let s = this.#stats.get(key);
-    if (!s) this.#stats.set(key, s = { whole: 0, split: 0, nw: 0, ns: 0, k: 0, every: 16 });
-    const learning = s.nw < 2 || s.ns < 2, prefer = s.split < 0.9 * s.whole, probe = !learning && ++s.k % s.every === 0;
-    const useSplit = s.nw < 2 ? false : s.ns < 2 ? true : prefer !== probe;
+    if (!s) this.#stats.set(key, s = { whole: 0, split: 0, nw: 0, ns: 0, k: 0, every: 16, burst: 0 });
+    const prefer = s.split < 0.9 * s.whole;
+    let useSplit: boolean, count = true, probe = false;
+    if (s.nw < 2) useSplit = false;
+    else if (s.ns < 2 || s.burst > 0) {                  // learning the split, or trying it: a burst of three
+      if (s.burst === 0) s.burst = 3;
+      useSplit = true;
+      count = s.burst-- < 3;                             // the first of a burst only wakes the workers
+      probe = s.ns >= 2 && s.burst === 0;
+    } else if (++s.k % s.every === 0) {                  // time to try the other way
+      if (prefer) { useSplit = false; probe = true; } else { s.burst = 2; useSplit = true; count = false; }
+    } else useSplit = prefer;
     const t0 = performance.now();
     (useSplit ? split : whole)();
+    if (!count) return;
     const perWork = (performance.now() - t0) / work;
     // an average over the last few calls (weight 1/3 for the newest), from the first sample on
     if (useSplit) s.split = s.ns++ ? s.split + (perWork - s.split) / 3 : perWork;
     else s.whole = s.nw++ ? s.whole + (perWork - s.whole) / 3 : perWork;
-    // a probe that confirms the choice makes the next one rarer (a losing split probe can cost a
-    // time slice on a loaded machine); one that overturns it brings probing back to every 16th
+    // a try that confirms the choice makes the next one rarer (a losing split can cost a time
+    // slice on a loaded machine); one that overturns it brings trying back to every 16th call
     if (probe) s.every = (s.split < 0.9 * s.whole) === prefer ? Math.min(256, 2 * s.every) : 16;
   }
 }
