@@ -404,48 +404,55 @@ function bounds(total: number, parts: number, align: number): number[] {
 const overlaps = (p: Ptr, bytes: number, q: Ptr, qbytes: number) => p < q + qbytes && q < p + bytes;
 
 /**
- * Whether splitting pays right now, learned per kernel and size (a power of two of its work) from
- * timings of its own calls. The thresholds from calibrate() say where a split can pay on this
- * machine; whether it does at a given moment depends on what else the cores are doing (another
- * process, another tab): a worker that is descheduled holds its part for a time slice, and a
- * split job then takes longer than the whole one. So each size first runs whole twice, then split
- * three times, timed; afterwards the faster way wins (the split only if at least 10% faster), and
- * every 16th call tries the other way (less often while the tries confirm the choice), so the
- * choice follows the load. A try of the split is three calls of which the first is not counted:
- * while the whole way is preferred the workers sleep, and the first split only measures their
- * wake-up. Either way the results are the same bits.
+ * Whether splitting pays right now, learned per kernel and size (a power of two of its work; a
+ * matmul per shape, since its layouts split differently) from timings of its own calls. The
+ * thresholds from calibrate() say where a split can pay on this machine; whether it does at a
+ * given moment depends on what else the cores are doing (another process, another tab): a worker
+ * that is descheduled holds its part for a time slice, and a split job then takes longer than the
+ * whole one. So each size first runs whole twice, then split three times, timed; afterwards the
+ * faster way wins, and every 16th call tries the other way (less often while the tries confirm
+ * the choice), so the choice follows the load. Each way is judged by its best time among its last
+ * WINDOW calls: other load only ever slows a call down, so the best is the way's own cost, and a
+ * way that is slow in every call (a split while a core is taken) stays slow. A try of the split is
+ * three calls of which the first is not counted: while the whole way is preferred the workers
+ * sleep, and a first split only measures their wake-up. Either way the results are the same bits.
  */
+const WINDOW = 8;
+interface Way { t: Float64Array; n: number }
+const best = (w: Way) => { let b = Infinity; for (let i = 0; i < Math.min(w.n, WINDOW); i++) b = Math.min(b, w.t[i]); return b; };
 class Learner {
   readonly #pool: Pool;
-  readonly #stats = new Map<string, { whole: number; split: number; nw: number; ns: number; k: number; every: number; burst: number }>();
+  readonly #stats = new Map<string, { whole: Way; split: Way; k: number; every: number; burst: number }>();
   constructor(pool: Pool) { this.#pool = pool; }
 
   run(kernel: string, work: number, split: () => void, whole: () => void): void {
     if (this.#pool.split === 'always') return split();
     const key = `${kernel}:${Math.round(Math.log2(work))}`;
     let s = this.#stats.get(key);
-    if (!s) this.#stats.set(key, s = { whole: 0, split: 0, nw: 0, ns: 0, k: 0, every: 16, burst: 0 });
-    const prefer = s.split < 0.9 * s.whole;
+    if (!s && this.#stats.size >= 1024) this.#stats.clear();   // a stream of new shapes: start over
+    if (!s) {
+      const way = () => ({ t: new Float64Array(WINDOW), n: 0 });
+      this.#stats.set(key, s = { whole: way(), split: way(), k: 0, every: 16, burst: 0 });
+    }
+    const prefer = best(s.split) < 0.95 * best(s.whole);
     let useSplit: boolean, count = true, probe = false;
-    if (s.nw < 2) useSplit = false;
-    else if (s.ns < 2 || s.burst > 0) {                  // learning the split, or trying it: a burst of three
+    if (s.whole.n < 2) useSplit = false;
+    else if (s.split.n < 2 || s.burst > 0) {             // learning the split, or trying it: a burst of three
       if (s.burst === 0) s.burst = 3;
       useSplit = true;
       count = s.burst-- < 3;                             // the first of a burst only wakes the workers
-      probe = s.ns >= 2 && s.burst === 0;
+      probe = s.split.n >= 2 && s.burst === 0;
     } else if (++s.k % s.every === 0) {                  // time to try the other way
       if (prefer) { useSplit = false; probe = true; } else { s.burst = 2; useSplit = true; count = false; }
     } else useSplit = prefer;
     const t0 = performance.now();
     (useSplit ? split : whole)();
     if (!count) return;
-    const perWork = (performance.now() - t0) / work;
-    // an average over the last few calls (weight 1/3 for the newest), from the first sample on
-    if (useSplit) s.split = s.ns++ ? s.split + (perWork - s.split) / 3 : perWork;
-    else s.whole = s.nw++ ? s.whole + (perWork - s.whole) / 3 : perWork;
+    const w = useSplit ? s.split : s.whole;
+    w.t[w.n++ % WINDOW] = (performance.now() - t0) / work;
     // a try that confirms the choice makes the next one rarer (a losing split can cost a time
     // slice on a loaded machine); one that overturns it brings trying back to every 16th call
-    if (probe) s.every = (s.split < 0.9 * s.whole) === prefer ? Math.min(256, 2 * s.every) : 16;
+    if (probe) s.every = (best(s.split) < 0.95 * best(s.whole)) === prefer ? Math.min(64, 2 * s.every) : 16;
   }
 }
 
@@ -504,7 +511,9 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && 2 * m * kk * n < costs.minFlops) || m * n < 64) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
     const parts: number[][] = [];
     const rows = n === 1 || kk === 1 || n < 16 * T;   // gemv/ger paths, or too few columns for every thread
-    const est = (2 * m * kk * n) / (costs.gflops * 1e6), np = nparts(est);
+    // more parts than threads only while each keeps 64 columns (32 rows): every column part reads
+    // all of op(A), every row part packs all of op(B), and thin parts made a product 1.4x slower
+    const est = (2 * m * kk * n) / (costs.gflops * 1e6), np = Math.max(T, Math.min(nparts(est), rows ? m >> 5 : n >> 6));
     const bb = rows ? bounds(m, np, 4) : bounds(n, np, 8);
     for (let i = 0; i + 1 < bb.length; i++) {
       parts.push(rows ? [a, b, c, m, kk, n, ta, tb, acc, 0, bb[i], bb[i + 1], 0, n] : [a, b, c, m, kk, n, ta, tb, acc, 0, 0, m, bb[i], bb[i + 1]]);
@@ -512,7 +521,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     if (parts.length < 2) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
     const cb = 4 * m * n;
     const redo = !acc && !overlaps(c, cb, a, 4 * m * kk) && !overlaps(c, cb, b, 4 * kk * n);
-    learn.run('matmul', 2 * m * kk * n, () => { ensureWs(wsBytes(m, kk, n) || 16); pool.run('matmul', FN.matmul_part, parts, 9, redo, fns, est); },
+    learn.run(`matmul:${m}x${kk}x${n}:${ta}${tb}`, 2 * m * kk * n, () => { ensureWs(wsBytes(m, kk, n) || 16); pool.run('matmul', FN.matmul_part, parts, 9, redo, fns, est); },
       () => d.matmul(a, b, c, m, kk, n, ta, tb, acc));
   };
   k.unary = (op, x, y, n, al, be) => (pays(8 * n, n, 32)
