@@ -6,9 +6,9 @@
 // dereferenced (the methods ignore `this`). Each instantiation is one non-inlined function with
 // the op's SIMD body inlined in its loop: the body is compiled once per op and the loop stays as
 // fast as a hand-written one, without the switch-inside-every-loop that made Binaryen fold 30
-// bodies per op. Tails run the same vector code on a zero-padded vector (simd.ts), so every
+// bodies per op. Tails run the same vector code on a zero-padded vector (tls.ts), so every
 // element gets bit-identical results wherever it sits.
-import { tailLoad, tailStore, tailSlot } from "./simd";
+import { tailLoad, tailStore, tailSlot } from "./tls";
 
 /** y[i] = Op.f(x[i]) (y may equal x). */
 @inline export function unaryMap<Op>(x: usize, y: usize, n: i32, a: v128, b: v128): void {

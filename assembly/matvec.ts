@@ -39,9 +39,11 @@ export function gemv_n(a: usize, b: usize, c: usize, m: i32, k: i32, acc: i32): 
   }
 }
 
-/** c[m] (+)= Aᵀ · b with A stored [k,m]: 16 outputs held in registers across the k loop. */
-export function gemv_t(a: usize, b: usize, c: usize, m: i32, k: i32, acc: i32): void {
-  const lda = <usize>m << 2;
+/**
+ * c[m] (+)= Aᵀ · b with A stored [k,·] at row stride lda bytes (m << 2 for the whole of A; a
+ * thread's rows pass the whole row stride): 16 outputs held in registers across the k loop.
+ */
+export function gemv_t(a: usize, b: usize, c: usize, m: i32, k: i32, lda: usize, acc: i32): void {
   let i = 0;
   for (; i + 16 <= m; i += 16) {
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
@@ -70,9 +72,11 @@ export function gemv_t(a: usize, b: usize, c: usize, m: i32, k: i32, acc: i32): 
   }
 }
 
-/** C[m,n] (+)= a[m] ⊗ b[n] (k == 1: both operands are contiguous whatever ta, tb say). */
-export function ger(a: usize, b: usize, c: usize, m: i32, n: i32, acc: i32): void {
-  const ldc = <usize>n << 2;
+/**
+ * C[m,n] (+)= a[m] ⊗ b[n] (k == 1: both operands are contiguous whatever ta, tb say), C's rows
+ * ldc bytes apart (n << 2 for a whole C; a thread's block passes the whole row stride).
+ */
+export function ger(a: usize, b: usize, c: usize, m: i32, n: i32, ldc: usize, acc: i32): void {
   for (let i = 0; i < m; i++) {
     const ai = load<f32>(a + (<usize>i << 2));
     const va = f32x4.splat(ai);

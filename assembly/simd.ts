@@ -156,22 +156,3 @@ export function vpow(x: v128, p: v128): v128 {
 @inline export function sel(c: v128, a: v128, b: v128): v128 {
   return v128.bitselect(a, b, c);
 }
-
-// Tails: the last n % 4 elements go through the same vector code via a zeroed 16-byte slot, so
-// each op's SIMD body is instantiated once (the module stays small) and every element gets
-// bit-identical results wherever it sits. Slots 0-3 are static data below heap_base.
-const TAIL = memory.data(64, 16);
-/** The `r` (< 4) floats at `src` as a vector, zero-padded, through slot `slot`. */
-@inline export function tailLoad(src: usize, r: i32, slot: i32): v128 {
-  const t = TAIL + (<usize>slot << 4);
-  v128.store(t, f32x4.splat(0));
-  memory.copy(t, src, <usize>r << 2);
-  return v128.load(t);
-}
-/** Stores the first `r` lanes of `v` at `dst`. */
-@inline export function tailStore(v: v128, dst: usize, r: i32): void {
-  v128.store(TAIL, v);
-  memory.copy(dst, TAIL, <usize>r << 2);
-}
-/** The address of tail slot `slot` (for gathers that fill a slot themselves). */
-@inline export function tailSlot(slot: i32): usize { return TAIL + (<usize>slot << 4); }

@@ -19,7 +19,7 @@ function stepFn(loss: (x: fx.Tensor, y: fx.Tensor) => fx.Tensor, ps: fx.Params, 
   return async () => { const l = fx.trainStep(loss, ps, [x, y], opt); await l.item(); l.dispose(); };
 }
 
-function fluxA(batch: number, awaitLoss = false) {
+export function fluxA(batch: number, awaitLoss = false) {
   fx.seed(1);
   const m = fx.Chain(fx.Dense(784, 32, fx.sigmoid), fx.Dense(32, 10), fx.softmax);
   const ps = fx.params(m), opt = fx.Descent(0.1);
@@ -28,7 +28,7 @@ function fluxA(batch: number, awaitLoss = false) {
   const loss = (x: fx.Tensor, y: fx.Tensor) => fx.mse(m(x), y);
   return stepFn(loss, ps, x, y, opt, awaitLoss);
 }
-function fluxB(batch: number, awaitLoss = false) {
+export function fluxB(batch: number, awaitLoss = false) {
   fx.seed(1);
   const m = fx.Chain(fx.Dense(784, 256, fx.relu), fx.Dense(256, 256, fx.relu), fx.Dense(256, 10));
   const ps = fx.params(m), opt = fx.Adam(1e-3);

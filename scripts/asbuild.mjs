@@ -12,6 +12,11 @@
 //    as two processes at once.
 // 3. Stamp: a hash over every input and the asc version; an unchanged tree skips 1–2.
 // `node scripts/asbuild.mjs --force` rebuilds regardless of the stamp.
+// The shared-memory build (Wasm threads) is no second compile: it is these modules with their memory
+// import declared shared, one byte and a maximum patched in at load time (src/backends/threads.ts
+// `sharedModule`), so the bundle carries each module once. `--check-shared` compiles both modules
+// again with asc's --sharedMemory --maximumMemory 65536 --enable threads and checks that the
+// patched modules are byte-identical to them.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -38,6 +43,22 @@ function stamp() {
   h.update(JSON.parse(readFileSync(at('node_modules/assemblyscript/package.json'), 'utf8')).version);
   for (const f of INPUTS.flatMap(walk)) h.update(`\0${f}\0`).update(readFileSync(at(f)));
   return h.digest('hex');
+}
+
+if (process.argv.includes('--check-shared')) {
+  const { tsImport } = await import('tsx/esm/api');
+  const { sharedModule } = await tsImport('../src/backends/threads.ts', import.meta.url);
+  const dir = join(GEN, 'shared');
+  mkdirSync(dir, { recursive: true });
+  const flags = ['--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'];
+  await Promise.all([['build/gen/index.ts', 'release', 'fluxion.wasm'], ['assembly/relaxed.ts', 'relaxed', 'fluxion-relaxed.wasm']]
+    .map(([entry, target, out]) => asc(entry, target, [...flags, '-o', join(dir, out), '-t', join(dir, out.replace('.wasm', '.wat'))])));
+  for (const f of ['fluxion.wasm', 'fluxion-relaxed.wasm']) {
+    const mine = sharedModule(readFileSync(at(`build/${f}`)), 65536), asc = readFileSync(join(dir, f));
+    if (Buffer.compare(Buffer.from(mine), asc) !== 0) { console.error(`asbuild --check-shared: build/${f} patched differs from asc --sharedMemory`); process.exit(1); }
+  }
+  console.log('asbuild --check-shared: both patched modules are byte-identical to asc --sharedMemory builds');
+  process.exit(0);
 }
 
 const hash = stamp();
@@ -186,10 +207,10 @@ const missing = Object.keys(KERNELS).filter((k) => k !== 'copy' && !exported.has
 if (missing.length) console.log(`asbuild: no Wasm export for ${missing.join(', ')} (has() is false there)`);
 
 // ---- 2. compile -------------------------------------------------------------------------------
-/** Compiles one asconfig.json target in its own process. */
-function asc(entry, target) {
+/** Compiles one asconfig.json target in its own process (`extra`: more asc flags). */
+function asc(entry, target, extra = []) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [ASC, entry, '--target', target], { cwd: ROOT, stdio: 'inherit' });
+    const p = spawn(process.execPath, [ASC, entry, '--target', target, ...extra], { cwd: ROOT, stdio: 'inherit' });
     p.on('error', reject);
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`asbuild: asc ${relative(ROOT, entry)} --target ${target} failed (${code})`))));
   });

@@ -3,8 +3,11 @@
 // as scripts/build.mjs), the page and worker scripts (importing that bundle as ./fluxion.js, not
 // a copy of it), index.html, the MNIST digits as one compact binary (mnist.bin, from the
 // `mnist` package) and the first names of the names model (names.json: the raw lists of the
-// @stdlib first-names packages, cleaned on the page by examples/names.ts). Nothing is fetched from the internet; 127.0.0.1 is a secure context, so
-// Chromium offers WebGPU there. test/demo.test.ts uses buildDemo and serveDir too.
+// @stdlib first-names packages, cleaned on the page by examples/names.ts). Nothing is fetched
+// from the internet; 127.0.0.1 is a secure context, so Chromium offers WebGPU there. The server
+// sends the two headers that make the page cross-origin isolated (COOP same-origin, COEP
+// require-corp: every file is same-origin), which gives it shared memory and so the Wasm kernels
+// their threads. test/demo.test.ts uses buildDemo and serveDir too.
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -82,8 +85,11 @@ const TYPES = {
   '.bin': 'application/octet-stream', '.json': 'application/json', '.css': 'text/css',
 };
 
-/** Serves `dir` on 127.0.0.1 (port 0: any free port); resolves with { url, close() }. */
-export async function serveDir(dir, port = 0) {
+/**
+ * Serves `dir` on 127.0.0.1 (port 0: any free port); resolves with { url, close() }. `isolated`
+ * (default true): send COOP/COEP, so pages are cross-origin isolated (Wasm threads).
+ */
+export async function serveDir(dir, port = 0, { isolated = true } = {}) {
   const root = resolve(dir);
   const server = createServer((req, res) => {
     let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -96,6 +102,10 @@ export async function serveDir(dir, port = 0) {
     }
     res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
     res.setHeader('cache-control', 'no-cache');
+    if (isolated) {
+      res.setHeader('cross-origin-opener-policy', 'same-origin');
+      res.setHeader('cross-origin-embedder-policy', 'require-corp');
+    }
     res.end(readFileSync(file));
   });
   await new Promise((ok, fail) => { server.once('error', fail); server.listen(port, '127.0.0.1', () => ok()); });

@@ -1,11 +1,12 @@
 // init(), devices() and memory(): finding the devices and reporting on them.
 
 import { runtime } from './runtime.js';
-import { options, fail } from './check.js';
+import { options, fail, int } from './check.js';
 import { liveTensors } from './tensor.js';
 import type { WebGPUInfo } from './backends/webgpu.js';
 import { setProfile, getProfile, clearDecisions, SOFTWARE_GPU_PROFILE, type Profile } from './scheduler.js';
 import { createWasm, simdSupported, type WasmBackend } from './backends/wasm.js';
+import { threadHost, defaultThreads, MAX_THREADS, type ThreadHost } from './backends/threads.js';
 
 // The public declarations name no WebGPU type (GPU, GPUBuffer...): a project type-checks against
 // them without @webgpu/types. What they need is declared here, structurally; a real `GPU` and the
@@ -48,6 +49,12 @@ export interface InitOptions {
   gpu?: 'auto' | false | GPULike;
   /** A stored `calibrate()` result, so the scheduler needs no calibration on this load. */
   profile?: Profile;
+  /**
+   * Threads for the CPU kernels, the calling one included (default: the available cores, at most
+   * 8). Node and cross-origin isolated pages and workers run them; elsewhere it is 1 and
+   * `devices().cpu.threadsReason` says why. A later `init({ threads })` changes the count.
+   */
+  threads?: number;
 }
 
 /**
@@ -57,7 +64,11 @@ export interface InitOptions {
  *          console.log(gpu.available ? `GPU: ${gpu.info?.description}` : `CPU only: ${gpu.reason}`);
  */
 export interface Devices {
-  cpu: { simd: boolean; relaxedSimd: boolean } | null;
+  /**
+   * `threads`: the threads the CPU kernels run on; `threadsReason`: why fewer than asked for
+   * (no cross-origin isolation, a worker that died), absent when there are as many.
+   */
+  cpu: { simd: boolean; relaxedSimd: boolean; threads: number; threadsReason?: string } | null;
   gpu:
     | { available: true; info: GPUInfo | null; reason?: undefined; lost?: undefined }
     | { available: false; reason: string; lost?: { tensors: number; bytes: number }; info?: undefined };
@@ -66,18 +77,28 @@ export interface Devices {
 let gpuNote = 'not requested';
 let ready: Promise<void> | null = null;
 let cpuReady: Promise<WasmBackend> | null = null;
+let host: Promise<ThreadHost> | null = null;
 
 /**
- * Loads the CPU kernels and, unless `{ gpu: false }`, finds a WebGPU adapter. Safe to call twice;
- * after a device loss it opens a new GPU device (tensors of the lost one stay unusable).
- * @example await init();            // CPU + WebGPU where present
- * @example await init({ gpu: false });
+ * Loads the CPU kernels, starts their threads and, unless `{ gpu: false }`, finds a WebGPU
+ * adapter. Safe to call twice; after a device loss it opens a new GPU device (tensors of the lost
+ * one stay unusable).
+ * @example await init();            // CPU (every core) + WebGPU where present
+ * @example await init({ gpu: false, threads: 1 });
  */
 export async function init(opts: InitOptions = {}): Promise<void> {
-  const o = options<InitOptions>('init', opts, ['gpu', 'profile']);
+  const o = options<InitOptions>('init', opts, ['gpu', 'profile', 'threads']);
   if (o.gpu !== undefined && o.gpu !== false && o.gpu !== 'auto' && (o.gpu === null || typeof o.gpu !== 'object'))
     fail('init', "gpu must be 'auto', false or a GPU object (navigator.gpu)", o.gpu);
-  if (!runtime.cpu) runtime.cpu = await (cpuReady ??= createWasm());
+  if (o.threads !== undefined) int('init', 'threads', o.threads, 1, MAX_THREADS);
+  const h = await (host ??= threadHost());
+  if (!runtime.cpu) {
+    const first = !cpuReady;
+    const cpu = await (cpuReady ??= createWasm({ shared: h.ok }));
+    runtime.cpu ??= cpu;
+    if (first) await cpu.setThreads(o.threads ?? defaultThreads(h.cores), h);
+  }
+  if (o.threads !== undefined) await (runtime.cpu as WasmBackend).setThreads(o.threads, h);
   if (o.profile) setProfile(o.profile);
   const want = o.gpu ?? 'auto';
   if (want === false || (runtime.gpu && !(runtime.gpu as { lost?: string | null }).lost)) return;
@@ -135,7 +156,7 @@ export function devices(): Devices {
   const cpu = runtime.cpu as WasmBackend | null;
   const gpu = runtime.gpu as (typeof runtime.gpu & { info?: WebGPUInfo }) | null;
   return {
-    cpu: cpu ? { simd: simdSupported(), relaxedSimd: cpu.relaxed } : null,
+    cpu: cpu ? { simd: simdSupported(), relaxedSimd: cpu.relaxed, threads: cpu.threads(), ...(cpu.threadsReason() ? { threadsReason: cpu.threadsReason() } : {}) } : null,
     gpu: gpu ? { available: true as const, info: gpu.info ?? null }
       : { available: false as const, reason: gpuNote, ...lostReport() },
   };

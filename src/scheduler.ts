@@ -30,6 +30,12 @@ export interface DeviceProfile {
   upload?: { ms: number; GBs: number };
   /** Device → host readback: latency ms and GB/s (GPU only). */
   download?: { ms: number; GBs: number };
+  /**
+   * CPU only, measured where a Wasm thread pool runs: its threads (the caller included), the fixed
+   * cost in ms of splitting one kernel over them (waking the workers, waiting for the last), and
+   * the speedup over one thread of a large matmul and of a memory-bound kernel.
+   */
+  threads?: { n: number; fanoutMs: number; matmul: number; bandwidth: number };
 }
 /**
  * The scheduler's model of this machine: a profile per device, and where it came from.
@@ -94,7 +100,7 @@ export function setProfile(p: Profile): void {
   checkDevice('cpu', p.cpu);
   if (p.gpu != null) checkDevice('gpu', p.gpu);
   profile = p;
-  decisions.clear();
+  updateThreadCosts();
 }
 
 function checkDevice(name: string, d: DeviceProfile): void {
@@ -112,6 +118,12 @@ function checkDevice(name: string, d: DeviceProfile): void {
     pos(`matmul[${i}][0]`, e[0]); pos(`matmul[${i}][1]`, e[1]);
     if (i > 0 && !(e[0] > d.matmul[i - 1][0])) throw new RangeError(`setProfile: ${name}.matmul sizes must ascend, got ${show(d.matmul.map((x) => x[0]))}`);
   });
+  if (d.threads !== undefined) {
+    const t = d.threads;
+    if (t === null || typeof t !== 'object') throw new TypeError(`setProfile: ${name}.threads must be { n, fanoutMs, matmul, bandwidth }, got ${show(t)}`);
+    if (!Number.isInteger(t.n) || t.n < 1) throw new RangeError(`setProfile: ${name}.threads.n must be an integer ≥ 1, got ${show(t.n)}`);
+    ms('threads.fanoutMs', t.fanoutMs); pos('threads.matmul', t.matmul); pos('threads.bandwidth', t.bandwidth);
+  }
   for (const k of ['upload', 'download'] as const) {
     const t = d[k];
     if (t === undefined) continue;
@@ -136,7 +148,52 @@ function gflopsAt(d: DeviceProfile, flops: number): number {
 /** Estimated ms to run an op of this cost on a device with profile `d` (no transfers). */
 export function computeMs(d: DeviceProfile, c: Cost, isMatmul: boolean): number {
   const flopMs = isMatmul ? c.flops / (gflopsAt(d, c.flops) * 1e6) : 0;
-  return d.overheadMs + flopMs + c.bytes / (d.bandwidthGBs * 1e6);
+  const ms = flopMs + c.bytes / (d.bandwidthGBs * 1e6);
+  if (d === profile.cpu && threadCosts.threads > 1 && (isMatmul ? c.flops >= threadCosts.minFlops : c.bytes >= threadCosts.minBytes))
+    return d.overheadMs + threadCosts.fanoutMs + ms / (isMatmul ? threadCosts.matmul : threadCosts.bandwidth);
+  return d.overheadMs + ms;
+}
+
+/**
+ * The CPU's threads as the kernels see them: how many run (set by the Wasm backend), and from the
+ * profile the fan-out cost, the speedups at that count, and the sizes from which splitting a
+ * kernel pays: a split saves t·(1 − 1/x) of a one-thread time t at speedup x and costs the
+ * fan-out f, so it pays from t = f·x/(x − 1); the thresholds ask for twice that, and at least
+ * SPLIT_FLOOR_MS, since a split that barely pays on average loses whenever a worker is slow to wake.
+ */
+export const threadCosts = { threads: 1, fanoutMs: 0.03, matmul: 1, bandwidth: 1, minFlops: Infinity, minBytes: Infinity, gflops: 40, GBs: 8 };
+
+/**
+ * No kernel shorter than this (ms on one thread) is split, whatever the measured fan-out: calibrate()
+ * times the fan-out with a worker already spinning and data already in cache, while in a training
+ * loop a split also pays for a worker's wake-up and for moving its share of the data between cores
+ * (a batch-1 step with its 10 µs updates split ran 2x slower than on one thread).
+ */
+const SPLIT_FLOOR_MS = 0.05;
+
+/** Before calibration: fan-out 30 µs, matmul 90% and memory-bound kernels 50% efficient per added thread. */
+const DEFAULT_THREADS = { fanoutMs: 0.03, matmul: 0.9, bandwidth: 0.5 };
+
+/** The Wasm backend runs `n` threads from now on (1: none split); recomputes the thresholds. */
+export function setCpuThreads(n: number): void {
+  threadCosts.threads = n;
+  updateThreadCosts();
+}
+
+function updateThreadCosts(): void {
+  const T = threadCosts.threads, th = profile.cpu.threads;
+  // speedups measured at th.n threads, scaled to T by their efficiency per added thread
+  const eff = (measured: number | undefined, dflt: number) => th && th.n > 1 && measured ? (measured - 1) / (th.n - 1) : dflt;
+  const xm = 1 + (T - 1) * Math.max(0, eff(th?.matmul, DEFAULT_THREADS.matmul));
+  const xb = 1 + (T - 1) * Math.max(0, eff(th?.bandwidth, DEFAULT_THREADS.bandwidth));
+  const f = th?.fanoutMs ?? DEFAULT_THREADS.fanoutMs;
+  const from = (x: number) => (T > 1 && x > 1.05 ? Math.max(SPLIT_FLOOR_MS, (2 * f * x) / (x - 1)) : Infinity);   // ms of one-thread time
+  const peak = profile.cpu.matmul[profile.cpu.matmul.length - 1][1];
+  Object.assign(threadCosts, {
+    fanoutMs: f, matmul: xm, bandwidth: xb, gflops: peak, GBs: profile.cpu.bandwidthGBs,
+    minFlops: from(xm) * peak * 1e6, minBytes: from(xb) * profile.cpu.bandwidthGBs * 1e6,
+  });
+  decisions.clear();
 }
 /** Estimated ms to move `bytes` onto the GPU. */
 export function uploadMs(bytes: number): number {

@@ -7,6 +7,7 @@ import { runtime, type Tracer } from './runtime.js';
 import { empty, scope } from './tensor.js';
 import { show } from './check.js';
 import type { Backend, DeviceName } from './backends/backend.js';
+import type { WasmBackend } from './backends/wasm.js';
 
 export interface Transfer { from: DeviceName; to: DeviceName; bytes: number }
 /**
@@ -132,7 +133,15 @@ function timeIt(reps: number, f: () => void): number {
   return (performance.now() - t0) / reps;
 }
 
+/** The CPU's one-thread figures, then (where a thread pool runs) its fan-out cost and speedups. */
 function measureCpu(cpu: Backend): DeviceProfile {
+  const w = cpu as Partial<WasmBackend>;
+  const one = w.oneThread ? w.oneThread(() => measureCpuThread(cpu)) : measureCpuThread(cpu);
+  const threads = w.measureThreads?.();
+  return threads ? { ...one, threads } : one;
+}
+
+function measureCpuThread(cpu: Backend): DeviceProfile {
   return scope(() => {
     const one = empty([1], cpu), outOne = empty([1], cpu);
     cpu.fill(one.buf, 1, 1);

@@ -93,7 +93,8 @@ async function loadPage() {
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`); });
-  page.on('request', (r) => { if (!r.url().startsWith(server!.url) && !r.url().startsWith('data:')) problems.push(`off-site request ${r.url()}`); });
+  // blob: URLs of this origin are the Wasm thread pool's workers (made from a string in the bundle)
+  page.on('request', (r) => { if (!r.url().startsWith(server!.url) && !r.url().startsWith(`blob:${server!.url}/`) && !r.url().startsWith('data:')) problems.push(`off-site request ${r.url()}`); });
   await page.goto(`${server.url}/${QUERY}`);
   // Module scripts run before 'load', so __demo.started exists once goto returns.
   await within(page.evaluate(() => (globalThis as any).__demo.started), () => `the demo page start\n${problems.join('\n')}`);

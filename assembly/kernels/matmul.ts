@@ -22,9 +22,29 @@ export function matmul_ws_bytes(m: i32, k: i32, n: i32): i32 {
  * owned by the caller so the module allocates nothing.
  */
 export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, ta: i32, tb: i32, acc: i32, ws: usize): void {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) { if (!acc) memory.fill(c, 0, <usize>(m * n) << 2); return; }
-  if (n == 1) { if (ta) gemv_t(a, b, c, m, k, acc); else gemv_n(a, b, c, m, k, acc); return; }
-  if (k == 1) { ger(a, b, c, m, n, acc); return; }
-  gemm_strided(a, ta ? 1 : k, ta ? m : 1, b, tb ? 1 : n, tb ? k : 1, c, n, 1, m, k, n, acc, ws);
+  matmul_part(a, b, c, m, k, n, ta, tb, acc, ws, 0, m, 0, n);
+}
+
+/**
+ * The block C[i0:i1, j0:j1] of `matmul` (threads split one product by output blocks; the
+ * arguments are the whole product's). With i0, i1 multiples of 4 (or m) and j0, j1 multiples of
+ * 8 (or n), every element meets the same tiles, edge tiles and k order as in the whole call, so
+ * the block is bit-identical to the same rows and columns of `matmul`. ws: matmul_ws_bytes(m, k, n)
+ * bytes of this thread's own.
+ */
+export function matmul_part(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, ta: i32, tb: i32, acc: i32, ws: usize,
+  i0: i32, i1: i32, j0: i32, j1: i32): void {
+  if (i0 >= i1 || j0 >= j1) return;
+  const ldc: usize = <usize>n << 2;
+  if (k > 0 && n == 1) {
+    if (ta) gemv_t(a + (<usize>i0 << 2), b, c + (<usize>i0 << 2), i1 - i0, k, <usize>m << 2, acc);
+    else gemv_n(a + <usize>i0 * (<usize>k << 2), b, c + (<usize>i0 << 2), i1 - i0, k, acc);
+    return;
+  }
+  if (k == 1) { ger(a + (<usize>i0 << 2), b + (<usize>j0 << 2), c + <usize>i0 * ldc + (<usize>j0 << 2), i1 - i0, j1 - j0, ldc, acc); return; }
+  // The block is gemm_strided on pointers offset to it: op(A)'s rows from i0, op(B)'s columns from j0.
+  const ars: i32 = ta ? 1 : k, aps: i32 = ta ? m : 1;
+  const bks: i32 = tb ? 1 : n, bns: i32 = tb ? k : 1;
+  gemm_strided(a + (<usize>i0 * <usize>ars << 2), ars, aps, b + (<usize>j0 * <usize>bns << 2), bks, bns,
+    c + <usize>i0 * ldc + (<usize>j0 << 2), n, 1, i1 - i0, k, j1 - j0, acc, ws);
 }

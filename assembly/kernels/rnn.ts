@@ -5,7 +5,8 @@
 // zero-padded tail slot (simd.ts), so a column's result does not depend on where it sits.
 // Gate block q of a sequence buffer starts q·hid·ld floats in, of a state buffer q·hid·b.
 // O(hid·b) per call; RNN's activation runs through the generated unary/unaryGrad kernels.
-import { vsigmoid, vtanh, tailLoad, tailStore } from "../simd";
+import { vsigmoid, vtanh } from "../simd";
+import { tailLoad, tailStore } from "../tls";
 import { unary } from "../../build/gen/unary";
 import { unaryGrad } from "../../build/gen/unaryGrad";
 

@@ -6,23 +6,25 @@
 // no division per element. stridedWrite is the same walk writing y through the strides from a
 // contiguous x (cat, the adjoint of a slice). O(n).
 
-// Normalised dims and element strides, innermost last (static scratch below heap_base: the module
-// allocates nothing).
-const DIMS = memory.data(24, 4);
-const STEPS = memory.data(24, 4);
+import { tls } from "../tls";
 
-@inline function dim(k: i32): i32 { return load<i32>(DIMS + (<usize>k << 2)); }
-@inline function step(k: i32): i32 { return load<i32>(STEPS + (<usize>k << 2)); }
+// Normalised dims and element strides, innermost last, in this thread's scratch (tls.ts, bytes
+// 64-87 and 88-111: the module allocates nothing).
+@inline function DIMS(): usize { return tls(64); }
+@inline function STEPS(): usize { return tls(88); }
+
+@inline function dim(k: i32): i32 { return load<i32>(DIMS() + (<usize>k << 2)); }
+@inline function step(k: i32): i32 { return load<i32>(STEPS() + (<usize>k << 2)); }
 
 /** Appends dim (d, s) outside the ones kept so far (walking from the innermost); returns the new count. */
 @inline function push(r: i32, d: i32, s: i32): i32 {
   if (d == 1) return r;
   if (r > 0) {
     const k = 6 - r; // the dim just inside this one
-    if (s == dim(k) * step(k)) { store<i32>(DIMS + (<usize>k << 2), dim(k) * d); return r; }
+    if (s == dim(k) * step(k)) { store<i32>(DIMS() + (<usize>k << 2), dim(k) * d); return r; }
   }
-  store<i32>(DIMS + (<usize>(5 - r) << 2), d);
-  store<i32>(STEPS + (<usize>(5 - r) << 2), s);
+  store<i32>(DIMS() + (<usize>(5 - r) << 2), d);
+  store<i32>(STEPS() + (<usize>(5 - r) << 2), s);
   return r + 1;
 }
 
@@ -53,8 +55,8 @@ function walk(x: usize, y: usize, n: i32, off: i32, d0: i32, d1: i32, d2: i32, d
   if (n <= 0 || d0 <= 0 || d1 <= 0 || d2 <= 0 || d3 <= 0 || d4 <= 0 || d5 <= 0) return;
   let r = push(0, d5, s5);
   r = push(r, d4, s4); r = push(r, d3, s3); r = push(r, d2, s2); r = push(r, d1, s1); r = push(r, d0, s0);
-  if (r == 0) { store<i32>(DIMS + 20, 1); store<i32>(STEPS + 20, 0); r = 1; } // one element: a run of one
-  for (let k = 0; k < 6 - r; k++) { store<i32>(DIMS + (<usize>k << 2), 1); store<i32>(STEPS + (<usize>k << 2), 0); }
+  if (r == 0) { store<i32>(DIMS() + 20, 1); store<i32>(STEPS() + 20, 0); r = 1; } // one element: a run of one
+  for (let k = 0; k < 6 - r; k++) { store<i32>(DIMS() + (<usize>k << 2), 1); store<i32>(STEPS() + (<usize>k << 2), 0); }
   const e0 = dim(0), e1 = dim(1), e2 = dim(2), e3 = dim(3), e4 = dim(4), e5 = dim(5);
   const t0 = <isize>step(0) << 2, t1 = <isize>step(1) << 2, t2 = <isize>step(2) << 2; // byte steps
   const t3 = <isize>step(3) << 2, t4 = <isize>step(4) << 2, t5 = <isize>step(5) << 2;

@@ -4,9 +4,16 @@
 // blocks at the cost of a pop; before the memory grows, the bins are merged into free spans that
 // serve any size, so changing shapes stay bounded too. Running out is a RangeError naming the
 // request, not a dead instance. A relaxed-SIMD matmul module is used where the engine validates it.
+// With `shared`, the memory is a shared WebAssembly.Memory and the modules declare it so (one byte
+// of their import, src/backends/threads.ts `sharedModule`): then `setThreads(n)` starts a pool of
+// workers that run instances of the same modules on it, and the large kernels split their output
+// across the threads (threads.ts); without it nothing here differs from a one-thread build.
 
 import type { Backend, KernelName, Kernels } from './backend.js';
 import { KERNEL_NAMES } from './kernels.js';
+import { Pool, PART_FNS, MAX_THREADS, sharedModule, splitKernels, threadHost, type ThreadHost } from './threads.js';
+import { threadCosts, setCpuThreads, type DeviceProfile } from '../scheduler.js';
+import { runtime } from '../runtime.js';
 import simdBytes from '../../build/fluxion.wasm';
 import relaxedBytes from '../../build/fluxion-relaxed.wasm';
 
@@ -18,6 +25,8 @@ type Exports = Partial<Omit<Kernels<Ptr>, 'matmul' | 'bmm'>> & {
   matmul?(...args: [...Parameters<Kernels<Ptr>['matmul']>, ws: Ptr]): void;
   bmm_ws_bytes?(m: number, k: number, n: number): number;
   bmm?(...args: [...Parameters<Kernels<Ptr>['bmm']>, ws: Ptr]): void;
+  thread_scratch?(p: Ptr): void;
+  thread_scratch_bytes?(): number;
 };
 
 /**
@@ -51,9 +60,27 @@ function sizeClass(bytes: number): number {
 
 export interface WasmBackend extends Backend<Ptr> {
   readonly relaxed: boolean;
+  /** The memory is shared (threads possible). */
+  readonly shared: boolean;
   /** The current f32 view of the whole memory (renewed after growth). */
   f32(): Float32Array;
   memoryBytes(): number;
+  /** Threads the kernels run on, the calling one included. */
+  threads(): number;
+  /** Why there are fewer threads than asked for ('' when there are as many). */
+  threadsReason(): string;
+  /**
+   * Runs the kernels on `n` threads from now on (1: no pool): starts or replaces the pool of n − 1
+   * workers. Resolves when they run; where they cannot, the backend stays on one thread and
+   * threadsReason() says why. Never rejects.
+   */
+  setThreads(n: number, host?: ThreadHost): Promise<void>;
+  /** @internal The running pool (tests, calibrate()). */
+  threadPool(): Pool | null;
+  /** Measures the pool for the scheduler: fan-out cost and speedups (undefined with one thread). */
+  measureThreads(): DeviceProfile['threads'];
+  /** Runs `f` with every kernel on the calling thread. */
+  oneThread<T>(f: () => T): T;
 }
 
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1,
@@ -71,21 +98,29 @@ async function inflate(b: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await new Response(s).arrayBuffer());
 }
 
-/** Instantiate the kernel module; throws a clear error where SIMD is missing. */
-export async function createWasm(): Promise<WasmBackend> {
+/**
+ * Instantiate the kernel module; throws a clear error where SIMD is missing. `shared`: on a
+ * shared memory, so that setThreads() can add threads (hosts without shared memory throw).
+ */
+export async function createWasm(opts: { shared?: boolean } = {}): Promise<WasmBackend> {
   if (!simdSupported()) {
     throw new Error('fluxion: this JavaScript engine lacks WebAssembly SIMD (v128); ' +
       'use Node >= 16.4, Chrome >= 91, Firefox >= 89 or Safari >= 16.4');
   }
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES });
-  // compiled asynchronously: browsers refuse large synchronous compiles on the main thread
-  const { instance } = await WebAssembly.instantiate(await inflate(simdBytes), { env: { memory } });
+  const shared = !!opts.shared;
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared });
+  const bytes = async (b: Uint8Array) => (shared ? sharedModule(await inflate(b), MAX_PAGES) : await inflate(b));
+  // compiled asynchronously: browsers refuse large synchronous compiles on the main thread; kept
+  // as modules, which the pool's workers instantiate without compiling again
+  const modules = [await WebAssembly.compile(await bytes(simdBytes))];
+  const instance = await WebAssembly.instantiate(modules[0], { env: { memory } });
   // Where the engine has relaxed SIMD, a second small module on the same memory supplies a
   // matmul with fused multiply-add (f32x4.relaxed_madd); it has no data and allocates nothing.
   let relaxed = false, fast: Pick<Exports, 'matmul' | 'matmul_ws_bytes'> | null = null;
   try {
-    fast = (await WebAssembly.instantiate(await inflate(relaxedBytes), { env: { memory } })).instance
-      .exports as unknown as Pick<Exports, 'matmul' | 'matmul_ws_bytes'>;
+    const m = await WebAssembly.compile(await bytes(relaxedBytes));
+    fast = (await WebAssembly.instantiate(m, { env: { memory } })).exports as unknown as Pick<Exports, 'matmul' | 'matmul_ws_bytes'>;
+    modules.push(m);
     relaxed = true;
   } catch { /* plain SIMD matmul */ }
   const k: Exports = { ...(instance.exports as unknown as Exports), ...fast };
@@ -198,9 +233,103 @@ export async function createWasm(): Promise<WasmBackend> {
     // >>> 2, not >> 2: addresses reach 2^32, and a signed shift turns those past 2^31 negative
     copy(x, xo, y, yo, n) { view.copyWithin((y >>> 2) + yo, (x >>> 2) + xo, (x >>> 2) + xo + n); },
   });
+  // ---- threads ----
+  // A worker instance (re)writes the module's static data when it starts, so on a shared memory
+  // every thread, this one included, keeps its kernel scratch in a block of its own.
+  const tlsBytes = k.thread_scratch_bytes?.() ?? 0;
+  if (shared) k.thread_scratch!(block(tlsBytes));
+  let pool: Pool | null = null, reason = '', tls: Ptr[] = [];
+  const fns = PART_FNS.map((n) => (k as Record<string, unknown>)[n] as ((...a: number[]) => void) | undefined);
+  const direct = { ...kernels } as unknown as Record<string, (...a: number[]) => void>;
+  const wsAll = (bytes: number) => pool!.ensureWs(bytes, block, (p, b) => release(p, sizeClass(b)));
+  /** Binds the kernels: split wrappers over a live pool, else the exports themselves. */
+  function bind() {
+    const split = pool ? splitKernels(pool, threadCosts, fns, direct, wsBytesFor!, wsAll) : {};
+    Object.assign(be, direct, split);
+    if (runtime.cpu === be) setCpuThreads(pool ? pool.threads : 1);
+  }
+  function stop() {
+    if (!pool) return;
+    pool.close();
+    pool = null;
+    for (const p of tls) release(p, sizeClass(tlsBytes));
+    tls = [];
+  }
+  async function setThreads(n: number, host?: ThreadHost) {
+    n = Math.max(1, Math.min(MAX_THREADS, Math.floor(n)));
+    if (n === (pool?.threads ?? 1)) { reason = ''; return; }
+    stop();
+    reason = '';
+    if (n > 1) {
+      host ??= await threadHost();
+      if (!host.ok) reason = host.reason;
+      else if (!shared) reason = 'the CPU memory was created unshared (init() found no shared memory then)';
+      else {
+        for (let t = 1; t < n; t++) tls[t] = block(tlsBytes);
+        const r = await Pool.start({
+          memory, modules, threads: n, host, tls: (t) => tls[t],
+          onLost: (why) => { reason = why; pool = null; bind(); warn(`fluxion: ${why}; the CPU kernels run on one thread from now on`); },
+        });
+        if (typeof r === 'string') { reason = r; for (const p of tls) if (p !== undefined) release(p, sizeClass(tlsBytes)); tls = []; }
+        else pool = r;
+      }
+    }
+    bind();
+  }
+  function measureThreads(): DeviceProfile['threads'] {
+    if (!pool?.live) return undefined;
+    const p = pool, T = p.threads, saved = p.split;
+    /** Best of three ms per call of f, split as `mode` says. */
+    const time = (mode: Pool['split'], reps: number, f: () => void) => {
+      p.split = mode;
+      let best = Infinity;
+      f();
+      for (let r = 0; r < 3; r++) {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) f();
+        best = Math.min(best, (performance.now() - t0) / reps);
+      }
+      return best;
+    };
+    const N = 1 << 20, n = 256;
+    const y = be.alloc(N), a = be.alloc(n * n), c = be.alloc(n * n);
+    try {
+      be.fill(y, N, 0.5); be.fill(a, n * n, 0.5);
+      const fill = () => be.fill(y, 64 * T, 1), mm = () => be.matmul(a, a, c, n, n, n, 0, 0, 0), un = () => be.unary(28, y, y, N, 1, 0);
+      // each ratio from alternating runs (best of each), so a burst of other load hits both sides
+      const ratio = (reps: number, f: () => void) => {
+        let one = Infinity, all = Infinity;
+        for (let r = 0; r < 3; r++) { one = Math.min(one, time('never', reps, f)); all = Math.min(all, time('always', reps, f)); }
+        return [one, all];
+      };
+      const [f1, fT] = ratio(100, fill), [m1, mT] = ratio(2, mm), [u1, uT] = ratio(3, un);
+      const fanoutMs = fT - f1, matmul = m1 / mT, bandwidth = u1 / uT;
+      if (!p.live) return undefined;
+      return { n: T, fanoutMs: Math.max(1e-4, fanoutMs), matmul: Math.max(0.1, matmul), bandwidth: Math.max(0.1, bandwidth) };
+    } finally {
+      p.split = saved;
+      be.free(y, N); be.free(a, n * n); be.free(c, n * n);
+    }
+  }
+  /** Runs f with the kernels on this thread alone (calibrate()'s one-thread figures). */
+  function oneThread<T>(f: () => T): T {
+    const p = pool;
+    if (!p) return f();
+    const saved = p.split;
+    p.split = 'never';
+    try { return f(); } finally { p.split = saved; }
+  }
+
   const be: WasmBackend = {
     name: 'wasm',
     relaxed,
+    shared,
+    threads: () => pool?.threads ?? 1,
+    threadsReason: () => reason,
+    setThreads,
+    threadPool: () => pool,
+    measureThreads,
+    oneThread,
     f32: () => view,
     memoryBytes: () => memory.buffer.byteLength,
     alloc(n) {
@@ -223,4 +352,9 @@ export async function createWasm(): Promise<WasmBackend> {
     ...kernels,
   };
   return be;
+}
+
+/** One line on the console when the pool is lost mid-run (devices() says it too). */
+function warn(msg: string) {
+  (globalThis as { console?: { warn(m: string): void } }).console?.warn(msg);
 }

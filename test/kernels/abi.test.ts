@@ -15,7 +15,7 @@ const module = (file: string) =>
   new WebAssembly.Module(readFileSync(fileURLToPath(new URL(`../../build/${file}`, import.meta.url))));
 /** Table argument count of a kernel as exported: matmul and bmm take their scratch pointer last. */
 const arity = (k: KernelName) => KERNELS[k].args.length + (k === 'matmul' || k === 'bmm' ? 1 : 0);
-const HELPERS = ['heap_base', 'matmul_ws_bytes', 'bmm_ws_bytes'];
+const HELPERS = ['heap_base', 'matmul_ws_bytes', 'bmm_ws_bytes', 'matmul_part', 'thread_scratch', 'thread_scratch_bytes'];
 
 test('fluxion.wasm exports every table kernel but copy, under its name, and nothing else', () => {
   const names = WebAssembly.Module.exports(module('fluxion.wasm')).map((e) => e.name).sort();
@@ -23,9 +23,9 @@ test('fluxion.wasm exports every table kernel but copy, under its name, and noth
   assert.equal(names, want);
 });
 
-test('fluxion-relaxed.wasm exports matmul and matmul_ws_bytes only', () => {
+test('fluxion-relaxed.wasm exports matmul, matmul_part and matmul_ws_bytes only', () => {
   const names = WebAssembly.Module.exports(module('fluxion-relaxed.wasm')).map((e) => e.name).sort();
-  assert.equal(names, ['matmul', 'matmul_ws_bytes']);
+  assert.equal(names, ['matmul', 'matmul_part', 'matmul_ws_bytes']);
 });
 
 test('each export takes the table arguments in number (matmul and bmm + ws)', () => {
