@@ -1,13 +1,18 @@
 // Per-thread scratch: the few bytes of memory a kernel needs besides its arguments (the tail
-// slots of simd.ts, strided's normalised dims). One instance of the module runs per thread, all
+// slots of simd.ts, strided's normalised dims, the conv kernels' geometry and lane mask). One instance of the module runs per thread, all
 // on one shared memory, and a Wasm global is per instance: so the scratch is reached through a
 // global that each instance points at its own block (thread_scratch, set by the JS pool before
 // the instance runs a kernel). An instance nobody points uses the static block, as the one-thread
 // module always does. Only the kernels module imports this file: the relaxed matmul module needs
 // no scratch and so carries no data.
 
-/** Bytes of scratch per thread: tail slots 0-3 (64), strided's dims (24) and steps (24). */
-export const TLS_BYTES: i32 = 128;
+/**
+ * Bytes of scratch per thread: tail slots 0-3 (64), strided's dims (24) and steps (24); from 128
+ * the conv geometry (CONV_GEO, 96); from 256 poolGrad's served-lane mask (POOL_SERVED, 512).
+ */
+export const TLS_BYTES: i32 = 768;
+export const CONV_GEO: usize = 128;
+export const POOL_SERVED: usize = 256;
 const STATIC = memory.data(TLS_BYTES, 16);
 let base: usize = STATIC;
 

@@ -20,7 +20,7 @@ function labels(batch: number): Float32Array {
   return v;
 }
 
-function fluxStep(batch: number, awaitLoss = false) {
+export function fluxStep(batch: number, awaitLoss = false) {
   fx.seed(1);
   const m = lenet(), ps = fx.params(m), opt = fx.Adam(1e-3);
   const x = fx.rand(28, 28, 1, batch).keep(), y = fx.tensor(labels(batch), [10, batch]).keep();

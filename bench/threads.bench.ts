@@ -1,5 +1,6 @@
 // Wasm threads: 1 thread next to 2 in one run (the goals: sgemm 1024 ≥ 1.8x; the 784-256-
-// 256-10 MLP at batch 128 with Adam ≥ 1.6x; the seed model at batch 1 within 5% of one thread).
+// 256-10 MLP at batch 128 with Adam ≥ 1.6x; LeNet-5 at batch 64 ≥ 1.6x; the seed model at batch 1
+// within 5% of one thread).
 // Three columns, all on one pool of two threads (init({ threads: 2 })), switched per task by the
 // pool's split mode: 'never' is one thread (every kernel on the calling thread, the worker asleep);
 // 'auto' is two threads as a user gets them (the profile is calibrated once with the pool running,
@@ -17,6 +18,7 @@ import * as fx from '../src/index.ts';
 import { runtime } from '../src/runtime.ts';
 import type { WasmBackend } from '../src/backends/wasm.ts';
 import { fluxA, fluxB } from './train.bench.ts';
+import { fluxStep as lenetStep } from './lenet.bench.ts';
 import { runTasks, fmt } from './_util.ts';
 
 const ROUNDS = 9;
@@ -43,6 +45,7 @@ const ROWS: Row[] = [
   { name: 'seed model (784-32-10 σ, SGD), batch 1', unit: () => '', goal: 'within 5% (≥ 0.95x)', make: () => fluxA(1) },
   { name: 'seed model (784-32-10 σ, SGD), batch 64', unit: () => '', goal: '', make: () => fluxA(64) },
   { name: 'MLP 784-256-256-10 relu, Adam, batch 128', unit: () => '', goal: '≥ 1.6x', make: () => fluxB(128) },
+  { name: 'LeNet-5 (logitcrossentropy, Adam), batch 64', unit: () => '', goal: '≥ 1.6x', make: () => lenetStep(64) },
 ];
 
 /** Runs the rows in the three columns; returns the markdown table. */

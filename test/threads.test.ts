@@ -152,6 +152,36 @@ test('binary with broadcasting, biasAct, reduce, softmax and strided are bit-ide
   }
 });
 
+test('im2col, col2im, pool and poolGrad (max ties and mean) are bit-identical on 1, 2, 3 threads', () => {
+  // [w], [k], [s], [d], [p] per spatial dim (3 dims); odd sizes, stride, dilation, padding, a 1-D and a 3-D case
+  const geoms = [
+    [[28, 28, 1], [5, 5, 1], [1, 1, 1], [1, 1, 1], [0, 0, 0]],
+    [[9, 7, 1], [3, 2, 1], [2, 1, 1], [1, 2, 1], [1, 2, 0]],
+    [[13, 1, 1], [3, 1, 1], [1, 1, 1], [2, 1, 1], [2, 0, 0]],
+    [[5, 4, 6], [2, 3, 2], [1, 2, 2], [2, 1, 1], [1, 0, 1]],
+  ];
+  const ties = (n: number) => Float32Array.from(values(n, 21), (v) => Math.sign(Math.round(v * 2)));
+  const parts = () => bes.slice(1).map((be) => be.threadPool()!.partsRun().reduce((a, b) => a + b, 0));
+  const before = parts();
+  for (const [w, k, s, d, p] of geoms) {
+    const o = w.map((wi, t) => Math.floor((wi + 2 * p[t] - (d[t] * (k[t] - 1) + 1)) / s[t]) + 1);
+    const g = [...w, ...k, ...o, ...s, ...d, ...p], W = w[0] * w[1] * w[2], O = o[0] * o[1] * o[2], K = k[0] * k[1] * k[2];
+    for (const [n, c, c0, cg] of [[3, 1, 0, 1], [5, 4, 1, 2]]) {
+      const tag = `w ${w} k ${k} n ${n} c ${c} c0 ${c0} cg ${cg}`, colLen = K * cg * O * n;
+      agree(`im2col ${tag}`, [values(W * c * n, 22)], [colLen], (be, [x, col]) => be.im2col(x, col, n, c, c0, cg, ...g, 1));
+      agree(`col2im ${tag}`, [values(colLen, 23)], [W * c * n], (be, [col, x]) => be.col2im(col, x, n, c, c0, cg, ...g, 0));
+    }
+    for (const cn of [1, 7, 140]) for (const mean of [0, 1]) {
+      agree(`pool ${mean ? 'mean' : 'max'} w ${w} k ${k} cn ${cn}`, [ties(W * cn), values(O * cn, 24)], [O * cn, W * cn], (be, [x, dy, y, dx]) => {
+        be.pool(x, y, cn, ...g, mean);
+        be.poolGrad(x, y, dy, dx, cn, ...g, mean);
+      });
+    }
+  }
+  // each call above on 2 and 3 threads ran as parts (each kernel call splits into 2 or more)
+  parts().forEach((after, t) => assert.ok(after - before[t] >= 2 * 40, `${t + 2} threads: ${after - before[t]} parts run`));
+});
+
 test('a split kernel below the thresholds, or with forcing off, runs on the calling thread alone', () => {
   const be = bes[1], pool = be.threadPool()!;
   pool.split = 'auto';

@@ -5,6 +5,7 @@
 // lanes over the whole window: f32x4.max is a long instruction sequence on x64, and a chain of
 // them per lane measured 4× slower than these independent passes. Max keeps NaN (f32x4.max
 // does); mean sums, then scales by 1/(k1·k2·k3), padding counting as 0. O(|y|·k1·k2·k3).
+// pool_part writes only y's rows [r0, r1) of dim 1 (the threads' split).
 import { lo, hi, copyRun, fillRun, addRun, maxRun, mulRun } from "../conv";
 
 /**
@@ -29,13 +30,20 @@ import { lo, hi, copyRun, fillRun, addRun, maxRun, mulRun } from "../conv";
 export function pool(x: usize, y: usize, cn: i32,
   w1: i32, w2: i32, w3: i32, k1: i32, k2: i32, k3: i32, o1: i32, o2: i32, o3: i32,
   s1: i32, s2: i32, s3: i32, d1: i32, d2: i32, d3: i32, p1: i32, p2: i32, p3: i32, mean: i32): void {
+  pool_part(x, y, cn, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, mean, 0, o1);
+}
+
+/** Rows [r0, r1) of pool's y along its first dim (o1). */
+export function pool_part(x: usize, y: usize, cn: i32,
+  w1: i32, w2: i32, w3: i32, k1: i32, k2: i32, k3: i32, o1: i32, o2: i32, o3: i32,
+  s1: i32, s2: i32, s3: i32, d1: i32, d2: i32, d3: i32, p1: i32, p2: i32, p3: i32, mean: i32, r0: i32, r1: i32): void {
   if (cn <= 0 || o1 <= 0 || o2 <= 0 || o3 <= 0) return;
   const R = <usize>cn << 2;
   const X3 = R, X2 = <usize>w3 * X3, X1 = <usize>w2 * X2;
   const D1 = <usize>d1 * X1, D2 = <usize>d2 * X2, D3 = <usize>d3 * X3;
   const r = <f32>1 / <f32>(k1 * k2 * k3);
-  let dst = y;
-  for (let i = 0; i < o1; i++) {
+  let dst = y + <usize>max(r0, 0) * o2 * o3 * R;
+  for (let i = max(r0, 0), end = min(r1, o1); i < end; i++) {
     const g1 = i * s1 - p1, a0 = lo(g1, d1, k1), a1 = hi(g1, d1, w1, k1, a0);
     for (let j = 0; j < o2; j++) {
       const g2 = j * s2 - p2, b0 = lo(g2, d2, k2), b1 = hi(g2, d2, w2, k2, b0);

@@ -15,7 +15,8 @@ const module = (file: string) =>
   new WebAssembly.Module(readFileSync(fileURLToPath(new URL(`../../build/${file}`, import.meta.url))));
 /** Table argument count of a kernel as exported: matmul and bmm take their scratch pointer last. */
 const arity = (k: KernelName) => KERNELS[k].args.length + (k === 'matmul' || k === 'bmm' ? 1 : 0);
-const HELPERS = ['heap_base', 'matmul_ws_bytes', 'bmm_ws_bytes', 'matmul_part', 'thread_scratch', 'thread_scratch_bytes'];
+const HELPERS = ['heap_base', 'matmul_ws_bytes', 'bmm_ws_bytes', 'thread_scratch', 'thread_scratch_bytes',
+  'matmul_part', 'im2col_part', 'col2im_part', 'pool_part', 'poolGrad_part'];
 
 test('fluxion.wasm exports every table kernel but copy, under its name, and nothing else', () => {
   const names = WebAssembly.Module.exports(module('fluxion.wasm')).map((e) => e.name).sort();

@@ -180,6 +180,62 @@ test('max pool: a NaN in a window gives NaN and routes nothing; windows wholly i
   assert.equal([...R.f32(dx, 4)], [0, 0, 0, 0]);
 });
 
+/**
+ * NAME_part (the threads' split): a call for rows [r0, r1) of the written buffer's outer axis
+ * writes exactly those rows, bit for bit as the whole call does, and nothing else; the rows of
+ * three parts together are the whole call's output. `run(out, r0, r1)` calls the part into `out`
+ * (r1 = -1: the whole kernel); `init` fills an output before a call.
+ */
+function checkParts(tag: string, len: number, rows: number, init: () => Float32Array, run: (out: number, r0: number, r1: number) => void) {
+  const whole = output(len, init());
+  run(whole, 0, -1);
+  const W = R.f32(whole, len).slice(), rowLen = len / rows;
+  const cuts = [...new Set([0, Math.min(1, rows), Math.floor(rows / 2), rows])];
+  const joined = output(len, init());
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const single = output(len, init()), before = R.f32(single, len).slice();
+    run(single, cuts[i], cuts[i + 1]);
+    run(joined, cuts[i], cuts[i + 1]);
+    const got = R.f32(single, len);
+    for (let e = 0; e < len; e++) {
+      const r = Math.floor(e / rowLen), inside = r >= cuts[i] && r < cuts[i + 1];
+      if (!Object.is(got[e], inside ? W[e] : before[e])) {
+        assert.unreachable(`${tag}, rows [${cuts[i]}, ${cuts[i + 1]}): [${e}] (row ${r}) = ${got[e]}, want ${inside ? W[e] : before[e]}`);
+      }
+    }
+    guardIntact(`${tag} part`, single, len);
+  }
+  exact(`${tag}, parts joined`, R.f32(joined, len), W);
+}
+
+test('im2col_part, col2im_part, pool_part, poolGrad_part: each writes its rows as the whole call, nothing else', () => {
+  const vals = [-1, -0, 0, 1];
+  for (const g of ALL) for (const [c, c0, cg] of [[1, 0, 1], [5, 2, 2]]) for (const flip of [0, 1]) {
+    const n = 3, a = args(g), o = outSize(g), K = prod(g.k), tag = `${g.name}, c ${c} c0 ${c0} cg ${cg}, flip ${flip}`;
+    R.reset();
+    const X = R.put(randArray(prod(g.w) * c * n)), colLen = K * cg * prod(o) * n, COL = R.put(randArray(colLen));
+    const sentinel = (len: number) => () => new Float32Array(len).fill(SENTINEL);
+    checkParts(`im2col_part ${tag}`, colLen, K * cg, sentinel(colLen), (out, r0, r1) =>
+      r1 < 0 ? R.exports.im2col(X, out, n, c, c0, cg, ...a, flip) : R.exports.im2col_part(X, out, n, c, c0, cg, ...a, flip, r0, r1));
+    const X0 = randArray(prod(g.w) * c * n);
+    checkParts(`col2im_part ${tag}`, X0.length, g.w[0], () => X0, (out, r0, r1) =>
+      r1 < 0 ? R.exports.col2im(COL, out, n, c, c0, cg, ...a, flip) : R.exports.col2im_part(COL, out, n, c, c0, cg, ...a, flip, r0, r1));
+    if (c0 > 0 || flip) continue;
+    // pooling: ties (values from {-1, -0, 0, 1}) so that a max window's first maximum may lie in another part's rows
+    for (const mean of [0, 1]) for (const cn of [1, 6, 133]) {
+      const ptag = `${mean ? 'mean' : 'max'} ${g.name}, cn ${cn}`, wl = prod(g.w) * cn, ol = prod(o) * cn;
+      const x = R.put(Float32Array.from({ length: wl }, () => vals[Math.floor((rand() + 1) * 2)]));
+      checkParts(`pool_part ${ptag}`, ol, o[0], sentinel(ol), (out, r0, r1) =>
+        r1 < 0 ? R.exports.pool(x, out, cn, ...a, mean) : R.exports.pool_part(x, out, cn, ...a, mean, r0, r1));
+      const y = output(ol);
+      R.exports.pool(x, y, cn, ...a, mean);
+      const dy = R.put(randArray(ol));
+      checkParts(`poolGrad_part ${ptag}`, wl, g.w[0], sentinel(wl), (out, r0, r1) =>
+        r1 < 0 ? R.exports.poolGrad(x, y, dy, out, cn, ...a, mean) : R.exports.poolGrad_part(x, y, dy, out, cn, ...a, mean, r0, r1));
+    }
+  }
+});
+
 test('pool at LeNet shape 2×2 on [24,24,6·64]', () => {
   for (const mean of [0, 1]) checkPool(geom('lenet pool', [24, 24], [2, 2], [2, 2], [1, 1], [0, 0]), 6 * 64, mean);
 });
