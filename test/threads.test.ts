@@ -152,6 +152,9 @@ test('binary with broadcasting, biasAct, reduce, softmax and strided are bit-ide
   }
 });
 
+/** The 18 geometry arguments of the conv kernels: w, k, o, s, d, p for 3 dims each. */
+type G18 = [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+
 test('im2col, col2im, pool and poolGrad (max ties and mean) are bit-identical on 1, 2, 3 threads', () => {
   // [w], [k], [s], [d], [p] per spatial dim (3 dims); odd sizes, stride, dilation, padding, a 1-D and a 3-D case
   const geoms = [
@@ -165,7 +168,7 @@ test('im2col, col2im, pool and poolGrad (max ties and mean) are bit-identical on
   const before = parts();
   for (const [w, k, s, d, p] of geoms) {
     const o = w.map((wi, t) => Math.floor((wi + 2 * p[t] - (d[t] * (k[t] - 1) + 1)) / s[t]) + 1);
-    const g = [...w, ...k, ...o, ...s, ...d, ...p], W = w[0] * w[1] * w[2], O = o[0] * o[1] * o[2], K = k[0] * k[1] * k[2];
+    const g = [...w, ...k, ...o, ...s, ...d, ...p] as G18, W = w[0] * w[1] * w[2], O = o[0] * o[1] * o[2], K = k[0] * k[1] * k[2];
     for (const [n, c, c0, cg] of [[3, 1, 0, 1], [5, 4, 1, 2]]) {
       const tag = `w ${w} k ${k} n ${n} c ${c} c0 ${c0} cg ${cg}`, colLen = K * cg * O * n;
       agree(`im2col ${tag}`, [values(W * c * n, 22)], [colLen], (be, [x, col]) => be.im2col(x, col, n, c, c0, cg, ...g, 1));
