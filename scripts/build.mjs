@@ -15,6 +15,8 @@ import { gzipSync } from 'node:zlib';
 
 const at = process.argv.indexOf('--outdir');
 const outdir = at > 0 ? process.argv[at + 1] : 'dist';
+// `--meta` also writes esbuild's metafile to DIR/meta.json (scripts/size-parts.mjs reads it).
+const meta = process.argv.includes('--meta');
 if (!outdir) throw new Error('build.mjs: --outdir needs a directory');
 
 // WGSL ships without comments and indentation: the programs are read by the GPU driver, not by
@@ -56,7 +58,8 @@ const kernelDocs = {
 };
 
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const result = await build({
+  metafile: meta,
   entryPoints: ['src/index.ts'],
   bundle: true,
   format: 'esm',
@@ -71,6 +74,7 @@ await build({
   external: ['webgpu', 'node:*'],
   logLevel: 'warning',
 });
+if (meta) writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', outdir], { stdio: 'inherit' });
 const js = readFileSync(join(outdir, 'fluxion.js'));
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';

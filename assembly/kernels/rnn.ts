@@ -1,210 +1,173 @@
-// Recurrent steps (src/backends/kernels.ts, rnnStep … gruv3GatesGrad): the fused gate arithmetic of
-// one time step. Each state row r holds b batch columns, contiguous in the [rows, b] state
-// buffers and in the [rows, ld] sequence buffers (at column off), so every kernel runs SIMD along
-// the batch, four columns at a time; the last b % 4 go through the same vector code via a
-// zero-padded tail slot (simd.ts), so a column's result does not depend on where it sits.
-// Gate block q of a sequence buffer starts q·hid·ld floats in, of a state buffer q·hid·b.
+// Recurrent steps (src/backends/kernels.ts, rnnStep and rnnStepGrad): the fused gate arithmetic
+// of one time step, for every layer kind (`kind`: 0 RNN, 1 LSTM, 2 GRU, 3 and 4 the two halves of
+// a GRUv3 step, around its Wh_h̃ matmul). Each state row r holds b batch columns, contiguous in
+// the [rows, b] state buffers and in the [rows, ld] sequence buffers (at column off), so every
+// kernel runs SIMD along the batch, four columns at a time. Gate block q of a sequence buffer
+// starts q·hid·ld floats in, of a state buffer q·hid·b.
+// The arithmetic is written once per kind, on whole vectors: the last b % 4 columns of a row are
+// first copied (zero-padded) into a scratch slot per buffer and block, computed there, and copied
+// back, so a column's result does not depend on where it sits and no load or store has a tail
+// case of its own (the module is measured gzipped). The layout table says, per kind, which
+// buffers a kernel touches, how many gate blocks and whether each is a sequence buffer.
 // O(hid·b) per call; RNN's activation runs through the generated unary/unaryGrad kernels.
 import { vsigmoid, vtanh } from "../simd";
-import { tailLoad, tailStore } from "../tls";
+import { tls, RNN_BASE, RNN_TAILS } from "../tls";
 import { unary } from "../../build/gen/unary";
 import { unaryGrad } from "../../build/gen/unaryGrad";
 
-/** Four floats at p, or the first n (< 4) zero-padded. */
-@inline function vl(p: usize, n: i32): v128 { return n == 4 ? v128.load(p) : tailLoad(p, n, 0); }
-/** Stores four lanes at p, or the first n. */
-@inline function vs(v: v128, p: usize, n: i32): void { if (n == 4) v128.store(p, v); else tailStore(v, p, n); }
-// σ and tanh called, not inlined: one copy of each polynomial instead of one per gate (the
-// module is measured gzipped, and a call is cheap next to the exp inside).
+// σ and tanh called, not inlined: one copy of each polynomial instead of one per gate.
 function sigm(x: v128): v128 { return vsigmoid(x); }
 function tanhv(x: v128): v128 { return vtanh(x); }
 @inline function one(): v128 { return f32x4.splat(1); }
 @inline function add3(a: v128, b: v128, c: v128): v128 { return f32x4.add(f32x4.add(a, b), c); }
+@inline function mul3(a: v128, b: v128, c: v128): v128 { return f32x4.mul(f32x4.mul(a, b), c); }
 /** x·(1 − x): σ′ from σ. */
 @inline function dsig(s: v128): v128 { return f32x4.mul(s, f32x4.sub(one(), s)); }
 /** 1 − x²: tanh′ from tanh. */
 @inline function dtanh(t: v128): v128 { return f32x4.sub(one(), f32x4.mul(t, t)); }
+/** (1 − u)·n + u·h: the GRUs' new state. */
+@inline function mix(u: v128, n: v128, h: v128): v128 { return f32x4.add(f32x4.mul(f32x4.sub(one(), u), n), f32x4.mul(u, h)); }
 /** Byte offset of row r, column off, of a buffer with rows of `cols` floats. */
 @inline function at(r: i32, cols: i32, off: i32): usize { return (<usize>r * <usize>cols + <usize>off) << 2; }
 @inline function bias(p: usize, r: i32): v128 { return f32x4.splat(load<f32>(p + (<usize>r << 2))); }
+@inline function ld4(p: usize): v128 { return v128.load(p); }
+@inline function st4(p: usize, v: v128): void { v128.store(p, v); }
 
-/** KERNELS.rnnStep. */
-export function rnnStep(g: usize, z: usize, bs: usize, h: usize, y: usize, hp: usize,
-  hid: i32, b: i32, ld: i32, off: i32, act: i32, alpha: f32): void {
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0), bi = bias(bs, r);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      vs(vl(h + k, n), hp + a, n);
-      const u = add3(vl(g + a, n), vl(z + k, n), bi);
-      vs(u, g + a, n); vs(u, h + k, n);
+// The 8 buffer arguments' base pointers (BASE), and the scratch slots of a tail: 4 blocks of 16
+// bytes per buffer, in this thread's scratch (tls.ts): the module allocates nothing.
+
+/**
+ * Per kind, 4 bits per buffer argument (argument i at bits 4i): the gate blocks it touches (0:
+ * none) and 8 when it is a sequence buffer. rnnStep: g z bias h c y hp cp; rnnStepGrad: g s e dy dh dz.
+ */
+@inline function layout(grad: bool, kind: i32): u32 {
+  if (!grad) {
+    return kind == 1 ? 0x9991104C //    LSTM: g4 z4 h c y hp cp
+      : kind == 2 ? 0x9990103B //       GRU: g3 z3 h y hp cp(zn)
+      : kind == 3 ? 0x9001102A //       GRUv3 first half: g2 z2 h c(rh) cp(rhs)
+      : kind == 4 ? 0x0990101B //       GRUv3 second half: g3 z(zn) h y hp
+      : 0x09901019; //                  RNN: g z h y hp
+  }
+  return kind == 1 ? 0x41919C //        LSTM: g4 s(cp) e(dc) dy dh dz4
+    : kind == 2 ? 0x31999B //           GRU: g3 s(hp) e(zn) dy dh dz3
+    : kind == 3 ? 0x21019A //           GRUv3 first half: g2 s(hp) e(drh) dh dz2
+    : 0x11909B; //                      GRUv3 second half: g3 s(hp) dy dh dz(dn)
+}
+
+/** Copies the first n columns of every block a kind touches into its tail slots (back: the other way). */
+function stage(lay: u32, a: usize, k: usize, gq: usize, zq: usize, n: i32, back: bool): void {
+  for (let i = 0; i < 8; i++) {
+    const d = (lay >> (<u32>i << 2)) & 15, seq = (d & 8) != 0, base = load<usize>(tls(RNN_BASE) + (<usize>i << 2)) + (seq ? a : k);
+    for (let q: u32 = 0; q < (d & 7); q++) {
+      const p = base + <usize>q * (seq ? gq : zq), t = tls(RNN_TAILS) + (<usize>i << 6) + (<usize>q << 4);
+      if (back) memory.copy(p, t, <usize>n << 2);
+      else { v128.store(t, f32x4.splat(0)); memory.copy(t, p, <usize>n << 2); }
     }
   }
+}
+
+/** Buffer i's pointer for the columns at (a, k): its own memory, or its tail slot. */
+@inline function ptr(lay: u32, i: i32, a: usize, k: usize, tail: bool): usize {
+  return tail ? tls(RNN_TAILS) + (<usize>i << 6) : load<usize>(tls(RNN_BASE) + (<usize>i << 2)) + ((lay >> (<u32>i << 2)) & 8 ? a : k);
+}
+
+/** The loop both kernels share: every row, four columns at a time, `body` on whole vectors. */
+@inline function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void {
+  const lay = layout(grad, kind), gq0 = at(hid, ld, 0), zq0 = at(hid, b, 0);
+  for (let r = 0; r < hid; r++) {
+    const a0 = at(r, ld, off), k0 = at(r, b, 0);
+    for (let j = 0; j < b; j += 4) {
+      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2), tail = n < 4;
+      if (tail) stage(lay, a, k, gq0, zq0, n, false);
+      const gq: usize = tail ? 16 : gq0, zq: usize = tail ? 16 : zq0;
+      const p0 = ptr(lay, 0, a, k, tail), p1 = ptr(lay, 1, a, k, tail), p3 = ptr(lay, 3, a, k, tail), p4 = ptr(lay, 4, a, k, tail);
+      const p5 = ptr(lay, 5, a, k, tail), p6 = ptr(lay, 6, a, k, tail), p7 = ptr(lay, 7, a, k, tail), p2 = ptr(lay, 2, a, k, tail);
+      if (grad) backward(kind, p0, p1, p2, p3, p4, p5, gq, zq);
+      else forward(kind, r, hid, p0, p1, load<usize>(tls(RNN_BASE) + 8), p3, p4, p5, p6, p7, gq, zq);
+      if (tail) stage(lay, a, k, gq0, zq0, n, true);
+    }
+  }
+}
+
+// bs is the bias itself (per row, a splat: never staged).
+@inline function forward(kind: i32, r: i32, hid: i32, g: usize, z: usize, bs: usize, h: usize, c: usize, y: usize, hp: usize, cp: usize,
+  gq: usize, zq: usize): void {
+  const b0 = bias(bs, r);
+  if (kind == 0) {
+    const u = add3(ld4(g), ld4(z), b0);
+    st4(hp, ld4(h)); st4(g, u); st4(h, u);
+  } else if (kind == 1) {
+    const i = sigm(add3(ld4(g), ld4(z), b0)), f = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r)));
+    const cc = tanhv(add3(ld4(g + 2 * gq), ld4(z + 2 * zq), bias(bs, 2 * hid + r))), o = sigm(add3(ld4(g + 3 * gq), ld4(z + 3 * zq), bias(bs, 3 * hid + r)));
+    const c0 = ld4(c), c1 = f32x4.add(f32x4.mul(f, c0), f32x4.mul(i, cc)), h1 = f32x4.mul(o, tanhv(c1));
+    st4(hp, ld4(h)); st4(cp, c0); st4(c, c1); st4(h, h1); st4(y, h1);
+    st4(g, i); st4(g + gq, f); st4(g + 2 * gq, cc); st4(g + 3 * gq, o);
+  } else if (kind <= 3) {
+    const rr = sigm(add3(ld4(g), ld4(z), b0)), u = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r))), h0 = ld4(h);
+    st4(g, rr); st4(g + gq, u);
+    if (kind == 3) { const v = f32x4.mul(rr, h0); st4(c, v); st4(cp, v); return; }
+    const zc = ld4(z + 2 * zq), nn = tanhv(add3(ld4(g + 2 * gq), f32x4.mul(rr, zc), bias(bs, 2 * hid + r))), h1 = mix(u, nn, h0);
+    st4(hp, h0); st4(cp, zc); st4(h, h1); st4(y, h1); st4(g + 2 * gq, nn);
+  } else {
+    const u = ld4(g + gq), nn = tanhv(add3(ld4(g + 2 * gq), ld4(z), bias(bs, 2 * hid + r))), h0 = ld4(h), h1 = mix(u, nn, h0);
+    st4(g + 2 * gq, nn); st4(hp, h0); st4(h, h1); st4(y, h1);
+  }
+}
+
+@inline function backward(kind: i32, g: usize, s: usize, e: usize, dy: usize, dh: usize, dz: usize, gq: usize, zq: usize): void {
+  const dht = f32x4.add(ld4(dy), ld4(dh));
+  if (kind == 1) {
+    const i = ld4(g), f = ld4(g + gq), cc = ld4(g + 2 * gq), o = ld4(g + 3 * gq);
+    const c0 = ld4(s), tc = tanhv(f32x4.add(f32x4.mul(f, c0), f32x4.mul(i, cc)));
+    const dct = f32x4.add(ld4(e), mul3(dht, o, dtanh(tc)));
+    const di = mul3(dct, cc, dsig(i)), df = mul3(dct, c0, dsig(f)), dcc = mul3(dct, i, dtanh(cc)), dout = mul3(dht, tc, dsig(o));
+    st4(g, di); st4(g + gq, df); st4(g + 2 * gq, dcc); st4(g + 3 * gq, dout);
+    st4(dz, di); st4(dz + zq, df); st4(dz + 2 * zq, dcc); st4(dz + 3 * zq, dout);
+    st4(e, f32x4.mul(dct, f));
+  } else if (kind == 3) {
+    const rr = ld4(g), d = ld4(e), dr = mul3(d, ld4(s), dsig(rr));
+    st4(g, dr); st4(dz, dr); st4(dh, f32x4.add(ld4(dh), f32x4.mul(d, rr))); st4(dz + zq, ld4(g + gq));
+  } else {
+    const u = ld4(g + gq), nn = ld4(g + 2 * gq);
+    const dn = mul3(dht, f32x4.sub(one(), u), dtanh(nn)), du = mul3(dht, f32x4.sub(ld4(s), nn), dsig(u));
+    st4(g + gq, du); st4(g + 2 * gq, dn); st4(dh, f32x4.mul(dht, u));
+    if (kind == 4) { st4(dz, dn); return; }
+    const rr = ld4(g), dr = mul3(dn, ld4(e), dsig(rr)), dnr = f32x4.mul(dn, rr);
+    st4(g, dr); st4(e, dnr); st4(dz, dr); st4(dz + zq, du); st4(dz + 2 * zq, dnr);
+  }
+}
+
+/** KERNELS.rnnStep. */
+export function rnnStep(g: usize, z: usize, bs: usize, h: usize, c: usize, y: usize, hp: usize, cp: usize,
+  hid: i32, b: i32, ld: i32, off: i32, kind: i32, act: i32, alpha: f32): void {
+  const B = tls(RNN_BASE);
+  store<usize>(B, g); store<usize>(B, z, 4); store<usize>(B, bs, 8); store<usize>(B, h, 12);
+  store<usize>(B, c, 16); store<usize>(B, y, 20); store<usize>(B, hp, 24); store<usize>(B, cp, 28);
+  steps(false, kind, hid, b, ld, off);
+  if (kind != 0) return;
+  // RNN: g and h hold u; h = y = f_act(u)
   unary(act, h, h, hid * b, alpha, Infinity);
   for (let r = 0; r < hid; r++) memory.copy(y + at(r, ld, off), h + at(r, b, 0), <usize>b << 2);
 }
 
 /** KERNELS.rnnStepGrad. */
-export function rnnStepGrad(g: usize, y: usize, dy: usize, dh: usize, dz: usize,
-  hid: i32, b: i32, ld: i32, off: i32, act: i32, alpha: f32): void {
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), o = <usize>j << 2;
-      vs(f32x4.add(vl(dy + a0 + o, n), vl(dh + k0 + o, n)), dz + k0 + o, n);
+export function rnnStepGrad(g: usize, s: usize, e: usize, dy: usize, dh: usize, dz: usize,
+  hid: i32, b: i32, ld: i32, off: i32, kind: i32, act: i32, alpha: f32): void {
+  if (kind == 0) {
+    // RNN: dz = g = (dy + dh)·f′(g, y), y in s, a row at a time through the generated unaryGrad
+    for (let r = 0; r < hid; r++) {
+      const a0 = at(r, ld, off), k0 = at(r, b, 0);
+      for (let j = 0; j < b; j++) {
+        const o = <usize>j << 2;
+        store<f32>(dz + k0 + o, load<f32>(dy + a0 + o) + load<f32>(dh + k0 + o));
+      }
+      unaryGrad(act, g + a0, s + a0, dz + k0, dz + k0, b, alpha, Infinity);
+      memory.copy(g + a0, dz + k0, <usize>b << 2);
     }
-    unaryGrad(act, g + a0, y + a0, dz + k0, dz + k0, b, alpha, Infinity);
-    memory.copy(g + a0, dz + k0, <usize>b << 2);
+    return;
   }
-}
-
-/** KERNELS.lstmStep. */
-export function lstmStep(g: usize, z: usize, bs: usize, h: usize, c: usize, y: usize, hp: usize, cp: usize,
-  hid: i32, b: i32, ld: i32, off: i32): void {
-  const gq = at(hid, ld, 0), zq = at(hid, b, 0);
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0);
-    const bi = bias(bs, r), bf = bias(bs, hid + r), bc = bias(bs, 2 * hid + r), bo = bias(bs, 3 * hid + r);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      const i = sigm(add3(vl(g + a, n), vl(z + k, n), bi));
-      const f = sigm(add3(vl(g + a + gq, n), vl(z + k + zq, n), bf));
-      const cc = tanhv(add3(vl(g + a + 2 * gq, n), vl(z + k + 2 * zq, n), bc));
-      const o = sigm(add3(vl(g + a + 3 * gq, n), vl(z + k + 3 * zq, n), bo));
-      const c0 = vl(c + k, n);
-      vs(vl(h + k, n), hp + a, n); vs(c0, cp + a, n);
-      const c1 = f32x4.add(f32x4.mul(f, c0), f32x4.mul(i, cc));
-      const h1 = f32x4.mul(o, tanhv(c1));
-      vs(c1, c + k, n); vs(h1, h + k, n); vs(h1, y + a, n);
-      vs(i, g + a, n); vs(f, g + a + gq, n); vs(cc, g + a + 2 * gq, n); vs(o, g + a + 3 * gq, n);
-    }
-  }
-}
-
-/** KERNELS.lstmStepGrad. */
-export function lstmStepGrad(g: usize, cp: usize, dy: usize, dh: usize, dc: usize, dz: usize,
-  hid: i32, b: i32, ld: i32, off: i32): void {
-  const gq = at(hid, ld, 0), zq = at(hid, b, 0);
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      const i = vl(g + a, n), f = vl(g + a + gq, n), cc = vl(g + a + 2 * gq, n), o = vl(g + a + 3 * gq, n);
-      const c0 = vl(cp + a, n), tc = tanhv(f32x4.add(f32x4.mul(f, c0), f32x4.mul(i, cc)));
-      const dht = f32x4.add(vl(dy + a, n), vl(dh + k, n));
-      const dct = f32x4.add(vl(dc + k, n), f32x4.mul(f32x4.mul(dht, o), dtanh(tc)));
-      const di = f32x4.mul(f32x4.mul(dct, cc), dsig(i)), df = f32x4.mul(f32x4.mul(dct, c0), dsig(f));
-      const dcc = f32x4.mul(f32x4.mul(dct, i), dtanh(cc)), dout = f32x4.mul(f32x4.mul(dht, tc), dsig(o));
-      vs(di, g + a, n); vs(df, g + a + gq, n); vs(dcc, g + a + 2 * gq, n); vs(dout, g + a + 3 * gq, n);
-      vs(di, dz + k, n); vs(df, dz + k + zq, n); vs(dcc, dz + k + 2 * zq, n); vs(dout, dz + k + 3 * zq, n);
-      vs(f32x4.mul(dct, f), dc + k, n);
-    }
-  }
-}
-
-/** KERNELS.gruStep. */
-export function gruStep(g: usize, z: usize, bs: usize, h: usize, y: usize, hp: usize, zn: usize,
-  hid: i32, b: i32, ld: i32, off: i32): void {
-  const gq = at(hid, ld, 0), zq = at(hid, b, 0);
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0), br = bias(bs, r), bu = bias(bs, hid + r), bn = bias(bs, 2 * hid + r);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      const rr = sigm(add3(vl(g + a, n), vl(z + k, n), br));
-      const u = sigm(add3(vl(g + a + gq, n), vl(z + k + zq, n), bu));
-      const zc = vl(z + k + 2 * zq, n);
-      const nn = tanhv(add3(vl(g + a + 2 * gq, n), f32x4.mul(rr, zc), bn));
-      const h0 = vl(h + k, n);
-      vs(h0, hp + a, n); vs(zc, zn + a, n);
-      const h1 = f32x4.add(f32x4.mul(f32x4.sub(one(), u), nn), f32x4.mul(u, h0));
-      vs(h1, h + k, n); vs(h1, y + a, n);
-      vs(rr, g + a, n); vs(u, g + a + gq, n); vs(nn, g + a + 2 * gq, n);
-    }
-  }
-}
-
-/** KERNELS.gruStepGrad. */
-export function gruStepGrad(g: usize, zn: usize, hp: usize, dy: usize, dh: usize, dz: usize,
-  hid: i32, b: i32, ld: i32, off: i32): void {
-  const gq = at(hid, ld, 0), zq = at(hid, b, 0);
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      const rr = vl(g + a, n), u = vl(g + a + gq, n), nn = vl(g + a + 2 * gq, n);
-      const dht = f32x4.add(vl(dy + a, n), vl(dh + k, n));
-      const dn = f32x4.mul(f32x4.mul(dht, f32x4.sub(one(), u)), dtanh(nn));
-      const du = f32x4.mul(f32x4.mul(dht, f32x4.sub(vl(hp + a, n), nn)), dsig(u));
-      const dr = f32x4.mul(f32x4.mul(dn, vl(zn + a, n)), dsig(rr));
-      const dnr = f32x4.mul(dn, rr);
-      vs(dr, g + a, n); vs(du, g + a + gq, n); vs(dn, g + a + 2 * gq, n); vs(dnr, zn + a, n);
-      vs(dr, dz + k, n); vs(du, dz + k + zq, n); vs(dnr, dz + k + 2 * zq, n);
-      vs(f32x4.mul(dht, u), dh + k, n);
-    }
-  }
-}
-
-/** KERNELS.gruv3Gates. */
-export function gruv3Gates(g: usize, z: usize, bs: usize, h: usize, rh: usize, rhs: usize,
-  hid: i32, b: i32, ld: i32, off: i32): void {
-  const gq = at(hid, ld, 0), zq = at(hid, b, 0);
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0), br = bias(bs, r), bu = bias(bs, hid + r);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      const rr = sigm(add3(vl(g + a, n), vl(z + k, n), br));
-      const u = sigm(add3(vl(g + a + gq, n), vl(z + k + zq, n), bu));
-      const v = f32x4.mul(rr, vl(h + k, n));
-      vs(rr, g + a, n); vs(u, g + a + gq, n); vs(v, rh + k, n); vs(v, rhs + a, n);
-    }
-  }
-}
-
-/** KERNELS.gruv3Step. */
-export function gruv3Step(g: usize, zn: usize, bs: usize, h: usize, y: usize, hp: usize,
-  hid: i32, b: i32, ld: i32, off: i32): void {
-  const gq = at(hid, ld, 0);
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0), bn = bias(bs, 2 * hid + r);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      const u = vl(g + a + gq, n), nn = tanhv(add3(vl(g + a + 2 * gq, n), vl(zn + k, n), bn)), h0 = vl(h + k, n);
-      const h1 = f32x4.add(f32x4.mul(f32x4.sub(one(), u), nn), f32x4.mul(u, h0));
-      vs(nn, g + a + 2 * gq, n); vs(h0, hp + a, n); vs(h1, h + k, n); vs(h1, y + a, n);
-    }
-  }
-}
-
-/** KERNELS.gruv3StepGrad. */
-export function gruv3StepGrad(g: usize, hp: usize, dy: usize, dh: usize, dn: usize,
-  hid: i32, b: i32, ld: i32, off: i32): void {
-  const gq = at(hid, ld, 0);
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      const u = vl(g + a + gq, n), nn = vl(g + a + 2 * gq, n), dht = f32x4.add(vl(dy + a, n), vl(dh + k, n));
-      const d = f32x4.mul(f32x4.mul(dht, f32x4.sub(one(), u)), dtanh(nn));
-      vs(d, g + a + 2 * gq, n); vs(d, dn + k, n);
-      vs(f32x4.mul(f32x4.mul(dht, f32x4.sub(vl(hp + a, n), nn)), dsig(u)), g + a + gq, n);
-      vs(f32x4.mul(dht, u), dh + k, n);
-    }
-  }
-}
-
-/** KERNELS.gruv3GatesGrad. */
-export function gruv3GatesGrad(g: usize, hp: usize, drh: usize, dh: usize, dz: usize,
-  hid: i32, b: i32, ld: i32, off: i32): void {
-  const gq = at(hid, ld, 0), zq = at(hid, b, 0);
-  for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0);
-    for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2);
-      const rr = vl(g + a, n), d = vl(drh + k, n);
-      const dr = f32x4.mul(f32x4.mul(d, vl(hp + a, n)), dsig(rr));
-      vs(dr, g + a, n); vs(dr, dz + k, n);
-      vs(f32x4.add(vl(dh + k, n), f32x4.mul(d, rr)), dh + k, n);
-      vs(vl(g + a + gq, n), dz + k + zq, n);
-    }
-  }
+  const B = tls(RNN_BASE);
+  store<usize>(B, g); store<usize>(B, s, 4); store<usize>(B, e, 8); store<usize>(B, dy, 12);
+  store<usize>(B, dh, 16); store<usize>(B, dz, 20);
+  steps(true, kind, hid, b, ld, off);
 }

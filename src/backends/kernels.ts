@@ -153,57 +153,25 @@ export const KERNELS = {
       ['b2', 'float'], ['eps', 'float'], ['b1t', 'float'], ['b2t', 'float'], ['lambda', 'float']],
     doc: 'as adam, with the decay inside the step: x −= eta·(adam direction + lambda·x) (if guard[0] is finite).',
   },
-  // Recurrent steps (src/ops/rnn.ts): indices as rnnStep's doc says.
+  // Recurrent steps (src/ops/rnn.ts), one kernel per direction for every layer kind.
   rnnStep: {
-    args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'inout'], ['y', 'out'], ['hp', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
+    args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'inout'], ['c', 'inout'], ['y', 'out'], ['hp', 'out'], ['cp', 'out'],
+      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int'], ['kind', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
     doc: 'For r < hid, j < b: k = r·b+j in state buffers [rows, b], a = r·ld+off+j in sequence buffers [rows, ld] (ld = len·b, ' +
-      'step t at off = t·b; gate q is row block q, in every recurrent step): hp[a] = h[k]; g[a] = u = g[a] + z[k] + bias[r]; h[k] = y[a] = f_act(u).',
+      'step t at off = t·b; gate q is row block q; z is [gates·hid, b]); hp[a] = h[k] (kinds 0, 1, 2, 4). kind 0 (RNN): g[a] = u = ' +
+      'g[a] + z[k] + bias[r]; h[k] = y[a] = f_act(u). 1 (LSTM): gates i, f, c̃, o = σ, σ, tanh, σ of g + z + bias (g keeps them); ' +
+      'cp[a] = c[k]; c = f·c + i·c̃; h = y = o·tanh c. 2 (GRU v1): r, u = σ(g + z + bias), n = tanh(g₂ + r·z₂ + bias₂) (g keeps ' +
+      'r, u, n); cp[a] = z₂; h = y = (1−u)·n + u·h. 3 (GRUv3, first half): g₀, g₁ = r, u = σ(g + z + bias); c[k] = cp[a] = r·h. ' +
+      '4 (GRUv3, second half; z is zn [hid, b]): g₂ = n = tanh(g₂ + z + bias₂); h = y = (1−u)·n + u·h. Buffers a kind does ' +
+      'not name are not touched.',
   },
   rnnStepGrad: {
-    args: [['g', 'inout'], ['y', 'in'], ['dy', 'in'], ['dh', 'in'], ['dz', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
-    doc: 'dz[k] = g[a] = (dy[a] + dh[k])·f_act′(g[a], y[a]).',
-  },
-  lstmStep: {
-    args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'inout'], ['c', 'inout'], ['y', 'out'], ['hp', 'out'], ['cp', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Gates i, f, c̃, o = σ, σ, tanh, σ of g + z + bias (g keeps them); hp, cp = h, c; c = f·c + i·c̃; h = y = o·tanh c.',
-  },
-  lstmStepGrad: {
-    args: [['g', 'inout'], ['cp', 'in'], ['dy', 'in'], ['dh', 'in'], ['dc', 'inout'], ['dz', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Backward of lstmStep (dh′ = dy + dh): the gates\' pre-activation gradients to g and dz; dc = dc′·f.',
-  },
-  gruStep: {
-    args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'inout'], ['y', 'out'], ['hp', 'out'], ['zn', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'GRU v1: r, u = σ(g + z + bias), n = tanh(g₂ + r·z₂ + bias₂) (g keeps r, u, n); hp = h, zn = z₂; h = y = (1−u)·n + u·h.',
-  },
-  gruStepGrad: {
-    args: [['g', 'inout'], ['zn', 'inout'], ['hp', 'in'], ['dy', 'in'], ['dh', 'inout'], ['dz', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Backward of gruStep: g = (dr, du, dn), zn = dn·r, dz = (dr, du, dn·r); dh = dh′·u (dh′ = dy + dh).',
-  },
-  gruv3Gates: {
-    args: [['g', 'inout'], ['z', 'in'], ['bias', 'in'], ['h', 'in'], ['rh', 'out'], ['rhs', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'GRUv3, first half: g₀, g₁ = r, u = σ(g + z + bias) (z [2·hid, b]); rh[k] = rhs[a] = r·h.',
-  },
-  gruv3Step: {
-    args: [['g', 'inout'], ['zn', 'in'], ['bias', 'in'], ['h', 'inout'], ['y', 'out'], ['hp', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'GRUv3, second half: g₂ = n = tanh(g₂ + zn + bias₂); hp = h; h = y = (1−u)·n + u·h.',
-  },
-  gruv3StepGrad: {
-    args: [['g', 'inout'], ['hp', 'in'], ['dy', 'in'], ['dh', 'inout'], ['dn', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Backward of gruv3Step: g₂ = dn = dh′(1−u)(1−n²), g₁ = dh′(hp−n)·u(1−u); dh = dh′·u.',
-  },
-  gruv3GatesGrad: {
-    args: [['g', 'inout'], ['hp', 'in'], ['drh', 'in'], ['dh', 'inout'], ['dz', 'out'],
-      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int']],
-    doc: 'Backward of gruv3Gates: g₀ = drh·hp·r(1−r); dh += drh·r; dz = (g₀, g₁).',
+    args: [['g', 'inout'], ['s', 'in'], ['e', 'inout'], ['dy', 'in'], ['dh', 'inout'], ['dz', 'out'],
+      ['hid', 'int'], ['b', 'int'], ['ld', 'int'], ['off', 'int'], ['kind', 'int'], ['act', 'code:unary'], ['alpha', 'float']],
+    doc: 'Backward of rnnStep\'s kind (dh′ = dy + dh; dz [gates·hid, b] gets the recurrent side). 0: s = y; dz[k] = g[a] = ' +
+      'dh′·f_act′(g[a], y[a]). 1: s = cp, e = dc; the gates\' pre-activation gradients to g and dz; dc = dc′·f. 2: s = hp, e = zn; ' +
+      'g = (dr, du, dn), zn = dn·r, dz = (dr, du, dn·r); dh = dh′·u. 3 (dy unused): s = hp, e = drh; g₀ = dz₀ = drh·hp·r(1−r); ' +
+      'dh += drh·r; dz₁ = g₁. 4: s = hp; g₂ = dz = dn = dh′(1−u)(1−n²), g₁ = dh′(hp−n)·u(1−u); dh = dh′·u.',
   },
 } as const satisfies Record<string, KernelSpec>;
 

@@ -339,83 +339,58 @@ export const ref: Backend<F> = {
 
   // Recurrent steps: element (r, j) of a step; k indexes the [rows, b] state buffers, a the
   // [rows, ld] sequence buffers at column off + j; gate block q of a G-row buffer is row q·hid + r.
-  rnnStep(g, z, bias, h, y, hp, hid, b, ld, off, act, al) {
+  rnnStep(g, z, bias, h, c, y, hp, cp, hid, b, ld, off, kind, act, al) {
     steps(hid, b, ld, off, (r, k, a) => {
-      hp[a] = h[k];
-      const u = g[a] + z[k] + bias[r];
-      g[a] = u; h[k] = y[a] = unaryRef(act, u, al, Infinity);
+      const [a0, a1, a2, a3] = [0, 1, 2, 3].map((q) => a + q * hid * ld), zk = (q: number) => k + q * hid * b;
+      const pre = (q: number) => g[[a0, a1, a2, a3][q]] + z[zk(q)] + bias[q * hid + r];
+      if (kind !== 3) hp[a] = h[k];
+      if (kind === 0) {
+        const u = pre(0);
+        g[a] = u; h[k] = y[a] = unaryRef(act, u, al, Infinity);
+      } else if (kind === 1) {
+        const i = sigmoid(pre(0)), f = sigmoid(pre(1)), cc = Math.tanh(pre(2)), o = sigmoid(pre(3));
+        cp[a] = c[k];
+        c[k] = f * c[k] + i * cc;
+        h[k] = y[a] = o * Math.tanh(c[k]);
+        g[a0] = i; g[a1] = f; g[a2] = cc; g[a3] = o;
+      } else if (kind <= 3) {
+        const rr = sigmoid(pre(0)), u = sigmoid(pre(1));
+        g[a0] = rr; g[a1] = u;
+        if (kind === 3) { c[k] = cp[a] = rr * h[k]; return; }
+        const n = Math.tanh(g[a2] + rr * z[zk(2)] + bias[2 * hid + r]);
+        cp[a] = z[zk(2)]; g[a2] = n;
+        h[k] = y[a] = (1 - u) * n + u * h[k];
+      } else {
+        const u = g[a1], n = Math.tanh(g[a2] + z[k] + bias[2 * hid + r]);
+        g[a2] = n;
+        h[k] = y[a] = (1 - u) * n + u * h[k];
+      }
     });
   },
-  rnnStepGrad(g, y, dy, dh, dz, hid, b, ld, off, act, al) {
-    steps(hid, b, ld, off, (_r, k, a) => { dz[k] = g[a] = (dy[a] + dh[k]) * unaryDerivRef(act, g[a], y[a], al, Infinity); });
-  },
-  lstmStep(g, z, bias, h, c, y, hp, cp, hid, b, ld, off) {
-    steps(hid, b, ld, off, (r, k, a) => {
-      const [ai, af, ac, ao] = [0, 1, 2, 3].map((q) => a + q * hid * ld), zk = (q: number) => k + q * hid * b;
-      const i = sigmoid(g[ai] + z[zk(0)] + bias[r]), f = sigmoid(g[af] + z[zk(1)] + bias[hid + r]);
-      const cc = Math.tanh(g[ac] + z[zk(2)] + bias[2 * hid + r]), o = sigmoid(g[ao] + z[zk(3)] + bias[3 * hid + r]);
-      hp[a] = h[k]; cp[a] = c[k];
-      c[k] = f * c[k] + i * cc;
-      h[k] = y[a] = o * Math.tanh(c[k]);
-      g[ai] = i; g[af] = f; g[ac] = cc; g[ao] = o;
-    });
-  },
-  lstmStepGrad(g, cp, dy, dh, dc, dz, hid, b, ld, off) {
+  rnnStepGrad(g, s, e, dy, dh, dz, hid, b, ld, off, kind, act, al) {
     steps(hid, b, ld, off, (_r, k, a) => {
-      const at = [0, 1, 2, 3].map((q) => a + q * hid * ld), [i, f, cc, o] = at.map((x) => g[x]);
-      const tc = Math.tanh(f * cp[a] + i * cc), dht = dy[a] + dh[k], dct = dc[k] + dht * o * (1 - tc * tc);
-      const d = [dct * cc * i * (1 - i), dct * cp[a] * f * (1 - f), dct * i * (1 - cc * cc), dht * tc * o * (1 - o)];
-      d.forEach((v, q) => { g[at[q]] = v; dz[k + q * hid * b] = v; });
-      dc[k] = dct * f;
-    });
-  },
-  gruStep(g, z, bias, h, y, hp, zn, hid, b, ld, off) {
-    steps(hid, b, ld, off, (r, k, a) => {
-      const [ar, au, an] = [0, 1, 2].map((q) => a + q * hid * ld), zk = (q: number) => k + q * hid * b;
-      const rr = sigmoid(g[ar] + z[zk(0)] + bias[r]), u = sigmoid(g[au] + z[zk(1)] + bias[hid + r]);
-      const n = Math.tanh(g[an] + rr * z[zk(2)] + bias[2 * hid + r]);
-      hp[a] = h[k]; zn[a] = z[zk(2)];
-      h[k] = y[a] = (1 - u) * n + u * h[k];
-      g[ar] = rr; g[au] = u; g[an] = n;
-    });
-  },
-  gruStepGrad(g, zn, hp, dy, dh, dz, hid, b, ld, off) {
-    steps(hid, b, ld, off, (_r, k, a) => {
-      const [ar, au, an] = [0, 1, 2].map((q) => a + q * hid * ld), rr = g[ar], u = g[au], n = g[an];
-      const dht = dy[a] + dh[k], dn = dht * (1 - u) * (1 - n * n), du = dht * (hp[a] - n) * u * (1 - u);
-      const dr = dn * zn[a] * rr * (1 - rr);
-      g[ar] = dr; g[au] = du; g[an] = dn; zn[a] = dn * rr;
-      dz[k] = dr; dz[k + hid * b] = du; dz[k + 2 * hid * b] = dn * rr;
+      const at = [0, 1, 2, 3].map((q) => a + q * hid * ld), [g0, g1, g2, g3] = at.map((x) => g[x]), zk = (q: number) => k + q * hid * b;
+      const dht = dy[a] + dh[k];
+      if (kind === 0) { dz[k] = g[a] = dht * unaryDerivRef(act, g[a], s[a], al, Infinity); return; }
+      if (kind === 1) {
+        const [i, f, cc, o] = [g0, g1, g2, g3], tc = Math.tanh(f * s[a] + i * cc), dct = e[k] + dht * o * (1 - tc * tc);
+        const d = [dct * cc * i * (1 - i), dct * s[a] * f * (1 - f), dct * i * (1 - cc * cc), dht * tc * o * (1 - o)];
+        d.forEach((v, q) => { g[at[q]] = v; dz[zk(q)] = v; });
+        e[k] = dct * f;
+        return;
+      }
+      if (kind === 3) {
+        g[a] = dz[k] = e[k] * s[a] * g0 * (1 - g0);
+        dh[k] += e[k] * g0;
+        dz[zk(1)] = g1;
+        return;
+      }
+      const u = g1, n = g2, dn = dht * (1 - u) * (1 - n * n);
+      g[at[1]] = dht * (s[a] - n) * u * (1 - u); g[at[2]] = dn;
       dh[k] = dht * u;
-    });
-  },
-  gruv3Gates(g, z, bias, h, rh, rhs, hid, b, ld, off) {
-    steps(hid, b, ld, off, (r, k, a) => {
-      const rr = sigmoid(g[a] + z[k] + bias[r]), u = sigmoid(g[a + hid * ld] + z[k + hid * b] + bias[hid + r]);
-      g[a] = rr; g[a + hid * ld] = u; rh[k] = rhs[a] = rr * h[k];
-    });
-  },
-  gruv3Step(g, zn, bias, h, y, hp, hid, b, ld, off) {
-    steps(hid, b, ld, off, (r, k, a) => {
-      const u = g[a + hid * ld], n = Math.tanh(g[a + 2 * hid * ld] + zn[k] + bias[2 * hid + r]);
-      g[a + 2 * hid * ld] = n; hp[a] = h[k];
-      h[k] = y[a] = (1 - u) * n + u * h[k];
-    });
-  },
-  gruv3StepGrad(g, hp, dy, dh, dn, hid, b, ld, off) {
-    steps(hid, b, ld, off, (_r, k, a) => {
-      const au = a + hid * ld, an = a + 2 * hid * ld, u = g[au], n = g[an], dht = dy[a] + dh[k];
-      g[an] = dn[k] = dht * (1 - u) * (1 - n * n);
-      g[au] = dht * (hp[a] - n) * u * (1 - u);
-      dh[k] = dht * u;
-    });
-  },
-  gruv3GatesGrad(g, hp, drh, dh, dz, hid, b, ld, off) {
-    steps(hid, b, ld, off, (_r, k, a) => {
-      const rr = g[a];
-      g[a] = dz[k] = drh[k] * hp[a] * rr * (1 - rr);
-      dh[k] += drh[k] * rr;
-      dz[k + hid * b] = g[a + hid * ld];
+      if (kind === 4) { dz[k] = dn; return; }
+      const dr = dn * e[a] * g0 * (1 - g0);
+      g[a] = dz[k] = dr; e[a] = dz[zk(2)] = dn * g0; dz[zk(1)] = g[at[1]];
     });
   },
 };

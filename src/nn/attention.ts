@@ -16,6 +16,7 @@ import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
 import { mapBools } from './embedding.js';
 import { glorot_uniform, type Init } from './init.js';
+import { named } from './layer.js';
 import { options, isPlain, int, bool, fail, show, MAX_SIZE } from '../check.js';
 
 /**
@@ -139,10 +140,8 @@ export function MultiHeadAttention(dims: MHADims, opts?: MHAOptions): MultiHeadA
     : `${same ? qi : `(${qi}, ${ki}, ${vi})`} => ${qk === vd ? qk : `(${qk}, ${vd})`} => ${out}`}; nheads=${H})`;
   const d = (i: number, n: number) => Dense(i, n, undefined, { bias, init });
   const props = { nheads: H, q_proj: d(qi, qk), k_proj: d(ki, qk), v_proj: d(vi, vd), attn_drop: Dropout(o.dropout_prob ?? 0), out_proj: d(vd, out) };
-  const m = ((...args: unknown[]) => call(m, name, args)) as MultiHeadAttention;
-  Object.defineProperty(m, 'name', { value: name });
-  Object.defineProperty(m, 'toString', { value: () => name });
-  return Object.assign(m, props);
+  const m: MultiHeadAttention = named(name, props, (...args: unknown[]) => call(m, name, args) as [Tensor, Tensor]);
+  return m;
 }
 
 function call(m: MultiHeadAttention, name: string, args: unknown[]): [Tensor, Tensor] {

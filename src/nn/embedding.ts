@@ -10,6 +10,7 @@ import { gather, type Indices } from '../ops/gather.js';
 import { matmul } from '../ops/matmul.js';
 import { oneHots } from '../data.js';
 import type { Init } from './init.js';
+import { named } from './layer.js';
 import { options, show, MAX_SIZE } from '../check.js';
 
 /**
@@ -47,10 +48,7 @@ export function Embedding(a: readonly number[] | number | Tensor, b?: unknown, c
       throw new RangeError(`Embedding: init returned ${describe(W)}, expected shape [${dim}, ${vocab}]`);
   }
   const name = `Embedding(${W.shape[1]} => ${W.shape[0]})`;
-  const m = ((x: EmbeddingInput) => lookup(m, name, x)) as Embedding;
-  Object.defineProperty(m, 'name', { value: name });
-  Object.defineProperty(m, 'toString', { value: () => name });
-  m.weight = W.keep();
+  const m: Embedding = named(name, { weight: W.keep() }, (x: EmbeddingInput) => lookup(m, name, x));
   return m;
 }
 

@@ -30,10 +30,15 @@ export function makeLayer<P extends object>(name: string, props: P, call: (self:
   if (typeof name !== 'string') fail('makeLayer', 'name must be a string', name);
   if (!isPlain(props)) fail('makeLayer', 'props must be a plain object of parameters and settings', props);
   func('makeLayer', 'call', call);
-  const self = ((x: TensorLike) => call(self, x instanceof Tensor ? x : toTensor(x, name, 'x'))) as Layer<P>;
-  Object.defineProperty(self, 'name', { value: name });
-  Object.defineProperty(self, 'toString', { value: () => name });
-  return Object.assign(self, props);
+  const self: Layer<P> = named(name, props, (x: TensorLike) => call(self, x instanceof Tensor ? x : toTensor(x, name, 'x')));
+  return self;
+}
+
+/** @internal `f` named `name` (its name and toString, as a layer prints) carrying `props`. */
+export function named<P extends object, F extends Function>(name: string, props: P, f: F): F & P {
+  Object.defineProperty(f, 'name', { value: name });
+  Object.defineProperty(f, 'toString', { value: () => name });
+  return Object.assign(f, props);
 }
 
 /** Defines a non-enumerable property: visible as `m.key`, but not a trainable parameter. */

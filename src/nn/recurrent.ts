@@ -15,7 +15,7 @@ import { reshape } from '../ops/shape.js';
 import { add } from '../ops/binary.js';
 import { matmul } from '../ops/matmul.js';
 import { RNN_KIND, seqParams, runSequence, type SeqP } from '../ops/rnn.js';
-import { hidden, alias } from './layer.js';
+import { hidden, alias, named } from './layer.js';
 import { glorot_uniform, type Init } from './init.js';
 import type { Activation } from './dense.js';
 import { options, bool, fail, show, isPlain, MAX_SIZE } from '../check.js';
@@ -103,13 +103,6 @@ function actCode(σ: unknown): [number, number] | undefined {
   return acts.get(σ);
 }
 
-/** Runs `f` on a callable named `name` carrying `props` (read at call time, so replacing m.cell.Wi takes effect). */
-function callable<P extends object, F extends (...a: any[]) => unknown>(name: string, props: P, f: F): F & P {
-  Object.defineProperty(f, 'name', { value: name });
-  Object.defineProperty(f, 'toString', { value: () => name });
-  return Object.assign(f, props);
-}
-
 /** in, out and the rest of the arguments, from `(in, out, ...rest)` or `([in, out], ...rest)`. */
 function sizes(fn: string, a: unknown, b: unknown, rest: unknown[]): { inp: number; out: number; name: string; rest: unknown[] } {
   const pair = Array.isArray(a);
@@ -159,7 +152,7 @@ function makeCell(k: Kind, fn: string, a: unknown, b: unknown, rest: unknown[], 
   const props: Record<string, unknown> = k.kind === RNN_KIND.rnn ? { σ, Wi, Wh, bias: bt } : { Wi, Wh, [k.bias]: bt };
   if (Whh) props['Wh_h̃'] = Whh;
   const name = `${k.cell}(${s.inp} => ${H})`;
-  const cell = callable(name, props, ((x: TensorLike, state?: unknown) => cellForward(k, cell, name, x, state)) as AnyCell);
+  const cell = named(name, props, ((x: TensorLike, state?: unknown) => cellForward(k, cell, name, x, state)) as AnyCell);
   if (k.bias === 'b') alias(cell, 'bias', 'b');
   cellKind.set(cell, k);
   return { cell, opts };
@@ -245,7 +238,7 @@ function makeSeq(k: Kind, a: unknown, b: unknown, rest: unknown[]): unknown {
   const rs = o.return_state ?? false;
   const name = `${k.layer}(${cell!.Wi.shape[1]} => ${cell!.Wh.shape[1]})`;
   bool(name, 'return_state', rs);
-  const m = callable(name, { cell: cell! }, (x: TensorLike, state?: unknown) => seqForward(k, m, rs as boolean, x, state));
+  const m = named(name, { cell: cell! }, (x: TensorLike, state?: unknown) => seqForward(k, m, rs as boolean, x, state));
   hidden(m, 'return_state', rs, false);
   if (k.kind === RNN_KIND.rnn) params(k, cell!, name, false);   // refuses an activation the step kernel lacks, now
   return m;

@@ -13,7 +13,7 @@ import { Reduce } from './codes.js';
 import { Tensor, empty, moveTo, type Shape } from '../tensor.js';
 import { recording } from '../autograd.js';
 import { runtime } from '../runtime.js';
-import type { Backend, KernelName } from '../backends/backend.js';
+import type { Backend } from '../backends/backend.js';
 
 /** Layer kinds, and their gate counts. */
 export const RNN_KIND = { rnn: 0, lstm: 1, gru: 2, gruv3: 3 } as const;
@@ -22,7 +22,7 @@ const GATES = [1, 4, 3, 3];
 const ZROWS = [1, 4, 3, 2];
 
 /** What the forward keeps for the gradient (while a gradient records). */
-interface Saved { g: Tensor; hp: Tensor; cp: Tensor | null; zn: Tensor | null; rhs: Tensor | null }
+interface Saved { g: Tensor; hp: Tensor; cp: Tensor }
 
 /**
  * The sequence op's parameters. `kind`, `act`, `alpha`, `name` and `state` are given; shape()
@@ -46,10 +46,6 @@ export function seqParams(kind: number, name: string, act = 0, alpha = 0, state 
   return { kind, act, alpha, name, state, inp: 0, hid: 0, len: 0, batch: 0, batched: false, saved: null, cT: null, dhT: null, dcT: null };
 }
 
-const STEP_KERNELS: KernelName[][] = [
-  ['rnnStep', 'rnnStepGrad'], ['lstmStep', 'lstmStepGrad'], ['gruStep', 'gruStepGrad'],
-  ['gruv3Gates', 'gruv3Step', 'gruv3StepGrad', 'gruv3GatesGrad'],
-];
 const shapeStr = (s: Shape) => `[${s.join(', ')}]`;
 
 /** Checks a weight's shape against what the layer's sizes imply. */
@@ -75,8 +71,7 @@ function initState(b: Backend, s: Tensor, to: Tensor, hid: number, batch: number
 
 export const rnnSeqDef = defineOp<SeqP>({
   name: 'rnnSeq',
-  kernels: ['matmul', 'copy', 'strided', 'fill', 'reduce', 'rnnStep', 'rnnStepGrad', 'lstmStep', 'lstmStepGrad', 'gruStep',
-    'gruStepGrad', 'gruv3Gates', 'gruv3Step', 'gruv3StepGrad', 'gruv3GatesGrad'],
+  kernels: ['matmul', 'copy', 'strided', 'fill', 'reduce', 'rnnStep', 'rnnStepGrad'],
   shape(ins, p) {
     const [x, Wi, Wh, bias, h0, extra] = ins, G = GATES[p.kind];
     p.hid = Wh.shape[1]; p.inp = Wi.shape[1];
@@ -104,28 +99,27 @@ export const rnnSeqDef = defineOp<SeqP>({
     const G = GATES[kind] * H, ld = len * B;
     const buf = (n: number) => empty([n], b);
     const g = buf(G * ld), h = buf(H * B), hp = buf(H * ld), z = buf(ZROWS[kind] * H * B);
-    const c = kind === RNN_KIND.lstm ? buf(H * B) : null, cp = c ? buf(H * ld) : null;
-    const zn = kind === RNN_KIND.gru ? buf(H * ld) : kind === RNN_KIND.gruv3 ? buf(H * B) : null;
-    const rh = kind === RNN_KIND.gruv3 ? buf(H * B) : null, rhs = rh ? buf(H * ld) : null;
+    // c and cp: the LSTM's cell states, GRU's zn, GRUv3's rh and rhs, else (never touched) one float each
+    const c = buf(kind === RNN_KIND.lstm || kind === RNN_KIND.gruv3 ? H * B : 1), cp = buf(kind ? H * ld : 1);
+    const zn = kind === RNN_KIND.gruv3 ? buf(H * B) : null;
+    const step = (k: number, zz: Tensor) => b.rnnStep(g.buf, zz.buf, bias.buf, h.buf, c.buf, y.buf, hp.buf, cp.buf, H, B, ld, off, k, p.act, p.alpha);
+    let off = 0;
     b.matmul(Wi.buf, x.buf, g.buf, G, inp, ld, 0, 0, 0);
     initState(b, h0, h, H, B);
-    if (c) initState(b, extra, c, H, B);
-    for (let t = 0, off = 0; t < len; t++, off += B) {
+    if (kind === RNN_KIND.lstm) initState(b, extra, c, H, B);
+    for (; off < ld; off += B) {
       b.matmul(Wh.buf, h.buf, z.buf, ZROWS[kind] * H, H, B, 0, 0, 0);
-      if (kind === RNN_KIND.rnn) b.rnnStep(g.buf, z.buf, bias.buf, h.buf, y.buf, hp.buf, H, B, ld, off, p.act, p.alpha);
-      else if (kind === RNN_KIND.lstm) b.lstmStep(g.buf, z.buf, bias.buf, h.buf, c!.buf, y.buf, hp.buf, cp!.buf, H, B, ld, off);
-      else if (kind === RNN_KIND.gru) b.gruStep(g.buf, z.buf, bias.buf, h.buf, y.buf, hp.buf, zn!.buf, H, B, ld, off);
-      else {
-        b.gruv3Gates(g.buf, z.buf, bias.buf, h.buf, rh!.buf, rhs!.buf, H, B, ld, off);
-        b.matmul(extra.buf, rh!.buf, zn!.buf, H, H, B, 0, 0, 0);
-        b.gruv3Step(g.buf, zn!.buf, bias.buf, h.buf, y.buf, hp.buf, H, B, ld, off);
+      step(kind, z);
+      if (zn) {
+        b.matmul(extra.buf, c.buf, zn.buf, H, H, B, 0, 0, 0);
+        step(4, zn);
       }
     }
     // the gradient's buffers live as long as the gradient call's scope (or until the gradient ran)
-    p.saved = recording() ? { g, hp, cp, zn: kind === RNN_KIND.gru ? zn : null, rhs } : null;
+    p.saved = recording() ? { g, hp, cp } : null;
     const kept = new Set<Tensor | null>(p.saved ? Object.values(p.saved) : []);
-    if (p.state && c) { p.cT = c; kept.add(c); }
-    for (const t of [g, h, hp, z, c, cp, zn, rh, rhs]) if (t && !kept.has(t)) t.dispose();
+    if (p.state && kind === RNN_KIND.lstm) { p.cT = c; kept.add(c); }
+    for (const t of [g, h, hp, z, c, cp, zn]) if (t && !kept.has(t)) t.dispose();
   },
   grad(dy0, ins0, y, p, needs) {
     const s = p.saved;
@@ -135,34 +129,28 @@ export const rnnSeqDef = defineOp<SeqP>({
     const ins = ins0.map((t) => moveTo(t, b)), dy = moveTo(dy0, b);
     const [x, Wi, Wh, , h0, extra] = ins;
     const buf = (shape: Shape) => empty(shape, b);
-    const { g, hp, cp, zn, rhs } = s;
-    // the carried gradients: dh (of h_{t}) and dc, seeded by the final state's gradients
-    const dh = buf([H, B]), dc = kind === RNN_KIND.lstm ? buf([H, B]) : null;
+    const { g, hp, cp } = s;
+    // the carried gradients: dh (of h_{t}) and dc (LSTM; else one float kernels never touch), seeded by the final state's gradients
+    const dh = buf([H, B]), dc = buf(kind === RNN_KIND.lstm ? [H, B] : [1]);
     const seed = (to: Tensor, from: Tensor | null) => {
       if (from) { const f = moveTo(from, b); b.copy(f.buf, 0, to.buf, 0, H * B); if (f !== from) f.dispose(); }
       else b.fill(to.buf, H * B, 0);
     };
     seed(dh, p.dhT);
-    if (dc) seed(dc, p.dcT);
-    const dz = buf([ZROWS[kind] * H, B]);
-    const dn = kind === RNN_KIND.gruv3 ? buf([H, B]) : null, drh = dn ? buf([H, B]) : null;
-    for (let t = len - 1, off = t * B; t >= 0; t--, off -= B) {
-      const last = t === 0 && !needs[4];           // dh0 unused: the last Whᵀ·dz can go
-      if (kind === RNN_KIND.rnn) {
-        b.rnnStepGrad(g.buf, y.buf, dy.buf, dh.buf, dz.buf, H, B, ld, off, p.act, p.alpha);
-        if (!last) b.matmul(Wh.buf, dz.buf, dh.buf, H, H, B, 1, 0, 0);
-      } else if (kind === RNN_KIND.lstm) {
-        b.lstmStepGrad(g.buf, cp!.buf, dy.buf, dh.buf, dc!.buf, dz.buf, H, B, ld, off);
-        if (!last) b.matmul(Wh.buf, dz.buf, dh.buf, H, G, B, 1, 0, 0);
-      } else if (kind === RNN_KIND.gru) {
-        b.gruStepGrad(g.buf, zn!.buf, hp.buf, dy.buf, dh.buf, dz.buf, H, B, ld, off);
-        if (!last) b.matmul(Wh.buf, dz.buf, dh.buf, H, G, B, 1, 0, 1);
-      } else {
-        b.gruv3StepGrad(g.buf, hp.buf, dy.buf, dh.buf, dn!.buf, H, B, ld, off);
-        b.matmul(extra.buf, dn!.buf, drh!.buf, H, H, B, 1, 0, 0);
-        b.gruv3GatesGrad(g.buf, hp.buf, drh!.buf, dh.buf, dz.buf, H, B, ld, off);
-        if (!last) b.matmul(Wh.buf, dz.buf, dh.buf, H, 2 * H, B, 1, 0, 1);
+    if (kind === RNN_KIND.lstm) seed(dc, p.dcT);
+    const dz = buf([ZROWS[kind] * H, B]), drh = kind === RNN_KIND.gruv3 ? buf([H, B]) : null;
+    // the kernels' s and e: y, cp (LSTM's c_{t-1}) or hp; dc, cp (GRU's zn) or drh
+    const sb = kind === RNN_KIND.rnn ? y : kind === RNN_KIND.lstm ? cp : hp, eb = kind === RNN_KIND.gru ? cp : drh ?? dc;
+    const step = (k: number, d: Tensor) => b.rnnStepGrad(g.buf, sb.buf, eb.buf, dy.buf, dh.buf, d.buf, H, B, ld, off, k, p.act, p.alpha);
+    let off = ld - B;
+    for (; off >= 0; off -= B) {
+      if (drh) {
+        step(4, dz);
+        b.matmul(extra.buf, dz.buf, drh.buf, H, H, B, 1, 0, 0);
       }
+      step(drh ? 3 : kind, dz);
+      // dh0 unused: the last Whᵀ·dz can go (RNN and LSTM: dh is the matmul's alone; GRUs add to their direct term)
+      if (off || needs[4]) b.matmul(Wh.buf, dz.buf, dh.buf, H, ZROWS[kind] * H, B, 1, 0, kind > 1 ? 1 : 0);
     }
     // g now holds the gradient of the gate pre-activations: the input side of every gate
     let dx: Tensor | null = null, dWi: Tensor | null = null, dWh: Tensor | null = null, db: Tensor | null = null;
@@ -178,7 +166,7 @@ export const rnnSeqDef = defineOp<SeqP>({
         b.matmul(g.buf, hp.buf, dWh.buf, 2 * H, ld, H, 0, 1, 0);
         if (kind === RNN_KIND.gru) {
           const t = buf([H, H]);
-          b.matmul(zn!.buf, hp.buf, t.buf, H, ld, H, 0, 1, 0);
+          b.matmul(cp.buf, hp.buf, t.buf, H, ld, H, 0, 1, 0);
           b.copy(t.buf, 0, dWh.buf, 2 * H * H, H * H);
           t.dispose();
         }
@@ -186,17 +174,17 @@ export const rnnSeqDef = defineOp<SeqP>({
     }
     if (needs[3]) { db = buf([G]); b.reduce(Reduce.sum, g.buf, db.buf, G, ld, 1); }
     if (needs[4]) dh0 = h0.size === H * B ? dh.view(h0.shape) : dh;
-    if (needs[5] && kind === RNN_KIND.lstm) d5 = extra.size === H * B ? dc!.view(extra.shape) : dc;
+    if (needs[5] && kind === RNN_KIND.lstm) d5 = extra.size === H * B ? dc.view(extra.shape) : dc;
     if (needs[5] && kind === RNN_KIND.gruv3) {
       const du = buf([H, ld]);
       b.copy(g.buf, 2 * H * ld, du.buf, 0, H * ld);
       d5 = buf([H, H]);
-      b.matmul(du.buf, rhs!.buf, d5.buf, H, ld, H, 0, 1, 0);
+      b.matmul(du.buf, cp.buf, d5.buf, H, ld, H, 0, 1, 0);
       du.dispose();
     }
-    for (const t of [g, hp, cp, zn, rhs, dz, dn, drh]) t?.dispose();
+    for (const t of [g, hp, cp, dz, drh]) t?.dispose();
     if (!needs[4]) dh.dispose();
-    if (dc && !needs[5]) dc.dispose();
+    if (!(needs[5] && kind === RNN_KIND.lstm)) dc.dispose();
     ins.forEach((t, i) => { if (t !== ins0[i]) t.dispose(); });
     if (dy !== dy0) dy.dispose();
     p.saved = null;
