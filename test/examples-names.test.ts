@@ -12,6 +12,7 @@ import {
 } from '../examples/names.ts';
 import { EXAMPLES } from '../examples/run.ts';
 import { init, memory, scope, make_causal_mask, tensor, withPolicy } from '../src/index.ts';
+import { settle } from './_helpers/gc.ts';
 
 await init({ gpu: false });
 
@@ -71,6 +72,9 @@ test('the model is causal: changing a later letter never changes an earlier pred
 test('a shortened run: beats the bigram baseline held out, samples a–z names, memory() flat over 2,000 steps', async () => {
   const marks = new Map<number, { tensors: number; bytes: number; wasm: number }>();
   const lines: string[] = [];
+  // Tensors earlier tests (and files) dropped undisposed are freed whenever a GC runs; collected
+  // now, they cannot move the counters between the two marks.
+  await settle();
   const r = await runNames({
     epochs: 9, dim: 32, heads: 4, layers: 2, bar: false, log: (s) => lines.push(s),
     onStep: (s) => { if (s === 250 || s === 2000) { const m = memory(); marks.set(s, { tensors: m.tensors, bytes: m.cpu.bytes, wasm: m.cpu.wasmMemory }); } },
