@@ -2,7 +2,6 @@
 import { Bench, type Task } from 'tinybench';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { devices } from '../src/index.ts';
 
 /** Median latency in ms of a finished task (NaN when it errored). */
 export function medianMs(t: Task | undefined): number {
@@ -37,7 +36,8 @@ export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
     `Node ${process.version}, ${os.platform()} ${os.arch()}; tfjs ${ver('@tensorflow/tfjs-core')}, ` +
-    `tinybench ${ver('tinybench')}; fluxion's Wasm kernels on ${devices().cpu?.threads ?? 1} thread(s) unless a table says otherwise`;
+    `tinybench ${ver('tinybench')}; fluxion's Wasm kernels on one thread in the sections next to tfjs (matmul, transpose, training, ` +
+    `conv, LeNet, recurrent), on 1 and 2 in the threads section, on init()'s default elsewhere`;
 }
 
 export const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');

@@ -69,7 +69,7 @@ function matmulRate() {
 }
 
 export async function runRnnBench(): Promise<string> {
-  await fx.init({ gpu: false });
+  await fx.init({ gpu: false, threads: 1 });   // one thread, as the tfjs columns run (threads.bench.ts has two)
   const f = fluxion(), mm = matmulRate();
   // the matmul rate before and after the LSTM rows, the better one kept: the machine is shared
   const fxTimes = await runTasks([mm.tasks[0], ['fx fwd', f.fwd], ['fx fwdbwd', f.fwdBwd], mm.tasks[1], ['mm 256 again', mm.tasks[0][1]]],

@@ -84,9 +84,9 @@ export interface Column {
  * column runs, so the other fluxion column measures the CPU as with no GPU present.
  */
 export async function webgpuColumn(): Promise<Column[]> {
-  await fx.init({ gpu: false });
+  await fx.init({ gpu: false, threads: 1 });   // one thread, as the tfjs columns run (threads.bench.ts has two)
   const prev = runtime.gpu;
-  await fx.init();
+  await fx.init({ threads: 1 });
   const gpu = runtime.gpu as (typeof runtime.gpu & { info?: WebGPUInfo }) | null;
   runtime.gpu = prev;
   if (!gpu) { console.error(`train bench: no webgpu column (${(fx.devices().gpu as { reason?: string }).reason})`); return []; }
@@ -103,7 +103,7 @@ export async function webgpuColumn(): Promise<Column[]> {
 /** Runs the training benchmark and returns its markdown table (default columns: wasm, webgpu where present). */
 export async function runTrainBench(extra?: Column[]): Promise<string> {
   extra ??= await webgpuColumn();
-  await fx.init({ gpu: false });
+  await fx.init({ gpu: false, threads: 1 });   // one thread, as the tfjs columns run (threads.bench.ts has two)
   const rows: string[] = [];
   const cols = ['fluxion wasm', ...extra.map((e) => e.label), 'tfjs wasm', 'tfjs cpu'];
   for (let i = 0; i < CASES.length; i++) {

@@ -27,7 +27,7 @@ const ROWS: Row[] = [
 
 /** The markdown section: ms per product, and speed relative to the plain product (plain ms / ms). */
 export async function runTransposeBench(): Promise<string> {
-  await fx.init({ gpu: false });
+  await fx.init({ gpu: false, threads: 1 });   // one thread, as the tfjs columns run (threads.bench.ts has two)
   fx.seed(15);
   const lines = [
     '| product | plain A·B | A·B, `transB` flag | A·transpose(X) | transpose vs plain | transpose vs flag |',
