@@ -9,8 +9,12 @@ export const NR: i32 = 8;
 export const KC: i32 = 256;
 export const NC: i32 = 512;
 
-/** The microkernel: C tile [4×8] at c (row stride ldc bytes) (+)= Σ_p a_r[p] · bp[p, 0..8]. */
-@inline export function gemm_f32_4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, as: usize, bp: usize, c: usize, ldc: usize, acc: i32): void {
+/**
+ * The microkernel: rows 0 … mr−1 of the C tile [4×8] at c (row stride ldc bytes) (+)= Σ_p a_r[p] · b[p, 0..8],
+ * b's k-rows bs bytes apart (32 packed, B's own row stride in place). Every element is the same
+ * sequence whatever the tile, kernel or path: zero, one madd per p in order, then + C when acc.
+ */
+@inline function gemm_f32_4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, as: usize, bp: usize, bs: usize, c: usize, ldc: usize, acc: i32, mr: i32): void {
   let vacc0x0123 = f32x4.splat(0), vacc0x4567 = f32x4.splat(0);
   let vacc1x0123 = f32x4.splat(0), vacc1x4567 = f32x4.splat(0);
   let vacc2x0123 = f32x4.splat(0), vacc2x4567 = f32x4.splat(0);
@@ -25,19 +29,37 @@ export const NC: i32 = 512;
     vacc2x0123 = madd(va2, vb0123, vacc2x0123); vacc2x4567 = madd(va2, vb4567, vacc2x4567);
     const va3 = v128.load32_splat(a3);
     vacc3x0123 = madd(va3, vb0123, vacc3x0123); vacc3x4567 = madd(va3, vb4567, vacc3x4567);
-    a0 += as; a1 += as; a2 += as; a3 += as; bp += 32;
+    a0 += as; a1 += as; a2 += as; a3 += as; bp += bs;
   }
-  const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-  if (acc) {
-    vacc0x0123 = f32x4.add(vacc0x0123, v128.load(c)); vacc0x4567 = f32x4.add(vacc0x4567, v128.load(c, 16));
-    vacc1x0123 = f32x4.add(vacc1x0123, v128.load(c1)); vacc1x4567 = f32x4.add(vacc1x4567, v128.load(c1, 16));
-    vacc2x0123 = f32x4.add(vacc2x0123, v128.load(c2)); vacc2x4567 = f32x4.add(vacc2x4567, v128.load(c2, 16));
-    vacc3x0123 = f32x4.add(vacc3x0123, v128.load(c3)); vacc3x4567 = f32x4.add(vacc3x4567, v128.load(c3, 16));
+  row(c, vacc0x0123, vacc0x4567, acc);
+  if (mr > 1) row(c + ldc, vacc1x0123, vacc1x4567, acc);
+  if (mr > 2) row(c + 2 * ldc, vacc2x0123, vacc2x4567, acc);
+  if (mr > 3) row(c + 3 * ldc, vacc3x0123, vacc3x4567, acc);
+}
+
+/** gemm_f32_4x8's sequence for 6 whole rows of a transposed A (sam = 1: a row r at a + 4r, immediate offsets). */
+@inline function gemm_f32_6x8t(kc: i32, a: usize, as: usize, bp: usize, bs: usize, c: usize, ldc: usize, acc: i32): void {
+  let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v10 = f32x4.splat(0), v11 = f32x4.splat(0);
+  let v20 = f32x4.splat(0), v21 = f32x4.splat(0), v30 = f32x4.splat(0), v31 = f32x4.splat(0);
+  let v40 = f32x4.splat(0), v41 = f32x4.splat(0), v50 = f32x4.splat(0), v51 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let va = v128.load32_splat(a); v00 = madd(va, b0, v00); v01 = madd(va, b1, v01);
+    va = v128.load32_splat(a, 4); v10 = madd(va, b0, v10); v11 = madd(va, b1, v11);
+    va = v128.load32_splat(a, 8); v20 = madd(va, b0, v20); v21 = madd(va, b1, v21);
+    va = v128.load32_splat(a, 12); v30 = madd(va, b0, v30); v31 = madd(va, b1, v31);
+    va = v128.load32_splat(a, 16); v40 = madd(va, b0, v40); v41 = madd(va, b1, v41);
+    va = v128.load32_splat(a, 20); v50 = madd(va, b0, v50); v51 = madd(va, b1, v51);
+    a += as; bp += bs;
   }
-  v128.store(c, vacc0x0123); v128.store(c, vacc0x4567, 16);
-  v128.store(c1, vacc1x0123); v128.store(c1, vacc1x4567, 16);
-  v128.store(c2, vacc2x0123); v128.store(c2, vacc2x4567, 16);
-  v128.store(c3, vacc3x0123); v128.store(c3, vacc3x4567, 16);
+  row(c, v00, v01, acc); row(c + ldc, v10, v11, acc); row(c + 2 * ldc, v20, v21, acc);
+  row(c + 3 * ldc, v30, v31, acc); row(c + 4 * ldc, v40, v41, acc); row(c + 5 * ldc, v50, v51, acc);
+}
+
+/** Stores one 8-wide row of C, adding the old value when acc. */
+@inline function row(c: usize, v0: v128, v1: v128, acc: i32): void {
+  if (acc) { v0 = f32x4.add(v0, v128.load(c)); v1 = f32x4.add(v1, v128.load(c, 16)); }
+  v128.store(c, v0); v128.store(c, v1, 16);
 }
 
 /** Pack B[pc.., jc..] (rows ldb floats apart, columns contiguous) into 8-wide panels: panel q, row p at ws + (q·kc + p)·32. */
@@ -104,13 +126,27 @@ export function gemm_ws_bytes(k: i32, n: i32): i32 {
   return (min(max(k, 1), KC) * min((n + NR - 1) & ~(NR - 1), NC) + MR * NR) << 2;
 }
 
+/** A tile of mr ≤ 4 rows and nr ≤ 8 columns (or any tile of a C with strided columns) through the 4×8 scratch tile. */
+function gemm_edge(kc: i32, a0: usize, ars: usize, aps: usize, mr: i32, bp: usize, bs: usize, ct: usize, ldc: usize, cs: usize,
+  nr: i32, acc: i32, tile: usize): void {
+  const a1 = a0 + <usize>min(1, mr - 1) * ars, a2 = a0 + <usize>min(2, mr - 1) * ars, a3 = a0 + <usize>min(3, mr - 1) * ars;
+  if (acc) for (let r = 0; r < mr; r++) for (let j = 0; j < nr; j++)
+    store<f32>(tile + (<usize>(r * NR + j) << 2), load<f32>(ct + <usize>r * ldc + <usize>j * cs));
+  gemm_f32_4x8(kc, a0, a1, a2, a3, aps, bp, bs, tile, NR << 2, acc, mr);
+  for (let r = 0; r < mr; r++) for (let j = 0; j < nr; j++)
+    store<f32>(ct + <usize>r * ldc + <usize>j * cs, load<f32>(tile + (<usize>(r * NR + j) << 2)));
+}
+
+/** Up to this many rows of C, B (with contiguous columns) is read in place: a packed panel would serve at most 2 row tiles. */
+const INPLACE_M: i32 = 8;
+
 /**
  * C[m×n] (+)= A[m×k]·B[k×n] for one matrix of each (acc = 1 adds), every operand through element
  * strides (a[i·sam + p·sak], b[p·sbk + j·sbn], c[i·scm + j·scn]): Goto-style blocking, op(B)
  * packed per KC×NC block by SIMD rows (sbn = 1), SIMD 4×4 transposes (sbk = 1) or scalar
- * gathers, A read in place (rows past m repeat row m−1, results discarded). Whole 4×8 tiles of
- * a C with contiguous rows (scn = 1) are stored directly, others go through the tile at the end
- * of ws. matmul's blocked path is this call.
+ * gathers, or read in place for few rows of C; A read in place (rows past m repeat row m−1,
+ * results discarded). 8-wide tiles of a C with contiguous rows (scn = 1) are stored directly,
+ * narrower ones go through the tile at the end of ws. matmul's blocked path is this call.
  */
 export function gemm_strided(a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, scm: i32, scn: i32,
   m: i32, k: i32, n: i32, acc: i32, ws: usize): void {
@@ -122,14 +158,20 @@ export function gemm_strided(a: usize, sam: i32, sak: i32, b: usize, sbk: i32, s
   }
   const ars = <usize>sam << 2, aps = <usize>sak << 2;
   const tile = ws + (<usize>(min(k, KC) * min((n + NR - 1) & ~(NR - 1), NC)) << 2);
+  const inplace = sbn == 1 && m <= INPLACE_M;
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
     const accb = pc > 0 ? 1 : acc;
     for (let jc = 0; jc < n; jc += NC) {
       const nc = min(NC, n - jc);
-      if (sbn == 1) pack_b(b, ws, pc, kc, jc, nc, sbk);
-      else if (sbk == 1) pack_bt(b, ws, pc, kc, jc, nc, sbn);
-      else pack_gen(b, ws, pc, kc, jc, nc, sbk, sbn);
+      if (!inplace) {
+        if (sbn == 1) pack_b(b, ws, pc, kc, jc, nc, sbk);
+        else if (sbk == 1) pack_bt(b, ws, pc, kc, jc, nc, sbn);
+        else pack_gen(b, ws, pc, kc, jc, nc, sbk, sbn);
+      }
+      // in place, a partial last panel is packed (zero-padded) where the packed block would hold it
+      const jl = nc & ~(NR - 1);
+      if (inplace && jl < nc) pack_b(b, ws + (<usize>(jl * kc) << 2), pc, kc, jc + jl, nc - jl, sbk);
       for (let i = 0; i < m; i += MR) {
         const a0 = a + <usize>i * ars + <usize>pc * aps;
         const last = m - 1 - i;
@@ -138,21 +180,19 @@ export function gemm_strided(a: usize, sam: i32, sak: i32, b: usize, sbk: i32, s
         const a3 = a0 + <usize>min(3, last) * ars;
         const ci = c + <usize>i * ldc + <usize>jc * cs;
         const mr = min(MR, m - i);
+        const six = inplace && sam == 1 && m - i >= 6;
         for (let jp = 0; jp < nc; jp += NR) {
-          const bp = ws + (<usize>(jp * kc) << 2);
-          const ct = ci + <usize>jp * cs;
           const nr = min(NR, nc - jp);
-          const direct = scn == 1 && mr == MR && nr == NR;
-          if (!direct) {
-            for (let r = 0; r < MR; r++) for (let j = 0; j < NR; j++)
-              store<f32>(tile + (<usize>(r * NR + j) << 2), accb && r < mr && j < nr ? load<f32>(ct + <usize>r * ldc + <usize>j * cs) : 0);
-          }
-          gemm_f32_4x8(kc, a0, a1, a2, a3, aps, bp, direct ? ct : tile, direct ? ldc : NR << 2, direct ? accb : 1);
-          if (!direct) {
-            for (let r = 0; r < mr; r++) for (let j = 0; j < nr; j++)
-              store<f32>(ct + <usize>r * ldc + <usize>j * cs, load<f32>(tile + (<usize>(r * NR + j) << 2)));
-          }
+          const ct = ci + <usize>jp * cs;
+          let bp = ws + (<usize>(jp * kc) << 2), bs: usize = 32;
+          if (inplace && nr == NR) { bp = b + (<usize>(pc * sbk + jc + jp) << 2); bs = <usize>sbk << 2; }
+          if (scn != 1 || nr < NR) {
+            gemm_edge(kc, a0, ars, aps, mr, bp, bs, ct, ldc, cs, nr, accb, tile);
+            if (six) gemm_edge(kc, a0 + 4 * ars, ars, aps, 2, bp, bs, ct + 4 * ldc, ldc, cs, nr, accb, tile);
+          } else if (six) gemm_f32_6x8t(kc, a0, aps, bp, bs, ct, ldc, accb);
+          else gemm_f32_4x8(kc, a0, a1, a2, a3, aps, bp, bs, ct, ldc, accb, mr);
         }
+        if (six) i += 2;
       }
     }
   }
