@@ -79,34 +79,37 @@ export function pack_b(b: usize, ws: usize, pc: i32, kc: i32, jc: i32, nc: i32, 
   }
 }
 
-/** Pack op(B) = Bᵀ (B stored [n,k], rows k floats apart) into the same panels, 4×4 SIMD transposes. */
+/** Pack op(B) = Bᵀ (B stored [n,k], rows k floats apart) into the same panels, 4×4 SIMD transposes; a partial panel repeats its last column. */
 export function pack_bt(b: usize, ws: usize, pc: i32, kc: i32, jc: i32, nc: i32, k: i32): void {
   const ldb = <usize>k << 2;
   for (let jp = 0; jp < nc; jp += NR) {
-    const src = b + <usize>(jc + jp) * ldb + (<usize>pc << 2);
+    const s0 = b + <usize>(jc + jp) * ldb + (<usize>pc << 2);
     const dst = ws + (<usize>(jp * kc) << 2);
-    const nr = min(NR, nc - jp);
+    const last = min(NR, nc - jp) - 1;
+    const s1 = s0 + <usize>min(1, last) * ldb, s2 = s0 + <usize>min(2, last) * ldb, s3 = s0 + <usize>min(3, last) * ldb;
+    const s4 = s0 + <usize>min(4, last) * ldb, s5 = s0 + <usize>min(5, last) * ldb;
+    const s6 = s0 + <usize>min(6, last) * ldb, s7 = s0 + <usize>min(7, last) * ldb;
     let p = 0;
-    if (nr == NR) {
-      for (; p + 4 <= kc; p += 4) {
-        const s = src + (<usize>p << 2), d = dst + (<usize>p << 5);
-        for (let h: usize = 0; h < 2; h++) {
-          const s0 = s + h * 4 * ldb;
-          const r0 = v128.load(s0), r1 = v128.load(s0 + ldb), r2 = v128.load(s0 + 2 * ldb), r3 = v128.load(s0 + 3 * ldb);
-          const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
-          const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
-          const dh = d + h * 16;
-          v128.store(dh, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
-          v128.store(dh, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
-          v128.store(dh, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
-          v128.store(dh, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
-        }
-      }
+    for (; p + 4 <= kc; p += 4) {
+      const o = <usize>p << 2, d = dst + (<usize>p << 5);
+      transpose4(s0 + o, s1 + o, s2 + o, s3 + o, d);
+      transpose4(s4 + o, s5 + o, s6 + o, s7 + o, d + 16);
     }
     for (; p < kc; p++)
       for (let j = 0; j < NR; j++)
-        store<f32>(dst + (<usize>(p * NR + j) << 2), j < nr ? load<f32>(src + <usize>j * ldb + (<usize>p << 2)) : 0);
+        store<f32>(dst + (<usize>(p * NR + j) << 2), load<f32>(s0 + <usize>min(j, last) * ldb + (<usize>p << 2)));
   }
+}
+
+/** Four k-steps of four columns (rows r0 … r3 of B) into four 32-byte panel rows at d. */
+@inline function transpose4(r0: usize, r1: usize, r2: usize, r3: usize, d: usize): void {
+  const v0 = v128.load(r0), v1 = v128.load(r1), v2 = v128.load(r2), v3 = v128.load(r3);
+  const t0 = f32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = f32x4.shuffle(v2, v3, 0, 4, 1, 5);
+  const t2 = f32x4.shuffle(v0, v1, 2, 6, 3, 7), t3 = f32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  v128.store(d, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(d, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
+  v128.store(d, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
+  v128.store(d, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
 }
 
 /** Pack op(B)[pc.., jc..] read through any element strides (sbk along k, sbn along n): scalar gathers. */
