@@ -56,6 +56,20 @@ export const NC: i32 = 512;
   row(c + 3 * ldc, v30, v31, acc); row(c + 4 * ldc, v40, v41, acc); row(c + 5 * ldc, v50, v51, acc);
 }
 
+@inline function gemm_f32_4x8t(kc: i32, a: usize, as: usize, bp: usize, bs: usize, c: usize, ldc: usize, acc: i32): void {
+  let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v10 = f32x4.splat(0), v11 = f32x4.splat(0);
+  let v20 = f32x4.splat(0), v21 = f32x4.splat(0), v30 = f32x4.splat(0), v31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let va = v128.load32_splat(a); v00 = madd(va, b0, v00); v01 = madd(va, b1, v01);
+    va = v128.load32_splat(a, 4); v10 = madd(va, b0, v10); v11 = madd(va, b1, v11);
+    va = v128.load32_splat(a, 8); v20 = madd(va, b0, v20); v21 = madd(va, b1, v21);
+    va = v128.load32_splat(a, 12); v30 = madd(va, b0, v30); v31 = madd(va, b1, v31);
+    a += as; bp += bs;
+  }
+  row(c, v00, v01, acc); row(c + ldc, v10, v11, acc); row(c + 2 * ldc, v20, v21, acc); row(c + 3 * ldc, v30, v31, acc);
+}
+
 /** Stores one 8-wide row of C, adding the old value when acc. */
 @inline function row(c: usize, v0: v128, v1: v128, acc: i32): void {
   if (acc) { v0 = f32x4.add(v0, v128.load(c)); v1 = f32x4.add(v1, v128.load(c, 16)); }
@@ -64,18 +78,22 @@ export const NC: i32 = 512;
 
 /** Pack B[pc.., jc..] (rows ldb floats apart, columns contiguous) into 8-wide panels: panel q, row p at ws + (q·kc + p)·32. */
 export function pack_b(b: usize, ws: usize, pc: i32, kc: i32, jc: i32, nc: i32, n: i32): void {
-  for (let jp = 0; jp < nc; jp += NR) {
-    let src = b + (<usize>(pc * n + jc + jp) << 2);
-    let dst = ws + (<usize>(jp * kc) << 2);
-    const nr = min(NR, nc - jp);
-    if (nr == NR) {
-      for (let p = 0; p < kc; p++, src += <usize>n << 2, dst += 32) {
-        v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
-      }
-    } else {
-      for (let p = 0; p < kc; p++, src += <usize>n << 2, dst += 32)
-        for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(src + (<usize>j << 2)) : 0);
+  // whole panels row by row: each k-row of B is read front to back (prefetch-friendly, and rows a
+  // power of two apart would otherwise share cache sets), its 8-float pieces spread over the panels
+  const full = nc & ~(NR - 1), pstep = <usize>kc << 5;
+  let src = b + (<usize>(pc * n + jc) << 2);
+  for (let p = 0; p < kc; p++, src += <usize>n << 2) {
+    let dst = ws + (<usize>p << 5);
+    for (let j = 0; j < full; j += NR, dst += pstep) {
+      const s = src + (<usize>j << 2);
+      v128.store(dst, v128.load(s)); v128.store(dst, v128.load(s, 16), 16);
     }
+  }
+  if (full < nc) {
+    const nr = nc - full;
+    let src = b + (<usize>(pc * n + jc + full) << 2), dst = ws + (<usize>(full * kc) << 2);
+    for (let p = 0; p < kc; p++, src += <usize>n << 2, dst += 32)
+      for (let j = 0; j < NR; j++) store<f32>(dst + (<usize>j << 2), j < nr ? load<f32>(src + (<usize>j << 2)) : 0);
   }
 }
 
@@ -193,6 +211,7 @@ export function gemm_strided(a: usize, sam: i32, sak: i32, b: usize, sbk: i32, s
             gemm_edge(kc, a0, ars, aps, mr, bp, bs, ct, ldc, cs, nr, accb, tile);
             if (six) gemm_edge(kc, a0 + 4 * ars, ars, aps, 2, bp, bs, ct + 4 * ldc, ldc, cs, nr, accb, tile);
           } else if (six) gemm_f32_6x8t(kc, a0, aps, bp, bs, ct, ldc, accb);
+          else if (sam == 1 && mr == 4) gemm_f32_4x8t(kc, a0, aps, bp, bs, ct, ldc, accb);
           else gemm_f32_4x8(kc, a0, a1, a2, a3, aps, bp, bs, ct, ldc, accb, mr);
         }
         if (six) i += 2;
