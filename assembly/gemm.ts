@@ -110,8 +110,7 @@ export function pack_bt(b: usize, ws: usize, pc: i32, kc: i32, jc: i32, nc: i32,
     let p = 0;
     for (; p + 4 <= kc; p += 4) {
       const o = <usize>p << 2, d = dst + (<usize>p << 5);
-      transpose4(s0 + o, s1 + o, s2 + o, s3 + o, d);
-      transpose4(s4 + o, s5 + o, s6 + o, s7 + o, d + 16);
+      for (let h = 0; h < 2; h++) transpose4((h ? s4 : s0) + o, (h ? s5 : s1) + o, (h ? s6 : s2) + o, (h ? s7 : s3) + o, d + (<usize>h << 4));
     }
     for (; p < kc; p++)
       for (let j = 0; j < NR; j++)
