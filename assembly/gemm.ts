@@ -19,7 +19,16 @@ export const NC: i32 = 512;
   let vacc1x0123 = f32x4.splat(0), vacc1x4567 = f32x4.splat(0);
   let vacc2x0123 = f32x4.splat(0), vacc2x4567 = f32x4.splat(0);
   let vacc3x0123 = f32x4.splat(0), vacc3x4567 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  if (mr <= 2) {   // a tile of 1 or 2 rows: half the work
+    for (let p = 0; p < kc; p++) {
+      const vb0123 = v128.load(bp), vb4567 = v128.load(bp, 16);
+      const va0 = v128.load32_splat(a0);
+      vacc0x0123 = madd(va0, vb0123, vacc0x0123); vacc0x4567 = madd(va0, vb4567, vacc0x4567);
+      const va1 = v128.load32_splat(a1);
+      vacc1x0123 = madd(va1, vb0123, vacc1x0123); vacc1x4567 = madd(va1, vb4567, vacc1x4567);
+      a0 += as; a1 += as; bp += bs;
+    }
+  } else for (let p = 0; p < kc; p++) {
     const vb0123 = v128.load(bp), vb4567 = v128.load(bp, 16);
     const va0 = v128.load32_splat(a0);
     vacc0x0123 = madd(va0, vb0123, vacc0x0123); vacc0x4567 = madd(va0, vb4567, vacc0x4567);
