@@ -1,7 +1,10 @@
-// The GEMM pieces matmul (kernels/matmul.ts) and bmm (kernels/bmm.ts) share: the packed 4×8
-// f32x4 microkernel, the packers of op(B) into 8-wide panels, and gemm_strided, a whole matrix
-// product through arbitrary element strides on the same blocking. Outside kernels/, so none of
-// this is a module export.
+// The GEMM pieces matmul (kernels/matmul.ts) and bmm (kernels/bmm.ts) share: the f32x4
+// microkernels (4×8; 6×8 and a one-pointer 4×8 for a transposed A), the packers of op(B) into
+// 8-wide panels, and gemm_strided, a whole matrix product through arbitrary element strides on
+// the same blocking. Every kernel and path computes each element of C by the same sequence
+// (zero, one madd per k in order within a KC block, then + C), so any block of C computed alone
+// is bit-identical to that block of the whole product (test/kernels/gemm.test.ts). Outside
+// kernels/, so none of this is a module export.
 import { madd } from "./simd";
 
 export const MR: i32 = 4;
