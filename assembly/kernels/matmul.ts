@@ -1,9 +1,9 @@
 // matmul: C[m×n] (+)= op(A)[m×k] · op(B)[k×n], f32, row-major, pointers are byte offsets.
-// Goto-style blocking: op(B) is packed per (KC × NC) block into 8-wide panels (panel p holds
-// k-rows of 8 consecutive columns, zero-padded), so A·B, Aᵀ·B, A·Bᵀ all run one 4×8 microkernel
-// of f32x4 accumulators. op(A) is read in place through (row stride, k stride): rows beyond m
-// repeat row m−1 (results discarded). Edge tiles go through a 4×8 scratch tile in ws. The
-// blocked loop is assembly/gemm.ts's gemm_strided (bmm runs it too, through other strides).
+// The blocked product is assembly/gemm.ts's gemm_strided (bmm runs it too, through other
+// strides): Goto-style blocking, op(B) packed per (KC × NC) block into 8-wide panels (or read in
+// place when C has few rows), f32x4 microkernels (4×8, 6×8), op(A) read in place. Each element of
+// C is the same sequence of operations on every path, so a block computed alone (matmul_part,
+// the threads' split) is bit-identical to the same block of the whole product.
 // n == 1 (matrix-vector) and k == 1 (outer product) take dedicated paths without packing.
 // Cost: 2mkn flops; packing O(k·n); ws = (KC·NC + 32)·4 bytes at most.
 import { gemv_n, gemv_t, ger } from "../matvec";

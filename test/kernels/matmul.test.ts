@@ -49,6 +49,8 @@ function shapes(): [number, number, number][] {
     out.push([m, k, n]);
   }
   out.push([5, 300, 600], [33, 513, 70], [32, 784, 64], [784, 32, 64], [32, 64, 784]);
+  // few rows (B in place, the 6-row kernel), partial column panels, conv1's shapes
+  out.push([6, 25, 100], [6, 300, 530], [8, 17, 13], [6, 16, 9], [25, 300, 6], [16, 150, 70]);
   return out;
 }
 
