@@ -79,7 +79,7 @@ async function convRates(): Promise<string> {
 /** Runs the LeNet benchmark; returns its markdown. */
 export async function runLenetBench(extra?: Column[]): Promise<string> {
   extra ??= await webgpuColumn();
-  await fx.init({ gpu: false });
+  await fx.init({ gpu: false, threads: 1 });   // one thread, as the tfjs columns run (threads.bench.ts has two)
   const rates = await convRates();
   const mmRate = Number(/matmul rate: ([\d.]+)/.exec(rates)![1]);
   const cols = ['fluxion wasm', ...extra.map((e) => e.label), 'tfjs wasm', 'tfjs cpu'];
