@@ -54,6 +54,11 @@ export function func<F extends Function = (...a: any[]) => unknown>(fn: string, 
   return v as F;
 }
 
+/** Throws `fn: what has shape [got], expected want` (a RangeError): every shape error's one form. */
+export function badShape(fn: string, what: string, got: readonly number[], want: string | readonly number[]): never {
+  throw new RangeError(`${fn}: ${what} has shape [${got.join(', ')}], expected ${typeof want === 'string' ? want : `[${want.join(', ')}]`}`);
+}
+
 /** A plain object (a literal or `Object.create(null)`). */
 export function isPlain(x: unknown): x is Record<string, unknown> {
   return !!x && typeof x === 'object' && (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null);

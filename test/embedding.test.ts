@@ -116,14 +116,14 @@ C('forms, init (randn32 by default, seeded), names, parameters', () => withPolic
 C('errors name the layer, the index and vocab; bad forms are refused', () => withPolicy('cpu', () => {
   const m = Embedding([5, 3]);
   const cases: [() => unknown, RegExp][] = [
-    [() => m([0, 5]), /^Embedding\(5 => 3\): index 5 \(at position 1 of the input\) is outside the vocabulary: indices count from 0 and must be below vocab = 5$/],
-    [() => m([[1, 2], [-1, 0]]), /^Embedding\(5 => 3\): index -1 \(at position 2 of the input\) is outside the vocabulary/],
-    [() => m([1.5]), /^Embedding\(5 => 3\): index 1\.5 \(at position 0/],
-    [() => m(NaN), /^Embedding\(5 => 3\): index NaN/],
-    [() => m(tensor([2, 7])), /^Embedding\(5 => 3\): index 7 \(at position 1 of the input\)/],
-    [() => m('abc' as never), /^Embedding\(5 => 3\): expected a tensor, number or array, got string abc$/],
-    [() => m(onehotbatch([0, 1], [0, 1, 2])), /^Embedding\(5 => 3\): a one-hot input must be \[5, …\] \(vocab first\), got shape \[3,2\]$/],
-    [() => m([[true, false]]), /^Embedding\(5 => 3\): a one-hot input must be \[5, …\]/],
+    [() => m([0, 5]), /^Embedding\(5 => 3\): x\[1\] = 5 is not an index in \[0, 5\) into dim 1 of \[3,5\] \(indices count from 0\)$/],
+    [() => m([[1, 2], [-1, 0]]), /^Embedding\(5 => 3\): x\[2\] = -1 is not an index in \[0, 5\)/],
+    [() => m([1.5]), /^Embedding\(5 => 3\): x\[0\] = 1\.5 is not an index/],
+    [() => m(NaN), /^Embedding\(5 => 3\): x\[0\] = NaN is not an index/],
+    [() => m(tensor([2, 7])), /^Embedding\(5 => 3\): x\[1\] = 7 is not an index/],
+    [() => m('abc' as never), /^Embedding\(5 => 3\): x must be 0-based integer indices .*, got \"abc\"$/],
+    [() => m(onehotbatch([0, 1], [0, 1, 2])), /^Embedding\(5 => 3\): a one-hot x has shape \[3, 2\], expected \[5, …\] \(vocab first\)$/],
+    [() => m([[true, false]]), /^Embedding\(5 => 3\): a one-hot x has shape \[1, 2\], expected \[5, …\]/],
     [() => Embedding([5] as never), /^Embedding: expected \[vocab, dim\], two positive integers, got \[5\]$/],
     [() => Embedding(0, 3), /^Embedding: expected \[vocab, dim\], two positive integers, got 0, 3$/],
     [() => Embedding([5, 3], { init: () => tensor([1]) }), /^Embedding: init returned a tensor of shape \[1\], expected shape \[3, 5\]$/],

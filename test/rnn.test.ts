@@ -295,14 +295,14 @@ API('sequence layers: optional state, return_state, RNN(cell), initialstates, in
   const sq = (t: Tensor) => mul(t, t);
   const cell = RNNCell(3, 4, sq), [hc] = cell(rand(3, 2));
   assert.equal(hc.shape, [4, 2]);
-  assert.throws(() => RNN(cell), /RNN\(3 => 4\): the sequence layer fuses its activation/);
+  assert.throws(() => RNN(cell), /RNN\(3 => 4\): σ must be one of fluxion's activations/);
 });
 
 API('errors name the layer, the argument and the shapes', () => {
   const m = LSTM(3, 5);
-  assert.throws(() => m(rand(10, 3)), /LSTM\(3 => 5\): input has 10 features, expected 3 \(input shape \[10, 3\]; a sequence is \[in, len\] or \[in, len, batch\] with in = 3\); it looks like \[len, in\]: permutedims\(x, \[1, 0\]\)/);
-  assert.throws(() => m(rand(3)), /LSTM\(3 => 5\): expected a sequence \[in, len\] or \[in, len, batch\], got shape \[3\]/);
-  assert.throws(() => m(rand(3, 0, 2)), /LSTM\(3 => 5\): the sequence is empty/);
+  assert.throws(() => m(rand(10, 3)), /LSTM\(3 => 5\): input has shape \[10, 3\], expected \[3, len\] or \[3, len, batch\] \(a sequence given as \[len, in\]\? permutedims it\)/);
+  assert.throws(() => m(rand(3)), /LSTM\(3 => 5\): input has shape \[3\], expected \[3, len\] or \[3, len, batch\] \(one time step is the cell's job\)/);
+  assert.throws(() => m(rand(3, 0, 2)), /LSTM\(3 => 5\): input has shape \[3, 0, 2\], expected \[3, len\]/);
   assert.throws(() => m(rand(3, 4, 2), [zeros(5, 3), zeros(5)]), /LSTM\(3 => 5\): initial state h has shape \[5, 3\], expected \[5\] or \[5, 2\]/);
   assert.throws(() => m(rand(3, 4, 2), [zeros(5), zeros(4)]), /LSTM\(3 => 5\): initial state c has shape \[4\]/);
   assert.throws(() => m(rand(3, 4), zeros(5) as never), /LSTM\(3 => 5\): the state must be \[h, c\]/);

@@ -17,7 +17,7 @@ import { Dropout } from './dropout.js';
 import { mapBools } from './embedding.js';
 import { glorot_uniform, type Init } from './init.js';
 import { named } from './layer.js';
-import { options, isPlain, int, bool, fail, show, MAX_SIZE } from '../check.js';
+import { options, isPlain, int, bool, fail, show, badShape, MAX_SIZE } from '../check.js';
 
 /**
  * A 0/1 mask (1, or true: the key may be attended to), broadcastable to the scores
@@ -37,7 +37,7 @@ export interface AttentionOptions { nheads?: number; mask?: AttentionMask | null
 /** x padded with trailing dims of 1 to `rank` (a view), for Julia's broadcast against the scores. */
 function padded(fn: string, what: string, x: Tensor, rank: number, scores: readonly number[]): Tensor {
   if (x.rank > rank || x.shape.some((d, i) => d !== 1 && d !== scores[i]))
-    throw new RangeError(`${fn}: ${what} of shape [${x.shape}] does not broadcast to the scores [kv_len, q_len, nheads, batch…] = [${scores}]`);
+    badShape(fn, what, x.shape, `one that broadcasts to the scores [kv_len, q_len, nheads, batch…] = [${scores}]`);
   return x.rank === rank ? x : x.view([...x.shape, ...Array(rank - x.rank).fill(1)]);
 }
 
@@ -151,10 +151,8 @@ function call(m: MultiHeadAttention, name: string, args: unknown[]): [Tensor, Te
   const ts = [q0, k0, v0].map((x, i) => toTensor(x, name, 'qkv'[i]));
   ts.forEach((x, i) => {
     const want = [m.q_proj, m.k_proj, m.v_proj][i].weight.shape[1];
-    if (x.rank < 2 || x.shape[0] !== want) {
-      throw new RangeError(`${name}: ${'qkv'[i]} must be [${want}, len, batch] (features first), got shape [${x.shape}]` +
-        (x.rank >= 2 && x.shape[1] === want ? `; a sequence given as [len, features]? permutedims it` : ''));
-    }
+    if (x.rank < 2 || x.shape[0] !== want)
+      badShape(name, 'qkv'[i], x.shape, `[${want}, len, batch]` + (x.shape[1] === want ? ' (a sequence given as [len, in]? permutedims it)' : ''));
   });
   const [q, k, v] = ts.map((x, i) => [m.q_proj, m.k_proj, m.v_proj][i](x));
   const [x, α] = attention(name, q, k, v, bias, { nheads: m.nheads, mask: o.mask, fdrop: m.attn_drop });

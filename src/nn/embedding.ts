@@ -5,13 +5,13 @@
 // one-hot means what onehot/onehotbatch return (Flux's OneHotArray) or nested arrays of booleans;
 // every other argument holds indices.
 
-import { Tensor, toTensor, randn, flatten, describe, sameShape, type NestedArray } from '../tensor.js';
-import { gather, type Indices } from '../ops/gather.js';
+import { Tensor, toTensor, randn, describe, sameShape, type NestedArray } from '../tensor.js';
+import { gatherIn, type Indices } from '../ops/gather.js';
 import { matmul } from '../ops/matmul.js';
 import { oneHots } from '../data.js';
 import type { Init } from './init.js';
 import { named } from './layer.js';
-import { options, show, MAX_SIZE } from '../check.js';
+import { options, show, badShape, MAX_SIZE } from '../check.js';
 
 /**
  * What an Embedding takes: 0-based token indices of any shape (a number, nested arrays, a typed
@@ -64,24 +64,11 @@ function lookup(m: Embedding, name: string, x: EmbeddingInput): Tensor {
   if ((x instanceof Tensor && oneHots.has(x)) || boolArray(x)) {
     const h = x instanceof Tensor ? x : toTensor(mapBools(x) as NestedArray, name, 'x');
     if (h.rank === 0 || h.shape[0] !== vocab)
-      throw new RangeError(`${name}: a one-hot input must be [${vocab}, …] (vocab first), got shape [${h.shape}]`);
+      badShape(name, 'a one-hot x', h.shape, `[${vocab}, …] (vocab first)`);
     if (h.rank <= 2) return matmul(W, h);   // a vector or a matrix: no views
     return matmul(W, h.view([vocab, h.size / vocab])).view([dim, ...h.shape.slice(1)]);
   }
-  let data: ArrayLike<number>;
-  if (x instanceof Tensor) {
-    if (x.disposed) throw new Error(`${name}: the indices are a disposed tensor`);
-    const d = x.backend.readSync(x.buf, x.size);
-    if (!d) throw new Error(`${name}: index tensor of shape [${x.shape}] lives on ${x.device}; pass the indices as an array or a CPU tensor`);
-    data = d;
-  } else data = flatten(x, name).data;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (!Number.isInteger(v) || v < 0 || v >= vocab)
-      throw new RangeError(`${name}: index ${show(v)} (at position ${i} of the input) is outside the vocabulary: indices count from 0 and must be below vocab = ${vocab}`);
-  }
-  // gather reads them again (a copy per call, O(indices)) and gives [dim, shape…] without a view
-  return gather(W, x as Indices);
+  return gatherIn(name, 'x', W, [x as Indices]);
 }
 
 /** @internal Nested booleans as nested 0/1 numbers (Julia's Bool arrays); anything else unchanged. */

@@ -18,7 +18,7 @@ import { RNN_KIND, seqParams, runSequence, type SeqP } from '../ops/rnn.js';
 import { hidden, alias, named } from './layer.js';
 import { glorot_uniform, type Init } from './init.js';
 import type { Activation } from './dense.js';
-import { options, bool, fail, show, isPlain, MAX_SIZE } from '../check.js';
+import { options, bool, fail, show, isPlain, badShape, MAX_SIZE } from '../check.js';
 
 /**
  * What the recurrent cells accept: the weight initialisers (Flux's keyword names) and the bias
@@ -146,7 +146,7 @@ function makeCell(k: Kind, fn: string, a: unknown, b: unknown, rest: unknown[], 
   if (bias === true) bt = zeros(G).keep();
   else if (bias !== false) {
     bt = toTensor(bias, s.name, 'bias');
-    if (bt.size !== G || bt.rank > 1) throw new RangeError(`${s.name}: bias has shape [${bt.shape.join(', ')}], expected [${G}]`);
+    if (bt.size !== G || bt.rank > 1) badShape(s.name, 'bias', bt.shape, [G]);
     bt.keep();
   }
   const props: Record<string, unknown> = k.kind === RNN_KIND.rnn ? { σ, Wi, Wh, bias: bt } : { Wi, Wh, [k.bias]: bt };
@@ -160,18 +160,11 @@ function makeCell(k: Kind, fn: string, a: unknown, b: unknown, rest: unknown[], 
 
 /** The weights of a cell, checked, with a zero bias where it has none. */
 function weights(k: Kind, c: AnyCell, name: string): { Wi: Tensor; Wh: Tensor; bias: Tensor; extra: Tensor | null; H: number; inp: number } {
-  const Wi = c.Wi, Wh = c.Wh, b = k.kind === RNN_KIND.rnn || k.kind === RNN_KIND.lstm ? c.bias : c.b;
-  for (const [key, t] of [['Wi', Wi], ['Wh', Wh]] as const) {
-    if (!(t instanceof Tensor) || t.disposed || t.rank !== 2) fail(name, `${key} must be a live matrix`, t);
-  }
-  const H = Wh.shape[1], G = k.gates * H;
-  let bias: Tensor;
-  if (b === false || b === undefined) bias = zeros(G);
-  else if (b instanceof Tensor && !b.disposed) bias = b;
-  else fail(name, `${k.bias} must be a live tensor or false`, b);
-  const extra = k.kind === RNN_KIND.gruv3 ? c['Wh_h̃']! : null;
-  if (extra !== null && (!(extra instanceof Tensor) || extra.disposed)) fail(name, 'Wh_h̃ must be a live matrix', extra);
-  return { Wi, Wh, bias, extra, H, inp: Wi.shape[1] };
+  const Wi = toTensor(c.Wi, name, 'Wi'), Wh = toTensor(c.Wh, name, 'Wh'), b = c[k.bias];
+  const H = Wh.shape[Wh.rank - 1];
+  const bias = b === false || b === undefined ? zeros(k.gates * H) : toTensor(b, name, k.bias);
+  const extra = k.kind === RNN_KIND.gruv3 ? toTensor(c['Wh_h̃']!, name, 'Wh_h̃') : null;
+  return { Wi, Wh, bias, extra, H, inp: Wi.shape[Wi.rank - 1] };
 }
 
 /** The initial state(s): h for RNN/GRU, [h, c] for the LSTM; zeros when omitted. */
@@ -187,8 +180,7 @@ function params(k: Kind, c: AnyCell, name: string, state: boolean): SeqP {
   if (k.kind !== RNN_KIND.rnn) return seqParams(k.kind, name, 0, 0, state);
   const a = actCode(c.σ);
   if (!a) {
-    throw new TypeError(`${name}: the sequence layer fuses its activation into the step kernel, so σ must be one of ` +
-      `fluxion's activations (tanh, relu, sigmoid, ...), got ${describe(c.σ)}; RNNCell runs any function one step at a time`);
+    fail(name, "σ must be one of fluxion's activations (tanh, relu, ...: the step kernel runs it; RNNCell runs any function)", c.σ);
   }
   return seqParams(k.kind, name, a[0], a[1], state);
 }
@@ -196,8 +188,7 @@ function params(k: Kind, c: AnyCell, name: string, state: boolean): SeqP {
 function cellForward(k: Kind, c: AnyCell, name: string, x0: TensorLike, state: unknown): unknown {
   const x = toTensor(x0, name, 'x'), { Wi, Wh, bias, extra, H, inp } = weights(k, c, name);
   if (x.rank < 1 || x.rank > 2 || x.shape[0] !== inp) {
-    throw new RangeError(`${name}: input has shape [${x.shape.join(', ')}], expected [${inp}] or [${inp}, batch] (one time step; ` +
-      `a whole sequence [in, len, batch] is ${k.layer}'s)`);
+    badShape(name, 'input', x.shape, `[${inp}] or [${inp}, batch] (one step; a sequence is ${k.layer}'s)`);
   }
   const [h0, c0] = states(k, name, H, state);
   if (k.kind === RNN_KIND.rnn && !actCode(c.σ)) {

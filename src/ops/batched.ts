@@ -6,7 +6,7 @@
 // an untransposed B, where B [k, n, batch] is the matrix [k, n·batch] and C the matrix [m, n·batch].
 
 import { defineOp, apply } from './registry.js';
-import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
+import { Tensor, toTensor, sizeOf, sameShape, type TensorLike, type Shape } from '../tensor.js';
 import { matmul } from './matmul.js';
 import { permutedims } from './permute.js';
 import { sum } from './reduce.js';
@@ -27,20 +27,15 @@ export const batchedMulDef = defineOp<BatchedP>({
   name: 'batched_mul',
   kernels: ['bmm', 'matmul'],
   shape([a, b], p) {
-    const [sa, sb] = [a.shape, b.shape];
-    if (a.rank < 2 || b.rank < 2) throw new RangeError(`batched_mul: A and B must have at least 2 dims (matrices), got shapes [${sa}] and [${sb}]`);
-    const ba = batchOf(sa), bb = batchOf(sb);
+    const [sa, sb] = [a.shape, b.shape], ba = batchOf(sa), bb = batchOf(sb);
     // NNlib: equal batch dims; a 3-d batch of 1 or a matrix is used for every batch
     const out = !ba.length ? bb : !bb.length ? ba : ba.length === 1 && bb.length === 1 && (ba[0] === 1 || bb[0] === 1) ? [Math.max(ba[0], bb[0])] : ba;
-    if (ba.length && bb.length && out === ba && (ba.length !== bb.length || ba.some((d, i) => d !== bb[i])))
-      throw new RangeError(`batched_mul: batch sizes differ: A has shape [${sa}] and B [${sb}] (equal, or 1 to broadcast)`);
     p.m = p.ta ? sa[1] : sa[0]; p.k = p.ta ? sa[0] : sa[1];
-    const kb = p.tb ? sb[1] : sb[0];
     p.n = p.tb ? sb[0] : sb[1];
     p.batch = sizeOf(out);
-    if (p.k !== kb) {
-      throw new RangeError(`batched_mul: inner dimensions differ: ${p.ta ? 'Aᵀ' : 'A'} is [${p.m}, ${p.k}] per batch (A has shape [${sa}]) ` +
-        `and ${p.tb ? 'Bᵀ' : 'B'} is [${kb}, ${p.n}] (B has shape [${sb}])`);
+    if (a.rank < 2 || b.rank < 2 || p.k !== (p.tb ? sb[1] : sb[0]) || (out === ba && !sameShape(ba, bb) && bb.length)) {
+      throw new RangeError(`batched_mul: A has shape [${sa}] and B [${sb}], expected ${p.ta ? 'Aᵀ' : 'A'} [m, k, batch…] and ` +
+        `${p.tb ? 'Bᵀ' : 'B'} [k, n, batch…] with equal batch dims (or 1, or none, to broadcast)`);
     }
     return [p.m, p.n, ...out];
   },

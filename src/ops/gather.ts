@@ -6,10 +6,10 @@
 
 import { defineOp, apply } from './registry.js';
 import { Reduce } from './codes.js';
-import { Tensor, tensor, toTensor, flatten, sizeOf, type TensorLike, type NestedArray, type Shape } from '../tensor.js';
+import { Tensor, tensor, toTensor, flatten, sizeOf, sameShape, type TensorLike, type NestedArray, type Shape } from '../tensor.js';
 import { add, mul, equal, maximum, minimum } from './binary.js';
 import { neg } from './unary.js';
-import { fail, options, show, shapeArg } from '../check.js';
+import { fail, options, show, shapeArg, badShape } from '../check.js';
 
 /**
  * 0-based integer indices: a number, an array (nested for more dims), a typed array, or a tensor
@@ -29,8 +29,7 @@ function hostIndices(fn: string, arg: string, v: unknown): { data: ArrayLike<num
     if (v.disposed) fail(fn, `${arg} must be a live tensor`, v, Error);
     const d = v.backend.readSync(v.buf, v.size);
     if (!d) {
-      throw new Error(`${fn}: ${arg} is a tensor on ${v.device}, which the host cannot read synchronously; ` +
-        `pass the indices as an array or a CPU tensor (\`await ${arg}.data()\`)`);
+      throw new Error(`${fn}: ${arg} is a tensor on ${v.device}; pass indices as an array or a CPU tensor`);
     }
     return { data: d, shape: [...v.shape] };
   }
@@ -113,7 +112,7 @@ function scatterBy(code: number, x: Tensor, p: IndexP, shape: Shape): Tensor {
 /** @internal A 1-d list of indices into a dim of length `len`, read and checked on the host. */
 export function indexList(fn: string, arg: string, v: unknown, len: number, what: string): Int32Array {
   const h = hostIndices(fn, arg, v);
-  if (h.shape.length !== 1) throw new RangeError(`${fn}: ${arg} must be one index or a list of them, got indices of shape [${h.shape}]`);
+  if (h.shape.length !== 1) badShape(fn, arg, h.shape, 'one index or a list of them');
   return checked(fn, arg, h.data, len, what);
 }
 
@@ -132,17 +131,20 @@ export function gatherAxis(x: Tensor, axis: number, ix: Int32Array): Tensor {
  *          gather(W, tokens)   // an embedding lookup: W [dim, vocab], tokens [len, batch] → [dim, len, batch]
  */
 export function gather(src: TensorLike, idx: Indices, ...more: Indices[]): Tensor {
-  const x = toTensor(src, 'gather', 'src');
-  const all = [idx, ...more], M = all.length;
-  if (x.rank < M) throw new RangeError(`gather: src of shape [${x.shape}] has fewer than the ${M} dims the ${M} index arguments pick from`);
+  return gatherIn('gather', 'idx', toTensor(src, 'gather', 'src'), [idx, ...more]);
+}
+
+/** @internal gather with the caller's name and argument name in its errors (Embedding's lookup). */
+export function gatherIn(fn: string, arg0: string, x: Tensor, all: Indices[]): Tensor {
+  const M = all.length;
+  if (x.rank < M) badShape(fn, 'src', x.shape, `${M} or more dims (one per index argument)`);
   const trail = x.shape.slice(x.rank - M), len = sizeOf(trail);
-  if (len >= MAX_INDEX) throw new RangeError(`gather: src's indexed dims [${trail}] hold ${len} positions; at most ${MAX_INDEX - 1}`);
+  if (len >= MAX_INDEX) throw new RangeError(`${fn}: src's indexed dims [${trail}] hold ${len} positions; at most ${MAX_INDEX - 1}`);
   let shape: number[] = [], ix: Int32Array = new Int32Array(0);
   all.forEach((v, m) => {
-    const arg = M === 1 ? 'idx' : `index ${m}`, h = hostIndices('gather', arg, v);
-    if (m && (h.shape.length !== shape.length || h.shape.some((d, i) => d !== shape[i])))
-      throw new RangeError(`gather: the index arguments must have one shape: index 0 is [${shape}], ${arg} is [${h.shape}]`);
-    const c = checked('gather', arg, h.data, trail[m], `dim ${x.rank - M + m} of src [${x.shape}]`);
+    const arg = M === 1 ? arg0 : `index ${m}`, h = hostIndices(fn, arg, v);
+    if (m && !sameShape(h.shape, shape)) badShape(fn, arg, h.shape, `index 0's [${shape}]`);
+    const c = checked(fn, arg, h.data, trail[m], `dim ${x.rank - M + m} of [${x.shape}]`);
     if (!m) { shape = h.shape; ix = c; } else for (let i = 0; i < c.length; i++) ix[i] = ix[i] * trail[m] + c[i];   // row-major linear index
   });
   const out = [...x.shape.slice(0, x.rank - M), ...shape];

@@ -10,7 +10,8 @@
 
 import { defineOp, apply } from './registry.js';
 import { Reduce } from './codes.js';
-import { Tensor, empty, moveTo, type Shape } from '../tensor.js';
+import { Tensor, empty, moveTo, sameShape, type Shape } from '../tensor.js';
+import { badShape } from '../check.js';
 import { recording } from '../autograd.js';
 import { runtime } from '../runtime.js';
 import type { Backend } from '../backends/backend.js';
@@ -46,21 +47,15 @@ export function seqParams(kind: number, name: string, act = 0, alpha = 0, state 
   return { kind, act, alpha, name, state, inp: 0, hid: 0, len: 0, batch: 0, batched: false, saved: null, cT: null, dhT: null, dcT: null };
 }
 
-const shapeStr = (s: Shape) => `[${s.join(', ')}]`;
-
 /** Checks a weight's shape against what the layer's sizes imply. */
 function want(p: SeqP, what: string, t: Tensor, shape: Shape): void {
-  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i]))
-    throw new RangeError(`${p.name}: ${what} has shape ${shapeStr(t.shape)}, expected ${shapeStr(shape)}`);
+  if (!sameShape(t.shape, shape)) badShape(p.name, what, t.shape, shape);
 }
 
 /** Checks an initial state: [hid] (shared by the batch) or [hid, batch]. */
 function wantState(p: SeqP, what: string, t: Tensor): void {
-  const ok = (t.rank === 1 && t.shape[0] === p.hid) || (t.rank === 2 && t.shape[0] === p.hid && t.shape[1] === p.batch);
-  if (!ok) {
-    throw new RangeError(`${p.name}: initial state ${what} has shape ${shapeStr(t.shape)}, expected [${p.hid}]` +
-      `${p.batched || p.batch === 1 ? ` or [${p.hid}, ${p.batch}]` : ''} (input shape [${p.inp}, ${p.len}${p.batched ? `, ${p.batch}` : ''}])`);
-  }
+  const H = p.hid;
+  if (t.shape[0] !== H || (t.rank === 2 ? t.shape[1] !== p.batch : t.rank !== 1)) badShape(p.name, `initial state ${what}`, t.shape, `[${H}] or [${H}, ${p.batch}]`);
 }
 
 /** Copies an initial state into the [hid, batch] buffer `to` (broadcast over the batch when it is [hid]). */
@@ -73,19 +68,13 @@ export const rnnSeqDef = defineOp<SeqP>({
   name: 'rnnSeq',
   kernels: ['matmul', 'copy', 'strided', 'fill', 'reduce', 'rnnStep', 'rnnStepGrad'],
   shape(ins, p) {
-    const [x, Wi, Wh, bias, h0, extra] = ins, G = GATES[p.kind];
-    p.hid = Wh.shape[1]; p.inp = Wi.shape[1];
-    const seq = `a sequence is [in, len] or [in, len, batch] with in = ${p.inp}`;
-    if (x.rank !== 2 && x.rank !== 3) {
-      throw new RangeError(`${p.name}: expected a sequence [in, len] or [in, len, batch], got shape ${shapeStr(x.shape)}` +
-        (x.rank === 1 ? '; one time step is the cell\'s job (m.cell(x, state))' : ''));
-    }
-    if (x.shape[0] !== p.inp) {
-      const swapped = x.shape[1] === p.inp ? `; it looks like [len, in]: permutedims(x, [1, 0${x.rank === 3 ? ', 2' : ''}]) gives [in, len${x.rank === 3 ? ', batch' : ''}]` : '';
-      throw new RangeError(`${p.name}: input has ${x.shape[0]} features, expected ${p.inp} (input shape ${shapeStr(x.shape)}; ${seq})${swapped}`);
+    const [x, Wi, Wh, bias, h0, extra] = ins, G = GATES[p.kind], I = Wi.shape[Wi.rank - 1];
+    p.hid = Wh.shape[Wh.rank - 1]; p.inp = I;
+    if (x.rank < 2 || x.rank > 3 || x.shape[0] !== I || !x.size) {
+      badShape(p.name, 'input', x.shape, `[${I}, len] or [${I}, len, batch]` +
+        (x.shape[0] !== I && x.shape[1] === I ? ' (a sequence given as [len, in]? permutedims it)' : x.rank < 2 ? " (one time step is the cell's job)" : ''));
     }
     p.len = x.shape[1]; p.batched = x.rank === 3; p.batch = p.batched ? x.shape[2] : 1;
-    if (p.len === 0 || p.batch === 0) throw new RangeError(`${p.name}: the sequence is empty (input shape ${shapeStr(x.shape)}; ${seq})`);
     want(p, 'Wi', Wi, [G * p.hid, p.inp]);
     want(p, 'Wh', Wh, [G * p.hid, p.hid]);
     want(p, 'bias', bias, [G * p.hid]);

@@ -7,7 +7,7 @@
 import { defineOp, apply, type OpDef } from './registry.js';
 import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
 import { gatherAxis, indexList, type Indices } from './gather.js';
-import { fail, int, isPlain, options } from '../check.js';
+import { fail, int, isPlain, options, badShape } from '../check.js';
 
 /** A slice of `len` entries from `start` along `axis`; `out` gives its shape another rank (selectdim drops the axis). */
 export interface SliceP { axis: number; start: number; len: number; out?: Shape; shape?: Shape }
@@ -46,7 +46,7 @@ export const sliceGradDef: OpDef<SliceP> = defineOp<SliceP>({
  * with `stack` each input gets a new axis of 1 at `axis`: either way only the shapes change,
  * not where the values go, so no input is reshaped first.
  */
-export interface CatP { axis: number; stack?: boolean; fn?: string }
+export interface CatP { axis: number; stack?: boolean; fn: string }
 const placed = (x: Tensor, p: CatP, rank: number): number[] =>
   p.stack ? [...x.shape.slice(0, p.axis), 1, ...x.shape.slice(p.axis)] : [...x.shape, ...Array(Math.max(0, rank - x.rank)).fill(1)];
 const catRank = (xs: readonly Tensor[], p: CatP) => (p.stack ? xs[0].rank + 1 : Math.max(p.axis + 1, ...xs.map((x) => x.rank)));
@@ -59,10 +59,8 @@ export const catDef = defineOp<CatP>({
     out[p.axis] = 0;
     xs.forEach((x, i) => {
       const s = placed(x, p, R);
-      if (s.length !== R || s.some((d, a) => a !== p.axis && d !== s0[a])) {
-        throw new RangeError(p.stack ? `stack: input ${i} has shape [${x.shape}]; every input must have input 0's shape [${xs[0].shape}]`
-          : `${p.fn ?? 'cat'}: input ${i} has shape [${x.shape}], which differs from input 0's [${xs[0].shape}] outside dims ${p.axis}`);
-      }
+      if (s.length !== R || s.some((d, a) => a !== p.axis && d !== s0[a]))
+        badShape(p.fn, `input ${i}`, x.shape, `input 0's [${xs[0].shape}]${p.stack ? '' : ` outside dims ${p.axis}`}`);
       out[p.axis] += s[p.axis];
     });
     return out;
@@ -136,7 +134,7 @@ export const hcat = (...xs: TensorLike[]): Tensor => catAlong('hcat', tensors('h
  */
 export function stack(xs: readonly TensorLike[], dims?: number | { dims?: number }): Tensor {
   const ts = tensors('stack', xs), rank = ts[0].rank;
-  return apply(catDef, ts, { axis: dimsArg('stack', dims, rank, rank), stack: true });
+  return apply(catDef, ts, { axis: dimsArg('stack', dims, rank, rank), stack: true, fn: 'stack' });
 }
 
 function axisOf(fn: string, x: Tensor, d: unknown): number {
