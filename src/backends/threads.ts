@@ -3,9 +3,11 @@
 //
 // Same results for any thread count: a kernel is split only where every output element is
 // computed by exactly one thread, in the same order as in the whole call: matmul by output blocks
-// on its 4×8 tile grid (matmul_part), elementwise kernels and the optimiser updates by runs of 16
-// elements, reductions and softmax by their outer index, strided copies by their outermost dim. So
-// 1, 2 or 3 threads give bit-identical tensors.
+// on its 4×8 tile grid (matmul_part), or, for a small output over a long k, by k blocks whose
+// partial sums the caller then adds in gemm's own block order (matmul_kblocks, matmul_ksum);
+// elementwise kernels and the optimiser updates by runs of 16 elements, reductions and softmax by
+// their outer index, strided copies by their outermost dim. So 1, 2 or 3 threads give
+// bit-identical tensors.
 //
 // When to split: not below the sizes the scheduler derives from calibrate() (src/scheduler.ts
 // threadCosts), and above them only while splitting is measured to pay (Learner: a busy core makes
@@ -43,7 +45,11 @@ const MAX_PARTS = MAX_THREADS;
 const CTL_BYTES = (PARTS + MAX_PARTS * PSTRIDE) * 8;
 /** assembly/gemm.ts's KC: the k block whose partial sums a k-split product computes apart. */
 const KC = 256;
-/** A k-split product's most outputs (m·n) and most partial sums (m·n·k-blocks: 4 MB of scratch). */
+/**
+ * A k-split product's most outputs (m·n) and most partial sums (m·n·k-blocks: 4 MB of scratch).
+ * LeNet's conv1 dW (150 outputs, 144 blocks) ran 1.85x split along k against 1.5x by rows; conv2
+ * dW (2400 outputs, 16 blocks) ran no faster split along k than by rows, so it stays by rows.
+ */
 const KSPLIT_MN = 2048, KSPLIT_FLOATS = 1 << 20;
 
 /**
@@ -649,7 +655,10 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     k[name] = (...a: number[]) => {
       const rows = p.rows(a);
       if (!pays(p.bytes(a), rows, 2)) return direct(...a);
-      const bb = bounds(rows, Math.min(nparts(byteMs(p.bytes(a)) * 10), rows), 1), parts: number[][] = [];
+      // parts by the traffic's time alone: these run near the streaming bandwidth at LeNet's sizes
+      // (col2im [150,4096] in 0.12 ms), and the gather's ×10 made 4 parts per thread of a 0.1 ms
+      // job, which ran 0.8–1.1x whole (col2im, im2col of conv2) where one part per thread runs 1.3x
+      const bb = bounds(rows, Math.min(nparts(byteMs(p.bytes(a))), rows), 1), parts: number[][] = [];
       for (let i = 0; i + 1 < bb.length; i++) parts.push([...a, bb[i], bb[i + 1]]);
       learn.run(name, p.bytes(a), () => pool.run(name, fn, parts, -1, true, fns, byteMs(p.bytes(a)) * 10), () => direct(...a));   // ×10: these gather
     };
