@@ -103,6 +103,17 @@ test('matmul: every layout, acc, and the gemv, outer-product and tiled paths are
   }
 });
 
+test('matmul split along k (small output, long k): every layout and acc bit-identical on 1, 2, 3 threads', () => {
+  // k-split by 256-blocks where k has ≥ 2 blocks per thread: whole blocks, a tail block, 1-row and 1-column-tile outputs
+  const shapes = [[25, 6 * 256 + 17, 6], [6, 3 * 256 + 17, 25], [1, 1700, 2], [7, 2048, 3], [4, 1536, 8], [2, 1793, 37], [13, 1300, 9]];
+  for (const [m, k, n] of shapes) {
+    for (const ta of [0, 1]) for (const tb of [0, 1]) for (const acc of [0, 1]) {
+      agree(`matmul ${m}×${k}×${n} ta=${ta} tb=${tb} acc=${acc}`, [values(m * k, m + k), values(k * n, k + n)], [m * n],
+        (be, [a, b, c]) => be.matmul(a, b, c, m, k, n, ta, tb, acc));
+    }
+  }
+});
+
 test('elementwise kernels, the optimiser updates and fill are bit-identical on 1, 2, 3 threads', () => {
   for (const n of [1, 3, 17, 64, 65, 1001, 4099]) {
     for (const op of [Unary.sigmoid, Unary.tanh, Unary.exp, Unary.gelu, Unary.relu, Unary.powscalar])

@@ -48,3 +48,47 @@ export function matmul_part(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32
   gemm_strided(a + (<usize>i0 * <usize>ars << 2), ars, aps, b + (<usize>j0 * <usize>bns << 2), bks, bns,
     c + <usize>i0 * ldc + (<usize>j0 << 2), n, 1, i1 - i0, k, j1 - j0, acc, ws);
 }
+
+/**
+ * A k-split of `matmul`'s blocked path (n > 1, k > 1), for products whose output is too small to
+ * split (a weight gradient: few outputs, a long k). gemm_strided computes each element as: per
+ * KC block q in order, s_q = (zero, one madd per k in order), then c = s_q + c (the first block:
+ * s_0, or s_0 + C when acc). So the blocks' partials, each computed alone into its own m×n slab
+ * of `s` (slab q at s + q·m·n·4), then summed in block order by matmul_ksum, are bit-identical to
+ * the whole call. This writes slabs q0 … q1−1; ws: matmul_ws_bytes(m, k, n) bytes of its own.
+ */
+export function matmul_kblocks(a: usize, b: usize, s: usize, m: i32, k: i32, n: i32, ta: i32, tb: i32, ws: usize, q0: i32, q1: i32): void {
+  const ars: i32 = ta ? 1 : k, aps: i32 = ta ? m : 1;
+  const bks: i32 = tb ? 1 : n, bns: i32 = tb ? k : 1;
+  const slab = <usize>m * <usize>n << 2;
+  for (let q = q0; q < q1; q++) {
+    const pc = q * KC, kc = min(KC, k - pc);
+    if (kc <= 0) return;
+    gemm_strided(a + (<usize>pc * <usize>aps << 2), ars, aps, b + (<usize>pc * <usize>bks << 2), bks, bns,
+      s + <usize>q * slab, n, 1, m, kc, n, 0, ws);
+  }
+}
+
+/**
+ * Elements [e0, e1) of c (m·n elements) from matmul_kblocks' nq slabs: c = s_0 (+ c when acc),
+ * then c = s_q + c for q = 1 … nq−1, gemm_strided's order. Elementwise, so any element range is
+ * the same bits.
+ */
+export function matmul_ksum(c: usize, s: usize, mn: i32, nq: i32, acc: i32, e0: i32, e1: i32): void {
+  const slab = <usize>mn << 2;
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const o = <usize>e << 2;
+    let v = v128.load(s + o);
+    if (acc) v = f32x4.add(v, v128.load(c + o));
+    for (let q = 1; q < nq; q++) v = f32x4.add(v128.load(s + <usize>q * slab + o), v);
+    v128.store(c + o, v);
+  }
+  for (; e < e1; e++) {
+    const o = <usize>e << 2;
+    let v = load<f32>(s + o);
+    if (acc) v = v + load<f32>(c + o);
+    for (let q = 1; q < nq; q++) v = load<f32>(s + <usize>q * slab + o) + v;
+    store<f32>(c + o, v);
+  }
+}

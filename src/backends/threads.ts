@@ -3,9 +3,11 @@
 //
 // Same results for any thread count: a kernel is split only where every output element is
 // computed by exactly one thread, in the same order as in the whole call: matmul by output blocks
-// on its 4×8 tile grid (matmul_part), elementwise kernels and the optimiser updates by runs of 16
-// elements, reductions and softmax by their outer index, strided copies by their outermost dim. So
-// 1, 2 or 3 threads give bit-identical tensors.
+// on its 4×8 tile grid (matmul_part), or, for a small output over a long k, by k blocks whose
+// partial sums the caller then adds in gemm's own block order (matmul_kblocks, matmul_ksum);
+// elementwise kernels and the optimiser updates by runs of 16 elements, reductions and softmax by
+// their outer index, strided copies by their outermost dim. So 1, 2 or 3 threads give
+// bit-identical tensors.
 //
 // When to split: not below the sizes the scheduler derives from calibrate() (src/scheduler.ts
 // threadCosts), and above them only while splitting is measured to pay (Learner: a busy core makes
@@ -41,13 +43,22 @@ const PARTS = WS + MAX_THREADS;   // Float64 index: part p at PARTS + p·PSTRIDE
 const PSTRIDE = 40;
 const MAX_PARTS = MAX_THREADS;
 const CTL_BYTES = (PARTS + MAX_PARTS * PSTRIDE) * 8;
+/** assembly/gemm.ts's KC: the k block whose partial sums a k-split product computes apart. */
+const KC = 256;
+/**
+ * A k-split product's most outputs (m·n) and most partial sums (m·n·k-blocks: 4 MB of scratch).
+ * LeNet's conv1 dW (150 outputs, 144 blocks) ran 1.85x split along k against 1.5x by rows; conv2
+ * dW (2400 outputs, 16 blocks) ran no faster split along k than by rows, so it stays by rows.
+ */
+const KSPLIT_MN = 2048, KSPLIT_FLOATS = 1 << 20;
 
 /**
  * The exports a part may call, by index (the worker resolves the names in its own instance). The
  * conv family joins by exporting NAME_part (see PARTED).
  */
 export const PART_FNS = ['matmul_part', 'unary', 'unaryGrad', 'binary', 'biasAct', 'reduce', 'softmax', 'softmaxGrad',
-  'fill', 'copyIf', 'descent', 'momentum', 'adam', 'adamw', 'strided', 'im2col_part', 'col2im_part', 'pool_part', 'poolGrad_part'] as const;
+  'fill', 'copyIf', 'descent', 'momentum', 'adam', 'adamw', 'strided', 'im2col_part', 'col2im_part', 'pool_part', 'poolGrad_part',
+  'matmul_kblocks', 'matmul_ksum'] as const;
 const FN = Object.fromEntries(PART_FNS.map((n, i) => [n, i])) as Record<(typeof PART_FNS)[number], number>;
 
 /**
@@ -207,6 +218,11 @@ export class Pool {
   /** Thread scratch for matmul parts: one block per thread, grown on demand. */
   #ws: Ptr[] = [];
   #wsBytes = 0;
+  /** The caller's scratch for a k-split product's partial sums (one block, grown on demand), and the owner's allocator. */
+  #ks: Ptr = 0;
+  #ksBytes = 0;
+  #alloc: ((bytes: number) => Ptr) | null = null;
+  #free: ((p: Ptr, bytes: number) => void) | null = null;
 
   private constructor(o: PoolOptions, ctl: SharedArrayBuffer, workers: WorkerLike[]) {
     this.threads = o.threads;
@@ -307,6 +323,7 @@ export class Pool {
 
   /** Makes every thread's matmul scratch at least `bytes`, with the owner's allocator. */
   ensureWs(bytes: number, alloc: (bytes: number) => Ptr, free: (p: Ptr, bytes: number) => void): void {
+    this.#alloc = alloc; this.#free = free;
     if (bytes <= this.#wsBytes) return;
     for (let t = 0; t < this.threads; t++) {
       if (this.#ws[t] !== undefined) free(this.#ws[t], this.#wsBytes);
@@ -314,6 +331,16 @@ export class Pool {
       this.#f64[WS + t] = this.#ws[t];
     }
     this.#wsBytes = bytes;
+  }
+
+  /** A block of at least `bytes` for the partial sums of a k-split product (after ensureWs, whose allocator it uses). */
+  sumScratch(bytes: number): Ptr {
+    if (bytes > this.#ksBytes) {
+      if (this.#ksBytes) this.#free!(this.#ks, this.#ksBytes);
+      this.#ks = this.#alloc!(bytes);
+      this.#ksBytes = bytes;
+    }
+    return this.#ks;
   }
 
   /**
@@ -508,12 +535,27 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
   const k: Record<string, Fn> = {};
 
   k.matmul = (a, b, c, m, kk, n, ta, tb, acc) => {
-    if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && 2 * m * kk * n < costs.minFlops) || m * n < 64) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
+    if (!pool.live || pool.split === 'never' || (pool.split === 'auto' && 2 * m * kk * n < costs.minFlops)) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
+    const est = (2 * m * kk * n) / (costs.gflops * 1e6), kq = Math.ceil(kk / KC);
+    // a small output over a long k (a weight gradient): split k by KC blocks, not the output,
+    // where the output has too few tiles for the threads (each part would pack all of op(B))
+    if (n > 1 && kk > 1 && kq >= 2 * T && m * n <= KSPLIT_MN && m * n * kq <= KSPLIT_FLOATS && fns[FN.matmul_kblocks]) {
+      const bq = bounds(kq, Math.max(T, Math.min(nparts(est), kq)), 1), parts: number[][] = [];
+      for (let i = 0; i + 1 < bq.length; i++) parts.push([a, b, 0, m, kk, n, ta, tb, 0, bq[i], bq[i + 1]]);
+      return learn.run(`matmul:${m}x${kk}x${n}:${ta}${tb}`, 2 * m * kk * n, () => {
+        ensureWs(wsBytes(m, kk, n) || 16);
+        const s = pool.sumScratch(4 * m * n * kq);
+        for (const p of parts) p[2] = s;
+        pool.run('matmul', FN.matmul_kblocks, parts, 8, true, fns, est);   // the parts write only s: always recomputable
+        fns[FN.matmul_ksum]!(c, s, m * n, kq, acc, 0, m * n);
+      }, () => d.matmul(a, b, c, m, kk, n, ta, tb, acc));
+    }
+    if (m * n < 64) return d.matmul(a, b, c, m, kk, n, ta, tb, acc);
     const parts: number[][] = [];
     const rows = n === 1 || kk === 1 || n < 16 * T;   // gemv/ger paths, or too few columns for every thread
     // more parts than threads only while each keeps 64 columns (32 rows): every column part reads
     // all of op(A), every row part packs all of op(B), and thin parts made a product 1.4x slower
-    const est = (2 * m * kk * n) / (costs.gflops * 1e6), np = Math.max(T, Math.min(nparts(est), rows ? m >> 5 : n >> 6));
+    const np = Math.max(T, Math.min(nparts(est), rows ? m >> 5 : n >> 6));
     const bb = rows ? bounds(m, np, 4) : bounds(n, np, 8);
     for (let i = 0; i + 1 < bb.length; i++) {
       parts.push(rows ? [a, b, c, m, kk, n, ta, tb, acc, 0, bb[i], bb[i + 1], 0, n] : [a, b, c, m, kk, n, ta, tb, acc, 0, 0, m, bb[i], bb[i + 1]]);
@@ -613,7 +655,10 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     k[name] = (...a: number[]) => {
       const rows = p.rows(a);
       if (!pays(p.bytes(a), rows, 2)) return direct(...a);
-      const bb = bounds(rows, Math.min(nparts(byteMs(p.bytes(a)) * 10), rows), 1), parts: number[][] = [];
+      // parts by the traffic's time alone: these run near the streaming bandwidth at LeNet's sizes
+      // (col2im [150,4096] in 0.12 ms), and the gather's ×10 made 4 parts per thread of a 0.1 ms
+      // job, which ran 0.8–1.1x whole (col2im, im2col of conv2) where one part per thread runs 1.3x
+      const bb = bounds(rows, Math.min(nparts(byteMs(p.bytes(a))), rows), 1), parts: number[][] = [];
       for (let i = 0; i + 1 < bb.length; i++) parts.push([...a, bb[i], bb[i + 1]]);
       learn.run(name, p.bytes(a), () => pool.run(name, fn, parts, -1, true, fns, byteMs(p.bytes(a)) * 10), () => direct(...a));   // ×10: these gather
     };

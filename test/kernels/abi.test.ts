@@ -16,7 +16,7 @@ const module = (file: string) =>
 /** Table argument count of a kernel as exported: matmul and bmm take their scratch pointer last. */
 const arity = (k: KernelName) => KERNELS[k].args.length + (k === 'matmul' || k === 'bmm' ? 1 : 0);
 const HELPERS = ['heap_base', 'matmul_ws_bytes', 'bmm_ws_bytes', 'thread_scratch', 'thread_scratch_bytes',
-  'matmul_part', 'im2col_part', 'col2im_part', 'pool_part', 'poolGrad_part'];
+  'matmul_part', 'matmul_kblocks', 'matmul_ksum', 'im2col_part', 'col2im_part', 'pool_part', 'poolGrad_part'];
 
 test('fluxion.wasm exports every table kernel but copy, under its name, and nothing else', () => {
   const names = WebAssembly.Module.exports(module('fluxion.wasm')).map((e) => e.name).sort();
@@ -24,9 +24,9 @@ test('fluxion.wasm exports every table kernel but copy, under its name, and noth
   assert.equal(names, want);
 });
 
-test('fluxion-relaxed.wasm exports matmul, matmul_part and matmul_ws_bytes only', () => {
+test('fluxion-relaxed.wasm exports matmul, its split helpers and matmul_ws_bytes only', () => {
   const names = WebAssembly.Module.exports(module('fluxion-relaxed.wasm')).map((e) => e.name).sort();
-  assert.equal(names, ['matmul', 'matmul_part', 'matmul_ws_bytes']);
+  assert.equal(names, ['matmul', 'matmul_kblocks', 'matmul_ksum', 'matmul_part', 'matmul_ws_bytes']);
 });
 
 test('each export takes the table arguments in number (matmul and bmm + ws)', () => {
