@@ -104,8 +104,8 @@ test('matmul: every layout, acc, and the gemv, outer-product and tiled paths are
 });
 
 test('matmul split along k (small output, long k): every layout and acc bit-identical on 1, 2, 3 threads', () => {
-  // k-split by 256-blocks where k has ≥ 2 blocks per thread: whole blocks, a tail block, 1-row and 1-column-tile outputs
-  const shapes = [[25, 6 * 256 + 17, 6], [6, 3 * 256 + 17, 25], [1, 1700, 2], [7, 2048, 3], [4, 1536, 8], [2, 1793, 37], [13, 1300, 9]];
+  // k-split by 256-blocks where k has ≥ 4 blocks per thread (12 for 3 threads): whole blocks, a tail block, 1-row and 1-column-tile outputs
+  const shapes = [[25, 12 * 256 + 17, 6], [6, 13 * 256 + 17, 25], [1, 3300, 2], [7, 3072, 3], [4, 3584, 8], [2, 3100, 37], [13, 3000, 9]];
   for (const [m, k, n] of shapes) {
     for (const ta of [0, 1]) for (const tb of [0, 1]) for (const acc of [0, 1]) {
       agree(`matmul ${m}×${k}×${n} ta=${ta} tb=${tb} acc=${acc}`, [values(m * k, m + k), values(k * n, k + n)], [m * n],

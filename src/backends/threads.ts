@@ -46,11 +46,12 @@ const CTL_BYTES = (PARTS + MAX_PARTS * PSTRIDE) * 8;
 /** assembly/gemm.ts's KC: the k block whose partial sums a k-split product computes apart. */
 const KC = 256;
 /**
- * A k-split product's most outputs (m·n) and most partial sums (m·n·k-blocks: 4 MB of scratch).
- * LeNet's conv1 dW (150 outputs, 144 blocks) ran 1.85x split along k against 1.5x by rows; conv2
- * dW (2400 outputs, 16 blocks) ran no faster split along k than by rows, so it stays by rows.
+ * A k-split product's most outputs (m·n), fewest k blocks per thread and most partial sums
+ * (m·n·k-blocks: 4 MB of scratch). LeNet's conv1 dW (150 outputs, 144 blocks) ran 1.85x split
+ * along k against 1.5x by rows; conv2 dW (2400 outputs, 16 blocks) ran no faster along k than by
+ * rows; the seed model's W·x at batch 64 (2048 outputs, 4 blocks) ran 1.2x along k, 1.5x by columns.
  */
-const KSPLIT_MN = 2048, KSPLIT_FLOATS = 1 << 20;
+const KSPLIT_MN = 512, KSPLIT_BLOCKS = 4, KSPLIT_FLOATS = 1 << 20;
 
 /**
  * The exports a part may call, by index (the worker resolves the names in its own instance). The
@@ -539,7 +540,7 @@ export function splitKernels(pool: Pool, costs: SplitCosts, fns: readonly (Fn | 
     const est = (2 * m * kk * n) / (costs.gflops * 1e6), kq = Math.ceil(kk / KC);
     // a small output over a long k (a weight gradient): split k by KC blocks, not the output,
     // where the output has too few tiles for the threads (each part would pack all of op(B))
-    if (n > 1 && kk > 1 && kq >= 2 * T && m * n <= KSPLIT_MN && m * n * kq <= KSPLIT_FLOATS && fns[FN.matmul_kblocks]) {
+    if (n > 1 && kk > 1 && kq >= KSPLIT_BLOCKS * T && m * n <= KSPLIT_MN && m * n * kq <= KSPLIT_FLOATS && fns[FN.matmul_kblocks]) {
       const bq = bounds(kq, Math.max(T, Math.min(nparts(est), kq)), 1), parts: number[][] = [];
       for (let i = 0; i + 1 < bq.length; i++) parts.push([a, b, 0, m, kk, n, ta, tb, 0, bq[i], bq[i + 1]]);
       return learn.run(`matmul:${m}x${kk}x${n}:${ta}${tb}`, 2 * m * kk * n, () => {
