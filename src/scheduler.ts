@@ -167,9 +167,13 @@ export const threadCosts = { threads: 1, fanoutMs: 0.03, matmul: 1, bandwidth: 1
  * No kernel shorter than this (ms on one thread) is split, whatever the measured fan-out: calibrate()
  * times the fan-out with a worker already spinning and data already in cache, while in a training
  * loop a split also pays for a worker's wake-up and for moving its share of the data between cores
- * (a batch-1 step with its 10 µs updates split ran 2x slower than on one thread).
+ * (a batch-1 step with its 10 µs updates split ran 2x slower than on one thread). Above it the
+ * Learner in backends/threads.ts still times both ways per kernel and size: at 50 µs LeNet-5's
+ * 30–45 µs kernels (pool of conv1, the bias gradient's reduce, a 1 MB unaryGrad, the Adam update
+ * of the 120×256 weight) ran whole after split neighbours, slower than alone (their input half in
+ * the other core's cache), and its batch-64 step ran 1.41–1.46x on 2 threads; at 30 µs 1.54–1.55x.
  */
-const SPLIT_FLOOR_MS = 0.05;
+const SPLIT_FLOOR_MS = 0.03;
 
 /** Before calibration: fan-out 30 µs, matmul 90% and memory-bound kernels 50% efficient per added thread. */
 const DEFAULT_THREADS = { fanoutMs: 0.03, matmul: 0.9, bandwidth: 0.5 };
