@@ -16,8 +16,8 @@ import { forEachBackend, refDevice } from './_helpers/backends.js';
 import { gradcheck, gradOn, weights, input, uniform, reseed, type Input } from './_helpers/gradcheck.js';
 import { assertClose, sumTol } from './_helpers/allclose.js';
 import { directConv, outSize, GEOMETRIES, type Win } from './_helpers/conv.js';
+import { prod, unflat, flat } from './_helpers/index.js';
 
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const onRef = <T>(f: () => T) => withPolicy('ref', () => scope(f));
 
 /** [label, x shape, w shape, window, groups]: every geometry with channels 3 → 4 and a grouped one 4 → 6. */
@@ -31,8 +31,6 @@ function directConvT(x: Float64Array, xs: number[], w: Float64Array, ws: number[
   const nd = ws.length - 2, outg = ws[nd], cin = ws[nd + 1], ing = cin / o.groups, n = xs[nd + 1], ks = ws.slice(0, nd);
   const size = xs.slice(0, nd).map((v, i) => (v - 1) * o.stride[i] + 1 + (ks[i] - 1) * o.dilation[i] - o.pad[2 * i] - o.pad[2 * i + 1] + o.outpad[i]);
   const cout = outg * o.groups, y = new Float64Array(prod(size) * cout * n);
-  const unflat = (i: number, d: number[]) => d.map((_, k) => Math.floor(i / prod(d.slice(k + 1))) % d[k]);
-  const flat = (ix: number[], d: number[]) => ix.reduce((a, v, k) => a * d[k] + v, 0);
   for (let p = 0; p < prod(xs.slice(0, nd)); p++) for (let kk = 0; kk < prod(ks); kk++) {
     const oi = unflat(p, xs.slice(0, nd)), ki = unflat(kk, ks), yi = oi.map((q, i) => q * o.stride[i] + ki[i] * o.dilation[i] - o.pad[2 * i]);
     if (yi.some((v, i) => v < 0 || v >= size[i])) continue;

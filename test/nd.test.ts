@@ -11,14 +11,8 @@ import {
 import { forEachBackend } from './_helpers/backends.js';
 import { assertClose, sumTol } from './_helpers/allclose.js';
 import { uniform, reseed } from './_helpers/gradcheck.js';
+import { prod, unflat, flat } from './_helpers/index.js';
 
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-function unflat(i: number, dims: readonly number[]): number[] {
-  const r = new Array<number>(dims.length);
-  for (let d = dims.length - 1; d >= 0; d--) { r[d] = i % dims[d]; i = Math.floor(i / dims[d]); }
-  return r;
-}
-const flat = (ix: readonly number[], dims: readonly number[]) => ix.reduce((a, v, d) => a * dims[d] + v, 0);
 
 /** c[i…] = f(a[i…], b[i…]) with size-1 axes repeated (operands of equal rank). */
 function broadcastDef(a: Float64Array, as: number[], b: Float64Array, bs: number[], f: (x: number, y: number) => number) {

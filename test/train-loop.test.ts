@@ -5,21 +5,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  init, seed, rand, params, Chain, Dense, sigmoid, softmax, mse, Descent, Adam, train, trainStep, stop, skip, repeated,
+  init, seed, rand, Descent, Adam, train, trainStep, stop, skip, repeated,
   DataLoader, Tensor, type TrainProgress,
 } from '../src/index.ts';
 import { trainLoop, NONE } from '../src/train/train.ts';
 
+import { fixture, snap } from './_helpers/train.ts';
+
 await init({ gpu: false });
 
-function fixture(n = 6, s = 1) {
-  seed(s);
-  const m = Chain(Dense(4, 5, sigmoid), Dense(5, 2), softmax);
-  const loss = (x: Tensor, y: Tensor) => mse(m(x), y);
-  const data = Array.from({ length: n }, () => [rand(4, 3).keep(), rand(2, 3).keep()] as [Tensor, Tensor]);
-  return { m, loss, data, ps: params(m) };
-}
-const snap = (m: unknown) => [...params(m)].map((p) => Array.from(p.dataSync()));
 const msg = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message);
 /** The losses trainStep gives over `epochs` passes of the fixture's data: what train reports. */
 function stepLosses(epochs: number, rule = () => Descent(0.5)) {

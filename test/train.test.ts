@@ -12,18 +12,10 @@ import type { WebGPUBackend } from '../src/backends/webgpu.ts';
 import { testNeedingGpu } from './_helpers/skip.ts';
 import { settle } from './_helpers/gc.ts';
 
+import { fixture, snap } from './_helpers/train.ts';
+
 await init({ gpu: false });
 
-/** A small seeded model, its loss and data: (x [4, 3], y [2, 3]) items. */
-function fixture(n = 6, s = 1) {
-  seed(s);
-  const m = Chain(Dense(4, 5, sigmoid), Dense(5, 2), softmax);
-  const loss = (x: Tensor, y: Tensor) => mse(m(x), y);
-  const data = Array.from({ length: n }, () => [rand(4, 3).keep(), rand(2, 3).keep()] as [Tensor, Tensor]);
-  return { m, loss, data, ps: params(m) };
-}
-/** Copies of every parameter's values. */
-const snap = (m: unknown) => [...params(m)].map((p) => Array.from(p.dataSync()));
 
 test('v0.7 form: train(loss, params(m), data, rule) and with the model itself; the loss falls', async () => {
   const a = fixture(), b = fixture();

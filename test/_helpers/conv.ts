@@ -2,17 +2,10 @@
 // kernels and ref.ts: the definitions the conv and pool tests compare against. Layout as
 // fluxion's (row-major, Flux's axis order): x [spatial…, c, n], w [k…, c/groups, cout].
 
+import { prod, unflat, flat } from './index.js';
+
 export interface Win { stride: number[]; pad: number[]; dilation: number[] }
 
-const prod = (a: readonly number[]) => a.reduce((p, q) => p * q, 1);
-/** The multi-index of flat index i in `dims` (row-major). */
-function unflat(i: number, dims: readonly number[]): number[] {
-  const r = new Array<number>(dims.length);
-  for (let d = dims.length - 1; d >= 0; d--) { r[d] = i % dims[d]; i = Math.floor(i / dims[d]); }
-  return r;
-}
-/** The flat index of a multi-index (row-major). */
-const flat = (ix: readonly number[], dims: readonly number[]) => ix.reduce((a, v, d) => a * dims[d] + v, 0);
 
 /** NNlib's output size per spatial dim: ⌊(size + lo + hi − (k−1)·d − 1)/s⌋ + 1. */
 export const outSize = (size: readonly number[], k: readonly number[], o: Win) =>
