@@ -15,7 +15,7 @@ const RANK = 6;   // dims of the strided kernel
  * The kernel's [dims, strides] for y[i…] = x[Σ i·stride] over `dims` (stride 0 broadcasts), padded
  * to RANK at the front: size-1 dims dropped, neighbours that stay adjacent in x merged.
  */
-function blocks(fn: string, what: string, dims0: readonly number[], strides0: readonly number[]): [number[], number[]] {
+function blocks(fn: string, what: () => string, dims0: readonly number[], strides0: readonly number[]): [number[], number[]] {
   const dims: number[] = [], strides: number[] = [];
   for (let i = 0; i < dims0.length; i++) {
     const n = dims0[i], st = strides0[i];
@@ -24,7 +24,7 @@ function blocks(fn: string, what: string, dims0: readonly number[], strides0: re
     if (last >= 0 && strides[last] === st * n) { dims[last] *= n; strides[last] = st; continue; }   // adjacent in x
     dims.push(n); strides.push(st);
   }
-  if (dims.length > RANK) throw new RangeError(`${fn}: ${what} moves ${dims.length} blocks of axes; at most ${RANK} are supported`);
+  if (dims.length > RANK) throw new RangeError(`${fn}: ${what()} moves ${dims.length} blocks of axes; at most ${RANK} are supported`);
   while (dims.length < RANK) { dims.unshift(1); strides.unshift(0); }
   return [dims, strides];
 }
@@ -33,7 +33,7 @@ function blocks(fn: string, what: string, dims0: readonly number[], strides0: re
 function plan(shape: Shape, perm: readonly number[]): [number[], number[]] {
   const xs: number[] = new Array(shape.length);
   for (let d = shape.length - 1, s = 1; d >= 0; d--) { xs[d] = s; s *= shape[d]; }
-  return blocks('permutedims', `a permutation of [${shape}] by [${perm}]`, perm.map((a) => shape[a]), perm.map((a) => xs[a]));
+  return blocks('permutedims', () => `a permutation of [${shape}] by [${perm}]`, perm.map((a) => shape[a]), perm.map((a) => xs[a]));
 }
 
 export const permuteDef: OpDef<PermuteP> = defineOp<PermuteP>({
@@ -81,8 +81,8 @@ export interface ExpandP { shape: Shape; strides: readonly number[] }
 export const expandDef: OpDef<ExpandP> = defineOp<ExpandP>({
   name: 'expand',
   kernels: ['strided'],
-  shape(_i, p) { blocks('expand', `a broadcast to [${p.shape}]`, p.shape, p.strides); return p.shape; },
-  run: (b, y, [x], p) => strided(b, x, y, blocks('expand', '', p.shape, p.strides)),
+  shape(_i, p) { blocks('expand', () => `a broadcast to [${p.shape}]`, p.shape, p.strides); return p.shape; },
+  run: (b, y, [x], p) => strided(b, x, y, blocks('expand', () => '', p.shape, p.strides)),
   grad: (dy) => [dy],
   cost: (_i, p) => ({ flops: 0, bytes: 8 * sizeOf(p.shape) }),
 });
