@@ -8,17 +8,19 @@
 // Every layer, cells included, runs src/ops/rnn.ts's fused sequence op (a cell is a sequence of
 // length 1), so a step is one matmul and one kernel and the gradient is one node.
 
-import { Tensor, toTensor, zeros, describe, sameShape, type TensorLike } from '../tensor.js';
+import { Tensor, toTensor, zeros, sameShape, type TensorLike } from '../tensor.js';
 import { UNARY_OPS } from '../ops/codes.js';
 import * as u from '../ops/unary.js';
 import { reshape } from '../ops/shape.js';
 import { add } from '../ops/binary.js';
 import { matmul } from '../ops/matmul.js';
-import { RNN_KIND, seqParams, runSequence, type SeqP } from '../ops/rnn.js';
+import { GATES, rnnSeqDef, rnnStateDef, type SeqP } from '../ops/rnn.js';
+import { apply } from '../ops/registry.js';
+import { recording } from '../autograd.js';
 import { hidden, alias, named } from './layer.js';
 import { glorot_uniform, type Init } from './init.js';
 import type { Activation } from './dense.js';
-import { options, bool, fail, show, isPlain, badShape, MAX_SIZE } from '../check.js';
+import { options, bool, fail, func, show, isPlain, badShape, shapeArg } from '../check.js';
 
 /**
  * What the recurrent cells accept: the weight initialisers (Flux's keyword names) and the bias
@@ -82,156 +84,115 @@ export type GRUv3<S extends boolean = false> = ((x: TensorLike, h?: TensorLike) 
 
 type AnyCell = ((x: TensorLike, s?: unknown) => unknown) & { Wi: Tensor; Wh: Tensor; bias?: Tensor | false; b?: Tensor | false; σ?: Activation; 'Wh_h̃'?: Tensor };
 
-/** Per kind: the layer's and the cell's names, the gate count and the bias's property name. */
-const KINDS = [
-  { kind: RNN_KIND.rnn, layer: 'RNN', cell: 'RNNCell', gates: 1, bias: 'bias' },
-  { kind: RNN_KIND.lstm, layer: 'LSTM', cell: 'LSTMCell', gates: 4, bias: 'bias' },
-  { kind: RNN_KIND.gru, layer: 'GRU', cell: 'GRUCell', gates: 3, bias: 'b' },
-  { kind: RNN_KIND.gruv3, layer: 'GRUv3', cell: 'GRUv3Cell', gates: 3, bias: 'b' },
-] as const;
-type Kind = (typeof KINDS)[number];
+/** The sequence layers' names, by kind (0 RNN, 1 LSTM, 2 GRU, 3 GRUv3); a cell's is the layer's + 'Cell'. */
+const NAMES = ['RNN', 'LSTM', 'GRU', 'GRUv3'];
 
-/** The kind of every cell made here (RNN(cell) takes only its own kind). */
-const cellKind = new WeakMap<object, Kind>();
+/** The kind of every cell made here (RNN(cell) takes only its own kind; initialstates). */
+const cellKind = new WeakMap<object, number>();
 
 /** The activations the fused step runs, by function identity: [unary code, alpha]. */
-let acts: Map<unknown, [number, number]> | null = null;
+let acts: Map<unknown, number[]> | null = null;
 const ALPHA: Record<string, number> = { leakyrelu: 0.01, elu: 1, celu: 1 };   // the functions' defaults
-function actCode(σ: unknown): [number, number] | undefined {
-  acts ??= new Map(UNARY_OPS.flatMap((r, i) => ('act' in r && r.act
-    ? [[(u as Record<string, unknown>)[r.name], [i, ALPHA[r.name] ?? 0] as [number, number]] as const] : [])));
-  return acts.get(σ);
-}
+const actCode = (σ: unknown): number[] | undefined => (acts ??= new Map(UNARY_OPS.flatMap((r, i) => ('act' in r && r.act
+  ? [[(u as Record<string, unknown>)[r.name], [i, ALPHA[r.name] ?? 0]] as const] : [])))).get(σ);
+/** RNN's σ as the step kernel runs it, or an error naming the layer. */
+const fusedAct = (c: AnyCell, name: string): number[] => actCode(c.σ) ??
+  fail(name, "σ must be one of fluxion's activations (tanh, relu, ...: the step kernel runs it; RNNCell runs any function)", c.σ);
 
-/** in, out and the rest of the arguments, from `(in, out, ...rest)` or `([in, out], ...rest)`. */
-function sizes(fn: string, a: unknown, b: unknown, rest: unknown[]): { inp: number; out: number; name: string; rest: unknown[] } {
-  const pair = Array.isArray(a);
-  if (pair && a.length !== 2) throw new RangeError(`${fn}: expected [in, out], got an array of length ${a.length}`);
-  const [inp, out] = pair ? a as unknown[] : [a, b];
-  const name = `${fn}(${show(inp)} => ${show(out)})`;
-  for (const n of [inp, out]) {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new RangeError(`${name}: in and out must be positive integers, got ${describe(n)}`);
+/**
+ * Builds a cell of kind `k` from its constructor's arguments `(in, out, ...rest)` or
+ * `([in, out], ...rest)`; `fn` names it in errors; `seq`: a sequence layer's (return_state).
+ */
+function makeCell(k: number, fn: string, [a, ...rest]: unknown[], seq: boolean): [AnyCell, Record<string, unknown>] {
+  if (Array.isArray(a)) {
+    if (a.length !== 2) throw new RangeError(`${fn}: expected [in, out], got an array of length ${a.length}`);
+    rest.unshift(a[1]); a = a[0];
   }
-  return { inp: inp as number, out: out as number, name, rest: pair ? [b, ...rest] : rest };
-}
-
-/** Builds a cell of kind `k` from its constructor's arguments. */
-function makeCell(k: Kind, fn: string, a: unknown, b: unknown, rest: unknown[], keys: string[] = []): { cell: AnyCell; opts: Record<string, unknown> } {
-  const s = sizes(fn, a, b, rest);
-  let σ: unknown = u.tanh, o: unknown;
-  if (k.kind === RNN_KIND.rnn) {
-    [σ, o] = s.rest;
-    if (isPlain(σ) && o === undefined) { o = σ; σ = undefined; }   // RNN(3, 5, { return_state: true })
-    if (σ === undefined) σ = u.tanh;
-    if (typeof σ !== 'function') throw new TypeError(`${s.name}: σ must be a function (an activation), got ${describe(σ)}`);
+  const inp = a, H = rest.shift(), name = `${fn}(${show(inp)} => ${show(H)})`;
+  for (const n of [inp, H]) {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new RangeError(`${name}: in and out must be positive integers, got ${show(n)}`);
+  }
+  let [σ, o] = rest;
+  if (k) {
+    if (rest[1] !== undefined) throw new TypeError(`${name}: expected (in, out, options), got an extra argument ${show(rest[1])}; ${NAMES[k]} has no activation argument`);
+    o = σ; σ = undefined;
   } else {
-    [o] = s.rest;
-    if (s.rest.length > 1 && s.rest[1] !== undefined)
-      throw new TypeError(`${s.name}: expected (in, out, options), got an extra argument ${describe(s.rest[1])}; ${k.layer} has no activation argument`);
+    if (isPlain(σ) && o === undefined) { o = σ; σ = undefined; }   // RNN(3, 5, { return_state: true })
+    func(name, 'σ', σ = σ === undefined ? u.tanh : σ);
   }
-  const opts = options<SequenceOptions & Record<string, unknown>>(s.name, o, ['init_kernel', 'init_recurrent_kernel', 'bias', ...keys]);
-  const H = s.out, G = k.gates * H;
-  if (G * Math.max(s.inp, H) > MAX_SIZE) throw new RangeError(`${s.name}: out of memory: a weight of ${G * Math.max(s.inp, H)} elements; a tensor holds at most ${MAX_SIZE}`);
-  const init = (key: 'init_kernel' | 'init_recurrent_kernel', dims: [number, number]) => {
-    const f = opts[key] ?? glorot_uniform;
-    if (typeof f !== 'function') throw new TypeError(`${s.name}: ${key} must be a function (...dims) => Tensor, got ${describe(f)}`);
-    const W = (f as Init)(...dims);
-    if (!(W instanceof Tensor) || !sameShape(W.shape, dims)) throw new RangeError(`${s.name}: ${key} returned ${describe(W)}, expected shape [${dims.join(', ')}]`);
+  const opts = options<SequenceOptions & Record<string, unknown>>(name, o, ['init_kernel', 'init_recurrent_kernel', 'bias', ...(seq ? ['return_state'] : [])]);
+  const G = GATES[k] * (H as number);
+  shapeArg(name, [G, Math.max(inp as number, H as number)], 'a weight');
+  const init = (key: 'init_kernel' | 'init_recurrent_kernel', dims: number[]) => {
+    const W = func<Init>(name, key, opts[key] ?? glorot_uniform)(...dims);
+    if (!(W instanceof Tensor) || !sameShape(W.shape, dims)) throw new RangeError(`${name}: ${key} returned ${show(W)}, expected shape [${dims.join(', ')}]`);
     return W.keep();
   };
-  const Wi = init('init_kernel', [G, s.inp]), Wh = init('init_recurrent_kernel', [G, H]);
-  const Whh = k.kind === RNN_KIND.gruv3 ? init('init_recurrent_kernel', [H, H]) : null;
-  const bias = opts.bias ?? true;
-  let bt: Tensor | false = false;
-  if (bias === true) bt = zeros(G).keep();
-  else if (bias !== false) {
-    bt = toTensor(bias, s.name, 'bias');
-    if (bt.size !== G || bt.rank > 1) badShape(s.name, 'bias', bt.shape, [G]);
-    bt.keep();
+  const Wi = init('init_kernel', [G, inp as number]), Wh = init('init_recurrent_kernel', [G, H as number]);
+  const extra = k > 2 && { 'Wh_h̃': init('init_recurrent_kernel', [H as number, H as number]) };
+  const bo = opts.bias ?? true, bias = bo === true ? zeros(G) : bo !== false && toTensor(bo as TensorLike, name, 'bias');
+  if (bias) {
+    if (bias.size !== G || bias.rank > 1) badShape(name, 'bias', bias.shape, [G]);
+    bias.keep();
   }
-  const props: Record<string, unknown> = k.kind === RNN_KIND.rnn ? { σ, Wi, Wh, bias: bt } : { Wi, Wh, [k.bias]: bt };
-  if (Whh) props['Wh_h̃'] = Whh;
-  const name = `${k.cell}(${s.inp} => ${H})`;
-  const cell = named(name, props, ((x: TensorLike, state?: unknown) => cellForward(k, cell, name, x, state)) as AnyCell);
-  if (k.bias === 'b') alias(cell, 'bias', 'b');
+  const cname = `${NAMES[k]}Cell(${inp} => ${H})`;
+  const cell = named(cname, { ...(!k && { σ }), Wi, Wh, [k > 1 ? 'b' : 'bias']: bias, ...extra },
+    ((x: TensorLike, s?: unknown) => forward(k, cell, cname, x, s, true)) as AnyCell);
+  if (k > 1) alias(cell, 'bias', 'b');
   cellKind.set(cell, k);
-  return { cell, opts };
+  return [cell, opts];
 }
 
-/** The weights of a cell, checked, with a zero bias where it has none. */
-function weights(k: Kind, c: AnyCell, name: string): { Wi: Tensor; Wh: Tensor; bias: Tensor; extra: Tensor | null; H: number; inp: number } {
-  const Wi = toTensor(c.Wi, name, 'Wi'), Wh = toTensor(c.Wh, name, 'Wh'), b = c[k.bias];
-  const H = Wh.shape[Wh.rank - 1];
-  const bias = b === false || b === undefined ? zeros(k.gates * H) : toTensor(b, name, k.bias);
-  const extra = k.kind === RNN_KIND.gruv3 ? toTensor(c['Wh_h̃']!, name, 'Wh_h̃') : null;
-  return { Wi, Wh, bias, extra, H, inp: Wi.shape[Wi.rank - 1] };
-}
-
-/** The initial state(s): h for RNN/GRU, [h, c] for the LSTM; zeros when omitted. */
-function states(k: Kind, name: string, H: number, state: unknown): [Tensor, Tensor | null] {
-  if (k.kind !== RNN_KIND.lstm) return [state === undefined ? zeros(H) : toTensor(state as TensorLike, name, 'h'), null];
-  if (state === undefined) return [zeros(H), zeros(H)];
-  if (!Array.isArray(state) || state.length !== 2) fail(name, 'the state must be [h, c] (two tensors)', state);
-  return [toTensor(state[0] as TensorLike, name, 'h'), toTensor(state[1] as TensorLike, name, 'c')];
-}
-
-/** Sequence-op parameters for cell `c` (the activation resolved for RNN). */
-function params(k: Kind, c: AnyCell, name: string, state: boolean): SeqP {
-  if (k.kind !== RNN_KIND.rnn) return seqParams(k.kind, name, 0, 0, state);
-  const a = actCode(c.σ);
+/**
+ * Runs cell `c` of kind `k`: one step (`step`: returns [h′, state′]) or over a whole sequence
+ * (returns y, or [y, final state] with `rs`). The initial state is zeros when omitted.
+ */
+function forward(k: number, c: AnyCell, name: string, x: TensorLike, s: unknown, step: boolean, rs = false): unknown {
+  const t = (v: unknown, what: string) => toTensor(v as TensorLike, name, what), bk = k > 1 ? 'b' : 'bias', bv = c[bk];
+  const Wh = t(c.Wh, 'Wh'), H = Wh.shape.at(-1)!;
+  const ins = [t(x, 'x'), t(c.Wi, 'Wi'), Wh, bv === false || bv === undefined ? zeros(GATES[k] * H) : t(bv, bk)];
+  if (k === 1) {
+    if (s !== undefined && (!Array.isArray(s) || s.length !== 2)) fail(name, 'the state must be [h, c] (two tensors)', s);
+    ins.push(...(s === undefined ? [zeros(H), zeros(H)] : [t(s[0], 'h'), t(s[1], 'c')]));
+  } else ins.push(s === undefined ? zeros(H) : t(s, 'h'));
+  if (k > 2) ins.push(t(c['Wh_h̃'], 'Wh_h̃'));
+  const p = { kind: k, act: 0, alpha: 0, name, state: step ? k === 1 : rs, step } as SeqP;
+  const a = k ? [0, 0] : step ? actCode(c.σ) : fusedAct(c, name);
   if (!a) {
-    fail(name, "σ must be one of fluxion's activations (tanh, relu, ...: the step kernel runs it; RNNCell runs any function)", c.σ);
-  }
-  return seqParams(k.kind, name, a[0], a[1], state);
-}
-
-function cellForward(k: Kind, c: AnyCell, name: string, x0: TensorLike, state: unknown): unknown {
-  const x = toTensor(x0, name, 'x'), { Wi, Wh, bias, extra, H, inp } = weights(k, c, name);
-  if (x.rank < 1 || x.rank > 2 || x.shape[0] !== inp) {
-    badShape(name, 'input', x.shape, `[${inp}] or [${inp}, batch] (one step; a sequence is ${k.layer}'s)`);
-  }
-  const [h0, c0] = states(k, name, H, state);
-  if (k.kind === RNN_KIND.rnn && !actCode(c.σ)) {
-    // any other activation: one step from the ops, h′ = σ.(Wi·x .+ Wh·h .+ b), broadcasting as Flux does
-    const h = (c.σ as Activation)(add(add(matmul(Wi, x), matmul(Wh, h0)), x.rank === 2 || h0.rank === 2 ? reshape(bias, [H, 1]) : bias));
+    // RNNCell with any other activation: one step from the ops, h′ = σ.(Wi·x .+ Wh·h .+ b), broadcasting as Flux does
+    rnnSeqDef.shape(ins, p);
+    const [x1, Wi, , b, h0] = ins, v = add(matmul(Wi, x1), matmul(Wh, h0)), h = (c.σ as Activation)(add(v, v.rank > 1 ? reshape(b, [H, 1]) : b));
     return [h, h];
   }
-  // one step is a sequence of length 1: [in] → [in, 1], [in, B] → [in, 1, B]
-  const B = x.rank === 2 ? x.shape[1] : 0;
-  const p = params(k, c, name, k.kind === RNN_KIND.lstm);
-  const { y, c: c1 } = runSequence(p, [reshape(x, B ? [inp, 1, B] : [inp, 1]), Wi, Wh, bias, h0, ...(extra ?? c0 ? [(extra ?? c0)!] : [])], false);
-  const h = reshape(y, B ? [H, B] : [H]);
-  return k.kind === RNN_KIND.lstm ? [h, [h, c1!]] : [h, h];
-}
-
-function seqForward(k: Kind, m: { cell: AnyCell }, returnState: boolean, x0: TensorLike, state: unknown): unknown {
-  const c = m.cell;
-  if (typeof c !== 'function' || !(c.Wi instanceof Tensor)) fail(`${k.layer}`, 'm.cell must be a cell', c);
-  const name = `${k.layer}(${c.Wi.shape[1]} => ${c.Wh.shape[1]})`;
-  const x = toTensor(x0, name, 'x'), { Wi, Wh, bias, extra, H } = weights(k, c, name);
-  const [h0, c0] = states(k, name, H, state);
-  const p = params(k, c, name, returnState);
-  const r = runSequence(p, [x, Wi, Wh, bias, h0, ...(extra ?? c0 ? [(extra ?? c0)!] : [])], true);
-  if (!returnState) return r.y;
-  return [r.y, k.kind === RNN_KIND.lstm ? [r.h!, r.c!] : r.h!];
+  [p.act, p.alpha] = a;
+  const y = apply(rnnSeqDef, ins, p), h = step || !rs ? y : apply(rnnStateDef, [y], { seq: p, c: false });
+  let cT: Tensor | null = null;
+  if (p.cT) {
+    cT = apply(rnnStateDef, [y, p.cT], { seq: p, c: true });
+    if (!recording()) { p.cT.dispose(); p.cT = null; }
+  }
+  return step || rs ? [y, k === 1 ? [h, cT] : h] : y;
 }
 
 /** Builds the sequence layer of kind `k` from its constructor's arguments (sizes, or a cell). */
-function makeSeq(k: Kind, a: unknown, b: unknown, rest: unknown[]): unknown {
+function makeSeq(k: number, args: unknown[]): unknown {
+  const L = NAMES[k], [a, b, ...rest] = args;
   let cell: AnyCell, o: Record<string, unknown>;
-  if (typeof a === 'function' && cellKind.get(a) === k) {
-    if (rest.some((v) => v !== undefined)) throw new TypeError(`${k.layer}: expected (cell, options), got extra arguments`);
+  if (typeof a === 'function') {
+    if (cellKind.get(a) !== k) fail(L, `expected (in, out, ...), ([in, out], ...) or a ${L}Cell`, a);
+    if (rest.some((v) => v !== undefined)) throw new TypeError(`${L}: expected (cell, options), got extra arguments`);
     cell = a as AnyCell;
-    o = options<{ return_state: boolean }>(k.layer, b, ['return_state']);
-  } else if (typeof a === 'function') {
-    fail(k.layer, `expected (in, out, ...), ([in, out], ...) or a ${k.cell}`, a);
-  } else ({ cell, opts: o } = makeCell(k, k.layer, a, b, rest, ['return_state']));
-  const rs = o.return_state ?? false;
-  const name = `${k.layer}(${cell!.Wi.shape[1]} => ${cell!.Wh.shape[1]})`;
+    o = options(L, b, ['return_state']);
+  } else [cell, o] = makeCell(k, L, args, true);
+  const rs = o.return_state ?? false, name = `${L}(${cell.Wi.shape[1]} => ${cell.Wh.shape[1]})`;
   bool(name, 'return_state', rs);
-  const m = named(name, { cell: cell! }, (x: TensorLike, state?: unknown) => seqForward(k, m, rs as boolean, x, state));
+  if (!k) fusedAct(cell, name);   // refuses an activation the step kernel lacks, now
+  const m = named(name, { cell }, (x: TensorLike, s?: unknown) => {
+    const c = m.cell;
+    if (typeof c !== 'function' || !(c.Wi instanceof Tensor)) fail(L, 'm.cell must be a cell', c);
+    return forward(k, c, `${L}(${c.Wi.shape[1]} => ${c.Wh.shape[1]})`, x, s, false, rs as boolean);
+  });
   hidden(m, 'return_state', rs, false);
-  if (k.kind === RNN_KIND.rnn) params(k, cell!, name, false);   // refuses an activation the step kernel lacks, now
   return m;
 }
 
@@ -244,8 +205,8 @@ function makeSeq(k: Kind, a: unknown, b: unknown, rest: unknown[]): unknown {
  */
 export function RNNCell(inp: number, out: number, σ?: Activation, opts?: RecurrentOptions): RNNCell;
 export function RNNCell(io: readonly [number, number], σ?: Activation, opts?: RecurrentOptions): RNNCell;
-export function RNNCell(a: number | readonly number[], b?: unknown, c?: unknown, d?: unknown): RNNCell {
-  return makeCell(KINDS[0], 'RNNCell', a, b, [c, d]).cell as unknown as RNNCell;
+export function RNNCell(...a: unknown[]): RNNCell {
+  return makeCell(0, 'RNNCell', a, false)[0] as unknown as RNNCell;
 }
 
 /**
@@ -257,8 +218,8 @@ export function RNNCell(a: number | readonly number[], b?: unknown, c?: unknown,
  */
 export function LSTMCell(inp: number, out: number, opts?: RecurrentOptions): LSTMCell;
 export function LSTMCell(io: readonly [number, number], opts?: RecurrentOptions): LSTMCell;
-export function LSTMCell(a: number | readonly number[], b?: unknown, c?: unknown): LSTMCell {
-  return makeCell(KINDS[1], 'LSTMCell', a, b, [c]).cell as unknown as LSTMCell;
+export function LSTMCell(...a: unknown[]): LSTMCell {
+  return makeCell(1, 'LSTMCell', a, false)[0] as unknown as LSTMCell;
 }
 
 /**
@@ -270,8 +231,8 @@ export function LSTMCell(a: number | readonly number[], b?: unknown, c?: unknown
  */
 export function GRUCell(inp: number, out: number, opts?: RecurrentOptions): GRUCell;
 export function GRUCell(io: readonly [number, number], opts?: RecurrentOptions): GRUCell;
-export function GRUCell(a: number | readonly number[], b?: unknown, c?: unknown): GRUCell {
-  return makeCell(KINDS[2], 'GRUCell', a, b, [c]).cell as unknown as GRUCell;
+export function GRUCell(...a: unknown[]): GRUCell {
+  return makeCell(2, 'GRUCell', a, false)[0] as unknown as GRUCell;
 }
 
 /**
@@ -282,8 +243,8 @@ export function GRUCell(a: number | readonly number[], b?: unknown, c?: unknown)
  */
 export function GRUv3Cell(inp: number, out: number, opts?: RecurrentOptions): GRUv3Cell;
 export function GRUv3Cell(io: readonly [number, number], opts?: RecurrentOptions): GRUv3Cell;
-export function GRUv3Cell(a: number | readonly number[], b?: unknown, c?: unknown): GRUv3Cell {
-  return makeCell(KINDS[3], 'GRUv3Cell', a, b, [c]).cell as unknown as GRUv3Cell;
+export function GRUv3Cell(...a: unknown[]): GRUv3Cell {
+  return makeCell(3, 'GRUv3Cell', a, false)[0] as unknown as GRUv3Cell;
 }
 
 /**
@@ -297,8 +258,8 @@ export function GRUv3Cell(a: number | readonly number[], b?: unknown, c?: unknow
 export function RNN<S extends boolean = false>(inp: number, out: number, σ?: Activation | SequenceOptions<S>, opts?: SequenceOptions<S>): RNN<S>;
 export function RNN<S extends boolean = false>(io: readonly [number, number], σ?: Activation | SequenceOptions<S>, opts?: SequenceOptions<S>): RNN<S>;
 export function RNN<S extends boolean = false>(cell: RNNCell, opts?: { return_state?: S }): RNN<S>;
-export function RNN(a: unknown, b?: unknown, c?: unknown, d?: unknown): RNN<boolean> {
-  return makeSeq(KINDS[0], a, b, [c, d]) as RNN<boolean>;
+export function RNN(...a: unknown[]): RNN<boolean> {
+  return makeSeq(0, a) as RNN<boolean>;
 }
 
 /**
@@ -311,8 +272,8 @@ export function RNN(a: unknown, b?: unknown, c?: unknown, d?: unknown): RNN<bool
 export function LSTM<S extends boolean = false>(inp: number, out: number, opts?: SequenceOptions<S>): LSTM<S>;
 export function LSTM<S extends boolean = false>(io: readonly [number, number], opts?: SequenceOptions<S>): LSTM<S>;
 export function LSTM<S extends boolean = false>(cell: LSTMCell, opts?: { return_state?: S }): LSTM<S>;
-export function LSTM(a: unknown, b?: unknown, c?: unknown): LSTM<boolean> {
-  return makeSeq(KINDS[1], a, b, [c]) as LSTM<boolean>;
+export function LSTM(...a: unknown[]): LSTM<boolean> {
+  return makeSeq(1, a) as LSTM<boolean>;
 }
 
 /**
@@ -323,8 +284,8 @@ export function LSTM(a: unknown, b?: unknown, c?: unknown): LSTM<boolean> {
 export function GRU<S extends boolean = false>(inp: number, out: number, opts?: SequenceOptions<S>): GRU<S>;
 export function GRU<S extends boolean = false>(io: readonly [number, number], opts?: SequenceOptions<S>): GRU<S>;
 export function GRU<S extends boolean = false>(cell: GRUCell, opts?: { return_state?: S }): GRU<S>;
-export function GRU(a: unknown, b?: unknown, c?: unknown): GRU<boolean> {
-  return makeSeq(KINDS[2], a, b, [c]) as GRU<boolean>;
+export function GRU(...a: unknown[]): GRU<boolean> {
+  return makeSeq(2, a) as GRU<boolean>;
 }
 
 /**
@@ -335,8 +296,8 @@ export function GRU(a: unknown, b?: unknown, c?: unknown): GRU<boolean> {
 export function GRUv3<S extends boolean = false>(inp: number, out: number, opts?: SequenceOptions<S>): GRUv3<S>;
 export function GRUv3<S extends boolean = false>(io: readonly [number, number], opts?: SequenceOptions<S>): GRUv3<S>;
 export function GRUv3<S extends boolean = false>(cell: GRUv3Cell, opts?: { return_state?: S }): GRUv3<S>;
-export function GRUv3(a: unknown, b?: unknown, c?: unknown): GRUv3<boolean> {
-  return makeSeq(KINDS[3], a, b, [c]) as GRUv3<boolean>;
+export function GRUv3(...a: unknown[]): GRUv3<boolean> {
+  return makeSeq(3, a) as GRUv3<boolean>;
 }
 
 /**
@@ -344,10 +305,8 @@ export function GRUv3(a: unknown, b?: unknown, c?: unknown): GRUv3<boolean> {
  * @example initialstates(LSTM(3, 5))   // [zeros(5), zeros(5)]
  */
 export function initialstates(m: RNNCell | LSTMCell | GRUCell | GRUv3Cell | { cell: unknown }): Tensor | LSTMState {
-  const c = (m && typeof m === 'object' || typeof m === 'function') && 'cell' in m ? (m as { cell: unknown }).cell : m;
-  const Wh = (c as AnyCell | null)?.Wh;
-  if (typeof c !== 'function' || !(Wh instanceof Tensor) || Wh.rank !== 2)
-    fail('initialstates', 'expected a recurrent cell or layer (RNN, LSTM, GRU, GRUv3 or their cells)', m);
-  const H = Wh.shape[1];
-  return Wh.shape[0] === 4 * H && (c as AnyCell).name.startsWith('LSTM') ? [zeros(H), zeros(H)] : zeros(H);
+  const c = (m as { cell?: AnyCell } | null)?.cell ?? m as AnyCell, k = cellKind.get(c), Wh = c?.Wh;
+  if (k === undefined || !(Wh instanceof Tensor)) fail('initialstates', 'expected a recurrent cell or layer (RNN, LSTM, GRU, GRUv3 or their cells)', m);
+  const H = Wh.shape.at(-1)!;
+  return k === 1 ? [zeros(H), zeros(H)] : zeros(H);
 }

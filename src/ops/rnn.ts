@@ -6,9 +6,10 @@
 // and the previous states; its gradient walks the steps in reverse with one fused kernel and one
 // matmul (Whᵀ·dz) per step, then takes dX, dWi, dWh and db as whole-sequence matmuls and one
 // reduction, so autograd sees one node per sequence instead of a dozen per step.
+// A cell's step is the same op with `step` set: x [in] or [in, batch] is a sequence of length 1.
 // The final state (return_state, and the cells' LSTM state) is the small rnnState op on the output.
 
-import { defineOp, apply } from './registry.js';
+import { defineOp } from './registry.js';
 import { Reduce } from './codes.js';
 import { Tensor, empty, moveTo, sameShape, type Shape } from '../tensor.js';
 import { badShape } from '../check.js';
@@ -16,175 +17,143 @@ import { recording } from '../autograd.js';
 import { runtime } from '../runtime.js';
 import type { Backend } from '../backends/backend.js';
 
-/** Layer kinds, and their gate counts. */
-export const RNN_KIND = { rnn: 0, lstm: 1, gru: 2, gruv3: 3 } as const;
-const GATES = [1, 4, 3, 3];
+/** Gate counts by layer kind: 0 RNN, 1 LSTM, 2 GRU, 3 GRUv3. */
+export const GATES = [1, 4, 3, 3];
 /** Rows of Wh that the per-step matmul uses (GRUv3 ignores Wh's candidate block, as Flux does). */
 const ZROWS = [1, 4, 3, 2];
 
-/** What the forward keeps for the gradient (while a gradient records). */
-interface Saved { g: Tensor; hp: Tensor; cp: Tensor }
-
 /**
- * The sequence op's parameters. `kind`, `act`, `alpha`, `name` and `state` are given; shape()
- * fills the sizes; run() and the rnnState gradients fill the rest.
- * @example apply(rnnSeqDef, [x, Wi, Wh, b, h0, c0], seqParams(RNN_KIND.lstm, 'LSTM(3 => 5)'))
+ * The sequence op's parameters. `kind`, `act`, `alpha`, `name`, `state` and `step` are given;
+ * shape() fills the sizes; run() and the rnnState gradients fill the rest.
+ * @example apply(rnnSeqDef, [x, Wi, Wh, b, h0, c0], { kind: 1, act: 0, alpha: 0, name: 'LSTM(3 => 5)', state: false, step: false } as SeqP)
  */
 export interface SeqP {
   kind: number; act: number; alpha: number; name: string;
   /** Keep the final cell state for rnnState (LSTM with return_state, and LSTMCell). */
   state: boolean;
+  /** One step of a cell: x is [in] or [in, batch] (a sequence of length 1), y is h′. */
+  step: boolean;
   inp: number; hid: number; len: number; batch: number; batched: boolean;
-  saved: Saved | null;
+  /** What the forward keeps for the gradient (while a gradient records): g, hp, cp. */
+  saved: Tensor[] | null;
   /** The LSTM's final cell state (when `state`). */
   cT: Tensor | null;
   /** Gradients of the final h and c, left here by rnnState's gradient. */
-  dhT: Tensor | null; dcT: Tensor | null;
+  dT: (Tensor | undefined)[];
 }
 
-/** Fresh parameters for one call of the sequence op. */
-export function seqParams(kind: number, name: string, act = 0, alpha = 0, state = false): SeqP {
-  return { kind, act, alpha, name, state, inp: 0, hid: 0, len: 0, batch: 0, batched: false, saved: null, cT: null, dhT: null, dcT: null };
-}
-
-/** Checks a weight's shape against what the layer's sizes imply. */
-function want(p: SeqP, what: string, t: Tensor, shape: Shape): void {
-  if (!sameShape(t.shape, shape)) badShape(p.name, what, t.shape, shape);
-}
-
-/** Checks an initial state: [hid] (shared by the batch) or [hid, batch]. */
-function wantState(p: SeqP, what: string, t: Tensor): void {
-  const H = p.hid;
-  if (t.shape[0] !== H || (t.rank === 2 ? t.shape[1] !== p.batch : t.rank !== 1)) badShape(p.name, `initial state ${what}`, t.shape, `[${H}] or [${H}, ${p.batch}]`);
-}
-
-/** Copies an initial state into the [hid, batch] buffer `to` (broadcast over the batch when it is [hid]). */
-function initState(b: Backend, s: Tensor, to: Tensor, hid: number, batch: number): void {
-  if (s.size === hid * batch) b.copy(s.buf, 0, to.buf, 0, s.size);
-  else b.strided(s.buf, to.buf, hid * batch, 0, 1, 1, 1, 1, hid, batch, 0, 0, 0, 0, 1, 0);
-}
+/** C = op(A)·op(B) (+ C when acc) on tensors. */
+const mm = (b: Backend, A: Tensor, B: Tensor, C: Tensor, m: number, k: number, n: number, ta = 0, tb = 0, acc = 0) =>
+  b.matmul(A.buf, B.buf, C.buf, m, k, n, ta, tb, acc);
 
 export const rnnSeqDef = defineOp<SeqP>({
   name: 'rnnSeq',
   kernels: ['matmul', 'copy', 'strided', 'fill', 'reduce', 'rnnStep', 'rnnStepGrad'],
   shape(ins, p) {
-    const [x, Wi, Wh, bias, h0, extra] = ins, G = GATES[p.kind], I = Wi.shape[Wi.rank - 1];
-    p.hid = Wh.shape[Wh.rank - 1]; p.inp = I;
-    if (x.rank < 2 || x.rank > 3 || x.shape[0] !== I || !x.size) {
-      badShape(p.name, 'input', x.shape, `[${I}, len] or [${I}, len, batch]` +
-        (x.shape[0] !== I && x.shape[1] === I ? ' (a sequence given as [len, in]? permutedims it)' : x.rank < 2 ? " (one time step is the cell's job)" : ''));
+    const [x, Wi, Wh, bias, h0, e] = ins, I = Wi.shape.at(-1)!, H = Wh.shape.at(-1)!, G = GATES[p.kind] * H, s = +p.step, r = x.rank + s;
+    p.hid = H; p.inp = I;
+    if (r < 2 || r > 3 || x.shape[0] !== I || !x.size) {
+      badShape(p.name, 'input', x.shape, s ? `[${I}] or [${I}, batch]` : `[${I}, len] or [${I}, len, batch]` +
+        (x.shape[0] !== I && x.shape[1] === I ? ' (a sequence given as [len, in]? permutedims it)' : r < 2 ? " (one time step is the cell's job)" : ''));
     }
-    p.len = x.shape[1]; p.batched = x.rank === 3; p.batch = p.batched ? x.shape[2] : 1;
-    want(p, 'Wi', Wi, [G * p.hid, p.inp]);
-    want(p, 'Wh', Wh, [G * p.hid, p.hid]);
-    want(p, 'bias', bias, [G * p.hid]);
-    wantState(p, 'h', h0);
-    if (p.kind === RNN_KIND.lstm) wantState(p, 'c', extra);
-    if (p.kind === RNN_KIND.gruv3) want(p, 'Wh_h̃', extra, [p.hid, p.hid]);
-    return p.batched ? [p.hid, p.len, p.batch] : [p.hid, p.len];
+    p.len = s || x.shape[1]; p.batched = r > 2; p.batch = r > 2 ? x.shape[x.rank - 1] : 1;
+    for (const [t, n, w] of [[Wi, 'Wi', [G, I]], [Wh, 'Wh', [G, H]], [bias, 'bias', [G]], [h0, 'h'], ...(p.kind & 1 ? [[e, p.kind > 1 ? 'Wh_h̃' : 'c', p.kind > 1 && [H, H]]] : [])] as [Tensor, string, Shape?][]) {
+      if (w ? !sameShape(t.shape, w) : t.shape[0] !== H || (t.rank === 2 ? t.shape[1] !== p.batch : t.rank !== 1))
+        badShape(p.name, w ? n : `initial state ${n}`, t.shape, w || `[${H}] or [${H}, ${p.batch}]`);
+    }
+    p.dT = [];
+    return [H, ...x.shape.slice(1)];
   },
   run(b, y, ins, p) {
-    const [x, Wi, Wh, bias, h0, extra] = ins, { kind, hid: H, len, batch: B, inp } = p;
-    const G = GATES[kind] * H, ld = len * B;
+    const [x, Wi, Wh, bias, h0, e] = ins, { kind, hid: H, batch: B } = p, ld = p.len * B, HB = H * B, G = GATES[kind] * H, Z = ZROWS[kind] * H;
     const buf = (n: number) => empty([n], b);
-    const g = buf(G * ld), h = buf(H * B), hp = buf(H * ld), z = buf(ZROWS[kind] * H * B);
+    const g = buf(G * ld), h = buf(HB), hp = buf(H * ld), z = buf(Z * B);
     // c and cp: the LSTM's cell states, GRU's zn, GRUv3's rh and rhs, else (never touched) one float each
-    const c = buf(kind === RNN_KIND.lstm || kind === RNN_KIND.gruv3 ? H * B : 1), cp = buf(kind ? H * ld : 1);
-    const zn = kind === RNN_KIND.gruv3 ? buf(H * B) : null;
+    const c = buf(kind & 1 ? HB : 1), cp = buf(kind ? H * ld : 1), zn = kind > 2 ? buf(HB) : null;
+    // an initial state into its [hid, batch] buffer (broadcast over the batch when it is [hid])
+    const init = (s: Tensor, to: Tensor) => s.size === HB ? b.copy(s.buf, 0, to.buf, 0, HB) : b.strided(s.buf, to.buf, HB, 0, 1, 1, 1, 1, H, B, 0, 0, 0, 0, 1, 0);
     const step = (k: number, zz: Tensor) => b.rnnStep(g.buf, zz.buf, bias.buf, h.buf, c.buf, y.buf, hp.buf, cp.buf, H, B, ld, off, k, p.act, p.alpha);
     let off = 0;
-    b.matmul(Wi.buf, x.buf, g.buf, G, inp, ld, 0, 0, 0);
-    initState(b, h0, h, H, B);
-    if (kind === RNN_KIND.lstm) initState(b, extra, c, H, B);
+    mm(b, Wi, x, g, G, p.inp, ld);
+    init(h0, h);
+    if (kind === 1) init(e, c);
     for (; off < ld; off += B) {
-      b.matmul(Wh.buf, h.buf, z.buf, ZROWS[kind] * H, H, B, 0, 0, 0);
+      mm(b, Wh, h, z, Z, H, B);
       step(kind, z);
       if (zn) {
-        b.matmul(extra.buf, c.buf, zn.buf, H, H, B, 0, 0, 0);
+        mm(b, e, c, zn, H, H, B);
         step(4, zn);
       }
     }
     // the gradient's buffers live as long as the gradient call's scope (or until the gradient ran)
-    p.saved = recording() ? { g, hp, cp } : null;
-    const kept = new Set<Tensor | null>(p.saved ? Object.values(p.saved) : []);
-    if (p.state && kind === RNN_KIND.lstm) { p.cT = c; kept.add(c); }
-    for (const t of [g, h, hp, z, c, cp, zn]) if (t && !kept.has(t)) t.dispose();
+    const rec = recording(), keepC = p.state && kind === 1;
+    p.saved = rec ? [g, hp, cp] : null;
+    if (keepC) p.cT = c;
+    for (const t of [h, z, zn, keepC ? null : c, ...(rec ? [] : [g, hp, cp])]) t?.dispose();
   },
   grad(dy0, ins0, y, p, needs) {
     const s = p.saved;
-    if (!s) throw new Error(`${p.name}: the forward pass kept nothing for the gradient (it ran outside gradient())`);
-    const b = y.backend, { kind, hid: H, len, batch: B, inp } = p, G = GATES[kind] * H, ld = len * B;
+    if (!s) throw new Error(`${p.name}: the forward pass kept nothing for the gradient`);
+    p.saved = null;
+    const b = y.backend, { kind, hid: H, batch: B, inp } = p, G = GATES[kind] * H, Z = ZROWS[kind] * H, ld = p.len * B, HB = H * B;
     const tr = runtime.tracer, t0 = tr ? performance.now() : 0;
-    const ins = ins0.map((t) => moveTo(t, b)), dy = moveTo(dy0, b);
-    const [x, Wi, Wh, , h0, extra] = ins;
+    const ins = ins0.map((t) => moveTo(t, b)), dy = moveTo(dy0, b), [x, Wi, Wh, , h0, e] = ins, [g, hp, cp] = s;
     const buf = (shape: Shape) => empty(shape, b);
-    const { g, hp, cp } = s;
     // the carried gradients: dh (of h_{t}) and dc (LSTM; else one float kernels never touch), seeded by the final state's gradients
-    const dh = buf([H, B]), dc = buf(kind === RNN_KIND.lstm ? [H, B] : [1]);
-    const seed = (to: Tensor, from: Tensor | null) => {
-      if (from) { const f = moveTo(from, b); b.copy(f.buf, 0, to.buf, 0, H * B); if (f !== from) f.dispose(); }
-      else b.fill(to.buf, H * B, 0);
-    };
-    seed(dh, p.dhT);
-    if (kind === RNN_KIND.lstm) seed(dc, p.dcT);
-    const dz = buf([ZROWS[kind] * H, B]), drh = kind === RNN_KIND.gruv3 ? buf([H, B]) : null;
+    const dh = buf([H, B]), dc = buf(kind === 1 ? [H, B] : [1]);
+    [dh, dc].forEach((to, i) => {
+      const from = p.dT[i];
+      if (i > +(kind === 1)) return;
+      if (from) { const f = moveTo(from, b); b.copy(f.buf, 0, to.buf, 0, HB); if (f !== from) f.dispose(); }
+      else b.fill(to.buf, HB, 0);
+    });
+    const dz = buf([Z, B]), drh = kind > 2 ? buf([H, B]) : null;
     // the kernels' s and e: y, cp (LSTM's c_{t-1}) or hp; dc, cp (GRU's zn) or drh
-    const sb = kind === RNN_KIND.rnn ? y : kind === RNN_KIND.lstm ? cp : hp, eb = kind === RNN_KIND.gru ? cp : drh ?? dc;
+    const sb = kind ? kind === 1 ? cp : hp : y, eb = kind === 2 ? cp : drh ?? dc;
     const step = (k: number, d: Tensor) => b.rnnStepGrad(g.buf, sb.buf, eb.buf, dy.buf, dh.buf, d.buf, H, B, ld, off, k, p.act, p.alpha);
     let off = ld - B;
     for (; off >= 0; off -= B) {
       if (drh) {
         step(4, dz);
-        b.matmul(extra.buf, dz.buf, drh.buf, H, H, B, 1, 0, 0);
+        mm(b, e, dz, drh, H, H, B, 1);
       }
       step(drh ? 3 : kind, dz);
       // dh0 unused: the last Whᵀ·dz can go (RNN and LSTM: dh is the matmul's alone; GRUs add to their direct term)
-      if (off || needs[4]) b.matmul(Wh.buf, dz.buf, dh.buf, H, ZROWS[kind] * H, B, 1, 0, kind > 1 ? 1 : 0);
+      if (off || needs[4]) mm(b, Wh, dz, dh, H, Z, B, 1, 0, +(kind > 1));
     }
     // g now holds the gradient of the gate pre-activations: the input side of every gate
-    let dx: Tensor | null = null, dWi: Tensor | null = null, dWh: Tensor | null = null, db: Tensor | null = null;
-    let dh0: Tensor | null = null, d5: Tensor | null = null;
-    if (needs[0]) { dx = buf(x.shape); b.matmul(Wi.buf, g.buf, dx.buf, inp, G, ld, 1, 0, 0); }
-    if (needs[1]) { dWi = buf(Wi.shape); b.matmul(g.buf, x.buf, dWi.buf, G, ld, inp, 0, 1, 0); }
+    const r: (Tensor | null)[] = [null, null, null, null, null, null];
+    if (needs[0]) mm(b, Wi, g, r[0] = buf(x.shape), inp, G, ld, 1);
+    if (needs[1]) mm(b, g, x, r[1] = buf(Wi.shape), G, ld, inp, 0, 1);
     if (needs[2]) {
-      dWh = buf(Wh.shape);
-      if (kind === RNN_KIND.rnn || kind === RNN_KIND.lstm) b.matmul(g.buf, hp.buf, dWh.buf, G, ld, H, 0, 1, 0);
-      else {
-        // the reset and update blocks are the input side's; the candidate block is zn (v1) or unused (v3)
-        if (kind === RNN_KIND.gruv3) b.fill(dWh.buf, G * H, 0);
-        b.matmul(g.buf, hp.buf, dWh.buf, 2 * H, ld, H, 0, 1, 0);
-        if (kind === RNN_KIND.gru) {
-          const t = buf([H, H]);
-          b.matmul(cp.buf, hp.buf, t.buf, H, ld, H, 0, 1, 0);
-          b.copy(t.buf, 0, dWh.buf, 2 * H * H, H * H);
-          t.dispose();
-        }
+      const d = r[2] = buf(Wh.shape);
+      // GRUs: the reset and update blocks are the input side's; the candidate block is zn (v1) or unused (v3)
+      if (kind > 2) b.fill(d.buf, G * H, 0);
+      mm(b, g, hp, d, kind > 1 ? 2 * H : G, ld, H, 0, 1);
+      if (kind === 2) {
+        const t = buf([H, H]);
+        mm(b, cp, hp, t, H, ld, H, 0, 1);
+        b.copy(t.buf, 0, d.buf, 2 * H * H, H * H);
+        t.dispose();
       }
     }
-    if (needs[3]) { db = buf([G]); b.reduce(Reduce.sum, g.buf, db.buf, G, ld, 1); }
-    if (needs[4]) dh0 = h0.size === H * B ? dh.view(h0.shape) : dh;
-    if (needs[5] && kind === RNN_KIND.lstm) d5 = extra.size === H * B ? dc.view(extra.shape) : dc;
-    if (needs[5] && kind === RNN_KIND.gruv3) {
+    if (needs[3]) b.reduce(Reduce.sum, g.buf, (r[3] = buf([G])).buf, G, ld, 1);
+    if (needs[4]) r[4] = h0.size === HB ? dh.view(h0.shape) : dh; else dh.dispose();
+    if (needs[5] && kind === 1) r[5] = e.size === HB ? dc.view(e.shape) : dc; else dc.dispose();
+    if (needs[5] && kind > 2) {
       const du = buf([H, ld]);
       b.copy(g.buf, 2 * H * ld, du.buf, 0, H * ld);
-      d5 = buf([H, H]);
-      b.matmul(du.buf, cp.buf, d5.buf, H, ld, H, 0, 1, 0);
+      mm(b, du, cp, r[5] = buf([H, H]), H, ld, H, 0, 1);
       du.dispose();
     }
-    for (const t of [g, hp, cp, dz, drh]) t?.dispose();
-    if (!needs[4]) dh.dispose();
-    if (!(needs[5] && kind === RNN_KIND.lstm)) dc.dispose();
-    ins.forEach((t, i) => { if (t !== ins0[i]) t.dispose(); });
-    if (dy !== dy0) dy.dispose();
-    p.saved = null;
+    for (const t of [g, hp, cp, dz, drh, dy !== dy0 && dy, ...ins.filter((t, i) => t !== ins0[i])]) t && t.dispose();
     if (tr) tr.op(rnnSeqDef, ins0, y.shape, b, performance.now() - t0);   // the backward, in trace() as the op again
-    return [dx, dWi, dWh, db, dh0, d5];
+    return r;
   },
   cost(ins, p) {
     const { kind, hid: H, inp, len, batch: B } = p, G = GATES[kind] * H, ld = len * B;
-    const mm = 2 * G * inp * ld + 2 * ZROWS[kind] * H * H * ld + (kind === RNN_KIND.gruv3 ? 2 * H * H * ld : 0);
     const w = ins.reduce((a, t) => a + t.size, 0);
-    return { flops: mm + 40 * G * ld, bytes: 4 * (w + 2 * G * ld + 3 * H * ld) };
+    return { flops: 2 * G * inp * ld + 2 * (ZROWS[kind] + +(kind > 2)) * H * H * ld + 40 * G * ld, bytes: 4 * (w + 2 * G * ld + 3 * H * ld) };
   },
 });
 
@@ -198,14 +167,14 @@ export interface StateP { seq: SeqP; c: boolean }
 export const rnnStateDef = defineOp<StateP>({
   name: 'rnnState',
   kernels: ['strided', 'copy', 'fill'],
-  shape(_ins, p) { return p.seq.batched ? [p.seq.hid, p.seq.batch] : [p.seq.hid]; },
+  shape: (_ins, { seq: p }) => p.batched ? [p.hid, p.batch] : [p.hid],
   run(b, out, [y, c], p) {
     const { hid, len, batch } = p.seq;
     if (p.c) b.copy(c.buf, 0, out.buf, 0, out.size);
     else b.strided(y.buf, out.buf, out.size, (len - 1) * batch, 1, 1, 1, 1, hid, batch, 0, 0, 0, 0, len * batch, 1);
   },
   grad(dy, [y], _out, p) {
-    if (p.c) p.seq.dcT = dy; else p.seq.dhT = dy;
+    p.seq.dT[+p.c] = dy;
     // the sequence op's gradient must run even when only the state reaches the loss
     const z = empty(y.shape, dy.backend);
     dy.backend.fill(z.buf, z.size, 0);
@@ -213,18 +182,3 @@ export const rnnStateDef = defineOp<StateP>({
   },
   cost: (_i, p) => ({ flops: 0, bytes: 8 * p.seq.hid * p.seq.batch }),
 });
-
-/**
- * Runs a recurrent layer over a sequence: the output [hid, len, batch] (or [hid, len]) and, when
- * `p.state`, the final state: h (when `wantH`) and the LSTM's c. `extra` is c0 (LSTM) or Wh_h̃ (GRUv3).
- */
-export function runSequence(p: SeqP, ins: readonly Tensor[], wantH: boolean): { y: Tensor; h: Tensor | null; c: Tensor | null } {
-  const y = apply(rnnSeqDef, ins, p);
-  const h = p.state && wantH ? apply(rnnStateDef, [y], { seq: p, c: false }) : null;
-  let c: Tensor | null = null;
-  if (p.cT) {
-    c = apply(rnnStateDef, [y, p.cT], { seq: p, c: true });
-    if (!recording()) { p.cT.dispose(); p.cT = null; }
-  }
-  return { y, h, c };
-}
