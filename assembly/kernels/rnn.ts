@@ -71,8 +71,8 @@ function stage(lay: u32, a: usize, k: usize, gq: usize, zq: usize, n: i32, back:
   return tail ? tls(RNN_TAILS) + (<usize>i << 6) : load<usize>(tls(RNN_BASE) + (<usize>i << 2)) + ((lay >> (<u32>i << 2)) & 8 ? a : k);
 }
 
-/** The loop both kernels share: every row, four columns at a time, `body` on whole vectors. */
-@inline function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void {
+/** The loop both kernels share (one copy: called, not inlined): every row, four columns at a time, on whole vectors. */
+function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void {
   const lay = layout(grad, kind), gq0 = at(hid, ld, 0), zq0 = at(hid, b, 0);
   for (let r = 0; r < hid; r++) {
     const a0 = at(r, ld, off), k0 = at(r, b, 0);
