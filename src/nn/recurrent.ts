@@ -97,50 +97,68 @@ const actCode = (σ: unknown): number[] | undefined => (acts ??= new Map(UNARY_O
   ? [[(u as Record<string, unknown>)[r.name], [i, ALPHA[r.name] ?? 0]] as const] : [])))).get(σ);
 /** RNN's σ as the step kernel runs it, or an error naming the layer. */
 const fusedAct = (c: AnyCell, name: string): number[] => actCode(c.σ) ??
-  fail(name, "σ must be one of fluxion's activations (tanh, relu, ...: the step kernel runs it; RNNCell runs any function)", c.σ);
+  fail(name, "σ must be one of fluxion's activations (RNNCell runs any function)", c.σ);
 
 /**
- * Builds a cell of kind `k` from its constructor's arguments `(in, out, ...rest)` or
- * `([in, out], ...rest)`; `fn` names it in errors; `seq`: a sequence layer's (return_state).
+ * Builds a cell (`seq` false) or a sequence layer of kind `k` from its constructor's arguments:
+ * `(in, out, ...rest)`, `([in, out], ...rest)` or, for a layer, `(cell, options)`.
  */
-function makeCell(k: number, fn: string, [a, ...rest]: unknown[], seq: boolean): [AnyCell, Record<string, unknown>] {
-  if (Array.isArray(a)) {
-    if (a.length !== 2) throw new RangeError(`${fn}: expected [in, out], got an array of length ${a.length}`);
-    rest.unshift(a[1]); a = a[0];
-  }
-  const inp = a, H = rest.shift(), name = `${fn}(${show(inp)} => ${show(H)})`;
-  for (const n of [inp, H]) {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new RangeError(`${name}: in and out must be positive integers, got ${show(n)}`);
-  }
-  let [σ, o] = rest;
-  if (k) {
-    if (rest[1] !== undefined) throw new TypeError(`${name}: expected (in, out, options), got an extra argument ${show(rest[1])}; ${NAMES[k]} has no activation argument`);
-    o = σ; σ = undefined;
+function make(k: number, [a, ...rest]: unknown[], seq?: boolean): unknown {
+  const L = NAMES[k], fn = seq ? L : L + 'Cell';
+  let cell: AnyCell, opts: Record<string, unknown>;
+  if (seq && typeof a === 'function') {
+    if (cellKind.get(a) !== k || rest.slice(1).some((v) => v !== undefined)) fail(L, `expected (in, out, ...), ([in, out], ...) or a ${L}Cell and options`, a);
+    cell = a as AnyCell;
+    opts = options(L, rest[0], ['return_state']);
   } else {
-    if (isPlain(σ) && o === undefined) { o = σ; σ = undefined; }   // RNN(3, 5, { return_state: true })
-    func(name, 'σ', σ = σ === undefined ? u.tanh : σ);
+    if (Array.isArray(a)) {
+      if (a.length !== 2) throw new RangeError(`${fn}: expected [in, out], got an array of length ${a.length}`);
+      rest.unshift(a[1]); a = a[0];
+    }
+    const inp = a as number, H = rest.shift() as number, name = `${fn}(${show(inp)} => ${show(H)})`;
+    for (const n of [inp, H]) {
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new RangeError(`${name}: in and out must be positive integers, got ${show(n)}`);
+    }
+    let [σ, o] = rest;
+    if (k) {
+      if (o !== undefined) fail(name, `${L} has no activation argument`, o);
+      o = σ; σ = undefined;
+    } else {
+      if (isPlain(σ) && o === undefined) { o = σ; σ = undefined; }   // RNN(3, 5, { return_state: true })
+      func(name, 'σ', σ = σ === undefined ? u.tanh : σ);
+    }
+    opts = options<SequenceOptions & Record<string, unknown>>(name, o, ['init_kernel', 'init_recurrent_kernel', 'bias', ...(seq ? ['return_state'] : [])]);
+    const G = GATES[k] * H;
+    shapeArg(name, [G, Math.max(inp, H)], 'a weight');
+    const init = (key: 'init_kernel' | 'init_recurrent_kernel', dims: number[]) => {
+      const W = func<Init>(name, key, opts[key] ?? glorot_uniform)(...dims);
+      if (!(W instanceof Tensor) || !sameShape(W.shape, dims)) throw new RangeError(`${name}: ${key} returned ${show(W)}, expected shape [${dims.join(', ')}]`);
+      return W.keep();
+    };
+    const Wi = init('init_kernel', [G, inp]), Wh = init('init_recurrent_kernel', [G, H]);
+    const extra = k > 2 && { 'Wh_h̃': init('init_recurrent_kernel', [H, H]) };
+    const bo = opts.bias ?? true, bias = bo === true ? zeros(G) : bo !== false && toTensor(bo as TensorLike, name, 'bias');
+    if (bias) {
+      if (bias.size !== G || bias.rank > 1) badShape(name, 'bias', bias.shape, [G]);
+      bias.keep();
+    }
+    const cname = `${L}Cell(${inp} => ${H})`;
+    cell = named(cname, { ...(!k && { σ }), Wi, Wh, [k > 1 ? 'b' : 'bias']: bias, ...extra },
+      ((x: TensorLike, s?: unknown) => forward(k, cell, cname, x, s, true)) as AnyCell);
+    if (k > 1) alias(cell, 'bias', 'b');
+    cellKind.set(cell, k);
   }
-  const opts = options<SequenceOptions & Record<string, unknown>>(name, o, ['init_kernel', 'init_recurrent_kernel', 'bias', ...(seq ? ['return_state'] : [])]);
-  const G = GATES[k] * (H as number);
-  shapeArg(name, [G, Math.max(inp as number, H as number)], 'a weight');
-  const init = (key: 'init_kernel' | 'init_recurrent_kernel', dims: number[]) => {
-    const W = func<Init>(name, key, opts[key] ?? glorot_uniform)(...dims);
-    if (!(W instanceof Tensor) || !sameShape(W.shape, dims)) throw new RangeError(`${name}: ${key} returned ${show(W)}, expected shape [${dims.join(', ')}]`);
-    return W.keep();
-  };
-  const Wi = init('init_kernel', [G, inp as number]), Wh = init('init_recurrent_kernel', [G, H as number]);
-  const extra = k > 2 && { 'Wh_h̃': init('init_recurrent_kernel', [H as number, H as number]) };
-  const bo = opts.bias ?? true, bias = bo === true ? zeros(G) : bo !== false && toTensor(bo as TensorLike, name, 'bias');
-  if (bias) {
-    if (bias.size !== G || bias.rank > 1) badShape(name, 'bias', bias.shape, [G]);
-    bias.keep();
-  }
-  const cname = `${NAMES[k]}Cell(${inp} => ${H})`;
-  const cell = named(cname, { ...(!k && { σ }), Wi, Wh, [k > 1 ? 'b' : 'bias']: bias, ...extra },
-    ((x: TensorLike, s?: unknown) => forward(k, cell, cname, x, s, true)) as AnyCell);
-  if (k > 1) alias(cell, 'bias', 'b');
-  cellKind.set(cell, k);
-  return [cell, opts];
+  if (!seq) return cell;
+  const rs = opts.return_state ?? false, name = `${L}(${cell.Wi.shape[1]} => ${cell.Wh.shape[1]})`;
+  bool(name, 'return_state', rs);
+  if (!k) fusedAct(cell, name);   // refuses an activation the step kernel lacks, now
+  const m = named(name, { cell }, (x: TensorLike, s?: unknown) => {
+    const c = m.cell;
+    if (typeof c !== 'function' || !(c.Wi instanceof Tensor)) fail(L, 'm.cell must be a cell', c);
+    return forward(k, c, `${L}(${c.Wi.shape[1]} => ${c.Wh.shape[1]})`, x, s, false, rs as boolean);
+  });
+  hidden(m, 'return_state', rs, false);
+  return m;
 }
 
 /**
@@ -174,28 +192,6 @@ function forward(k: number, c: AnyCell, name: string, x: TensorLike, s: unknown,
   return step || rs ? [y, k === 1 ? [h, cT] : h] : y;
 }
 
-/** Builds the sequence layer of kind `k` from its constructor's arguments (sizes, or a cell). */
-function makeSeq(k: number, args: unknown[]): unknown {
-  const L = NAMES[k], [a, b, ...rest] = args;
-  let cell: AnyCell, o: Record<string, unknown>;
-  if (typeof a === 'function') {
-    if (cellKind.get(a) !== k) fail(L, `expected (in, out, ...), ([in, out], ...) or a ${L}Cell`, a);
-    if (rest.some((v) => v !== undefined)) throw new TypeError(`${L}: expected (cell, options), got extra arguments`);
-    cell = a as AnyCell;
-    o = options(L, b, ['return_state']);
-  } else [cell, o] = makeCell(k, L, args, true);
-  const rs = o.return_state ?? false, name = `${L}(${cell.Wi.shape[1]} => ${cell.Wh.shape[1]})`;
-  bool(name, 'return_state', rs);
-  if (!k) fusedAct(cell, name);   // refuses an activation the step kernel lacks, now
-  const m = named(name, { cell }, (x: TensorLike, s?: unknown) => {
-    const c = m.cell;
-    if (typeof c !== 'function' || !(c.Wi instanceof Tensor)) fail(L, 'm.cell must be a cell', c);
-    return forward(k, c, `${L}(${c.Wi.shape[1]} => ${c.Wh.shape[1]})`, x, s, false, rs as boolean);
-  });
-  hidden(m, 'return_state', rs, false);
-  return m;
-}
-
 /**
  * Flux's `RNNCell(in => out, σ = tanh)`: one step h′ = σ.(Wi·x .+ Wh·h .+ bias) with Wi [out, in],
  * Wh [out, out] (glorot_uniform) and bias [out] (zeros). `cell(x, h = zeros)` takes x [in] or
@@ -206,7 +202,7 @@ function makeSeq(k: number, args: unknown[]): unknown {
 export function RNNCell(inp: number, out: number, σ?: Activation, opts?: RecurrentOptions): RNNCell;
 export function RNNCell(io: readonly [number, number], σ?: Activation, opts?: RecurrentOptions): RNNCell;
 export function RNNCell(...a: unknown[]): RNNCell {
-  return makeCell(0, 'RNNCell', a, false)[0] as unknown as RNNCell;
+  return make(0, a) as RNNCell;
 }
 
 /**
@@ -219,7 +215,7 @@ export function RNNCell(...a: unknown[]): RNNCell {
 export function LSTMCell(inp: number, out: number, opts?: RecurrentOptions): LSTMCell;
 export function LSTMCell(io: readonly [number, number], opts?: RecurrentOptions): LSTMCell;
 export function LSTMCell(...a: unknown[]): LSTMCell {
-  return makeCell(1, 'LSTMCell', a, false)[0] as unknown as LSTMCell;
+  return make(1, a) as LSTMCell;
 }
 
 /**
@@ -232,7 +228,7 @@ export function LSTMCell(...a: unknown[]): LSTMCell {
 export function GRUCell(inp: number, out: number, opts?: RecurrentOptions): GRUCell;
 export function GRUCell(io: readonly [number, number], opts?: RecurrentOptions): GRUCell;
 export function GRUCell(...a: unknown[]): GRUCell {
-  return makeCell(2, 'GRUCell', a, false)[0] as unknown as GRUCell;
+  return make(2, a) as GRUCell;
 }
 
 /**
@@ -244,7 +240,7 @@ export function GRUCell(...a: unknown[]): GRUCell {
 export function GRUv3Cell(inp: number, out: number, opts?: RecurrentOptions): GRUv3Cell;
 export function GRUv3Cell(io: readonly [number, number], opts?: RecurrentOptions): GRUv3Cell;
 export function GRUv3Cell(...a: unknown[]): GRUv3Cell {
-  return makeCell(3, 'GRUv3Cell', a, false)[0] as unknown as GRUv3Cell;
+  return make(3, a) as GRUv3Cell;
 }
 
 /**
@@ -259,7 +255,7 @@ export function RNN<S extends boolean = false>(inp: number, out: number, σ?: Ac
 export function RNN<S extends boolean = false>(io: readonly [number, number], σ?: Activation | SequenceOptions<S>, opts?: SequenceOptions<S>): RNN<S>;
 export function RNN<S extends boolean = false>(cell: RNNCell, opts?: { return_state?: S }): RNN<S>;
 export function RNN(...a: unknown[]): RNN<boolean> {
-  return makeSeq(0, a) as RNN<boolean>;
+  return make(0, a, true) as RNN<boolean>;
 }
 
 /**
@@ -273,7 +269,7 @@ export function LSTM<S extends boolean = false>(inp: number, out: number, opts?:
 export function LSTM<S extends boolean = false>(io: readonly [number, number], opts?: SequenceOptions<S>): LSTM<S>;
 export function LSTM<S extends boolean = false>(cell: LSTMCell, opts?: { return_state?: S }): LSTM<S>;
 export function LSTM(...a: unknown[]): LSTM<boolean> {
-  return makeSeq(1, a) as LSTM<boolean>;
+  return make(1, a, true) as LSTM<boolean>;
 }
 
 /**
@@ -285,7 +281,7 @@ export function GRU<S extends boolean = false>(inp: number, out: number, opts?: 
 export function GRU<S extends boolean = false>(io: readonly [number, number], opts?: SequenceOptions<S>): GRU<S>;
 export function GRU<S extends boolean = false>(cell: GRUCell, opts?: { return_state?: S }): GRU<S>;
 export function GRU(...a: unknown[]): GRU<boolean> {
-  return makeSeq(2, a) as GRU<boolean>;
+  return make(2, a, true) as GRU<boolean>;
 }
 
 /**
@@ -297,7 +293,7 @@ export function GRUv3<S extends boolean = false>(inp: number, out: number, opts?
 export function GRUv3<S extends boolean = false>(io: readonly [number, number], opts?: SequenceOptions<S>): GRUv3<S>;
 export function GRUv3<S extends boolean = false>(cell: GRUv3Cell, opts?: { return_state?: S }): GRUv3<S>;
 export function GRUv3(...a: unknown[]): GRUv3<boolean> {
-  return makeSeq(3, a) as GRUv3<boolean>;
+  return make(3, a, true) as GRUv3<boolean>;
 }
 
 /**
@@ -306,7 +302,7 @@ export function GRUv3(...a: unknown[]): GRUv3<boolean> {
  */
 export function initialstates(m: RNNCell | LSTMCell | GRUCell | GRUv3Cell | { cell: unknown }): Tensor | LSTMState {
   const c = (m as { cell?: AnyCell } | null)?.cell ?? m as AnyCell, k = cellKind.get(c), Wh = c?.Wh;
-  if (k === undefined || !(Wh instanceof Tensor)) fail('initialstates', 'expected a recurrent cell or layer (RNN, LSTM, GRU, GRUv3 or their cells)', m);
+  if (k === undefined || !(Wh instanceof Tensor)) fail('initialstates', 'expected a recurrent cell or layer', m);
   const H = Wh.shape.at(-1)!;
   return k === 1 ? [zeros(H), zeros(H)] : zeros(H);
 }
