@@ -15,50 +15,36 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let zq = H * p.b;
   let h0 = h[k];
   if (p.kind != 3u) { hp[a] = h0; }
-  if (p.kind == 0u) {
-    let u = g[a] + z[k] + bias[r];
-    g[a] = u;
-    let v = unary_f(OP, u, p.alpha, inf());
-    h[k] = v;
-    y[a] = v;
-    return;
+  // the gates, kept in g: σ (the LSTM's third, c̃: tanh) of g + z + bias; the LSTM's four, the GRUs' r and u
+  for (var q = 0u; q < select(p.kind & 2u, 4u, p.kind == 1u); q++) {
+    var v = g[a + q * gq] + z[k + q * zq] + bias[q * H + r];
+    if (q == 2u) { v = tanh_(v); } else { v = sigmoid_(v); }
+    g[a + q * gq] = v;
   }
+  let g0 = g[a];
   var h1: f32;
-  if (p.kind == 1u) {
-    let i = sigmoid_(g[a] + z[k] + bias[r]);
-    let f = sigmoid_(g[a + gq] + z[k + zq] + bias[H + r]);
-    let cc = tanh_(g[a + 2u * gq] + z[k + 2u * zq] + bias[2u * H + r]);
-    let o = sigmoid_(g[a + 3u * gq] + z[k + 3u * zq] + bias[3u * H + r]);
+  if (p.kind == 0u) {
+    let u = g0 + z[k] + bias[r];
+    g[a] = u;
+    h1 = unary_f(OP, u, p.alpha, inf());
+  } else if (p.kind == 1u) {
     let c0 = c[k];
     cp[a] = c0;
-    let c1 = f * c0 + i * cc;
-    h1 = o * tanh_(c1);
+    let c1 = g[a + gq] * c0 + g0 * g[a + 2u * gq];
     c[k] = c1;
-    g[a] = i;
-    g[a + gq] = f;
-    g[a + 2u * gq] = cc;
-    g[a + 3u * gq] = o;
+    h1 = g[a + 3u * gq] * tanh_(c1);
+  } else if (p.kind == 3u) {
+    c[k] = g0 * h0;
+    cp[a] = g0 * h0;
+    return;
   } else {
-    var u: f32;
-    var n: f32;
-    if (p.kind == 4u) {
-      u = g[a + gq];
-      n = tanh_(g[a + 2u * gq] + z[k] + bias[2u * H + r]);
-    } else {
-      let rr = sigmoid_(g[a] + z[k] + bias[r]);
-      u = sigmoid_(g[a + gq] + z[k + zq] + bias[H + r]);
-      g[a] = rr;
-      g[a + gq] = u;
-      if (p.kind == 3u) {
-        c[k] = rr * h0;
-        cp[a] = rr * h0;
-        return;
-      }
-      let zc = z[k + 2u * zq];
-      cp[a] = zc;
-      n = tanh_(g[a + 2u * gq] + rr * zc + bias[2u * H + r]);
-    }
+    // GRU: zn is Wh's third block (kept in cp); GRUv3's second half: z is zn = Wh_h̃·(r .* h)
+    let zc = z[k + select(0u, 2u * zq, p.kind == 2u)];
+    var zr = zc;
+    if (p.kind == 2u) { cp[a] = zc; zr = g0 * zc; }
+    let n = tanh_(g[a + 2u * gq] + zr + bias[2u * H + r]);
     g[a + 2u * gq] = n;
+    let u = g[a + gq];
     h1 = (1.0 - u) * n + u * h0;
   }
   h[k] = h1;

@@ -15,50 +15,38 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let u = g[a + gq];
   let n = g[a + 2u * gq];
   let dht = dy[a] + dh[k];
+  // dz's first m blocks are g's new ones
+  var m = 2u;
   if (p.kind == 0u) {
-    let d = dht * unary_df(OP, g0, s[a], p.alpha, inf());
-    g[a] = d;
-    dz[k] = d;
+    g[a] = dht * unary_df(OP, g0, s[a], p.alpha, inf());
+    m = 1u;
   } else if (p.kind == 1u) {
     let o = g[a + 3u * gq];
     let c0 = s[a];
     let tc = tanh_(u * c0 + g0 * n);
     let dct = e[k] + dht * o * (1.0 - tc * tc);
-    let di = dct * n * g0 * (1.0 - g0);
-    let df = dct * c0 * u * (1.0 - u);
-    let dcc = dct * g0 * (1.0 - n * n);
-    let dout = dht * tc * o * (1.0 - o);
-    g[a] = di;
-    g[a + gq] = df;
-    g[a + 2u * gq] = dcc;
-    g[a + 3u * gq] = dout;
-    dz[k] = di;
-    dz[k + zq] = df;
-    dz[k + 2u * zq] = dcc;
-    dz[k + 3u * zq] = dout;
+    g[a] = dct * n * g0 * (1.0 - g0);
+    g[a + gq] = dct * c0 * u * (1.0 - u);
+    g[a + 2u * gq] = dct * g0 * (1.0 - n * n);
+    g[a + 3u * gq] = dht * tc * o * (1.0 - o);
     e[k] = dct * u;
+    m = 4u;
   } else if (p.kind == 3u) {
     let d = e[k];
-    let dr = d * s[a] * g0 * (1.0 - g0);
-    g[a] = dr;
-    dz[k] = dr;
+    g[a] = d * s[a] * g0 * (1.0 - g0);
     dh[k] = dh[k] + d * g0;
-    dz[k + zq] = u;
   } else {
     let dn = dht * (1.0 - u) * (1.0 - n * n);
-    let du = dht * (s[a] - n) * u * (1.0 - u);
-    g[a + gq] = du;
+    g[a + gq] = dht * (s[a] - n) * u * (1.0 - u);
     g[a + 2u * gq] = dn;
     dh[k] = dht * u;
     if (p.kind == 4u) {
       dz[k] = dn;
       return;
     }
-    let dr = dn * e[a] * g0 * (1.0 - g0);
-    g[a] = dr;
+    g[a] = dn * e[a] * g0 * (1.0 - g0);
     e[a] = dn * g0;
-    dz[k] = dr;
-    dz[k + zq] = du;
     dz[k + 2u * zq] = dn * g0;
   }
+  for (var q = 0u; q < m; q++) { dz[k + q * zq] = g[a + q * gq]; }
 }
