@@ -169,10 +169,8 @@ function forward(k: number, c: AnyCell, name: string, x: TensorLike, s: unknown,
   const t = (v: unknown, what: string) => toTensor(v as TensorLike, name, what), bk = k > 1 ? 'b' : 'bias', bv = c[bk];
   const Wh = t(c.Wh, 'Wh'), H = Wh.shape.at(-1)!;
   const ins = [t(x, 'x'), t(c.Wi, 'Wi'), Wh, bv === false || bv === undefined ? zeros(GATES[k] * H) : t(bv, bk)];
-  if (k === 1) {
-    if (s !== undefined && (!Array.isArray(s) || s.length !== 2)) fail(name, 'the state must be [h, c] (two tensors)', s);
-    ins.push(...(s === undefined ? [zeros(H), zeros(H)] : [t(s[0], 'h'), t(s[1], 'c')]));
-  } else ins.push(s === undefined ? zeros(H) : t(s, 'h'));
+  if (k === 1 && s !== undefined && (!Array.isArray(s) || s.length !== 2)) fail(name, 'the state must be [h, c] (two tensors)', s);
+  for (const [v, n] of k === 1 ? [[(s as unknown[])?.[0], 'h'], [(s as unknown[])?.[1], 'c']] : [[s, 'h']]) ins.push(s === undefined ? zeros(H) : t(v, n as string));
   if (k > 2) ins.push(t(c['Wh_h̃'], 'Wh_h̃'));
   const p = { kind: k, act: 0, alpha: 0, name, state: step ? k === 1 : rs, step } as SeqP;
   const a = k ? [0, 0] : step ? actCode(c.σ) : fusedAct(c, name);

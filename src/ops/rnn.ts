@@ -33,7 +33,7 @@ export interface SeqP {
   state: boolean;
   /** One step of a cell: x is [in] or [in, batch] (a sequence of length 1), y is h′. */
   step: boolean;
-  inp: number; hid: number; len: number; batch: number; batched: boolean;
+  inp: number; hid: number; len: number; batch: number;
   /** What the forward keeps for the gradient (while a gradient records): g, hp, cp. */
   saved: Tensor[] | null;
   /** The LSTM's final cell state (when `state`). */
@@ -56,7 +56,7 @@ export const rnnSeqDef = defineOp<SeqP>({
       badShape(p.name, 'input', x.shape, s ? `[${I}] or [${I}, batch]` : `[${I}, len] or [${I}, len, batch]` +
         (x.shape[0] !== I && x.shape[1] === I ? ' (a sequence given as [len, in]? permutedims it)' : r < 2 ? " (one time step is the cell's job)" : ''));
     }
-    p.len = s || x.shape[1]; p.batched = r > 2; p.batch = r > 2 ? x.shape[x.rank - 1] : 1;
+    p.len = s || x.shape[1]; p.batch = r > 2 ? x.shape[x.rank - 1] : 1;
     for (const [t, n, w] of [[Wi, 'Wi', [G, I]], [Wh, 'Wh', [G, H]], [bias, 'bias', [G]], [h0, 'h'], ...(p.kind & 1 ? [[e, p.kind > 1 ? 'Wh_h̃' : 'c', p.kind > 1 && [H, H]]] : [])] as [Tensor, string, Shape?][]) {
       if (w ? !sameShape(t.shape, w) : t.shape[0] !== H || (t.rank === 2 ? t.shape[1] !== p.batch : t.rank !== 1))
         badShape(p.name, w ? n : `initial state ${n}`, t.shape, w || `[${H}] or [${H}, ${p.batch}]`);
@@ -93,31 +93,32 @@ export const rnnSeqDef = defineOp<SeqP>({
   },
   grad(dy0, ins0, y, p, needs) {
     const s = p.saved;
-    if (!s) throw new Error(`${p.name}: the forward pass kept nothing for the gradient`);
+    if (!s) throw new Error(`${p.name}: no forward pass kept for the gradient`);
     p.saved = null;
     const b = y.backend, { kind, hid: H, batch: B, inp } = p, G = GATES[kind] * H, Z = ZROWS[kind] * H, ld = p.len * B, HB = H * B;
     const tr = runtime.tracer, t0 = tr ? performance.now() : 0;
-    const ins = ins0.map((t) => moveTo(t, b)), dy = moveTo(dy0, b), [x, Wi, Wh, , h0, e] = ins, [g, hp, cp] = s;
-    const buf = (shape: Shape) => empty(shape, b);
+    // what dies with this call: the saved buffers, the temporaries, the copies moved here
+    const tmp = [...s], buf = (shape: Shape) => empty(shape, b), T = (shape: Shape) => { const t = buf(shape); tmp.push(t); return t; };
+    const mv = (t: Tensor) => { const m = moveTo(t, b); if (m !== t) tmp.push(m); return m; };
+    const [x, Wi, Wh, , h0, e] = ins0.map(mv), dy = mv(dy0), [g, hp, cp] = s;
     // the carried gradients: dh (of h_{t}) and dc (LSTM; else one float kernels never touch), seeded by the final state's gradients
-    const dh = buf([H, B]), dc = buf(kind === 1 ? [H, B] : [1]);
-    [dh, dc].forEach((to, i) => {
-      const from = p.dT[i];
-      if (i > +(kind === 1)) return;
-      if (from) { const f = moveTo(from, b); b.copy(f.buf, 0, to.buf, 0, HB); if (f !== from) f.dispose(); }
-      else b.fill(to.buf, HB, 0);
-    });
-    const dz = buf([Z, B]), drh = kind > 2 ? buf([H, B]) : null;
+    const seed = (i: number, shape: Shape) => {
+      const t = buf(shape), f = p.dT[i];
+      if (f) b.copy(mv(f).buf, 0, t.buf, 0, HB); else b.fill(t.buf, t.size, 0);
+      return t;
+    };
+    const dh = seed(0, [H, B]), dc = seed(1, kind === 1 ? [H, B] : [1]);
+    const dz = T([Z, B]), drh = kind > 2 ? T([H, B]) : null;
     // the kernels' s and e: y, cp (LSTM's c_{t-1}) or hp; dc, cp (GRU's zn) or drh
     const sb = kind ? kind === 1 ? cp : hp : y, eb = kind === 2 ? cp : drh ?? dc;
-    const step = (k: number, d: Tensor) => b.rnnStepGrad(g.buf, sb.buf, eb.buf, dy.buf, dh.buf, d.buf, H, B, ld, off, k, p.act, p.alpha);
+    const step = (k: number) => b.rnnStepGrad(g.buf, sb.buf, eb.buf, dy.buf, dh.buf, dz.buf, H, B, ld, off, k, p.act, p.alpha);
     let off = ld - B;
     for (; off >= 0; off -= B) {
       if (drh) {
-        step(4, dz);
+        step(4);
         mm(b, e, dz, drh, H, H, B, 1);
       }
-      step(drh ? 3 : kind, dz);
+      step(drh ? 3 : kind);
       // dh0 unused: the last Whᵀ·dz can go (RNN and LSTM: dh is the matmul's alone; GRUs add to their direct term)
       if (off || needs[4]) mm(b, Wh, dz, dh, H, Z, B, 1, 0, +(kind > 1));
     }
@@ -131,22 +132,20 @@ export const rnnSeqDef = defineOp<SeqP>({
       if (kind > 2) b.fill(d.buf, G * H, 0);
       mm(b, g, hp, d, kind > 1 ? 2 * H : G, ld, H, 0, 1);
       if (kind === 2) {
-        const t = buf([H, H]);
+        const t = T([H, H]);
         mm(b, cp, hp, t, H, ld, H, 0, 1);
         b.copy(t.buf, 0, d.buf, 2 * H * H, H * H);
-        t.dispose();
       }
     }
     if (needs[3]) b.reduce(Reduce.sum, g.buf, (r[3] = buf([G])).buf, G, ld, 1);
-    if (needs[4]) r[4] = h0.size === HB ? dh.view(h0.shape) : dh; else dh.dispose();
-    if (needs[5] && kind === 1) r[5] = e.size === HB ? dc.view(e.shape) : dc; else dc.dispose();
+    if (needs[4]) r[4] = h0.size === HB ? dh.view(h0.shape) : dh; else tmp.push(dh);
+    if (needs[5] && kind === 1) r[5] = e.size === HB ? dc.view(e.shape) : dc; else tmp.push(dc);
     if (needs[5] && kind > 2) {
-      const du = buf([H, ld]);
+      const du = T([H, ld]);
       b.copy(g.buf, 2 * H * ld, du.buf, 0, H * ld);
       mm(b, du, cp, r[5] = buf([H, H]), H, ld, H, 0, 1);
-      du.dispose();
     }
-    for (const t of [g, hp, cp, dz, drh, dy !== dy0 && dy, ...ins.filter((t, i) => t !== ins0[i])]) t && t.dispose();
+    for (const t of tmp) t.dispose();
     if (tr) tr.op(rnnSeqDef, ins0, y.shape, b, performance.now() - t0);   // the backward, in trace() as the op again
     return r;
   },
@@ -167,7 +166,7 @@ export interface StateP { seq: SeqP; c: boolean }
 export const rnnStateDef = defineOp<StateP>({
   name: 'rnnState',
   kernels: ['strided', 'copy', 'fill'],
-  shape: (_ins, { seq: p }) => p.batched ? [p.hid, p.batch] : [p.hid],
+  shape: ([y], { seq: p }) => p.step ? y.shape : [p.hid, ...y.shape.slice(2)],
   run(b, out, [y, c], p) {
     const { hid, len, batch } = p.seq;
     if (p.c) b.copy(c.buf, 0, out.buf, 0, out.size);
