@@ -71,8 +71,8 @@ function stage(lay: u32, a: usize, k: usize, gq: usize, zq: usize, n: i32, back:
   return tail ? tls(RNN_TAILS) + (<usize>i << 6) : load<usize>(tls(RNN_BASE) + (<usize>i << 2)) + ((lay >> (<u32>i << 2)) & 8 ? a : k);
 }
 
-/** The loop both kernels share (one copy: called, not inlined): every row, four columns at a time, on whole vectors. */
-function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void {
+/** The loop both kernels share: every row, four columns at a time, `body` on whole vectors. */
+@inline function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void {
   const lay = layout(grad, kind), gq0 = at(hid, ld, 0), zq0 = at(hid, b, 0);
   for (let r = 0; r < hid; r++) {
     const a0 = at(r, ld, off), k0 = at(r, b, 0);
@@ -92,53 +92,49 @@ function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void
 // bs is the bias itself (per row, a splat: never staged).
 @inline function forward(kind: i32, r: i32, hid: i32, g: usize, z: usize, bs: usize, h: usize, c: usize, y: usize, hp: usize, cp: usize,
   gq: usize, zq: usize): void {
-  // the gates, kept in g: σ (the LSTM's third, c̃: tanh) of g + z + bias; the LSTM's four, the GRUs' r and u
-  const n = kind == 1 ? 4 : kind & 2 ? 2 : 0;
-  for (let q = 0; q < n; q++) {
-    const v = add3(ld4(g + <usize>q * gq), ld4(z + <usize>q * zq), bias(bs, q * hid + r));
-    st4(g + <usize>q * gq, q == 2 ? tanhv(v) : sigm(v));
-  }
-  const h0 = ld4(h), g0 = ld4(g), g2 = g + 2 * gq;
-  let h1: v128;
+  const b0 = bias(bs, r);
   if (kind == 0) {
-    h1 = add3(g0, ld4(z), bias(bs, r));
-    st4(g, h1);
+    const u = add3(ld4(g), ld4(z), b0);
+    st4(hp, ld4(h)); st4(g, u); st4(h, u);
   } else if (kind == 1) {
-    const c0 = ld4(c), c1 = f32x4.add(f32x4.mul(ld4(g + gq), c0), f32x4.mul(g0, ld4(g2)));
-    h1 = f32x4.mul(ld4(g + 3 * gq), tanhv(c1));
-    st4(cp, c0); st4(c, c1);
-  } else if (kind == 3) {
-    const v = f32x4.mul(g0, h0); st4(c, v); st4(cp, v); return;
+    const i = sigm(add3(ld4(g), ld4(z), b0)), f = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r)));
+    const cc = tanhv(add3(ld4(g + 2 * gq), ld4(z + 2 * zq), bias(bs, 2 * hid + r))), o = sigm(add3(ld4(g + 3 * gq), ld4(z + 3 * zq), bias(bs, 3 * hid + r)));
+    const c0 = ld4(c), c1 = f32x4.add(f32x4.mul(f, c0), f32x4.mul(i, cc)), h1 = f32x4.mul(o, tanhv(c1));
+    st4(hp, ld4(h)); st4(cp, c0); st4(c, c1); st4(h, h1); st4(y, h1);
+    st4(g, i); st4(g + gq, f); st4(g + 2 * gq, cc); st4(g + 3 * gq, o);
+  } else if (kind <= 3) {
+    const rr = sigm(add3(ld4(g), ld4(z), b0)), u = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r))), h0 = ld4(h);
+    st4(g, rr); st4(g + gq, u);
+    if (kind == 3) { const v = f32x4.mul(rr, h0); st4(c, v); st4(cp, v); return; }
+    const zc = ld4(z + 2 * zq), nn = tanhv(add3(ld4(g + 2 * gq), f32x4.mul(rr, zc), bias(bs, 2 * hid + r))), h1 = mix(u, nn, h0);
+    st4(hp, h0); st4(cp, zc); st4(h, h1); st4(y, h1); st4(g + 2 * gq, nn);
   } else {
-    // GRU: n = tanh(g₂ + r·zn + b₂) with zn Wh's third block, kept in cp; GRUv3's second half: zn = Wh_h̃·(r·h), in z
-    const zc = ld4(kind == 2 ? z + 2 * zq : z), nn = tanhv(add3(ld4(g2), kind == 2 ? f32x4.mul(g0, zc) : zc, bias(bs, 2 * hid + r)));
-    if (kind == 2) st4(cp, zc);
-    st4(g2, nn);
-    h1 = mix(ld4(g + gq), nn, h0);
+    const u = ld4(g + gq), nn = tanhv(add3(ld4(g + 2 * gq), ld4(z), bias(bs, 2 * hid + r))), h0 = ld4(h), h1 = mix(u, nn, h0);
+    st4(g + 2 * gq, nn); st4(hp, h0); st4(h, h1); st4(y, h1);
   }
-  st4(hp, h0); st4(h, h1); st4(y, h1);
 }
 
 @inline function backward(kind: i32, g: usize, s: usize, e: usize, dy: usize, dh: usize, dz: usize, gq: usize, zq: usize): void {
-  const dht = f32x4.add(ld4(dy), ld4(dh)), g0 = ld4(g), u = ld4(g + gq), g2 = g + 2 * gq, nn = ld4(g2);
+  const dht = f32x4.add(ld4(dy), ld4(dh));
   if (kind == 1) {
-    const o = ld4(g + 3 * gq), c0 = ld4(s), tc = tanhv(f32x4.add(f32x4.mul(u, c0), f32x4.mul(g0, nn)));
+    const i = ld4(g), f = ld4(g + gq), cc = ld4(g + 2 * gq), o = ld4(g + 3 * gq);
+    const c0 = ld4(s), tc = tanhv(f32x4.add(f32x4.mul(f, c0), f32x4.mul(i, cc)));
     const dct = f32x4.add(ld4(e), mul3(dht, o, dtanh(tc)));
-    st4(g, mul3(dct, nn, dsig(g0))); st4(g + gq, mul3(dct, c0, dsig(u))); st4(g2, mul3(dct, g0, dtanh(nn)));
-    st4(g + 3 * gq, mul3(dht, tc, dsig(o)));
-    st4(e, f32x4.mul(dct, u));
+    const di = mul3(dct, cc, dsig(i)), df = mul3(dct, c0, dsig(f)), dcc = mul3(dct, i, dtanh(cc)), dout = mul3(dht, tc, dsig(o));
+    st4(g, di); st4(g + gq, df); st4(g + 2 * gq, dcc); st4(g + 3 * gq, dout);
+    st4(dz, di); st4(dz + zq, df); st4(dz + 2 * zq, dcc); st4(dz + 3 * zq, dout);
+    st4(e, f32x4.mul(dct, f));
   } else if (kind == 3) {
-    const d = ld4(e);
-    st4(g, mul3(d, ld4(s), dsig(g0))); st4(dh, f32x4.add(ld4(dh), f32x4.mul(d, g0)));
+    const rr = ld4(g), d = ld4(e), dr = mul3(d, ld4(s), dsig(rr));
+    st4(g, dr); st4(dz, dr); st4(dh, f32x4.add(ld4(dh), f32x4.mul(d, rr))); st4(dz + zq, ld4(g + gq));
   } else {
-    const dn = mul3(dht, f32x4.sub(one(), u), dtanh(nn));
-    st4(g + gq, mul3(dht, f32x4.sub(ld4(s), nn), dsig(u))); st4(g2, dn); st4(dh, f32x4.mul(dht, u));
+    const u = ld4(g + gq), nn = ld4(g + 2 * gq);
+    const dn = mul3(dht, f32x4.sub(one(), u), dtanh(nn)), du = mul3(dht, f32x4.sub(ld4(s), nn), dsig(u));
+    st4(g + gq, du); st4(g + 2 * gq, dn); st4(dh, f32x4.mul(dht, u));
     if (kind == 4) { st4(dz, dn); return; }
-    const dnr = f32x4.mul(dn, g0);
-    st4(g, mul3(dn, ld4(e), dsig(g0))); st4(e, dnr); st4(dz + 2 * zq, dnr);
+    const rr = ld4(g), dr = mul3(dn, ld4(e), dsig(rr)), dnr = f32x4.mul(dn, rr);
+    st4(g, dr); st4(e, dnr); st4(dz, dr); st4(dz + zq, du); st4(dz + 2 * zq, dnr);
   }
-  // dz's first blocks are g's: the LSTM's four, the GRUs' dr and du
-  for (let q: usize = 0; q < (kind == 1 ? 4 : 2); q++) st4(dz + q * zq, ld4(g + q * gq));
 }
 
 /** KERNELS.rnnStep. */
