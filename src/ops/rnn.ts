@@ -150,9 +150,9 @@ export const rnnSeqDef = defineOp<SeqP>({
     return r;
   },
   cost(ins, p) {
-    const { kind, hid: H, inp, len, batch: B } = p, G = GATES[kind] * H, ld = len * B;
-    const w = ins.reduce((a, t) => a + t.size, 0);
-    return { flops: 2 * G * inp * ld + 2 * (ZROWS[kind] + +(kind > 2)) * H * H * ld + 40 * G * ld, bytes: 4 * (w + 2 * G * ld + 3 * H * ld) };
+    // matmuls: the projection 2·G·in·ld and the steps' 2·G·H·ld (Wh's rows used, plus GRUv3's Wh_h̃: G in all)
+    const { kind, hid: H, inp, len, batch } = p, G = GATES[kind] * H, ld = len * batch;
+    return { flops: 2 * G * ld * (inp + H + 20), bytes: 4 * (ins.reduce((a, t) => a + t.size, 0) + (2 * G + 3 * H) * ld) };
   },
 });
 
