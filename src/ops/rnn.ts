@@ -123,7 +123,7 @@ export const rnnSeqDef = defineOp<SeqP>({
       if (off || needs[4]) mm(b, Wh, dz, dh, H, Z, B, 1, 0, +(kind > 1));
     }
     // g now holds the gradient of the gate pre-activations: the input side of every gate
-    const r: (Tensor | null)[] = [null, null, null, null, null, null];
+    const r: (Tensor | null)[] = [];   // an input's gradient, or nothing (needs[i] false)
     if (needs[0]) mm(b, Wi, g, r[0] = buf(x.shape), inp, G, ld, 1);
     if (needs[1]) mm(b, g, x, r[1] = buf(Wi.shape), G, ld, inp, 0, 1);
     if (needs[2]) {
