@@ -3,13 +3,13 @@
 // x [spatial…, channels, batch], weight [k…, in/groups, out] ([k…, out/groups, in] for
 // ConvTranspose, as Flux). The ops are src/ops/conv.ts; gradients come from them.
 
-import { Tensor, toTensor, zeros, describe, sameShape, sizeOf, type TensorLike } from '../tensor.js';
+import { Tensor, toTensor, sizeOf, type TensorLike } from '../tensor.js';
 import { convolve, convTranspose, windowArg, sizeArg, perDim, SamePad, type Window } from '../ops/conv.js';
 import { Unary } from '../ops/codes.js';
 import { reshape } from '../ops/shape.js';
 import * as u from '../ops/unary.js';
-import { makeLayer, type Layer } from './layer.js';
-import { glorot_uniform, type Init } from './init.js';
+import { makeLayer, initWeight, biasArg, type Layer } from './layer.js';
+import type { Init } from './init.js';
 import { fusedCode, checkAct, type Activation } from './dense.js';
 import { options, fail, int, MAX_SIZE } from '../check.js';
 
@@ -70,10 +70,7 @@ function build(kind: Kind, a: unknown, b: unknown, c: unknown, d: unknown): Laye
     if (cin % G || cout % G) throw new RangeError(`${name}: groups ${G} must divide both ${cin} and ${cout}`);
     const shape = [...k, (T ? cout : cin) / G, T ? cin : cout];
     if (sizeOf(shape) > MAX_SIZE) throw new RangeError(`${name}: out of memory: a weight of ${sizeOf(shape)} elements; a tensor holds at most ${MAX_SIZE}`);
-    const init = o.init ?? glorot_uniform;
-    if (typeof init !== 'function') throw new TypeError(`${name}: init must be a function (...dims) => Tensor, got ${describe(init)}`);
-    w = init(...shape);
-    if (!(w instanceof Tensor) || !sameShape(w.shape, shape)) throw new RangeError(`${name}: init returned ${describe(w)}, expected shape [${shape.join(', ')}]`);
+    w = initWeight(name, 'init', o.init, shape);
     bias = o.bias ?? true;
   }
   checkAct(σ, name);
@@ -84,12 +81,7 @@ function build(kind: Kind, a: unknown, b: unknown, c: unknown, d: unknown): Laye
   if (outpad?.some((q, i) => q >= win.stride[i])) throw new RangeError(`${name}: outpad must be smaller than the stride ${tuple(win.stride)}, got ${tuple(outpad)}`);
   const nout = T ? w.shape[nd] * groups : w.shape[nd + 1];
   if (w.shape[nd + 1] % groups) throw new RangeError(`${name}: groups ${groups} must divide ${w.shape[nd + 1]}, the weight's last dim`);
-  let bt: Tensor | false = false;
-  if (bias === true) bt = zeros(nout);
-  else if (bias !== false) {
-    bt = toTensor(bias as TensorLike, name, 'bias');
-    if (bt.size !== nout || bt.rank > 1) throw new RangeError(`${name}: bias has shape [${bt.shape.join(', ')}], expected [${nout}]`);
-  }
+  const bt = biasArg(name, bias, nout);
   w.keep(); if (bt) bt.keep();
   // Flux's show: the options that differ from their defaults
   const f = σ as Activation, opt = (n: string, v: readonly number[], one: number) => (v.every((q) => q === one) ? '' : `, ${n}=${n === 'pad' ? showPad(v) : show(v)}`);

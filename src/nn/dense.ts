@@ -3,14 +3,14 @@
 // `dense` op supports run inside it (one matmul + one bias/activation pass); any other
 // function is applied after dense(identity).
 
-import { Tensor, toTensor, zeros, describe, sameShape, type TensorLike } from '../tensor.js';
+import { Tensor, toTensor, describe, type TensorLike } from '../tensor.js';
 import { dense } from '../ops/dense.js';
 import { Unary, UNARY_OPS, FUSED } from '../ops/codes.js';
 import * as u from '../ops/unary.js';
 import { softmax, logsoftmax } from '../ops/softmax.js';
 import { reshape } from '../ops/shape.js';
-import { makeLayer, alias, type Layer } from './layer.js';
-import { glorot_uniform, type Init } from './init.js';
+import { makeLayer, alias, initWeight, biasArg, type Layer } from './layer.js';
+import type { Init } from './init.js';
 import { options, fail, show, MAX_SIZE } from '../check.js';
 
 /**
@@ -62,20 +62,10 @@ export function Dense(a: number | readonly number[] | Tensor, b?: unknown, c?: u
     const opts = options<DenseOptions>(name, o, ['bias', 'init']);
     σ = act === undefined ? u.identity : act;
     checkAct(σ, name);
-    const init = opts.init ?? glorot_uniform;
-    if (typeof init !== 'function') throw new TypeError(`${name}: init must be a function (...dims) => Tensor, got ${describe(init)}`);
-    W = init(out as number, inp as number);
-    if (!(W instanceof Tensor) || !sameShape(W.shape, [out as number, inp as number]))
-      throw new RangeError(`${name}: init returned ${describe(W)}, expected shape [${out}, ${inp}]`);
+    W = initWeight(name, 'init', opts.init, [out as number, inp as number]);
     bias = opts.bias ?? true;
   }
-  const nout = W.shape[0];
-  let bt: Tensor | false = false;
-  if (bias === true) bt = zeros(nout);
-  else if (bias !== false) {
-    bt = toTensor(bias, name, 'bias');
-    if (bt.size !== nout || bt.rank > 1) throw new RangeError(`${name}: bias has shape [${bt.shape.join(', ')}], expected [${nout}]`);
-  }
+  const bt = biasArg(name, bias, W.shape[0]);
   W.keep(); if (bt) bt.keep();
   const m = makeLayer(name, { weight: W, bias: bt, σ: σ as Activation }, (self, x) => forward(self as Dense, name, x));
   alias(m, 'W', 'weight'); alias(m, 'b', 'bias');

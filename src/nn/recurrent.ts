@@ -8,7 +8,7 @@
 // Every layer, cells included, runs src/ops/rnn.ts's fused sequence op (a cell is a sequence of
 // length 1), so a step is one matmul and one kernel and the gradient is one node.
 
-import { Tensor, toTensor, zeros, sameShape, type TensorLike } from '../tensor.js';
+import { Tensor, toTensor, zeros, type TensorLike } from '../tensor.js';
 import { UNARY_OPS } from '../ops/codes.js';
 import * as u from '../ops/unary.js';
 import { reshape } from '../ops/shape.js';
@@ -17,10 +17,10 @@ import { matmul } from '../ops/matmul.js';
 import { GATES, rnnSeqDef, rnnStateDef, type SeqP } from '../ops/rnn.js';
 import { apply } from '../ops/registry.js';
 import { recording } from '../autograd.js';
-import { hidden, alias, named } from './layer.js';
-import { glorot_uniform, type Init } from './init.js';
+import { hidden, alias, named, initWeight, biasArg } from './layer.js';
+import type { Init } from './init.js';
 import type { Activation } from './dense.js';
-import { options, bool, fail, func, show, isPlain, badShape, shapeArg } from '../check.js';
+import { options, bool, fail, func, show, isPlain, shapeArg } from '../check.js';
 
 /**
  * What the recurrent cells accept: the weight initialisers (Flux's keyword names) and the bias
@@ -130,18 +130,11 @@ function make(k: number, [a, ...rest]: unknown[], seq?: boolean): unknown {
     opts = options<SequenceOptions & Record<string, unknown>>(name, o, ['init_kernel', 'init_recurrent_kernel', 'bias', ...(seq ? ['return_state'] : [])]);
     const G = GATES[k] * H;
     shapeArg(name, [G, Math.max(inp, H)], 'a weight');
-    const init = (key: 'init_kernel' | 'init_recurrent_kernel', dims: number[]) => {
-      const W = func<Init>(name, key, opts[key] ?? glorot_uniform)(...dims);
-      if (!(W instanceof Tensor) || !sameShape(W.shape, dims)) throw new RangeError(`${name}: ${key} returned ${show(W)}, expected shape [${dims.join(', ')}]`);
-      return W.keep();
-    };
+    const init = (key: 'init_kernel' | 'init_recurrent_kernel', dims: number[]) => initWeight(name, key, opts[key], dims).keep();
     const Wi = init('init_kernel', [G, inp]), Wh = init('init_recurrent_kernel', [G, H]);
     const extra = k > 2 && { 'Wh_h̃': init('init_recurrent_kernel', [H, H]) };
-    const bo = opts.bias ?? true, bias = bo === true ? zeros(G) : bo !== false && toTensor(bo as TensorLike, name, 'bias');
-    if (bias) {
-      if (bias.size !== G || bias.rank > 1) badShape(name, 'bias', bias.shape, [G]);
-      bias.keep();
-    }
+    const bias = biasArg(name, opts.bias ?? true, G);
+    if (bias) bias.keep();
     const cname = `${L}Cell(${inp} => ${H})`;
     cell = named(cname, { ...(!k && { σ }), Wi, Wh, [k > 1 ? 'b' : 'bias']: bias, ...extra },
       ((x: TensorLike, s?: unknown) => forward(k, cell, cname, x, s, true)) as AnyCell);
