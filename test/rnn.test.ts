@@ -309,7 +309,7 @@ API('errors name the layer, the argument and the shapes', () => {
   assert.throws(() => GRU(3, 5)(rand(3, 4), zeros(4)), /GRU\(3 => 5\): initial state h has shape \[4\]/);
   assert.throws(() => GRUCell(3, 5)(rand(4, 2)), /GRUCell\(3 => 5\): input has shape \[4, 2\], expected \[3\] or \[3, batch\]/);
   assert.throws(() => LSTM(0, 5), /LSTM\(0 => 5\): in and out must be positive integers/);
-  assert.throws(() => GRUv3([3, 5, 2] as never), /GRUv3: expected \[in, out\], got an array of length 3/);
+  assert.throws(() => GRUv3([3, 5, 2] as never), /GRUv3: expected \[in, out\], got \[3, 5, 2\]/);
   assert.throws(() => LSTM(3, 5, relu as never), /LSTM\(3 => 5\): options must be an object/);
   assert.throws(() => LSTM(3, 5, { init: 1 } as never), /LSTM\(3 => 5\): unknown option init/);
   assert.throws(() => LSTM(3, 5, { bias: [1, 2] }), /LSTM\(3 => 5\): bias has shape \[2\], expected \[20\]/);

@@ -9,9 +9,9 @@ import { Unary, UNARY_OPS, FUSED } from '../ops/codes.js';
 import * as u from '../ops/unary.js';
 import { softmax, logsoftmax } from '../ops/softmax.js';
 import { reshape } from '../ops/shape.js';
-import { makeLayer, alias, initWeight, biasArg, type Layer } from './layer.js';
+import { makeLayer, alias, initWeight, biasArg, ioArgs, type Layer } from './layer.js';
 import type { Init } from './init.js';
-import { options, fail, show, MAX_SIZE } from '../check.js';
+import { options, fail, MAX_SIZE } from '../check.js';
 
 /**
  * An activation: any function on tensors (elementwise).
@@ -50,19 +50,13 @@ export function Dense(a: number | readonly number[] | Tensor, b?: unknown, c?: u
     name = `Dense(${a.shape[1]} => ${a.shape[0]})`;
     checkAct(σ, name);
   } else {
-    const [inp, out, act, o] = Array.isArray(a) ? [a[0], a[1], b, c] : [a, b, c, d];
-    name = `Dense(${show(inp)} => ${show(out)})`;
-    if (Array.isArray(a) && a.length !== 2) throw new RangeError(`Dense: expected [in, out], got [${a}]`);
-    for (const n of [inp, out]) {
-      if (!Number.isInteger(n) || (n as number) < 1)
-        throw new RangeError(`${name}: in and out must be positive integers, got ${describe(n)}`);
-    }
-    if ((inp as number) * (out as number) > MAX_SIZE)
-      throw new RangeError(`${name}: out of memory: a weight of ${(inp as number) * (out as number)} elements; a tensor holds at most ${MAX_SIZE}`);
+    let inp: number, out: number, act: unknown, o: unknown;
+    [inp, out, name, [act, o]] = ioArgs('Dense', [a, b, c, d]);
+    if (inp * out > MAX_SIZE) throw new RangeError(`${name}: out of memory: a weight of ${inp * out} elements; a tensor holds at most ${MAX_SIZE}`);
     const opts = options<DenseOptions>(name, o, ['bias', 'init']);
     σ = act === undefined ? u.identity : act;
     checkAct(σ, name);
-    W = initWeight(name, 'init', opts.init, [out as number, inp as number]);
+    W = initWeight(name, 'init', opts.init, [out, inp]);
     bias = opts.bias ?? true;
   }
   const bt = biasArg(name, bias, W.shape[0]);

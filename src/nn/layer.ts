@@ -4,7 +4,7 @@
 // that is not trained (BatchNorm's running statistics) is stored non-enumerable.
 
 import { Tensor, describe, toTensor, zeros, sameShape, type TensorLike } from '../tensor.js';
-import { fail, func, isPlain, badShape } from '../check.js';
+import { fail, func, isPlain, badShape, show } from '../check.js';
 import { glorot_uniform } from './init.js';
 
 /**
@@ -104,4 +104,19 @@ export function biasArg(name: string, bias: unknown, n: number): Tensor | false 
   const b = bias === true ? zeros(n) : toTensor(bias as TensorLike, name, 'bias');
   if (b.size !== n || b.rank > 1) badShape(name, 'bias', b.shape, [n]);
   return b;
+}
+
+/**
+ * A layer's `(in, out, ...rest)` or `([in, out], ...rest)` arguments: the two sizes, checked to
+ * be positive integers, the layer's name `fn(in => out)` and the rest.
+ * @example const [inp, out, name, [σ, opts]] = ioArgs('Dense', [784, 32, relu]);
+ */
+export function ioArgs(fn: string, [a, ...rest]: unknown[]): [number, number, string, unknown[]] {
+  if (Array.isArray(a)) {
+    if (a.length !== 2) throw new RangeError(`${fn}: expected [in, out], got [${a.map(show).join(', ')}]`);
+    rest.unshift(a[1]); a = a[0];
+  }
+  const out = rest.shift(), name = `${fn}(${show(a)} => ${show(out)})`;
+  for (const n of [a, out]) if (!Number.isInteger(n) || (n as number) < 1) throw new RangeError(`${name}: in and out must be positive integers, got ${describe(n)}`);
+  return [a as number, out as number, name, rest];
 }

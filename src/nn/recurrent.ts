@@ -17,10 +17,10 @@ import { matmul } from '../ops/matmul.js';
 import { GATES, rnnSeqDef, rnnStateDef, type SeqP } from '../ops/rnn.js';
 import { apply } from '../ops/registry.js';
 import { recording } from '../autograd.js';
-import { hidden, alias, named, initWeight, biasArg } from './layer.js';
+import { hidden, alias, named, initWeight, biasArg, ioArgs } from './layer.js';
 import type { Init } from './init.js';
 import type { Activation } from './dense.js';
-import { options, bool, fail, func, show, isPlain, shapeArg } from '../check.js';
+import { options, bool, fail, func, isPlain, shapeArg } from '../check.js';
 
 /**
  * What the recurrent cells accept: the weight initialisers (Flux's keyword names) and the bias
@@ -111,15 +111,8 @@ function make(k: number, [a, ...rest]: unknown[], seq?: boolean): unknown {
     cell = a as AnyCell;
     opts = options(L, rest[0], ['return_state']);
   } else {
-    if (Array.isArray(a)) {
-      if (a.length !== 2) throw new RangeError(`${fn}: expected [in, out], got an array of length ${a.length}`);
-      rest.unshift(a[1]); a = a[0];
-    }
-    const inp = a as number, H = rest.shift() as number, name = `${fn}(${show(inp)} => ${show(H)})`;
-    for (const n of [inp, H]) {
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new RangeError(`${name}: in and out must be positive integers, got ${show(n)}`);
-    }
-    let [σ, o] = rest;
+    const [inp, H, name, more] = ioArgs(fn, [a, ...rest]);
+    let [σ, o] = more;
     if (k) {
       if (o !== undefined) fail(name, `${L} has no activation argument`, o);
       o = σ; σ = undefined;
