@@ -121,7 +121,7 @@ C('errors name the layer, the index and vocab; bad forms are refused', () => wit
     [() => m([1.5]), /^Embedding\(5 => 3\): x\[0\] = 1\.5 is not an index/],
     [() => m(NaN), /^Embedding\(5 => 3\): x\[0\] = NaN is not an index/],
     [() => m(tensor([2, 7])), /^Embedding\(5 => 3\): x\[1\] = 7 is not an index/],
-    [() => m('abc' as never), /^Embedding\(5 => 3\): x must be 0-based integer indices .*, got \"abc\"$/],
+    [() => m('abc' as never), /^Embedding\(5 => 3\): x must be 0-based integer indices, got \"abc\"$/],
     [() => m(onehotbatch([0, 1], [0, 1, 2])), /^Embedding\(5 => 3\): a one-hot x has shape \[3, 2\], expected \[5, …\] \(vocab first\)$/],
     [() => m([[true, false]]), /^Embedding\(5 => 3\): a one-hot x has shape \[1, 2\], expected \[5, …\]/],
     [() => Embedding([5] as never), /^Embedding: expected \[vocab, dim\], two positive integers, got \[5\]$/],

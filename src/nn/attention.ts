@@ -17,7 +17,7 @@ import { Dropout } from './dropout.js';
 import { mapBools } from './embedding.js';
 import { glorot_uniform, type Init } from './init.js';
 import { named } from './layer.js';
-import { options, isPlain, int, bool, fail, show, badShape, MAX_SIZE } from '../check.js';
+import { options, isPlain, int, bool, fail, func, show, badShape, MAX_SIZE } from '../check.js';
 
 /**
  * A 0/1 mask (1, or true: the key may be attended to), broadcastable to the scores
@@ -37,7 +37,7 @@ export interface AttentionOptions { nheads?: number; mask?: AttentionMask | null
 /** x padded with trailing dims of 1 to `rank` (a view), for Julia's broadcast against the scores. */
 function padded(fn: string, what: string, x: Tensor, rank: number, scores: readonly number[]): Tensor {
   if (x.rank > rank || x.shape.some((d, i) => d !== 1 && d !== scores[i]))
-    badShape(fn, what, x.shape, `one that broadcasts to the scores [kv_len, q_len, nheads, batch…] = [${scores}]`);
+    badShape(fn, what, x.shape, `one that broadcasts to the scores [${scores}]`);
   return x.rank === rank ? x : x.view([...x.shape, ...Array(rank - x.rank).fill(1)]);
 }
 
@@ -51,9 +51,8 @@ function heads(x: Tensor, H: number): Tensor {
 /** @internal dot_product_attention with the caller's name in its errors. */
 export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: TensorLike, bias0: TensorLike | null | undefined, o: AttentionOptions): [Tensor, Tensor] {
   const q = toTensor(q0, fn, 'q'), k = toTensor(k0, fn, 'k'), v = toTensor(v0, fn, 'v');
-  const H = o.nheads ?? 1, fdrop = o.fdrop;
-  int(fn, 'nheads', H, 1);
-  if (fdrop !== undefined && typeof fdrop !== 'function') fail(fn, 'fdrop must be a function (a Dropout layer, say)', fdrop);
+  const H = int(fn, 'nheads', o.nheads ?? 1, 1), fdrop = o.fdrop;
+  if (fdrop !== undefined) func(fn, 'fdrop', fdrop);
   const [qs, ks, vs] = [q.shape, k.shape, v.shape], batch = qs.slice(2);
   // one check, one message: the three shapes against the form they must have
   if (qs.length < 2 || ks.length !== qs.length || vs.length !== qs.length || qs[0] !== ks[0] || ks[1] !== vs[1]
@@ -127,7 +126,7 @@ export type MultiHeadAttention = {
  */
 export function MultiHeadAttention(dims: MHADims, opts?: MHAOptions): MultiHeadAttention {
   const fn = 'MultiHeadAttention';
-  const bad = () => fail(fn, 'dims must be a positive integer or [in, qkv, out] (in = n or [q_in, k_in, v_in], qkv = n or [qk, v])', dims, RangeError);
+  const bad = () => fail(fn, 'dims must be a positive integer or [in, qkv, out]', dims, RangeError);
   const pos = (n: unknown, len: number) => (typeof n === 'number' ? Array(len).fill(n) : Array.isArray(n) && n.length === len ? [...n] : bad());
   const [qi, ki, vi, qk, vd, out] = typeof dims === 'number' ? pos(dims, 6)
     : Array.isArray(dims) && dims.length === 3 ? [...pos(dims[0], 3), ...pos(dims[1], 2), ...pos(dims[2], 1)] : bad();
@@ -148,13 +147,12 @@ function call(m: MultiHeadAttention, name: string, args: unknown[]): [Tensor, Te
   const o = options<MHACallOptions>(name, isPlain(args[args.length - 1]) ? args.pop() : undefined, ['mask']);
   if (args.length < 1 || args.length > 4) throw new TypeError(`${name}: expected (q), (q, kv), (q, k, v) or (q, k, v, bias), then optional { mask }, got ${args.length} arguments`);
   const [q0, k0 = q0, v0 = k0, bias] = args as TensorLike[];
-  const ts = [q0, k0, v0].map((x, i) => toTensor(x, name, 'qkv'[i]));
-  ts.forEach((x, i) => {
-    const want = [m.q_proj, m.k_proj, m.v_proj][i].weight.shape[1];
+  const ps = [m.q_proj, m.k_proj, m.v_proj], [q, k, v] = [q0, k0, v0].map((x0, i) => {
+    const x = toTensor(x0, name, 'qkv'[i]), want = ps[i].weight.shape[1];
     if (x.rank < 2 || x.shape[0] !== want)
       badShape(name, 'qkv'[i], x.shape, `[${want}, len, batch]` + (x.shape[1] === want ? ' (a sequence given as [len, in]? permutedims it)' : ''));
-  });
-  const [q, k, v] = ts.map((x, i) => [m.q_proj, m.k_proj, m.v_proj][i](x));
+    return x;
+  }).map((x, i) => ps[i](x));
   const [x, α] = attention(name, q, k, v, bias, { nheads: m.nheads, mask: o.mask, fdrop: m.attn_drop });
   return [m.out_proj(x), α];
 }

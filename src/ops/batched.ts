@@ -12,7 +12,11 @@ import { permutedims } from './permute.js';
 import { sum } from './reduce.js';
 import { options, bool } from '../check.js';
 
+/** Whether A and B are transposed; shape() fills in the sizes. */
 export interface BatchedP { ta: number; tb: number; m: number; k: number; n: number; batch: number }
+
+/** op(a)·op(b) per batch (t: transposed). */
+const bmul = (a: Tensor, b: Tensor, ta: number, tb: number): Tensor => apply(batchedMulDef, [a, b], { ta, tb } as BatchedP);
 
 /** The batch dims of a matrix (none), a 3-d batch or an N-d one: everything after the first two. */
 const batchOf = (s: Shape) => s.slice(2);
@@ -34,8 +38,7 @@ export const batchedMulDef = defineOp<BatchedP>({
     p.n = p.tb ? sb[0] : sb[1];
     p.batch = sizeOf(out);
     if (a.rank < 2 || b.rank < 2 || p.k !== (p.tb ? sb[1] : sb[0]) || (out === ba && !sameShape(ba, bb) && bb.length)) {
-      throw new RangeError(`batched_mul: A has shape [${sa}] and B [${sb}], expected ${p.ta ? 'Aᵀ' : 'A'} [m, k, batch…] and ` +
-        `${p.tb ? 'Bᵀ' : 'B'} [k, n, batch…] with equal batch dims (or 1, or none, to broadcast)`);
+      throw new RangeError(`batched_mul: A [${sa}] and B [${sb}] do not fit ${p.ta ? 'Aᵀ' : 'A'} [m, k, batch…], ${p.tb ? 'Bᵀ' : 'B'} [k, n, batch…]`);
     }
     return [p.m, p.n, ...out];
   },
@@ -50,16 +53,15 @@ export const batchedMulDef = defineOp<BatchedP>({
   // B, dA is one matmul of the [m, n·batch] and [k, n·batch] views).
   grad(dy, [a, b], _c, p, needs) {
     const { ta, tb, m, k, n, batch } = p;
-    const bm = (x: Tensor, y: Tensor, t1: number, t2: number) => apply(batchedMulDef, [x, y], { ta: t1, tb: t2, m: 0, k: 0, n: 0, batch: 0 });
     const fold = (g: Tensor, x: Tensor) => (x.size === g.size ? g : sum(g, g.shape.slice(2).map((_, i) => i + 2)).view(x.shape));
     let da: Tensor | null = null, db: Tensor | null = null;
     if (needs[0]) {
       if (a.size === m * k && batch > 1 && !tb) {
         const dv = dy.view([m, n * batch]), bv = b.view([k, n * batch]);
         da = (ta ? matmul(bv, dv, { transB: true }) : matmul(dv, bv, { transB: true })).view(a.shape);
-      } else da = fold(ta ? bm(b, dy, tb, 1) : bm(dy, b, 0, tb ? 0 : 1), a);
+      } else da = fold(ta ? bmul(b, dy, tb, 1) : bmul(dy, b, 0, tb ? 0 : 1), a);
     }
-    if (needs[1]) db = fold(tb ? bm(dy, a, 1, ta) : bm(a, dy, ta ? 0 : 1, 0), b);
+    if (needs[1]) db = fold(tb ? bmul(dy, a, 1, ta) : bmul(a, dy, ta ? 0 : 1, 0), b);
     return [da, db];
   },
   cost: ([a, b], p, c) => ({ flops: 2 * p.m * p.k * p.n * p.batch, bytes: 4 * (a.size + b.size + sizeOf(c)) }),
@@ -74,11 +76,9 @@ export const batchedMulDef = defineOp<BatchedP>({
  *          batched_mul(rand(5, 2, 17), rand(5, 9, 1), { transA: true }) // [2, 9, 17]: B broadcast
  */
 export function batched_mul(A: TensorLike, B: TensorLike, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
-  const o = options<{ transA: boolean; transB: boolean }>('batched_mul', opts, ['transA', 'transB']);
-  if (o.transA !== undefined) bool('batched_mul', 'transA', o.transA);
-  if (o.transB !== undefined) bool('batched_mul', 'transB', o.transB);
-  return apply(batchedMulDef, [toTensor(A, 'batched_mul', 'A'), toTensor(B, 'batched_mul', 'B')],
-    { ta: o.transA ? 1 : 0, tb: o.transB ? 1 : 0, m: 0, k: 0, n: 0, batch: 0 });
+  const fn = 'batched_mul', o = options<{ transA: boolean; transB: boolean }>(fn, opts, ['transA', 'transB']);
+  const t = (k: 'transA' | 'transB') => +bool(fn, k, o[k] ?? false);
+  return bmul(toTensor(A, fn, 'A'), toTensor(B, fn, 'B'), t('transA'), t('transB'));
 }
 
 /**

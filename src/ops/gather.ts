@@ -26,21 +26,18 @@ const MAX_INDEX = 2 ** 24;
 /** The values and shape of an index argument, from the host. */
 function hostIndices(fn: string, arg: string, v: unknown): { data: ArrayLike<number>; shape: number[] } {
   if (v instanceof Tensor) {
-    if (v.disposed) fail(fn, `${arg} must be a live tensor`, v, Error);
-    const d = v.backend.readSync(v.buf, v.size);
-    if (!d) {
-      throw new Error(`${fn}: ${arg} is a tensor on ${v.device}; pass indices as an array or a CPU tensor`);
-    }
+    const d = !v.disposed && v.backend.readSync(v.buf, v.size);
+    if (!d) fail(fn, `${arg} must be a live CPU tensor (or an array)`, v, Error);
     return { data: d, shape: [...v.shape] };
   }
   if (typeof v === 'number') return { data: [v], shape: [] };
-  if (!Array.isArray(v) && !ArrayBuffer.isView(v)) fail(fn, `${arg} must be 0-based integer indices (an array, a typed array, a number or a tensor)`, v);
+  if (!Array.isArray(v) && !ArrayBuffer.isView(v)) fail(fn, `${arg} must be 0-based integer indices`, v);
   return flatten(v, fn);
 }
 
 /** The indices as an Int32Array, each checked to be an integer in [0, len). */
-function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, what: string): Int32Array {
-  if (data.length >= MAX_INDEX) throw new RangeError(`${fn}: ${arg} holds ${data.length} indices; at most ${MAX_INDEX - 1}`);
+function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, what: string, lim = len): Int32Array {
+  if (Math.max(data.length, lim) >= MAX_INDEX) throw new RangeError(`${fn}: ${arg}: ${data.length} indices into ${lim} positions; at most ${MAX_INDEX - 1} of each`);
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
@@ -49,16 +46,6 @@ function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, 
     out[i] = v;
   }
   return out;
-}
-
-/** The positions of the indices grouped by value (ascending within one), and where each group starts. */
-function groups(ix: Int32Array, len: number): { order: Float32Array; offs: Float32Array } {
-  const offs = new Float32Array(len + 1), order = new Float32Array(ix.length);
-  for (let j = 0; j < ix.length; j++) offs[ix[j] + 1]++;
-  for (let v = 0; v < len; v++) offs[v + 1] += offs[v];
-  const next = offs.slice(0, len);
-  for (let j = 0; j < ix.length; j++) order[next[ix[j]]++] = j;
-  return { order, offs };
 }
 
 /** [outer, len, inner] geometry, the host indices and the output shape of a gather or scatter. */
@@ -104,8 +91,13 @@ function gatherBy(t: Tensor, p: IndexP, shape: Shape): Tensor {
 }
 /** scatter (op `code`) of x ([outer, k, inner]) into len groups, shaped `shape`. */
 function scatterBy(code: number, x: Tensor, p: IndexP, shape: Shape): Tensor {
-  const { order, offs } = groups(p.ix, p.len);
-  const o = tensor(order, [order.length]), f = tensor(offs, [offs.length]);
+  // the positions of the indices grouped by value (ascending within one), and where each group starts
+  const { ix, len } = p, offs = new Float32Array(len + 1), order = new Float32Array(ix.length);
+  for (const v of ix) offs[v + 1]++;
+  for (let v = 0; v < len; v++) offs[v + 1] += offs[v];
+  const next = offs.slice(0, len);
+  ix.forEach((v, j) => { order[next[v]++] = j; });
+  const o = tensor(order, [ix.length]), f = tensor(offs, [len + 1]);
   try { return apply(scatterDef, [x, o, f], { ...p, code, out: shape }); } finally { o.dispose(); f.dispose(); }
 }
 
@@ -139,12 +131,11 @@ export function gatherIn(fn: string, arg0: string, x: Tensor, all: Indices[]): T
   const M = all.length;
   if (x.rank < M) badShape(fn, 'src', x.shape, `${M} or more dims (one per index argument)`);
   const trail = x.shape.slice(x.rank - M), len = sizeOf(trail);
-  if (len >= MAX_INDEX) throw new RangeError(`${fn}: src's indexed dims [${trail}] hold ${len} positions; at most ${MAX_INDEX - 1}`);
   let shape: number[] = [], ix: Int32Array = new Int32Array(0);
   all.forEach((v, m) => {
     const arg = M === 1 ? arg0 : `index ${m}`, h = hostIndices(fn, arg, v);
     if (m && !sameShape(h.shape, shape)) badShape(fn, arg, h.shape, `index 0's [${shape}]`);
-    const c = checked(fn, arg, h.data, trail[m], `dim ${x.rank - M + m} of [${x.shape}]`);
+    const c = checked(fn, arg, h.data, trail[m], `dim ${x.rank - M + m} of [${x.shape}]`, len);
     if (!m) { shape = h.shape; ix = c; } else for (let i = 0; i < c.length; i++) ix[i] = ix[i] * trail[m] + c[i];   // row-major linear index
   });
   const out = [...x.shape.slice(0, x.rank - M), ...shape];
@@ -184,7 +175,6 @@ export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { in
       throw new RangeError(`scatter: dstsize [${ds}] must be [${[...lead, 'n']}]: src's leading dims [${lead}] and one indexed dim`);
     len = ds[dims];
   }
-  if (len >= MAX_INDEX) throw new RangeError(`scatter: ${len} destination positions; at most ${MAX_INDEX - 1}`);
   const ix = checked('scatter', 'idx', h.data, len, `a destination of ${len} positions`);
   let y = scatterBy(code, x, { k: ix.length, len, inner: 1, ix, out: [] }, [...lead, len]);
   if (op === '-') y = neg(y);

@@ -5,6 +5,7 @@
 // cat's gradient its slices. stack, chunk and selectdim are these with views around them.
 
 import { defineOp, apply, type OpDef } from './registry.js';
+import type { Backend } from '../backends/backend.js';
 import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
 import { gatherAxis, indexList, type Indices } from './gather.js';
 import { fail, int, isPlain, options, badShape } from '../check.js';
@@ -12,19 +13,23 @@ import { fail, int, isPlain, options, badShape } from '../check.js';
 /** A slice of `len` entries from `start` along `axis`; `out` gives its shape another rank (selectdim drops the axis). */
 export interface SliceP { axis: number; start: number; len: number; out?: Shape; shape?: Shape }
 
-/** [outer, length, inner] of a shape around `axis`. */
-const around = (s: Shape, axis: number) => [sizeOf(s.slice(0, axis)), s[axis], sizeOf(s.slice(axis + 1))];
+/**
+ * One strided copy (`strided` reads, `stridedWrite` writes): n values in rows of `len` entries
+ * along `axis` at `start`, around which `shape` (the strided side's) is [outer, total, inner].
+ */
+function rows(b: Backend, k: 'strided' | 'stridedWrite', x: Tensor, y: Tensor, n: number, shape: Shape, axis: number, start: number, len: number): void {
+  const outer = sizeOf(shape.slice(0, axis)), inner = sizeOf(shape.slice(axis + 1));
+  b[k](x.buf, y.buf, n, start * inner, 1, 1, 1, 1, outer, len * inner, 0, 0, 0, 0, shape[axis] * inner, 1);
+}
+const cost = (_i: unknown, _p: unknown, out: Shape) => ({ flops: 0, bytes: 8 * sizeOf(out) });
 
 export const sliceDef: OpDef<SliceP> = defineOp<SliceP>({
   name: 'slice',
   kernels: ['strided'],
   shape: ([x], p) => p.out ?? x.shape.map((d, i) => (i === p.axis ? p.len : d)),
-  run(b, y, [x], p) {
-    const [outer, total, inner] = around(x.shape, p.axis);
-    b.strided(x.buf, y.buf, y.size, p.start * inner, 1, 1, 1, 1, outer, p.len * inner, 0, 0, 0, 0, total * inner, 1);
-  },
-  grad: (dy, [x], _y, p) => [apply(sliceGradDef, [dy], { axis: p.axis, start: p.start, len: p.len, shape: x.shape })],
-  cost: (_i, _p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) }),
+  run: (b, y, [x], p) => rows(b, 'strided', x, y, y.size, x.shape, p.axis, p.start, p.len),
+  grad: (dy, [x], _y, p) => [apply(sliceGradDef, [dy], { ...p, shape: x.shape })],
+  cost,
 });
 
 /** The adjoint of a slice: zeros of `shape` with dy written at the slice's place. */
@@ -33,12 +38,11 @@ export const sliceGradDef: OpDef<SliceP> = defineOp<SliceP>({
   kernels: ['fill', 'stridedWrite'],
   shape: (_i, p) => p.shape!,
   run(b, y, [dy], p) {
-    const [outer, total, inner] = around(y.shape, p.axis);   // dy may lack the axis (selectdim): only its size counts
-    b.fill(y.buf, y.size, 0);
-    if (dy.size) b.stridedWrite(dy.buf, y.buf, dy.size, p.start * inner, 1, 1, 1, 1, outer, p.len * inner, 0, 0, 0, 0, total * inner, 1);
+    b.fill(y.buf, y.size, 0);   // dy may lack the axis (selectdim): only its size counts
+    if (dy.size) rows(b, 'stridedWrite', dy, y, dy.size, y.shape, p.axis, p.start, p.len);
   },
-  grad: (dy, _i, _y, p) => [apply(sliceDef, [dy], { axis: p.axis, start: p.start, len: p.len })],
-  cost: (_i, _p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) }),
+  grad: (dy, _i, _y, p) => [apply(sliceDef, [dy], p)],
+  cost,
 });
 
 /**
@@ -66,11 +70,10 @@ export const catDef = defineOp<CatP>({
     return out;
   },
   run(b, y, xs, p) {
-    const [outer, total, inner] = around(y.shape, p.axis);
     let start = 0;
     for (const x of xs) {
       const len = p.stack ? 1 : x.shape[p.axis] ?? 1;
-      if (x.size) b.stridedWrite(x.buf, y.buf, x.size, start * inner, 1, 1, 1, 1, outer, len * inner, 0, 0, 0, 0, total * inner, 1);
+      if (x.size) rows(b, 'stridedWrite', x, y, x.size, y.shape, p.axis, start, len);
       start += len;
     }
   },
@@ -82,17 +85,19 @@ export const catDef = defineOp<CatP>({
       return g;
     });
   },
-  cost: (_i, _p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) }),
+  cost,
 });
 
 /** An axis given as a number or `{ dims }` (`dflt` when omitted; undefined there: required). */
 function dimsArg(fn: string, v: unknown, dflt: number | undefined, max: number): number {
-  let d = v;
-  if (isPlain(v)) d = options<{ dims: number }>(fn, v, ['dims'], 'dims').dims;
-  else if (v !== undefined && typeof v !== 'number') fail(fn, 'dims must be an axis number or { dims }', v);
-  if (d === undefined) d = dflt;
-  if (d === undefined) fail(fn, 'dims is required (an axis number, 0-based, or { dims })', v);
-  return int(fn, 'dims', d, 0, max);
+  const d = isPlain(v) ? options<{ dims: number }>(fn, v, ['dims'], 'dims').dims : v;
+  return int(fn, 'dims', d ?? dflt ?? fail(fn, 'dims is required (an axis, 0-based, or { dims })', v), 0, max);
+}
+
+/** An axis of x, as dimsArg. */
+function axisOf(fn: string, x: Tensor, d: unknown, dflt?: number): number {
+  if (!x.rank) throw new RangeError(`${fn}: a scalar has no axis`);
+  return dimsArg(fn, d, dflt, x.rank - 1);
 }
 
 function tensors(fn: string, xs: unknown): Tensor[] {
@@ -137,11 +142,6 @@ export function stack(xs: readonly TensorLike[], dims?: number | { dims?: number
   return apply(catDef, ts, { axis: dimsArg('stack', dims, rank, rank), stack: true, fn: 'stack' });
 }
 
-function axisOf(fn: string, x: Tensor, d: unknown): number {
-  if (x.rank === 0) throw new RangeError(`${fn}: a scalar has no axis to slice`);
-  return int(fn, 'dims', d, 0, x.rank - 1);
-}
-
 /**
  * `len` entries of axis `dims` of x from `start` (0-based): `x[:, start:start+len, :]` for dims 1.
  * A copy; its gradient writes back into zeros.
@@ -150,8 +150,7 @@ function axisOf(fn: string, x: Tensor, d: unknown): number {
 export function slice(x: TensorLike, dims: number, start: number, len: number): Tensor {
   const t = toTensor(x, 'slice', 'x'), axis = axisOf('slice', t, dims), size = t.shape[axis];
   int('slice', 'start', start, 0, size);
-  int('slice', 'len', len, 0);
-  if (start + len > size) throw new RangeError(`slice: start ${start} + len ${len} runs past dim ${axis} of shape [${t.shape}] (length ${size})`);
+  if (int('slice', 'len', len, 0) + start > size) throw new RangeError(`slice: start ${start} + len ${len} > ${size}, dim ${axis} of [${t.shape}]`);
   return apply(sliceDef, [t], { axis, start, len });
 }
 
@@ -181,20 +180,11 @@ export function selectdim(x: TensorLike, dims: number, i: number | Indices): Ten
  *          chunk(rand(3, 10), { size: [4, 6] }).map((t) => t.shape)   // [3, 4], [3, 6]
  */
 export function chunk(x: TensorLike, n: number | { size: number | readonly number[]; dims?: number }, dims?: number | { dims?: number }): Tensor[] {
-  const t = toTensor(x, 'chunk', 'x');
-  if (t.rank === 0) throw new RangeError('chunk: a scalar has no axis to split');
-  let size: number | readonly number[], axis: number;
-  if (isPlain(n)) {
-    const o = options<{ size: number | readonly number[]; dims: number }>('chunk', n, ['size', 'dims']);
-    if (dims !== undefined) fail('chunk', 'give dims once, in the options { size, dims }', dims);
-    axis = dimsArg('chunk', o.dims, t.rank - 1, t.rank - 1);
-    if (o.size === undefined) fail('chunk', 'options need size (a number or an array of lengths)', n);
-    size = o.size!;
-  } else {
-    axis = dimsArg('chunk', dims, t.rank - 1, t.rank - 1);
-    size = Math.max(1, Math.ceil(t.shape[axis] / int('chunk', 'n', n, 1)));
-  }
-  const L = t.shape[axis], lens: number[] = [];
+  const t = toTensor(x, 'chunk', 'x'), plain = isPlain(n);
+  const o = plain ? options<{ size: number | readonly number[]; dims: unknown }>('chunk', n, ['size', 'dims']) : { dims };
+  if (plain && dims !== undefined) fail('chunk', 'give dims once, in { size, dims }', dims);
+  const axis = axisOf('chunk', t, o.dims, t.rank - 1), L = t.shape[axis], lens: number[] = [];
+  const size = plain ? o.size ?? fail('chunk', 'options need size', n) : Math.max(1, Math.ceil(L / int('chunk', 'n', n, 1)));
   if (typeof size === 'number') {
     int('chunk', 'size', size, 1);
     for (let s = 0; s < L; s += size) lens.push(Math.min(size, L - s));
