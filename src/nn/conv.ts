@@ -8,10 +8,10 @@ import { convolve, convTranspose, windowArg, sizeArg, perDim, SamePad, type Wind
 import { Unary } from '../ops/codes.js';
 import { reshape } from '../ops/shape.js';
 import * as u from '../ops/unary.js';
-import { makeLayer, initWeight, biasArg, type Layer } from './layer.js';
-import type { Init } from './init.js';
+import { makeLayer, biasArg, type Layer } from './layer.js';
+import { glorot_uniform, initWeight, type Init } from './init.js';
 import { fusedCode, checkAct, type Activation } from './dense.js';
-import { options, fail, int, MAX_SIZE } from '../check.js';
+import { options, fail, int } from '../check.js';
 
 /**
  * What Conv, CrossCor and ConvTranspose accept (Flux's keywords): `stride` and `dilation` (a
@@ -69,8 +69,7 @@ function build(kind: Kind, a: unknown, b: unknown, c: unknown, d: unknown): Laye
     const G = o.groups === undefined ? 1 : int(name, 'groups', o.groups, 1);
     if (cin % G || cout % G) throw new RangeError(`${name}: groups ${G} must divide both ${cin} and ${cout}`);
     const shape = [...k, (T ? cout : cin) / G, T ? cin : cout];
-    if (sizeOf(shape) > MAX_SIZE) throw new RangeError(`${name}: out of memory: a weight of ${sizeOf(shape)} elements; a tensor holds at most ${MAX_SIZE}`);
-    w = initWeight(name, 'init', o.init, shape);
+    w = initWeight(name, o.init ?? glorot_uniform, shape);
     bias = o.bias ?? true;
   }
   checkAct(σ, name);

@@ -9,9 +9,9 @@ import { Unary, UNARY_OPS, FUSED } from '../ops/codes.js';
 import * as u from '../ops/unary.js';
 import { softmax, logsoftmax } from '../ops/softmax.js';
 import { reshape } from '../ops/shape.js';
-import { makeLayer, alias, initWeight, biasArg, ioArgs, type Layer } from './layer.js';
-import type { Init } from './init.js';
-import { options, fail, MAX_SIZE } from '../check.js';
+import { makeLayer, alias, biasArg, ioArgs, type Layer } from './layer.js';
+import { glorot_uniform, initWeight, type Init } from './init.js';
+import { options, fail } from '../check.js';
 
 /**
  * An activation: any function on tensors (elementwise).
@@ -52,11 +52,10 @@ export function Dense(a: number | readonly number[] | Tensor, b?: unknown, c?: u
   } else {
     let inp: number, out: number, act: unknown, o: unknown;
     [inp, out, name, [act, o]] = ioArgs('Dense', [a, b, c, d]);
-    if (inp * out > MAX_SIZE) throw new RangeError(`${name}: out of memory: a weight of ${inp * out} elements; a tensor holds at most ${MAX_SIZE}`);
     const opts = options<DenseOptions>(name, o, ['bias', 'init']);
     σ = act === undefined ? u.identity : act;
     checkAct(σ, name);
-    W = initWeight(name, 'init', opts.init, [out, inp]);
+    W = initWeight(name, opts.init ?? glorot_uniform, [out, inp]);
     bias = opts.bias ?? true;
   }
   const bt = biasArg(name, bias, W.shape[0]);

@@ -5,13 +5,13 @@
 // one-hot means what onehot/onehotbatch return (Flux's OneHotArray) or nested arrays of booleans;
 // every other argument holds indices.
 
-import { Tensor, toTensor, randn, describe, sameShape, type NestedArray } from '../tensor.js';
+import { Tensor, toTensor, randn, describe, type NestedArray } from '../tensor.js';
 import { gatherIn, type Indices } from '../ops/gather.js';
 import { matmul } from '../ops/matmul.js';
 import { oneHots } from '../data.js';
-import type { Init } from './init.js';
+import { initWeight, type Init } from './init.js';
 import { named } from './layer.js';
-import { options, show, badShape, MAX_SIZE } from '../check.js';
+import { options, show, badShape } from '../check.js';
 
 /**
  * What an Embedding takes: 0-based token indices of any shape (a number, nested arrays, a typed
@@ -38,14 +38,9 @@ export function Embedding(a: readonly number[] | number | Tensor, b?: unknown, c
     W = a;
   } else {
     const [vocab, dim, o] = Array.isArray(a) ? [a[0], a[1], b] : [a, b, c];
-    if ((Array.isArray(a) && a.length !== 2) || ![vocab, dim].every((n) => Number.isInteger(n) && (n as number) > 0)
-      || (vocab as number) * (dim as number) > MAX_SIZE)
+    if ((Array.isArray(a) && a.length !== 2) || ![vocab, dim].every((n) => Number.isInteger(n) && (n as number) > 0))
       throw new RangeError(`Embedding: expected [vocab, dim], two positive integers, got ${Array.isArray(a) ? show(a) : `${show(vocab)}, ${show(dim)}`}`);
-    const init = options<{ init: Init }>('Embedding', o, ['init']).init ?? randn;
-    if (typeof init !== 'function') throw new TypeError(`Embedding: init must be a function (...dims) => Tensor, got ${describe(init)}`);
-    W = init(dim as number, vocab as number);
-    if (!(W instanceof Tensor) || !sameShape(W.shape, [dim as number, vocab as number]))
-      throw new RangeError(`Embedding: init returned ${describe(W)}, expected shape [${dim}, ${vocab}]`);
+    W = initWeight('Embedding', options<{ init: Init }>('Embedding', o, ['init']).init ?? randn, [dim as number, vocab as number]);
   }
   const name = `Embedding(${W.shape[1]} => ${W.shape[0]})`;
   const m: Embedding = named(name, { weight: W.keep() }, (x: EmbeddingInput) => lookup(m, name, x));

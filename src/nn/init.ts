@@ -2,8 +2,8 @@
 // stream (`seed(n)` makes them reproducible). Shapes are [out, in] as in Flux, so
 // fan_in = dims[1] and fan_out = dims[0]; conv kernels [k..., cin, cout] use the product rule.
 
-import { Tensor, tensor, random, randomNormal, checkShape, sizeOf, describe } from '../tensor.js';
-import { shapeArg, options } from '../check.js';
+import { Tensor, tensor, random, randomNormal, checkShape, sizeOf, describe, sameShape } from '../tensor.js';
+import { shapeArg, options, MAX_SIZE } from '../check.js';
 
 export { zeros, ones } from '../tensor.js';
 
@@ -92,4 +92,17 @@ export function kaiming_normal(...args: Args): Tensor {
   const { dims, gain } = parse('kaiming_normal', args, Math.SQRT2);
   const std = gain / Math.sqrt(nfan(dims)[0]);
   return draw(dims, () => randomNormal() * std);
+}
+
+/**
+ * @internal A layer's weight `init(...shape)`, checked, with errors that name the layer: a size a
+ * tensor can hold, init a function, and its result a tensor of that shape (Dense, Conv, Embedding,
+ * the recurrent cells); `key` is the option's name in errors.
+ */
+export function initWeight(name: string, init: unknown, shape: readonly number[], key = 'init'): Tensor {
+  if (sizeOf(shape) > MAX_SIZE) throw new RangeError(`${name}: out of memory: a weight of ${sizeOf(shape)} elements; a tensor holds at most ${MAX_SIZE}`);
+  if (typeof init !== 'function') throw new TypeError(`${name}: ${key} must be a function (...dims) => Tensor, got ${describe(init)}`);
+  const w = init(...shape);
+  if (!(w instanceof Tensor) || !sameShape(w.shape, shape)) throw new RangeError(`${name}: ${key} returned ${describe(w)}, expected shape [${shape.join(', ')}]`);
+  return w;
 }

@@ -3,9 +3,8 @@
 // Trainable tensors are the layer's own enumerable properties (walked by params.ts); state
 // that is not trained (BatchNorm's running statistics) is stored non-enumerable.
 
-import { Tensor, describe, toTensor, zeros, sameShape, type TensorLike } from '../tensor.js';
+import { Tensor, describe, toTensor, zeros, type TensorLike } from '../tensor.js';
 import { fail, func, isPlain, badShape, show } from '../check.js';
-import { glorot_uniform } from './init.js';
 
 /**
  * A callable layer `m(x)` with properties `P` (its parameters and settings). It takes anything
@@ -79,19 +78,6 @@ export function walk(m: unknown, leaf: (t: Tensor) => void, node?: (o: object) =
 export function checkLayer(x: unknown, where: string): (x: Tensor) => Tensor {
   if (typeof x !== 'function') throw new TypeError(`${where} must be a function (a layer), got ${describe(x)}`);
   return x as (x: Tensor) => Tensor;
-}
-
-/**
- * A layer's new weight: `init(...dims)` (glorot_uniform when `init` is undefined), checked to be
- * a tensor of that shape; `key` is the option's name in errors.
- * @example const W = initWeight('Dense(2 => 3)', 'init', undefined, [3, 2]);
- */
-export function initWeight(name: string, key: string, init: unknown, dims: readonly number[]): Tensor {
-  const f = init ?? glorot_uniform;
-  if (typeof f !== 'function') throw new TypeError(`${name}: ${key} must be a function (...dims) => Tensor, got ${describe(f)}`);
-  const W = f(...dims);
-  if (!(W instanceof Tensor) || !sameShape(W.shape, dims)) throw new RangeError(`${name}: ${key} returned ${describe(W)}, expected shape [${dims.join(', ')}]`);
-  return W;
 }
 
 /**
