@@ -236,7 +236,7 @@ L('errors name the layer or function and the shapes', () => withPolicy('cpu', ()
   const cases: [() => unknown, RegExp][] = [
     [() => mha(rand(5, 8, 3)), /^MultiHeadAttention\(8; nheads=2\): q has shape \[5, 8, 3\], expected \[8, len, batch\] \(a sequence given as \[len, in\]\? permutedims it\)$/],
     [() => mha(q, rand(7, 4, 3)), /^MultiHeadAttention\(8; nheads=2\): k has shape \[7, 4, 3\], expected \[8, len, batch\]$/],
-    [() => mha(q, rand(8, 4, 3), rand(8, 5, 3)), /^MultiHeadAttention\(8; nheads=2\): expected q \[qk, q_len, batch…\], k \[qk, kv_len, batch…\], v \[v, kv_len, batch…\] with qk and v divisible by nheads = 2, got q \[8,5,3\], k \[8,4,3\], v \[8,5,3\]$/],
+    [() => mha(q, rand(8, 4, 3), rand(8, 5, 3)), /^MultiHeadAttention\(8; nheads=2\): expected q \[qk, q_len, batch…\], k \[qk, kv_len, batch…\], v \[v, kv_len, batch…\], nheads = 2 dividing qk and v, got q \[8,5,3\], k \[8,4,3\], v \[8,5,3\]$/],
     [() => mha(q, rand(8, 4, 2)), /^MultiHeadAttention\(8; nheads=2\): expected q .*, got q \[8,5,3\], k \[8,4,2\], v \[8,4,2\]$/],
     [() => mha(q, { mask: rand(4, 5) }), /^MultiHeadAttention\(8; nheads=2\): mask has shape \[4, 5\], expected one that broadcasts to the scores \[5,5,2,3\]$/],
     [() => mha(q, { mask: rand(5, 5), bias: 1 } as never), /^MultiHeadAttention\(8; nheads=2\): unknown option bias \(options: mask\)$/],
@@ -247,7 +247,7 @@ L('errors name the layer or function and the shapes', () => withPolicy('cpu', ()
     [() => MultiHeadAttention(8, { nheads: 0 }), /^MultiHeadAttention: nheads must be an integer ≥ 1, got 0$/],
     [() => MultiHeadAttention(8, { heads: 2 } as never), /^MultiHeadAttention: unknown option heads/],
     [() => dot_product_attention(rand(6, 5), rand(4, 5), rand(4, 5)), /^dot_product_attention: expected q \[qk, q_len, batch…\], .*, got q \[6,5\], k \[4,5\], v \[4,5\]$/],
-    [() => dot_product_attention(rand(6, 5), rand(6, 5), rand(4, 5), { nheads: 4 }), /^dot_product_attention: expected .* divisible by nheads = 4, got q \[6,5\]/],
+    [() => dot_product_attention(rand(6, 5), rand(6, 5), rand(4, 5), { nheads: 4 }), /^dot_product_attention: expected .*, nheads = 4 dividing qk and v, got q \[6,5\]/],
     [() => dot_product_attention(rand(6), rand(6), rand(6)), /^dot_product_attention: expected .*, got q \[6\], k \[6\], v \[6\]$/],
     [() => dot_product_attention(q, q, q, { nheads: 2 }, {}), /^dot_product_attention: give the options once/],
     [() => dot_product_attention(q, q, q, { fdrop: 1 } as never), /^dot_product_attention: fdrop must be a function/],

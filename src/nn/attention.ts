@@ -57,8 +57,8 @@ export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: Tensor
   // one check, one message: the three shapes against the form they must have
   if (qs.length < 2 || ks.length !== qs.length || vs.length !== qs.length || qs[0] !== ks[0] || ks[1] !== vs[1]
     || qs[0] % H || vs[0] % H || [ks, vs].some((s) => s.slice(2).some((d, i) => d !== batch[i])))
-    throw new RangeError(`${fn}: expected q [qk, q_len, batch…], k [qk, kv_len, batch…], v [v, kv_len, batch…] with qk and v ` +
-      `divisible by nheads = ${H}, got q [${qs}], k [${ks}], v [${vs}]`);
+    throw new RangeError(`${fn}: expected q [qk, q_len, batch…], k [qk, kv_len, batch…], v [v, kv_len, batch…], nheads = ${H} ` +
+      `dividing qk and v, got q [${qs}], k [${ks}], v [${vs}]`);
   const dh = q.shape[0] / H, scores = [k.shape[1], q.shape[1], H, ...batch], R = scores.length;
   // NNlib: logits[j, i, h, b…] = Σ_d k[d, h, j, b…]·q[d, h, i, b…] / √d
   let logits = batched_mul(heads(k, H), mul(heads(q, H), 1 / Math.sqrt(dh)), { transA: true });

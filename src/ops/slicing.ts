@@ -91,7 +91,7 @@ export const catDef = defineOp<CatP>({
 /** An axis given as a number or `{ dims }` (`dflt` when omitted; undefined there: required). */
 function dimsArg(fn: string, v: unknown, dflt: number | undefined, max: number): number {
   const d = isPlain(v) ? options<{ dims: number }>(fn, v, ['dims'], 'dims').dims : v;
-  return int(fn, 'dims', d ?? dflt ?? fail(fn, 'dims is required (an axis, 0-based, or { dims })', v), 0, max);
+  return int(fn, 'dims', d === undefined ? dflt ?? fail(fn, 'dims is required (an axis, 0-based, or { dims })', v) : d, 0, max);
 }
 
 /** An axis of x, as dimsArg. */
