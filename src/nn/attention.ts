@@ -6,7 +6,7 @@
 // row-major storage is the view [nheads, d, len, batch…]). A mask hides a key with −Inf before the
 // softmax, as NNlib's `ifelse.(mask, logits, -Inf)`: the −Inf is log(0), added to the scores.
 
-import { Tensor, toTensor, type TensorLike, type NestedArray } from '../tensor.js';
+import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { permutedims } from '../ops/permute.js';
 import { batched_mul } from '../ops/batched.js';
 import { softmax } from '../ops/softmax.js';
@@ -34,8 +34,9 @@ export type AttentionMask = TensorLike | readonly (readonly boolean[])[];
  */
 export interface AttentionOptions { nheads?: number; mask?: AttentionMask | null; fdrop?: (x: Tensor) => Tensor }
 
-/** x padded with trailing dims of 1 to `rank` (a view), for Julia's broadcast against the scores. */
-function padded(fn: string, what: string, x: Tensor, rank: number, scores: readonly number[]): Tensor {
+/** `what` as a tensor padded with trailing dims of 1 to `rank` (a view), for Julia's broadcast against the scores. */
+function padded(fn: string, what: string, x0: unknown, rank: number, scores: readonly number[]): Tensor {
+  const x = toTensor(x0 as TensorLike, fn, what);
   if (x.rank > rank || x.shape.some((d, i) => d !== 1 && d !== scores[i]))
     badShape(fn, what, x.shape, `one that broadcasts to the scores [${scores}]`);
   return x.rank === rank ? x : x.view([...x.shape, ...Array(rank - x.rank).fill(1)]);
@@ -59,20 +60,17 @@ export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: Tensor
     || qs[0] % H || vs[0] % H || [ks, vs].some((s) => s.slice(2).some((d, i) => d !== batch[i])))
     throw new RangeError(`${fn}: expected q [qk, q_len, batch…], k [qk, kv_len, batch…], v [v, kv_len, batch…], nheads = ${H} ` +
       `dividing qk and v, got q [${qs}], k [${ks}], v [${vs}]`);
-  const dh = q.shape[0] / H, scores = [k.shape[1], q.shape[1], H, ...batch], R = scores.length;
+  const scores = [ks[1], qs[1], H, ...batch], R = scores.length;
   // NNlib: logits[j, i, h, b…] = Σ_d k[d, h, j, b…]·q[d, h, i, b…] / √d
-  let logits = batched_mul(heads(k, H), mul(heads(q, H), 1 / Math.sqrt(dh)), { transA: true });
-  if (bias0 != null) logits = add(logits, padded(fn, 'bias', toTensor(bias0, fn, 'bias'), R, scores));
-  if (o.mask != null) {
-    const m = padded(fn, 'mask', toTensor(mapBools(o.mask) as NestedArray, fn, 'mask'), R, scores);
-    logits = add(logits, log(greater(m, 0)));   // 0 where the key is visible, −Inf where it is hidden
-  }
+  let logits = batched_mul(heads(k, H), mul(heads(q, H), 1 / Math.sqrt(qs[0] / H)), { transA: true });
+  if (bias0 != null) logits = add(logits, padded(fn, 'bias', bias0, R, scores));
+  // 0 where the key is visible, −Inf where it is hidden
+  if (o.mask != null) logits = add(logits, log(greater(padded(fn, 'mask', mapBools(o.mask), R, scores), 0)));
   let α = softmax(logits, 0);
   if (fdrop) α = fdrop(α);
   // x[d, h, i, b…] = Σ_j v[d, h, j, b…]·α[j, i, h, b…], then the heads joined back into features
-  const x = batched_mul(heads(v, H), α), dv = v.shape[0] / H, len = q.shape[1];
-  const joined = H === 1 ? x : permutedims(x, [2, 0, 1, ...batch.map((_, i) => i + 3)]);
-  return [joined.view([H * dv, len, ...batch]), α];
+  const x = batched_mul(heads(v, H), α);
+  return [(H === 1 ? x : permutedims(x, [2, 0, 1, ...batch.map((_, i) => i + 3)])).view([vs[0], qs[1], ...batch]), α];
 }
 
 /**
@@ -135,8 +133,8 @@ export function MultiHeadAttention(dims: MHADims, opts?: MHAOptions): MultiHeadA
   const o = options<MHAOptions>(fn, opts, ['nheads', 'bias', 'init', 'dropout_prob']);
   const H = int(fn, 'nheads', o.nheads ?? 8, 1), bias = bool(fn, 'bias', o.bias ?? false), init = o.init ?? glorot_uniform;
   if (qk % H || vd % H) throw new RangeError(`${fn}: qk_dim = ${qk} and v_dim = ${vd} must be divisible by nheads = ${H}`);
-  const same = qi === ki && ki === vi, name = `${fn}(${same && qi === qk && qk === vd && vd === out ? qi
-    : `${same ? qi : `(${qi}, ${ki}, ${vi})`} => ${qk === vd ? qk : `(${qk}, ${vd})`} => ${out}`}; nheads=${H})`;
+  const tup = (a: number[]) => (new Set(a).size > 1 ? `(${a.join(', ')})` : a[0]);
+  const name = `${fn}(${new Set([qi, ki, vi, qk, vd, out]).size > 1 ? `${tup([qi, ki, vi])} => ${tup([qk, vd])} => ${out}` : qi}; nheads=${H})`;
   const d = (i: number, n: number) => Dense(i, n, undefined, { bias, init });
   const props = { nheads: H, q_proj: d(qi, qk), k_proj: d(ki, qk), v_proj: d(vi, vd), attn_drop: Dropout(o.dropout_prob ?? 0), out_proj: d(vd, out) };
   const m: MultiHeadAttention = named(name, props, (...args: unknown[]) => call(m, name, args) as [Tensor, Tensor]);
