@@ -256,8 +256,11 @@ M('gather, scatter, selectdim, cat, stack, chunk and their gradients leave only 
   const { gradient } = await import('../src/index.js');
   const W = rand(4, 9).keep(), X = rand(4, 6, 3).keep();
   const before = memory().tensors;
-  const outs = [gather(W, [1, 8, 1]), scatter('max', W, [0, 2, 2, 1, 0, 0, 2, 2, 1]), selectdim(X, 1, 2), selectdim(X, 1, [5, 0]),
-    hcat(W, W), stack([W, W]), batched_mul(X, X, { transA: true })];
+  const outs = [gather(W, [1, 8, 1]),
+    scatter('max', W, [0, 2, 2, 1, 0, 0, 2, 2, 1]),
+    selectdim(X, 1, 2), hcat(W, W),
+    selectdim(X, 1, [5, 0]),
+    stack([W, W]), batched_mul(X, X, { transA: true })];
   assert.is(memory().tensors, before + outs.length, 'one tensor per call');
   for (const t of outs) t.dispose();
   const pieces = chunk(X, 3, 1);
