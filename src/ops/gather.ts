@@ -7,8 +7,6 @@
 import { defineOp, apply } from './registry.js';
 import { Reduce } from './codes.js';
 import { Tensor, tensor, toTensor, flatten, sizeOf, sameShape, type TensorLike, type NestedArray, type Shape } from '../tensor.js';
-import { add, mul, equal, maximum, minimum } from './binary.js';
-import { neg } from './unary.js';
 import { fail, options, show, shapeArg, badShape } from '../check.js';
 
 /**
@@ -49,14 +47,14 @@ function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, 
 }
 
 /** [outer, len, inner] geometry, the host indices and the output shape of a gather or scatter. */
-export interface IndexP { k: number; len: number; inner: number; ix: Int32Array; out: Shape; code?: number }
+export interface IndexP { k: number; len: number; inner: number; ix: Int32Array; out: Shape }
 
 export const gatherDef = defineOp<IndexP>({
   name: 'gather',
   kernels: ['gather'],
   shape: (_ins, p) => p.out,
   run(b, y, [x, idx], p) { b.gather(x.buf, idx.buf, y.buf, y.size, p.k, p.len, p.inner); },
-  grad: (dy, [x], _y, p, needs) => [needs[0] ? scatterBy(Reduce.sum, dy, p, x.shape) : null, null],
+  grad: (dy, [x], _y, p, needs) => [needs[0] ? scatterBy(dy, p, x.shape) : null, null],
   cost: (_ins, p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) + 4 * p.k }),
 });
 
@@ -64,23 +62,9 @@ export const scatterDef = defineOp<IndexP>({
   name: 'scatter',
   kernels: ['scatter'],
   shape: (_ins, p) => p.out,
-  run(b, y, [x, order, offs], p) { b.scatter(p.code!, x.buf, order.buf, offs.buf, y.buf, y.size, p.k, p.len, p.inner); },
-  // NNlib's ∇scatter_src: gather the gradient back; mean divides by each group's size, max and
-  // min pass it to every source equal to its group's result.
-  grad(dy, [x], y, p, needs) {
-    if (!needs[0]) return [null, null, null];
-    const g = gatherBy(dy, p, x.shape);
-    if (p.code === Reduce.sum || !p.k) return [g, null, null];
-    if (p.code === Reduce.mean) {
-      const count = new Float32Array(p.len), w = new Float32Array(p.k);
-      for (const v of p.ix) count[v]++;
-      p.ix.forEach((v, j) => { w[j] = 1 / count[v]; });
-      const wt = tensor(w, [1, p.k, 1]), r = mul(g.view([g.size / (p.k * p.inner), p.k, p.inner]), wt).view(x.shape);
-      wt.dispose();
-      return [r, null, null];
-    }
-    return [mul(g, equal(x, gatherBy(y, p, x.shape))), null, null];
-  },
+  run(b, y, [x, order, offs], p) { b.scatter(Reduce.sum, x.buf, order.buf, offs.buf, y.buf, y.size, p.k, p.len, p.inner); },
+  // NNlib's ∇scatter_src for +: the gradient gathered back
+  grad: (dy, [x], _y, p, needs) => [needs[0] ? gatherBy(dy, p, x.shape) : null, null, null],
   cost: ([x], p, out) => ({ flops: x.size, bytes: 4 * (x.size + sizeOf(out) + p.k + p.len) }),
 });
 
@@ -89,8 +73,8 @@ function gatherBy(t: Tensor, p: IndexP, shape: Shape): Tensor {
   const idx = tensor(Float32Array.from(p.ix), [p.k]);
   try { return apply(gatherDef, [t, idx], { ...p, out: shape }); } finally { idx.dispose(); }
 }
-/** scatter (op `code`) of x ([outer, k, inner]) into len groups, shaped `shape`. */
-function scatterBy(code: number, x: Tensor, p: IndexP, shape: Shape): Tensor {
+/** scatter-add of x ([outer, k, inner]) into len groups, shaped `shape`. */
+function scatterBy(x: Tensor, p: IndexP, shape: Shape): Tensor {
   // the positions of the indices grouped by value (ascending within one), and where each group starts
   const { ix, len } = p, offs = new Float32Array(len + 1), order = new Float32Array(ix.length);
   for (const v of ix) offs[v + 1]++;
@@ -98,7 +82,7 @@ function scatterBy(code: number, x: Tensor, p: IndexP, shape: Shape): Tensor {
   const next = offs.slice(0, len);
   ix.forEach((v, j) => { order[next[v]++] = j; });
   const o = tensor(order, [ix.length]), f = tensor(offs, [len + 1]);
-  try { return apply(scatterDef, [x, o, f], { ...p, code, out: shape }); } finally { o.dispose(); f.dispose(); }
+  try { return apply(scatterDef, [x, o, f], { ...p, out: shape }); } finally { o.dispose(); f.dispose(); }
 }
 
 /** @internal A 1-d list of indices into a dim of length `len`, read and checked on the host. */
@@ -143,25 +127,21 @@ export function gatherIn(fn: string, arg0: string, x: Tensor, all: Indices[]): T
 }
 
 /**
- * A scatter reduction, NNlib's `+`, `-`, `max`, `min` or `mean` by name.
- * @example scatter('max', x, idx)
+ * A scatter reduction: `'+'`, NNlib's scatter-add (gather's gradient), the one fluxion has.
+ * @example scatter('+', x, idx)
  */
-export type ScatterOp = '+' | '-' | 'max' | 'min' | 'mean';
-const OPS: Record<string, number> = { '+': Reduce.sum, '-': Reduce.sum, max: Reduce.max, min: Reduce.min, mean: Reduce.mean };
+export type ScatterOp = '+';
 
 /**
- * NNlib's `scatter(op, src, idx; init, dstsize)`: `dst[:, …, idx[k]] = op(dst[:, …, idx[k]], src[:, …, k])`
- * for src `[d…, idx.shape…]`, giving `[d…, max(idx) + 1]` (or `dstsize`). op is `'+'`, `'-'`,
- * `'max'`, `'min'` or `'mean'`; a position nothing lands on holds `init`, by default op's
- * identity (0, or −Inf for max and +Inf for min).
- * Every op has its gradient (NNlib's rules), computed without atomics.
+ * NNlib's `scatter(+, src, idx; dstsize)`: `dst[:, …, idx[k]] += src[:, …, k]` for src
+ * `[d…, idx.shape…]`, giving `[d…, max(idx) + 1]` (or `dstsize`), 0 where no index lands.
+ * Its gradient gathers back; both run without atomics, in one summation order.
  * @example scatter('+', tensor([10, 100, 1000]), [2, 0, 1])                  // [100, 1000, 10]
  *          scatter('+', tensor([[1, 2, 3, 4], [5, 6, 7, 8]]), [1, 0, 0, 4])   // [[5, 1, 0, 0, 4], [13, 5, 0, 0, 8]]
  */
-export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { init?: number; dstsize?: Shape } = {}): Tensor {
-  const code = typeof op === 'string' && Object.hasOwn(OPS, op) ? OPS[op] : fail('scatter', "op must be '+', '-', 'max', 'min' or 'mean'", op);
-  const o = options<{ init: number; dstsize: Shape }>('scatter', opts, ['init', 'dstsize']);
-  if (o.init !== undefined && typeof o.init !== 'number') fail('scatter', 'init must be a number', o.init);
+export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { dstsize?: Shape } = {}): Tensor {
+  if (op !== '+') fail('scatter', "op must be '+' (NNlib's -, max, min and mean are not in fluxion)", op);
+  const o = options<{ dstsize: Shape }>('scatter', opts, ['dstsize']);
   const x = toTensor(src, 'scatter', 'src');
   const h = hostIndices('scatter', 'idx', idx), dims = x.rank - h.shape.length;
   if (dims < 0 || h.shape.some((d, i) => d !== x.shape[dims + i]))
@@ -176,9 +156,5 @@ export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { in
     len = ds[dims];
   }
   const ix = checked('scatter', 'idx', h.data, len, `a destination of ${len} positions`);
-  let y = scatterBy(code, x, { k: ix.length, len, inner: 1, ix, out: [] }, [...lead, len]);
-  if (op === '-') y = neg(y);
-  const init = o.init;
-  if (init === undefined) return y;
-  return op === 'max' ? maximum(y, init) : op === 'min' ? minimum(y, init) : init === 0 ? y : add(y, init);
+  return scatterBy(x, { k: ix.length, len, inner: 1, ix, out: [] }, [...lead, len]);
 }
