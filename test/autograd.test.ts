@@ -12,7 +12,7 @@ import {
   registry, apply, tensor, unary, matmul, softmax, logsoftmax, reshape, transpose, sum, mean, max, min,
   sumsq, argmax, add, sub, mul, div, pow, maximum, minimum, greater, xlogy, sigmoid, relu, square,
   broadcastTo, gradient, withgradient, memory, withPolicy, scope, Tensor,
-  batched_mul, batched_vec, gather, scatter, slice, selectdim, chunk, cat, vcat, hcat, stack,
+  batched_mul, gather, scatter, slice, selectdim, chunk, cat, vcat, hcat, stack,
 } from '../src/index.js';
 import { sliceGradDef } from '../src/ops/slicing.js';
 import { binaryDef } from '../src/ops/binary.js';
@@ -128,7 +128,6 @@ const batchedG = (): GCase[] => {
   }
   out.push({ label: 'batched_mul matrix·[k,n,B]', f: (a, b) => batched_mul(a, b), inputs: [input([m, k]), input([k, n, B])] });
   out.push({ label: 'batched_mul 4-d batches', f: (a, b) => batched_mul(a, b, { transA: true }), inputs: [input([k, m, 2, 2]), input([k, n, 2, 2])] });
-  out.push({ label: 'batched_vec', f: (a, b) => batched_vec(a, b), inputs: [input([m, k, B]), input([k, B])] });
   return out;
 };
 const gatherG = (): GCase[] => [

@@ -167,9 +167,6 @@ const SPECS: Record<string, Spec> = {
   SamePad: spec(() => [], []),
   // sequence ops (issue 12): index arguments accept [] (no indices); an op may refuse any T value
   batched_mul: spec(() => [rand(2, 3, 4), rand(3, 5, 4), {}], [T, T, OPT]),
-  batched_transpose: spec(() => [rand(2, 3, 4)], [T]),
-  batched_adjoint: spec(() => [rand(2, 3, 4)], [T]),
-  batched_vec: spec(() => [rand(2, 3, 4), rand(3, 4)], [T, T]),
   gather: spec(() => [x23, [0, 2, 2]], [T, ['[]']]),
   scatter: spec(() => ['+', x23, [0, 2, 0], {}], [NONE, T, ['[]'], OPT]),
   cat: spec(() => [[x23, y23], 1], [NONE, NONE]),

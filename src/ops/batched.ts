@@ -8,7 +8,6 @@
 import { defineOp, apply } from './registry.js';
 import { Tensor, toTensor, sizeOf, sameShape, type TensorLike, type Shape } from '../tensor.js';
 import { matmul } from './matmul.js';
-import { permutedims } from './permute.js';
 import { sum } from './reduce.js';
 import { options, bool } from '../check.js';
 
@@ -71,7 +70,7 @@ export const batchedMulDef = defineOp<BatchedP>({
  * NNlib's `batched_mul` (A ⊠ B): `C[:, :, z] = op(A[:, :, z])·op(B[:, :, z])` for A `[m, k, batch…]`
  * and B `[k, n, batch…]`, giving `[m, n, batch…]`. The batch dims must match, except that a
  * 3-d operand with batch 1, or a matrix, is used for every batch (two matrices: their product). `transA`/`transB` multiply
- * by each matrix's transpose, read in place (NNlib's `batched_transpose`, without a copy).
+ * by each matrix's transpose, read in place (NNlib's lazy `batched_transpose`).
  * @example batched_mul(rand(2, 5, 17), rand(5, 9, 17)).shape          // [2, 9, 17]
  *          batched_mul(rand(5, 2, 17), rand(5, 9, 1), { transA: true }) // [2, 9, 17]: B broadcast
  */
@@ -79,40 +78,4 @@ export function batched_mul(A: TensorLike, B: TensorLike, opts: { transA?: boole
   const fn = 'batched_mul', o = options<{ transA: boolean; transB: boolean }>(fn, opts, ['transA', 'transB']);
   const t = (k: 'transA' | 'transB') => +bool(fn, k, o[k] ?? false);
   return bmul(toTensor(A, fn, 'A'), toTensor(B, fn, 'B'), t('transA'), t('transB'));
-}
-
-/**
- * NNlib's `batched_transpose`: each matrix of a batch transposed, `[m, n, batch…]` → `[n, m, batch…]`.
- * A copy (`permutedims`); inside `batched_mul`, `{ transA, transB }` read the transpose in place.
- * @example batched_transpose(rand(2, 5, 17)).shape   // [5, 2, 17]
- */
-export const batched_transpose = (x: TensorLike): Tensor => transposeEach('batched_transpose', x);
-
-function transposeEach(fn: string, t: TensorLike): Tensor {
-  const x = toTensor(t, fn, 'x');
-  if (x.rank < 2) throw new RangeError(`${fn}: expected a batch of matrices (at least 2 dims), got shape [${x.shape}]`);
-  return permutedims(x, [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)]);
-}
-
-/**
- * NNlib's `batched_adjoint`: for real numbers the same as `batched_transpose`.
- * @example batched_adjoint(rand(2, 5, 17)).shape   // [5, 2, 17]
- */
-export const batched_adjoint = (x: TensorLike): Tensor => transposeEach('batched_adjoint', x);
-
-/**
- * NNlib's `batched_vec`: `C[:, z…] = A[:, :, z…]·B[:, z…]` for A `[m, k, batch…]` and B `[k, batch…]`
- * (one more dim in A than in B); a vector B `[k]` multiplies every matrix of a 3-d A.
- * @example batched_vec(rand(16, 8, 32), rand(8, 32)).shape   // [16, 32]
- *          batched_vec(rand(16, 8, 32), rand(8)).shape       // [16, 32]
- */
-export function batched_vec(A: TensorLike, B: TensorLike): Tensor {
-  const a = toTensor(A, 'batched_vec', 'A'), b = toTensor(B, 'batched_vec', 'B');
-  const vec = a.rank === 3 && b.rank === 1;
-  if ((!vec && (a.rank < 3 || a.rank !== b.rank + 1 || a.shape.slice(2).some((d, i) => d !== b.shape[i + 1]))) || a.shape[1] !== b.shape[0]) {
-    throw new RangeError(`batched_vec: expected A [m, k, batch…] and B [k, batch…] with the same k and batch dims (or B [k]), ` +
-      `got shapes [${a.shape}] and [${b.shape}]`);
-  }
-  const bv = b.view(vec ? [b.shape[0], 1] : [b.shape[0], 1, ...b.shape.slice(1)]);
-  return batched_mul(a, bv).view([a.shape[0], ...a.shape.slice(2)]);
 }

@@ -27,7 +27,7 @@ export { reshape, transpose } from './shape.js';
 export { permutedims } from './permute.js';
 export { conv, SamePad, type ConvOptions } from './conv.js';
 export { maxpool, meanpool, type PoolOptions } from './pool.js';
-export { batched_mul, batched_transpose, batched_adjoint, batched_vec } from './batched.js';
+export { batched_mul } from './batched.js';
 export { gather, scatter, type Indices, type ScatterOp } from './gather.js';
 export { cat, vcat, hcat, stack, chunk, slice, selectdim } from './slicing.js';
 export { applyChecked as apply, defineOp, type OpDef } from './registry.js';
