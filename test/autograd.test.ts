@@ -144,7 +144,7 @@ const sliceG = (): GCase[] => [
   { label: 'slice dims 1', f: (x) => slice(x, 1, 1, 2), inputs: [input([3, 4, 2])] },
   { label: 'selectdim one time step', f: (x) => selectdim(x, 1, 2), inputs: [input([3, 4, 2])] },
   { label: 'chunk into 3 along dims 0, recombined', f: (x) => { const [a, b, c] = chunk(x, 3, 0); return add(mul(a, b), c.sum()); }, inputs: [input([6, 4])] },
-  { label: 'chunk by sizes, every piece used twice', f: (x) => { const [a, b] = chunk(x, { size: [1, 3] }); return add(mul(a, a), b.sum()); }, inputs: [input([2, 4])] },
+  { label: 'chunk by size, every piece used twice', f: (x) => { const [a, b] = chunk(x, { size: 3 }); return add(mul(a, a), b.sum()); }, inputs: [input([2, 4])] },
 ];
 const catG = (): GCase[] => [
   { label: 'cat dims 1', f: (a, b, c) => cat([a, b, c], 1), inputs: [input([2, 1, 3]), input([2, 3, 3]), input([2, 2, 3])] },

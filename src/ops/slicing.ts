@@ -175,26 +175,18 @@ export function selectdim(x: TensorLike, dims: number, i: number | Indices): Ten
 /**
  * MLUtils' `chunk`: x split along `dims` (default: the last axis) into `n` pieces of
  * `ceil(length / n)` (the last may be shorter, and there may be fewer than n), or into pieces
- * of `size` (a number, or an array of lengths that sum to the axis length). Each is a slice.
+ * of `size` (the last may be shorter). Each is a slice.
  * @example chunk(rand(8, 5), 4, { dims: 0 }).map((t) => t.shape)   // four [2, 5]: LSTM gates
- *          chunk(rand(3, 10), { size: [4, 6] }).map((t) => t.shape)   // [3, 4], [3, 6]
+ *          chunk(rand(3, 10), { size: 4 }).map((t) => t.shape)   // [3, 4], [3, 4], [3, 2]
  */
-export function chunk(x: TensorLike, n: number | { size: number | readonly number[]; dims?: number }, dims?: number | { dims?: number }): Tensor[] {
+export function chunk(x: TensorLike, n: number | { size: number; dims?: number }, dims?: number | { dims?: number }): Tensor[] {
   const t = toTensor(x, 'chunk', 'x'), plain = isPlain(n);
-  const o = plain ? options<{ size: number | readonly number[]; dims: unknown }>('chunk', n, ['size', 'dims']) : { dims };
+  const o = plain ? options<{ size: number; dims: unknown }>('chunk', n, ['size', 'dims']) : { dims };
   if (plain && dims !== undefined) fail('chunk', 'give dims once, in { size, dims }', dims);
   const axis = axisOf('chunk', t, o.dims, t.rank - 1), L = t.shape[axis], lens: number[] = [];
   const size = plain ? o.size ?? fail('chunk', 'options need size', n) : Math.max(1, Math.ceil(L / int('chunk', 'n', n, 1)));
-  if (typeof size === 'number') {
-    int('chunk', 'size', size, 1);
-    for (let s = 0; s < L; s += size) lens.push(Math.min(size, L - s));
-  } else {
-    if (!Array.isArray(size)) fail('chunk', 'size must be a number or an array of lengths', size);
-    size.forEach((v, i) => int('chunk', `size[${i}]`, v, 0));
-    if (size.reduce((a: number, b: number) => a + b, 0) !== L)
-      throw new RangeError(`chunk: the sizes [${size}] must sum to ${L}, the length of dim ${axis} of shape [${t.shape}]`);
-    lens.push(...size);
-  }
+  int('chunk', 'size', size, 1);
+  for (let s = 0; s < L; s += size) lens.push(Math.min(size, L - s));
   let start = 0;
   return lens.map((len) => { const piece = apply(sliceDef, [t], { axis, start, len }); start += len; return piece; });
 }
