@@ -134,7 +134,6 @@ const gatherG = (): GCase[] => [
   { label: 'gather columns, repeated and missing', f: (x) => gather(x, [3, 0, 3, 1, 3]), inputs: [input([4, 5])] },
   { label: 'gather by an index matrix', f: (x) => gather(x, [[2, 0], [2, 2]]), inputs: [input([3, 4])] },
   { label: 'gather cartesian', f: (x) => gather(x, [1, 0, 1], [2, 2, 0]), inputs: [input([2, 2, 3])] },
-  { label: 'selectdim by a list', f: (x) => selectdim(x, 1, [4, 0, 4, 2]), inputs: [input([2, 5, 3])] },
 ];
 const scatterG = (): GCase[] => [
   { label: 'scatter +', f: (x: Tensor) => scatter('+', x, [1, 0, 1, 4, 1]), inputs: [input([3, 5])] },

@@ -1,5 +1,5 @@
-// NNlib's gather and scatter. Both index the middle axis of [outer, len, inner]: gather's
-// columns (inner 1) and selectdim's index lists (any axis) alike. Indices are read on the host
+// NNlib's gather and scatter. Both index the middle axis of [outer, len, inner] (gather's
+// columns: inner 1). Indices are read on the host
 // (JavaScript arrays, typed arrays, CPU tensors): they are checked there, and scatter and
 // gather's adjoint need them sorted by value, which is done there once per call (a counting
 // sort, O(k + len)), so the device kernels are plain gathers: deterministic, no float atomics.
@@ -83,19 +83,6 @@ function scatterBy(x: Tensor, p: IndexP, shape: Shape): Tensor {
   ix.forEach((v, j) => { order[next[v]++] = j; });
   const o = tensor(order, [ix.length]), f = tensor(offs, [len + 1]);
   try { return apply(scatterDef, [x, o, f], { ...p, out: shape }); } finally { o.dispose(); f.dispose(); }
-}
-
-/** @internal A 1-d list of indices into a dim of length `len`, read and checked on the host. */
-export function indexList(fn: string, arg: string, v: unknown, len: number, what: string): Int32Array {
-  const h = hostIndices(fn, arg, v);
-  if (h.shape.length !== 1) badShape(fn, arg, h.shape, 'one index or a list of them');
-  return checked(fn, arg, h.data, len, what);
-}
-
-/** @internal Entries `ix` (checked) of axis `axis` of x, in order (selectdim with an index list). */
-export function gatherAxis(x: Tensor, axis: number, ix: Int32Array): Tensor {
-  const s = x.shape, out = [...s.slice(0, axis), ix.length, ...s.slice(axis + 1)];
-  return gatherBy(x, { k: ix.length, len: s[axis], inner: sizeOf(s.slice(axis + 1)), ix, out }, out);
 }
 
 /**

@@ -7,7 +7,6 @@
 import { defineOp, apply, type OpDef } from './registry.js';
 import type { Backend } from '../backends/backend.js';
 import { Tensor, toTensor, sizeOf, type TensorLike, type Shape } from '../tensor.js';
-import { gatherAxis, indexList, type Indices } from './gather.js';
 import { fail, int, isPlain, options, badShape } from '../check.js';
 
 /** A slice of `len` entries from `start` along `axis`; `out` gives its shape another rank (selectdim drops the axis). */
@@ -155,21 +154,14 @@ export function slice(x: TensorLike, dims: number, start: number, len: number): 
 }
 
 /**
- * Julia's `selectdim(x, dims, i)`: an integer `i` (0-based) takes that entry of axis `dims` and
- * drops the axis; an array of indices takes those entries in order (the axis stays, of their
- * count), a gather unless they are a run `[a, a+1, …]`, which is a slice.
+ * Julia's `selectdim(x, dims, i)` for an integer `i` (0-based): entry i of axis `dims`, the axis
+ * dropped (a range of entries is `slice`).
  * @example selectdim(rand(4, 10, 32), 1, 0).shape          // [4, 32]: the first time step
- *          selectdim(rand(4, 10, 32), 1, [9, 0]).shape     // [4, 2, 32]
  */
-export function selectdim(x: TensorLike, dims: number, i: number | Indices): Tensor {
-  const t = toTensor(x, 'selectdim', 'x'), axis = axisOf('selectdim', t, dims), size = t.shape[axis];
-  if (typeof i === 'number') {
-    int('selectdim', 'i', i, 0, size - 1);
-    return apply(sliceDef, [t], { axis, start: i, len: 1, out: t.shape.filter((_, a) => a !== axis) });
-  }
-  const ix = indexList('selectdim', 'i', i, size, `dim ${axis} of shape [${t.shape}]`);
-  if (ix.length && ix.every((u, j) => u === ix[0] + j)) return apply(sliceDef, [t], { axis, start: ix[0], len: ix.length });
-  return gatherAxis(t, axis, ix);
+export function selectdim(x: TensorLike, dims: number, i: number): Tensor {
+  const t = toTensor(x, 'selectdim', 'x'), axis = axisOf('selectdim', t, dims);
+  int('selectdim', 'i', i, 0, t.shape[axis] - 1);
+  return apply(sliceDef, [t], { axis, start: i, len: 1, out: t.shape.filter((_, a) => a !== axis) });
 }
 
 /**
