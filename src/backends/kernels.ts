@@ -86,10 +86,10 @@ export const KERNELS = {
       'else NaN.',
   },
   scatter: {
-    args: [['op', 'code:reduce'], ['x', 'in'], ['order', 'in'], ['offs', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int'], ['inner', 'int']],
-    doc: 'gather\'s adjoint as a gather (no atomics, one order): y[o,v,i] = op over t in [offs[v], offs[v+1]) of ' +
-      'x[o, order[t], i], x [outer,k,inner], y [outer,len,inner] (n elements); order: the positions j grouped by index ' +
-      'value, ascending. op: sum, mean, max, min; empty: 0, 0, −Inf, +Inf.',
+    args: [['x', 'in'], ['order', 'in'], ['offs', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int'], ['inner', 'int']],
+    doc: 'gather\'s adjoint as a gather (no atomics, one order): y[o,v,i] = the sum over t in [offs[v], offs[v+1]) of ' +
+      'x[o, order[t], i] in that order, x [outer,k,inner], y [outer,len,inner] (n elements); order: the positions j ' +
+      'grouped by index value, ascending; empty: 0.',
   },
   im2col: {
     args: [['x', 'in'], ['col', 'out'], ['n', 'int'], ['c', 'int'], ['c0', 'int'], ['cg', 'int'],

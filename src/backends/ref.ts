@@ -246,16 +246,12 @@ export const ref: Backend<F> = {
       y[i] = Number.isInteger(v) && v >= 0 && v < len ? x[(o * len + v) * inner + ii] : NaN;
     }
   },
-  scatter(op, x, order, offs, y, n, k, len, inner) {
-    if (op !== Reduce.sum && op !== Reduce.mean && op !== Reduce.max && op !== Reduce.min) throw new RangeError(`scatter: op code ${op} is not sum, mean, max or min`);
+  scatter(x, order, offs, y, n, k, len, inner) {
     for (let i = 0; i < n; i++) {
-      const ii = i % inner, t = (i - ii) / inner, v = t % len, o = (t - v) / len, lo = offs[v], hi = offs[v + 1];
-      let r = op === Reduce.max ? -Infinity : op === Reduce.min ? Infinity : 0;
-      for (let q = lo; q < hi; q++) {
-        const e = x[(o * k + order[q]) * inner + ii];
-        r = op === Reduce.max ? Math.max(r, e) : op === Reduce.min ? Math.min(r, e) : r + e;   // a NaN wins max and min
-      }
-      y[i] = op === Reduce.mean && hi > lo ? r / (hi - lo) : r;
+      const ii = i % inner, t = (i - ii) / inner, v = t % len, o = (t - v) / len;
+      let r = 0;
+      for (let q = offs[v]; q < offs[v + 1]; q++) r += x[(o * k + order[q]) * inner + ii];
+      y[i] = r;
     }
   },
   im2col(x, col, n, c, c0, cg, w1, w2, w3, k1, k2, k3, o1, o2, o3, s1, s2, s3, d1, d2, d3, p1, p2, p3, flip) {

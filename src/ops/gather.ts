@@ -5,7 +5,6 @@
 // sort, O(k + len)), so the device kernels are plain gathers: deterministic, no float atomics.
 
 import { defineOp, apply } from './registry.js';
-import { Reduce } from './codes.js';
 import { Tensor, tensor, toTensor, flatten, sizeOf, sameShape, type TensorLike, type NestedArray, type Shape } from '../tensor.js';
 import { fail, options, show, shapeArg, badShape } from '../check.js';
 
@@ -62,7 +61,7 @@ export const scatterDef = defineOp<IndexP>({
   name: 'scatter',
   kernels: ['scatter'],
   shape: (_ins, p) => p.out,
-  run(b, y, [x, order, offs], p) { b.scatter(Reduce.sum, x.buf, order.buf, offs.buf, y.buf, y.size, p.k, p.len, p.inner); },
+  run(b, y, [x, order, offs], p) { b.scatter(x.buf, order.buf, offs.buf, y.buf, y.size, p.k, p.len, p.inner); },
   // NNlib's ∇scatter_src for +: the gradient gathered back
   grad: (dy, [x], _y, p, needs) => [needs[0] ? gatherBy(dy, p, x.shape) : null, null, null],
   cost: ([x], p, out) => ({ flops: x.size, bytes: 4 * (x.size + sizeOf(out) + p.k + p.len) }),
