@@ -81,15 +81,14 @@ export const KERNELS = {
       'Distinct positions only (cat, a slice\'s gradient).',
   },
   gather: {
-    args: [['x', 'in'], ['idx', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int'], ['inner', 'int']],
-    doc: 'y[o,j,i] = x[o, idx[j], i], x [outer,len,inner], y [outer,k,inner] (n elements). idx: f32 integers in [0, len), ' +
-      'else NaN.',
+    args: [['x', 'in'], ['idx', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int']],
+    doc: 'y[o,j] = x[o, idx[j]], x [outer,len], y [outer,k] (n elements). idx: f32 integers in [0, len), else NaN.',
   },
   scatter: {
-    args: [['x', 'in'], ['order', 'in'], ['offs', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int'], ['inner', 'int']],
-    doc: 'gather\'s adjoint as a gather (no atomics, one order): y[o,v,i] = the sum over t in [offs[v], offs[v+1]) of ' +
-      'x[o, order[t], i] in that order, x [outer,k,inner], y [outer,len,inner] (n elements); order: the positions j ' +
-      'grouped by index value, ascending; empty: 0.',
+    args: [['x', 'in'], ['order', 'in'], ['offs', 'in'], ['y', 'out'], ['n', 'int'], ['k', 'int'], ['len', 'int']],
+    doc: 'gather\'s adjoint as a gather (no atomics, one order): y[o,v] = the sum over t in [offs[v], offs[v+1]) of ' +
+      'x[o, order[t]] in that order, x [outer,k], y [outer,len] (n elements); order: the positions j grouped by index ' +
+      'value, ascending; empty: 0.',
   },
   im2col: {
     args: [['x', 'in'], ['col', 'out'], ['n', 'int'], ['c', 'int'], ['c0', 'int'], ['cg', 'int'],

@@ -240,17 +240,17 @@ export const ref: Backend<F> = {
       y[at] = x[i];
     }
   },
-  gather(x, idx, y, n, k, len, inner) {
+  gather(x, idx, y, n, k, len) {
     for (let i = 0; i < n; i++) {
-      const ii = i % inner, t = (i - ii) / inner, j = t % k, o = (t - j) / k, v = idx[j];
-      y[i] = Number.isInteger(v) && v >= 0 && v < len ? x[(o * len + v) * inner + ii] : NaN;
+      const j = i % k, v = idx[j];
+      y[i] = Number.isInteger(v) && v >= 0 && v < len ? x[(i - j) / k * len + v] : NaN;
     }
   },
-  scatter(x, order, offs, y, n, k, len, inner) {
+  scatter(x, order, offs, y, n, k, len) {
     for (let i = 0; i < n; i++) {
-      const ii = i % inner, t = (i - ii) / inner, v = t % len, o = (t - v) / len;
+      const v = i % len, o = (i - v) / len;
       let r = 0;
-      for (let q = offs[v]; q < offs[v + 1]; q++) r += x[(o * k + order[q]) * inner + ii];
+      for (let q = offs[v]; q < offs[v + 1]; q++) r += x[o * k + order[q]];
       y[i] = r;
     }
   },

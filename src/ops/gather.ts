@@ -1,5 +1,4 @@
-// NNlib's gather and scatter. Both index the middle axis of [outer, len, inner] (gather's
-// columns: inner 1). Indices are read on the host
+// NNlib's gather and scatter. Both index the last axis of [outer, len]. Indices are read on the host
 // (JavaScript arrays, typed arrays, CPU tensors): they are checked there, and scatter and
 // gather's adjoint need them sorted by value, which is done there once per call (a counting
 // sort, O(k + len)), so the device kernels are plain gathers: deterministic, no float atomics.
@@ -45,14 +44,14 @@ function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, 
   return out;
 }
 
-/** [outer, len, inner] geometry, the host indices and the output shape of a gather or scatter. */
-export interface IndexP { k: number; len: number; inner: number; ix: Int32Array; out: Shape }
+/** [outer, len] geometry, the host indices and the output shape of a gather or scatter. */
+export interface IndexP { k: number; len: number; ix: Int32Array; out: Shape }
 
 export const gatherDef = defineOp<IndexP>({
   name: 'gather',
   kernels: ['gather'],
   shape: (_ins, p) => p.out,
-  run(b, y, [x, idx], p) { b.gather(x.buf, idx.buf, y.buf, y.size, p.k, p.len, p.inner); },
+  run(b, y, [x, idx], p) { b.gather(x.buf, idx.buf, y.buf, y.size, p.k, p.len); },
   grad: (dy, [x], _y, p, needs) => [needs[0] ? scatterBy(dy, p, x.shape) : null, null],
   cost: (_ins, p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) + 4 * p.k }),
 });
@@ -61,18 +60,18 @@ export const scatterDef = defineOp<IndexP>({
   name: 'scatter',
   kernels: ['scatter'],
   shape: (_ins, p) => p.out,
-  run(b, y, [x, order, offs], p) { b.scatter(x.buf, order.buf, offs.buf, y.buf, y.size, p.k, p.len, p.inner); },
+  run(b, y, [x, order, offs], p) { b.scatter(x.buf, order.buf, offs.buf, y.buf, y.size, p.k, p.len); },
   // NNlib's ∇scatter_src for +: the gradient gathered back
   grad: (dy, [x], _y, p, needs) => [needs[0] ? gatherBy(dy, p, x.shape) : null, null, null],
   cost: ([x], p, out) => ({ flops: x.size, bytes: 4 * (x.size + sizeOf(out) + p.k + p.len) }),
 });
 
-/** gather of t ([outer, len, inner] in the geometry p) at p's indices, shaped `shape`. */
+/** gather of t ([outer, len] in the geometry p) at p's indices, shaped `shape`. */
 function gatherBy(t: Tensor, p: IndexP, shape: Shape): Tensor {
   const idx = tensor(Float32Array.from(p.ix), [p.k]);
   try { return apply(gatherDef, [t, idx], { ...p, out: shape }); } finally { idx.dispose(); }
 }
-/** scatter-add of x ([outer, k, inner]) into len groups, shaped `shape`. */
+/** scatter-add of x ([outer, k]) into len groups, shaped `shape`. */
 function scatterBy(x: Tensor, p: IndexP, shape: Shape): Tensor {
   // the positions of the indices grouped by value (ascending within one), and where each group starts
   const { ix, len } = p, offs = new Float32Array(len + 1), order = new Float32Array(ix.length);
@@ -109,7 +108,7 @@ export function gatherIn(fn: string, arg0: string, x: Tensor, all: Indices[]): T
     if (!m) { shape = h.shape; ix = c; } else for (let i = 0; i < c.length; i++) ix[i] = ix[i] * trail[m] + c[i];   // row-major linear index
   });
   const out = [...x.shape.slice(0, x.rank - M), ...shape];
-  return gatherBy(x, { k: ix.length, len, inner: 1, ix, out }, out);
+  return gatherBy(x, { k: ix.length, len, ix, out }, out);
 }
 
 /**
@@ -142,5 +141,5 @@ export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { ds
     len = ds[dims];
   }
   const ix = checked('scatter', 'idx', h.data, len, `a destination of ${len} positions`);
-  return scatterBy(x, { k: ix.length, len, inner: 1, ix, out: [] }, [...lead, len]);
+  return scatterBy(x, { k: ix.length, len, ix, out: [] }, [...lead, len]);
 }

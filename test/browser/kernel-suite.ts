@@ -369,40 +369,40 @@ export async function runKernelSuite(be: Backend<any>, onGroup?: (g: GroupResult
     expect('C stored transposed, batch-major', c, want, 1e-4, 2e-6 * k);
   });
 
-  await group('gather and scatter (inner 1 and wider)', () => {
-    // [outer, len, inner, indices]: repeated, missing and (gather only) invalid indices
-    const cases: [number, number, number, number[]][] = [
-      [1, 5, 1, [2, 4, 2]], [3, 7, 1, [6, 0, 0, 3, 6, 6, 1]], [17, 65, 1, Array.from({ length: 100 }, (_, i) => (i * 37) % 65)],
-      [4, 9, 3, [8, 1, 1, 4]], [2, 6, 4, [5, 5, 0, 2, 5]], [3, 11, 17, [10, 3, 3, 0, 7]], [1, 257, 65, [256, 0, 128, 128, 3]],
-      [5, 3, 1, [1]], [1, 4, 1, []],
+  await group('gather and scatter', () => {
+    // [outer, len, indices]: repeated, missing and (gather only) invalid indices
+    const cases: [number, number, number[]][] = [
+      [1, 5, [2, 4, 2]], [3, 7, [6, 0, 0, 3, 6, 6, 1]], [17, 65, Array.from({ length: 100 }, (_, i) => (i * 37) % 65)],
+      [12, 9, [8, 1, 1, 4]], [8, 6, [5, 5, 0, 2, 5]], [51, 11, [10, 3, 3, 0, 7]], [65, 257, [256, 0, 128, 128, 3]],
+      [5, 3, [1]], [1, 4, []],
     ];
-    for (const [outer, len, inner, ids] of cases) {
+    for (const [outer, len, ids] of cases) {
       const k = ids.length, idx = Float64Array.from(ids);
-      const x = rand(outer * len * inner), want = out(outer * k * inner), y = dev(outer * k * inner);
-      ref.gather(x, idx, want, outer * k * inner, k, len, inner);
-      if (k) be.gather(dev(x), dev(idx), y, outer * k * inner, k, len, inner);
-      if (k) expect(`gather [${outer},${len},${inner}] by [${ids.slice(0, 8)}${k > 8 ? ',…' : ''}]`, y, want, 0, 0);
+      const x = rand(outer * len), want = out(outer * k), y = dev(outer * k);
+      ref.gather(x, idx, want, outer * k, k, len);
+      if (k) be.gather(dev(x), dev(idx), y, outer * k, k, len);
+      if (k) expect(`gather [${outer},${len}] by [${ids.slice(0, 8)}${k > 8 ? ',…' : ''}]`, y, want, 0, 0);
       // the adjoint: indices grouped by value, ascending within a value
       const order = Float64Array.from([...ids.keys()].sort((p, q) => ids[p] - ids[q] || p - q));
       const offs = new Float64Array(len + 1);
       for (const v of ids) offs[v + 1]++;
       for (let v = 0; v < len; v++) offs[v + 1] += offs[v];
-      const g = rand(outer * Math.max(k, 1) * inner);
-      const sw = out(outer * len * inner), sy = dev(outer * len * inner);
-      ref.scatter(g, order, offs, sw, outer * len * inner, k, len, inner);
-      be.scatter(dev(g), dev(order.length ? order : 1), dev(offs), sy, outer * len * inner, k, len, inner);
-      expect(`scatter [${outer},${k},${inner}] into ${len}`, sy, sw, 1e-5, 1e-6);
+      const g = rand(outer * Math.max(k, 1));
+      const sw = out(outer * len), sy = dev(outer * len);
+      ref.scatter(g, order, offs, sw, outer * len, k, len);
+      be.scatter(dev(g), dev(order.length ? order : 1), dev(offs), sy, outer * len, k, len);
+      expect(`scatter [${outer},${k}] into ${len}`, sy, sw, 1e-5, 1e-6);
     }
-    // invalid indices give NaN rows: negative, past the end, fractional, NaN
-    const bad = Float64Array.from([1, -1, 3, 0.5, NaN, 2]), x = rand(2 * 3 * 2), want = out(2 * 6 * 2), y = dev(2 * 6 * 2);
-    ref.gather(x, bad, want, 24, 6, 3, 2);
-    be.gather(dev(x), dev(bad), y, 24, 6, 3, 2);
+    // invalid indices give NaN: negative, past the end, fractional, NaN
+    const bad = Float64Array.from([1, -1, 3, 0.5, NaN, 2]), x = rand(4 * 3), want = out(4 * 6), y = dev(4 * 6);
+    ref.gather(x, bad, want, 24, 6, 3);
+    be.gather(dev(x), dev(bad), y, 24, 6, 3);
     expect('gather with invalid indices (NaN there)', y, want, 0, 0);
     // NaN and ±Inf in the scattered values
     const v = Float64Array.from([1, NaN, -Infinity, 2, Infinity, 3]), ord = Float64Array.from([0, 1, 2, 3, 4, 5]), of = Float64Array.from([0, 2, 4, 6]);
     const w = out(3), sy = dev(3);
-    ref.scatter(v, ord, of, w, 3, 6, 3, 1);
-    be.scatter(dev(v), dev(ord), dev(of), sy, 3, 6, 3, 1);
+    ref.scatter(v, ord, of, w, 3, 6, 3);
+    be.scatter(dev(v), dev(ord), dev(of), sy, 3, 6, 3);
     expect('scatter with NaN and ±Inf', sy, w, 0, 0);
   });
 
