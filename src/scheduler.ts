@@ -172,8 +172,12 @@ export const threadCosts = { threads: 1, fanoutMs: 0.03, matmul: 1, bandwidth: 1
  * 30–45 µs kernels (pool of conv1, the bias gradient's reduce, a 1 MB unaryGrad, the Adam update
  * of the 120×256 weight) ran whole after split neighbours, slower than alone (their input half in
  * the other core's cache), and its batch-64 step ran 1.41–1.46x on 2 threads; at 30 µs 1.54–1.55x.
+ * Once the caller spun for a worker's last part instead of sleeping (Pool.callerSpinUs), a split's
+ * end cost less: at 20 µs that step ran 1.60–1.61x against 1.59x at 30 µs (medians of six
+ * alternating rounds in one process; 15 µs was no better than 20), the seed model at batch 1 still
+ * never splits.
  */
-const SPLIT_FLOOR_MS = 0.03;
+const SPLIT_FLOOR_MS = 0.02;
 
 /** Before calibration: fan-out 30 µs, matmul 90% and memory-bound kernels 50% efficient per added thread. */
 const DEFAULT_THREADS = { fanoutMs: 0.03, matmul: 0.9, bandwidth: 0.5 };
