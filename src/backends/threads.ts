@@ -21,7 +21,8 @@
 // of up to callerSpinUs, then Atomics.wait where the host allows it (a page's main thread, where
 // Atomics.wait throws, spins on). A part that a worker took and never finished (the worker died)
 // is recomputed by the caller where that is safe (the output overlaps no input and does not
-// accumulate), else the call throws; either way the pool closes and the library goes on with one thread, and devices() says why.
+// accumulate), else the call throws; either way the pool closes and the library goes on with one
+// thread, and devices() says why.
 //
 // Workers start from a source string (a Blob URL in browsers, an eval worker in Node): there is no
 // file for the user to host and nothing for a bundler to resolve. They receive the compiled modules
