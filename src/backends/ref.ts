@@ -12,6 +12,12 @@ const { SELU_L, SELU_A, GELU_S, GELU_C } = CONSTANTS;
 
 const sigmoid = (x: number) => x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 const softplus = (x: number) => x < 0 ? Math.log1p(Math.exp(x)) : x + Math.log1p(Math.exp(-x));
+/** strided/stridedWrite: the strided side's index of the i-th element of the contiguous [d0,…,d5] side. */
+const stridedAt = (off: number, d: number[], s: number[]) => (i: number) => {
+  let r = i, at = off;
+  for (let k = 5; k >= 0; k--) { at += (r % d[k]) * s[k]; r = Math.floor(r / d[k]); }
+  return at;
+};
 
 /** A unary op: f(x) and f'(x) given y = f(x), so the rules read like the literature. */
 interface UnaryDef { f(x: number, a: number, b: number): number; df(x: number, y: number, a: number, b: number): number }
@@ -225,20 +231,12 @@ export const ref: Backend<F> = {
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c];
   },
   strided(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5) {
-    const d = [d0, d1, d2, d3, d4, d5], s = [s0, s1, s2, s3, s4, s5];
-    for (let i = 0; i < n; i++) {
-      let r = i, at = off;
-      for (let k = 5; k >= 0; k--) { at += (r % d[k]) * s[k]; r = Math.floor(r / d[k]); }
-      y[i] = x[at];
-    }
+    const at = stridedAt(off, [d0, d1, d2, d3, d4, d5], [s0, s1, s2, s3, s4, s5]);
+    for (let i = 0; i < n; i++) y[i] = x[at(i)];
   },
   stridedWrite(x, y, n, off, d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5) {
-    const d = [d0, d1, d2, d3, d4, d5], s = [s0, s1, s2, s3, s4, s5];
-    for (let i = 0; i < n; i++) {
-      let r = i, at = off;
-      for (let k = 5; k >= 0; k--) { at += (r % d[k]) * s[k]; r = Math.floor(r / d[k]); }
-      y[at] = x[i];
-    }
+    const at = stridedAt(off, [d0, d1, d2, d3, d4, d5], [s0, s1, s2, s3, s4, s5]);
+    for (let i = 0; i < n; i++) y[at(i)] = x[i];
   },
   gather(x, idx, y, n, k, len) {
     for (let i = 0; i < n; i++) {

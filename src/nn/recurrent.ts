@@ -20,7 +20,7 @@ import { recording } from '../autograd.js';
 import { hidden, alias, named, biasArg, ioArgs } from './layer.js';
 import { glorot_uniform, initWeight, type Init } from './init.js';
 import type { Activation } from './dense.js';
-import { options, bool, fail, func, isPlain, shapeArg } from '../check.js';
+import { options, bool, fail, func, isPlain } from '../check.js';
 
 /**
  * What the recurrent cells accept: the weight initialisers (Flux's keyword names) and the bias
@@ -122,7 +122,6 @@ function make(k: number, [a, ...rest]: unknown[], seq?: boolean): unknown {
     }
     opts = options<SequenceOptions & Record<string, unknown>>(name, o, ['init_kernel', 'init_recurrent_kernel', 'bias', ...(seq ? ['return_state'] : [])]);
     const G = GATES[k] * H;
-    shapeArg(name, [G, Math.max(inp, H)], 'a weight');
     const init = (key: 'init_kernel' | 'init_recurrent_kernel', dims: number[]) => initWeight(name, opts[key] ?? glorot_uniform, dims, key).keep();
     const Wi = init('init_kernel', [G, inp]), Wh = init('init_recurrent_kernel', [G, H]);
     const extra = k > 2 && { 'Wh_h̃': init('init_recurrent_kernel', [H, H]) };
