@@ -1,6 +1,6 @@
 // Raw-ABI tests of the Wasm bmm kernel against float64 loops, in depth: fluxion's batch-last
-// layout (the packed SIMD-across-batch path, with batch % 4 tail matrices, and matrices too
-// large for its packs, on the per-matrix path) and
+// layout (the SIMD-across-batch path of 16-matrix blocks from batch 16, its last block
+// overlapping when 16 does not divide the batch; a smaller batch on the per-matrix path) and
 // batch-major strides, every transposed variant, broadcast operands, shapes past the KC/NC
 // blocking, and that nothing outside C is written. (test/browser/kernel-suite.ts runs bmm on
 // every device; this sweeps the Wasm paths more densely.)
@@ -38,7 +38,7 @@ function check(R: Raw, m: number, k: number, n: number, B: number, A: L, Bl: L, 
 }
 
 const DIMS = [1, 2, 3, 4, 5, 7, 8, 9, 17];
-const BATCH = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17];
+const BATCH = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 20, 33];
 
 test('batch-last (fluxion\'s layout): every size, batch, transposed variant', () => {
   const R = loadRaw('simd', 64);
@@ -63,9 +63,10 @@ test('broadcast operands and batch-major strides', () => {
     }
 });
 
-test('past the KC and NC blocks (k > 256, n > 512) and past the lane packs\' limit, on both paths', () => {
+test('past the KC and NC blocks (k > 256, n > 512) and large matrices, on both paths', () => {
   const R = loadRaw('simd', 256);
-  for (const [m, k, n, B] of [[5, 300, 9, 4], [3, 513, 6, 5], [6, 40, 530, 2], [9, 260, 517, 1], [70, 130, 70, 5]])
+  for (const [m, k, n, B] of [[5, 300, 9, 4], [3, 513, 6, 5], [6, 40, 530, 2], [9, 260, 517, 1], [70, 130, 70, 5],
+    [5, 300, 9, 19], [3, 513, 6, 16], [6, 40, 530, 17], [70, 130, 70, 18]])
     for (const major of [false, true]) for (const tb of [0, 1]) {
       check(R, m, k, n, B, layout(m, k, B, false, false, major), layout(k, n, B, !!tb, false, major), major, `m${m} k${k} n${n} B${B} tb${tb} ${major ? 'major' : 'last'}`);
     }
@@ -73,7 +74,7 @@ test('past the KC and NC blocks (k > 256, n > 512) and past the lane packs\' lim
 
 test('k = 0 gives zeros; m, n or batch 0 writes nothing', () => {
   const R = loadRaw('simd', 2);
-  for (const B of [1, 5]) check(R, 3, 0, 4, B, layout(3, 0, B, false, false, false), layout(0, 4, B, false, false, false), false, `k0 B${B}`);
+  for (const B of [1, 5, 16, 19]) check(R, 3, 0, 4, B, layout(3, 0, B, false, false, false), layout(0, 4, B, false, false, false), false, `k0 B${B}`);
   const c = R.put([1, 2, 3, 4]);
   R.exports.bmm(0, 0, c, 0, 3, 2, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0);
   R.exports.bmm(0, 0, c, 2, 3, 2, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0);
