@@ -9,13 +9,16 @@
 /**
  * Bytes of scratch per thread: tail slots 0-3 (64), strided's dims (24) and steps (24); from 128
  * the conv geometry (CONV_GEO, 96); from 256 poolGrad's served-lane mask (POOL_SERVED, 512); from
- * 768 the recurrent steps' buffer pointers (RNN_BASE, 32) and tail slots (RNN_TAILS, 512).
+ * 768 the recurrent steps' buffer pointers (RNN_BASE, 32), a row's (RNN_ROW, 32) and the tail slots'
+ * (RNN_SLOT, 32), and the tail slots (RNN_TAILS, 512).
  */
-export const TLS_BYTES: i32 = 1312;
+export const TLS_BYTES: i32 = 1376;
 export const CONV_GEO: usize = 128;
 export const POOL_SERVED: usize = 256;
 export const RNN_BASE: usize = 768;
-export const RNN_TAILS: usize = 800;
+export const RNN_ROW: usize = 800;
+export const RNN_SLOT: usize = 832;
+export const RNN_TAILS: usize = 864;
 const STATIC = memory.data(TLS_BYTES, 16);
 let base: usize = STATIC;
 

@@ -9,11 +9,15 @@
 // back, so a column's result does not depend on where it sits and no load or store has a tail
 // case of its own (the module is measured gzipped). The layout table says, per kind, which
 // buffers a kernel touches, how many gate blocks and whether each is a sequence buffer.
-// O(hid·b) per call; RNN's activation runs through the generated unary/unaryGrad kernels.
+// Both kernels run one loop (steps, called): the row's pointers are computed once per row, a
+// vector's are loads from that table. O(hid·b) per call; the RNN's activation and its gradient's
+// dy + dh run through the generated unary/unaryGrad/binary kernels.
 import { vsigmoid, vtanh } from "../simd";
-import { tls, RNN_BASE, RNN_TAILS } from "../tls";
+import { tls, RNN_BASE, RNN_ROW, RNN_SLOT, RNN_TAILS } from "../tls";
 import { unary } from "../../build/gen/unary";
 import { unaryGrad } from "../../build/gen/unaryGrad";
+import { binary } from "../../build/gen/binary";
+import { B_ADD } from "../../build/gen/codes";
 
 // σ and tanh called, not inlined: one copy of each polynomial instead of one per gate.
 function sigm(x: v128): v128 { return vsigmoid(x); }
@@ -33,8 +37,9 @@ function tanhv(x: v128): v128 { return vtanh(x); }
 @inline function ld4(p: usize): v128 { return v128.load(p); }
 @inline function st4(p: usize, v: v128): void { v128.store(p, v); }
 
-// The 8 buffer arguments' base pointers (BASE), and the scratch slots of a tail: 4 blocks of 16
-// bytes per buffer, in this thread's scratch (tls.ts): the module allocates nothing.
+// The 8 buffer arguments' base pointers (BASE), the current row's (ROW) and the tail slots' (SLOT),
+// and the slots of a tail: 4 blocks of 16 bytes per buffer, in this thread's scratch (tls.ts): the
+// module allocates nothing.
 
 /**
  * Per kind, 4 bits per buffer argument (argument i at bits 4i): the gate blocks it touches (0:
@@ -54,37 +59,41 @@ function tanhv(x: v128): v128 { return vtanh(x); }
     : 0x11909B; //                      GRUv3 second half: g3 s(hp) dy dh dz(dn)
 }
 
-/** Copies the first n columns of every block a kind touches into its tail slots (back: the other way). */
-function stage(lay: u32, a: usize, k: usize, gq: usize, zq: usize, n: i32, back: bool): void {
-  for (let i = 0; i < 8; i++) {
-    const d = (lay >> (<u32>i << 2)) & 15, seq = (d & 8) != 0, base = load<usize>(tls(RNN_BASE) + (<usize>i << 2)) + (seq ? a : k);
+/** Row r's pointers: each buffer's base plus a0 (a sequence buffer) or k0 (a state buffer). */
+function rowp(lay: u32, a0: usize, k0: usize): void {
+  for (let i: u32 = 0; i < 32; i += 4) {
+    store<usize>(tls(RNN_ROW) + i, load<usize>(tls(RNN_BASE) + i) + ((lay >> i) & 8 ? a0 : k0));
+  }
+}
+
+/** Copies n columns at byte o of the row, of every block a kind touches, into its tail slots (back: the other way). */
+function stage(lay: u32, o: usize, gq: usize, zq: usize, n: i32, back: bool): void {
+  for (let i: u32 = 0; i < 32; i += 4) {
+    const d = (lay >> i) & 15, t0 = tls(RNN_TAILS) + (<usize>i << 4), base = load<usize>(tls(RNN_ROW) + i) + o;
+    store<usize>(tls(RNN_SLOT) + i, t0);
     for (let q: u32 = 0; q < (d & 7); q++) {
-      const p = base + <usize>q * (seq ? gq : zq), t = tls(RNN_TAILS) + (<usize>i << 6) + (<usize>q << 4);
-      if (back) memory.copy(p, t, <usize>n << 2);
-      else { v128.store(t, f32x4.splat(0)); memory.copy(t, p, <usize>n << 2); }
+      const p = base + <usize>q * (d & 8 ? gq : zq), t = t0 + (<usize>q << 4), src = back ? t : p, dst = back ? p : t;
+      if (!back) v128.store(t, f32x4.splat(0));
+      for (let c: usize = 0; c < (<usize>n << 2); c += 4) store<f32>(dst + c, load<f32>(src + c));
     }
   }
 }
 
-/** Buffer i's pointer for the columns at (a, k): its own memory, or its tail slot. */
-@inline function ptr(lay: u32, i: i32, a: usize, k: usize, tail: bool): usize {
-  return tail ? tls(RNN_TAILS) + (<usize>i << 6) : load<usize>(tls(RNN_BASE) + (<usize>i << 2)) + ((lay >> (<u32>i << 2)) & 8 ? a : k);
-}
-
-/** The loop both kernels share: every row, four columns at a time, `body` on whole vectors. */
-@inline function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void {
+/** The loop both kernels share: every row, four columns at a time, a kind's arithmetic on whole vectors. */
+function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void {
   const lay = layout(grad, kind), gq0 = at(hid, ld, 0), zq0 = at(hid, b, 0);
   for (let r = 0; r < hid; r++) {
-    const a0 = at(r, ld, off), k0 = at(r, b, 0);
+    rowp(lay, at(r, ld, off), at(r, b, 0));
     for (let j = 0; j < b; j += 4) {
-      const n = min(4, b - j), a = a0 + (<usize>j << 2), k = k0 + (<usize>j << 2), tail = n < 4;
-      if (tail) stage(lay, a, k, gq0, zq0, n, false);
-      const gq: usize = tail ? 16 : gq0, zq: usize = tail ? 16 : zq0;
-      const p0 = ptr(lay, 0, a, k, tail), p1 = ptr(lay, 1, a, k, tail), p3 = ptr(lay, 3, a, k, tail), p4 = ptr(lay, 4, a, k, tail);
-      const p5 = ptr(lay, 5, a, k, tail), p6 = ptr(lay, 6, a, k, tail), p7 = ptr(lay, 7, a, k, tail), p2 = ptr(lay, 2, a, k, tail);
+      const n = min(4, b - j), o = <usize>j << 2, tail = n < 4;
+      if (tail) stage(lay, o, gq0, zq0, n, false);
+      // buffer i's pointer: its row's plus o, or its tail slot
+      const T = tail ? tls(RNN_SLOT) : tls(RNN_ROW), x: usize = tail ? 0 : o, gq: usize = tail ? 16 : gq0, zq: usize = tail ? 16 : zq0;
+      const p0 = load<usize>(T) + x, p1 = load<usize>(T, 4) + x, p2 = load<usize>(T, 8) + x, p3 = load<usize>(T, 12) + x;
+      const p4 = load<usize>(T, 16) + x, p5 = load<usize>(T, 20) + x, p6 = load<usize>(T, 24) + x, p7 = load<usize>(T, 28) + x;
       if (grad) backward(kind, p0, p1, p2, p3, p4, p5, gq, zq);
       else forward(kind, r, hid, p0, p1, load<usize>(tls(RNN_BASE) + 8), p3, p4, p5, p6, p7, gq, zq);
-      if (tail) stage(lay, a, k, gq0, zq0, n, true);
+      if (tail) stage(lay, o, gq0, zq0, n, true);
     }
   }
 }
@@ -102,14 +111,18 @@ function stage(lay: u32, a: usize, k: usize, gq: usize, zq: usize, n: i32, back:
     const c0 = ld4(c), c1 = f32x4.add(f32x4.mul(f, c0), f32x4.mul(i, cc)), h1 = f32x4.mul(o, tanhv(c1));
     st4(hp, ld4(h)); st4(cp, c0); st4(c, c1); st4(h, h1); st4(y, h1);
     st4(g, i); st4(g + gq, f); st4(g + 2 * gq, cc); st4(g + 3 * gq, o);
-  } else if (kind <= 3) {
-    const rr = sigm(add3(ld4(g), ld4(z), b0)), u = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r))), h0 = ld4(h);
-    st4(g, rr); st4(g + gq, u);
-    if (kind == 3) { const v = f32x4.mul(rr, h0); st4(c, v); st4(cp, v); return; }
-    const zc = ld4(z + 2 * zq), nn = tanhv(add3(ld4(g + 2 * gq), f32x4.mul(rr, zc), bias(bs, 2 * hid + r))), h1 = mix(u, nn, h0);
-    st4(hp, h0); st4(cp, zc); st4(h, h1); st4(y, h1); st4(g + 2 * gq, nn);
   } else {
-    const u = ld4(g + gq), nn = tanhv(add3(ld4(g + 2 * gq), ld4(z), bias(bs, 2 * hid + r))), h0 = ld4(h), h1 = mix(u, nn, h0);
+    // GRU and GRUv3's second half: n = tanh(g₂ + zr + bias₂), zr = r·zn (GRU) or zn (v3, in z)
+    const h0 = ld4(h);
+    let zr = ld4(z);
+    if (kind != 4) {
+      const rr = sigm(add3(ld4(g), zr, b0)), u = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r)));
+      st4(g, rr); st4(g + gq, u);
+      if (kind == 3) { const v = f32x4.mul(rr, h0); st4(c, v); st4(cp, v); return; }
+      const zc = ld4(z + 2 * zq);
+      st4(cp, zc); zr = f32x4.mul(rr, zc);
+    }
+    const u = ld4(g + gq), nn = tanhv(add3(ld4(g + 2 * gq), zr, bias(bs, 2 * hid + r))), h1 = mix(u, nn, h0);
     st4(g + 2 * gq, nn); st4(hp, h0); st4(h, h1); st4(y, h1);
   }
 }
@@ -153,21 +166,19 @@ export function rnnStep(g: usize, z: usize, bs: usize, h: usize, c: usize, y: us
 /** KERNELS.rnnStepGrad. */
 export function rnnStepGrad(g: usize, s: usize, e: usize, dy: usize, dh: usize, dz: usize,
   hid: i32, b: i32, ld: i32, off: i32, kind: i32, act: i32, alpha: f32): void {
-  if (kind == 0) {
-    // RNN: dz = g = (dy + dh)·f′(g, y), y in s, a row at a time through the generated unaryGrad
-    for (let r = 0; r < hid; r++) {
-      const a0 = at(r, ld, off), k0 = at(r, b, 0);
-      for (let j = 0; j < b; j++) {
-        const o = <usize>j << 2;
-        store<f32>(dz + k0 + o, load<f32>(dy + a0 + o) + load<f32>(dh + k0 + o));
-      }
-      unaryGrad(act, g + a0, s + a0, dz + k0, dz + k0, b, alpha, Infinity);
-      memory.copy(g + a0, dz + k0, <usize>b << 2);
-    }
+  if (kind != 0) {
+    const B = tls(RNN_BASE);
+    store<usize>(B, g); store<usize>(B, s, 4); store<usize>(B, e, 8); store<usize>(B, dy, 12);
+    store<usize>(B, dh, 16); store<usize>(B, dz, 20);
+    steps(true, kind, hid, b, ld, off);
     return;
   }
-  const B = tls(RNN_BASE);
-  store<usize>(B, g); store<usize>(B, s, 4); store<usize>(B, e, 8); store<usize>(B, dy, 12);
-  store<usize>(B, dh, 16); store<usize>(B, dz, 20);
-  steps(true, kind, hid, b, ld, off);
+  // RNN: dz = dy + dh through the generated binary kernel ([hid, b], dy's rows ld apart), then
+  // dz = g = dz·f′(g, y), y in s, a row at a time through the generated unaryGrad
+  binary(B_ADD, dy + at(0, ld, off), dh, dz, 1, hid, b, 0, ld, 1, 0, b, 1);
+  for (let r = 0; r < hid; r++) {
+    const a0 = at(r, ld, off), k0 = at(r, b, 0);
+    unaryGrad(act, g + a0, s + a0, dz + k0, dz + k0, b, alpha, Infinity);
+    memory.copy(g + a0, dz + k0, <usize>b << 2);
+  }
 }
