@@ -22,31 +22,24 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     g[a + q * gq] = v;
   }
   let g0 = g[a];
-  var h1: f32;
   if (p.kind == 0u) {
-    let u = g0 + z[k] + bias[r];
-    g[a] = u;
-    h1 = unary_f(OP, u, p.alpha, inf());
+    g[a] = g0 + z[k] + bias[r];
+    h[k] = unary_f(OP, g[a], p.alpha, inf());
   } else if (p.kind == 1u) {
-    let c0 = c[k];
-    cp[a] = c0;
-    let c1 = g[a + gq] * c0 + g0 * g[a + 2u * gq];
-    c[k] = c1;
-    h1 = g[a + 3u * gq] * tanh_(c1);
+    cp[a] = c[k];
+    c[k] = g[a + gq] * c[k] + g0 * g[a + 2u * gq];
+    h[k] = g[a + 3u * gq] * tanh_(c[k]);
   } else if (p.kind == 3u) {
     c[k] = g0 * h0;
-    cp[a] = g0 * h0;
+    cp[a] = c[k];
     return;
   } else {
     // GRU: zn is Wh's third block (kept in cp); GRUv3's second half: z is zn = Wh_h̃·(r .* h)
-    let zc = z[k + select(0u, 2u * zq, p.kind == 2u)];
-    var zr = zc;
-    if (p.kind == 2u) { cp[a] = zc; zr = g0 * zc; }
+    var zr = z[k];
+    if (p.kind == 2u) { zr = z[k + 2u * zq]; cp[a] = zr; zr *= g0; }
     let n = tanh_(g[a + 2u * gq] + zr + bias[2u * H + r]);
     g[a + 2u * gq] = n;
-    let u = g[a + gq];
-    h1 = (1.0 - u) * n + u * h0;
+    h[k] = mix(n, h0, g[a + gq]);
   }
-  h[k] = h1;
-  y[a] = h1;
+  y[a] = h[k];
 }
