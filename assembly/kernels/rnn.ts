@@ -101,30 +101,31 @@ function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void
 // bs is the bias itself (per row, a splat: never staged).
 @inline function forward(kind: i32, r: i32, hid: i32, g: usize, z: usize, bs: usize, h: usize, c: usize, y: usize, hp: usize, cp: usize,
   gq: usize, zq: usize): void {
-  const b0 = bias(bs, r);
-  if (kind == 0) {
-    const u = add3(ld4(g), ld4(z), b0);
-    st4(hp, ld4(h)); st4(g, u); st4(h, u);
-  } else if (kind == 1) {
-    const i = sigm(add3(ld4(g), ld4(z), b0)), f = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r)));
-    const cc = tanhv(add3(ld4(g + 2 * gq), ld4(z + 2 * zq), bias(bs, 2 * hid + r))), o = sigm(add3(ld4(g + 3 * gq), ld4(z + 3 * zq), bias(bs, 3 * hid + r)));
-    const c0 = ld4(c), c1 = f32x4.add(f32x4.mul(f, c0), f32x4.mul(i, cc)), h1 = f32x4.mul(o, tanhv(c1));
-    st4(hp, ld4(h)); st4(cp, c0); st4(c, c1); st4(h, h1); st4(y, h1);
-    st4(g, i); st4(g + gq, f); st4(g + 2 * gq, cc); st4(g + 3 * gq, o);
-  } else {
-    // GRU and GRUv3's second half: n = tanh(g₂ + zr + bias₂), zr = r·zn (GRU) or zn (v3, in z)
-    const h0 = ld4(h);
-    let zr = ld4(z);
-    if (kind != 4) {
-      const rr = sigm(add3(ld4(g), zr, b0)), u = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r)));
-      st4(g, rr); st4(g + gq, u);
-      if (kind == 3) { const v = f32x4.mul(rr, h0); st4(c, v); st4(cp, v); return; }
+  const h0 = ld4(h);
+  if (kind != 3) st4(hp, h0);
+  if (kind == 0) { const u = add3(ld4(g), ld4(z), bias(bs, r)); st4(g, u); st4(h, u); return; }
+  // the GRUs' n = tanh(g₂ + zr + bias₂): zr = r·zn (GRU) or zn (GRUv3's second half, in z)
+  let zr = ld4(z), h1 = h0;
+  if (kind != 4) {
+    // the first two gates: LSTM's i, f; the GRUs' r, u
+    const x0 = sigm(add3(ld4(g), zr, bias(bs, r))), x1 = sigm(add3(ld4(g + gq), ld4(z + zq), bias(bs, hid + r)));
+    st4(g, x0); st4(g + gq, x1);
+    if (kind == 3) { const v = f32x4.mul(x0, h0); st4(c, v); st4(cp, v); return; }
+    if (kind == 1) {
+      const cc = tanhv(add3(ld4(g + 2 * gq), ld4(z + 2 * zq), bias(bs, 2 * hid + r))), o = sigm(add3(ld4(g + 3 * gq), ld4(z + 3 * zq), bias(bs, 3 * hid + r)));
+      const c0 = ld4(c), c1 = f32x4.add(f32x4.mul(x1, c0), f32x4.mul(x0, cc));
+      st4(cp, c0); st4(c, c1); st4(g + 2 * gq, cc); st4(g + 3 * gq, o);
+      h1 = f32x4.mul(o, tanhv(c1));
+    } else {
       const zc = ld4(z + 2 * zq);
-      st4(cp, zc); zr = f32x4.mul(rr, zc);
+      st4(cp, zc); zr = f32x4.mul(x0, zc);
     }
-    const u = ld4(g + gq), nn = tanhv(add3(ld4(g + 2 * gq), zr, bias(bs, 2 * hid + r))), h1 = mix(u, nn, h0);
-    st4(g + 2 * gq, nn); st4(hp, h0); st4(h, h1); st4(y, h1);
   }
+  if (kind != 1) {
+    const u = ld4(g + gq), nn = tanhv(add3(ld4(g + 2 * gq), zr, bias(bs, 2 * hid + r)));
+    st4(g + 2 * gq, nn); h1 = mix(u, nn, h0);
+  }
+  st4(h, h1); st4(y, h1);
 }
 
 @inline function backward(kind: i32, g: usize, s: usize, e: usize, dy: usize, dh: usize, dz: usize, gq: usize, zq: usize): void {
