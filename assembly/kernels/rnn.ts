@@ -42,22 +42,16 @@ function tanhv(x: v128): v128 { return vtanh(x); }
 // module allocates nothing.
 
 /**
- * Per kind, 4 bits per buffer argument (argument i at bits 4i): the gate blocks it touches (0:
- * none) and 8 when it is a sequence buffer. rnnStep: g z bias h c y hp cp; rnnStepGrad: g s e dy dh dz.
+ * The layout table: per kernel and kind, 4 bits per buffer argument (argument i at bits 4i): the
+ * gate blocks it touches (0: none) and 8 when it is a sequence buffer. rnnStep (g z bias h c y hp
+ * cp), kinds 0-4: RNN g z h y hp; LSTM g4 z4 h c y hp cp; GRU g3 z3 h y hp cp(zn); GRUv3's first
+ * half g2 z2 h c(rh) cp(rhs), second half g3 z(zn) h y hp. rnnStepGrad (g s e dy dh dz), kinds 1-4
+ * (0 runs apart): LSTM g4 s(cp) e(dc) dy dh dz4; GRU g3 s(hp) e(zn) dy dh dz3; GRUv3's first half
+ * g2 s(hp) e(drh) dh dz2, second half g3 s(hp) dy dh dz(dn).
  */
-@inline function layout(grad: bool, kind: i32): u32 {
-  if (!grad) {
-    return kind == 1 ? 0x9991104C //    LSTM: g4 z4 h c y hp cp
-      : kind == 2 ? 0x9990103B //       GRU: g3 z3 h y hp cp(zn)
-      : kind == 3 ? 0x9001102A //       GRUv3 first half: g2 z2 h c(rh) cp(rhs)
-      : kind == 4 ? 0x0990101B //       GRUv3 second half: g3 z(zn) h y hp
-      : 0x09901019; //                  RNN: g z h y hp
-  }
-  return kind == 1 ? 0x41919C //        LSTM: g4 s(cp) e(dc) dy dh dz4
-    : kind == 2 ? 0x31999B //           GRU: g3 s(hp) e(zn) dy dh dz3
-    : kind == 3 ? 0x21019A //           GRUv3 first half: g2 s(hp) e(drh) dh dz2
-    : 0x11909B; //                      GRUv3 second half: g3 s(hp) dy dh dz(dn)
-}
+const LAYOUT = memory.data<u32>([0x09901019, 0x9991104C, 0x9990103B, 0x9001102A, 0x0990101B,
+  0, 0x41919C, 0x31999B, 0x21019A, 0x11909B]);
+@inline function layout(grad: bool, kind: i32): u32 { return load<u32>(LAYOUT + (<usize>(grad ? kind + 5 : kind) << 2)); }
 
 /** Row r's pointers: each buffer's base plus a0 (a sequence buffer) or k0 (a state buffer). */
 function rowp(lay: u32, a0: usize, k0: usize): void {
