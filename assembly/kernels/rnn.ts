@@ -130,19 +130,21 @@ function steps(grad: bool, kind: i32, hid: i32, b: i32, ld: i32, off: i32): void
     const dct = f32x4.add(ld4(e), mul3(dht, o, dtanh(tc)));
     const di = mul3(dct, cc, dsig(i)), df = mul3(dct, c0, dsig(f)), dcc = mul3(dct, i, dtanh(cc)), dout = mul3(dht, tc, dsig(o));
     st4(g, di); st4(g + gq, df); st4(g + 2 * gq, dcc); st4(g + 3 * gq, dout);
-    st4(dz, di); st4(dz + zq, df); st4(dz + 2 * zq, dcc); st4(dz + 3 * zq, dout);
     st4(e, f32x4.mul(dct, f));
   } else if (kind == 3) {
     const rr = ld4(g), d = ld4(e), dr = mul3(d, ld4(s), dsig(rr));
-    st4(g, dr); st4(dz, dr); st4(dh, f32x4.add(ld4(dh), f32x4.mul(d, rr))); st4(dz + zq, ld4(g + gq));
+    st4(g, dr); st4(dh, f32x4.add(ld4(dh), f32x4.mul(d, rr)));
   } else {
     const u = ld4(g + gq), nn = ld4(g + 2 * gq);
     const dn = mul3(dht, f32x4.sub(one(), u), dtanh(nn)), du = mul3(dht, f32x4.sub(ld4(s), nn), dsig(u));
     st4(g + gq, du); st4(g + 2 * gq, dn); st4(dh, f32x4.mul(dht, u));
     if (kind == 4) { st4(dz, dn); return; }
     const rr = ld4(g), dr = mul3(dn, ld4(e), dsig(rr)), dnr = f32x4.mul(dn, rr);
-    st4(g, dr); st4(e, dnr); st4(dz, dr); st4(dz + zq, du); st4(dz + 2 * zq, dnr);
+    st4(g, dr); st4(e, dnr); st4(dz + 2 * zq, dnr);
   }
+  // dz's first blocks are g's new ones: the LSTM's four, the GRUs' first two
+  st4(dz, ld4(g)); st4(dz + zq, ld4(g + gq));
+  if (kind == 1) { st4(dz + 2 * zq, ld4(g + 2 * gq)); st4(dz + 3 * zq, ld4(g + 3 * gq)); }
 }
 
 /** KERNELS.rnnStep. */
