@@ -273,11 +273,11 @@ E('bad shapes and indices are refused with the shapes in the message', () => wit
     [() => gather(rand(2, 3), 'a' as never), /^gather: idx must be 0-based integer indices/],
     [() => gather(rand(2, 3), [0], [1, 2]), /^gather: index 1 has shape \[2\], expected index 0's \[1\]$/],
     [() => gather(rand(3), [0], [0]), /^gather: src has shape \[3\], expected 2 or more dims/],
-    [() => scatter('max' as never, rand(3), [0, 1, 2]), /^scatter: op must be '\+' \(NNlib's -, max, min and mean are not in fluxion\), got "max"$/],
+    [() => scatter('max' as never, rand(3), [0, 1, 2]), /^scatter: op must be '\+', got "max"$/],
     [() => scatter('+', rand(3), [0, 1, 2], { init: 1 } as never), /^scatter: unknown option init \(options: dstsize\)$/],
-    [() => scatter('+', rand(2, 3), [0, 1]), /^scatter: src of shape \[2,3\] must end with the index shape \[2\]$/],
+    [() => scatter('+', rand(2, 3), [0, 1]), /^scatter: src has shape \[2, 3\], expected \[\.\.\., 2\]$/],
     [() => scatter('+', rand(2, 3), [0, 1, 5], { dstsize: [2, 4] }), /^scatter: idx\[2\] = 5 is not an index in \[0, 4\)/],
-    [() => scatter('+', rand(2, 3), [0, 1, 1], { dstsize: [3, 4] }), /^scatter: dstsize \[3,4\] must be \[2,n\]/],
+    [() => scatter('+', rand(2, 3), [0, 1, 1], { dstsize: [3, 4] }), /^scatter: dstsize has shape \[3, 4\], expected \[2,n\]$/],
     [() => cat([rand(2, 3), rand(3, 3)], 1), /^cat: input 1 has shape \[3, 3\], expected input 0's \[2,3\] outside dims 1$/],
     [() => cat([rand(2, 3)], undefined as never), /^cat: dims is required/],
     [() => cat([], 0), /^cat: expected a non-empty array of tensors, got \[\]$/],
@@ -305,7 +305,7 @@ E('bad shapes and indices are refused with the shapes in the message', () => wit
 E('indices held by a GPU tensor are refused with what to do instead', () => {
   if (!runtime.gpu) return;
   const idx = withPolicy('gpu', () => tensor([0, 1]));
-  assert.throws(() => withPolicy('cpu', () => gather(rand(2, 3), idx)), /^gather: idx must be a live CPU tensor \(or an array\), got a tensor of shape \[2\]$/);
+  assert.throws(() => withPolicy('cpu', () => gather(rand(2, 3), idx)), /^gather: idx must be a live CPU tensor, got a tensor of shape \[2\]$/);
   idx.dispose();
 });
 E.run();

@@ -3,7 +3,7 @@
 // gather's adjoint need them sorted by value, which is done there once per call (a counting
 // sort, O(k + len)), so the device kernels are plain gathers: deterministic, no float atomics.
 
-import { defineOp, apply } from './registry.js';
+import { defineOp, apply, type OpDef } from './registry.js';
 import { Tensor, tensor, toTensor, flatten, sizeOf, sameShape, type TensorLike, type NestedArray, type Shape } from '../tensor.js';
 import { fail, options, show, shapeArg, badShape } from '../check.js';
 
@@ -20,24 +20,24 @@ export type Indices = number | ArrayLike<number> | NestedArray | Tensor;
 const MAX_INDEX = 2 ** 24;
 
 /** The values and shape of an index argument, from the host. */
-function hostIndices(fn: string, arg: string, v: unknown): { data: ArrayLike<number>; shape: number[] } {
+function hostIndices(fn: string, arg: string, v: unknown): { data: ArrayLike<number>; shape: Shape } {
   if (v instanceof Tensor) {
     const d = !v.disposed && v.backend.readSync(v.buf, v.size);
-    if (!d) fail(fn, `${arg} must be a live CPU tensor (or an array)`, v, Error);
-    return { data: d, shape: [...v.shape] };
+    if (!d) fail(fn, `${arg} must be a live CPU tensor`, v, Error);
+    return { data: d, shape: v.shape };
   }
-  if (typeof v === 'number') return { data: [v], shape: [] };
-  if (!Array.isArray(v) && !ArrayBuffer.isView(v)) fail(fn, `${arg} must be 0-based integer indices`, v);
+  if (typeof v !== 'number' && !Array.isArray(v) && !ArrayBuffer.isView(v)) fail(fn, `${arg} must be 0-based integer indices`, v);
   return flatten(v, fn);
 }
 
 /** The indices as an Int32Array, each checked to be an integer in [0, len). */
 function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, what: string, lim = len): Int32Array {
-  if (Math.max(data.length, lim) >= MAX_INDEX) throw new RangeError(`${fn}: ${arg}: ${data.length} indices into ${lim} positions; at most ${MAX_INDEX - 1} of each`);
+  const n = Math.max(data.length, lim);
+  if (n >= MAX_INDEX) fail(fn, `${arg}: at most 2^24 - 1 indices and positions`, n, RangeError);
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= len)
+    if (!Number.isInteger(v) || v < 0 || v >= len)
       throw new RangeError(`${fn}: ${arg}[${i}] = ${show(v)} is not an index in [0, ${len}) into ${what} (indices count from 0)`);
     out[i] = v;
   }
@@ -45,32 +45,34 @@ function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, 
 }
 
 /** [outer, len] geometry, the host indices and the output shape of a gather or scatter. */
-export interface IndexP { k: number; len: number; ix: Int32Array; out: Shape }
+export interface IndexP { len: number; ix: Int32Array; out: Shape }
+const out = (_ins: unknown, p: IndexP) => p.out;
 
 export const gatherDef = defineOp<IndexP>({
   name: 'gather',
   kernels: ['gather'],
-  shape: (_ins, p) => p.out,
-  run(b, y, [x, idx], p) { b.gather(x.buf, idx.buf, y.buf, y.size, p.k, p.len); },
+  shape: out,
+  run(b, y, [x, idx], p) { b.gather(x.buf, idx.buf, y.buf, y.size, p.ix.length, p.len); },
   grad: (dy, [x], _y, p, needs) => [needs[0] ? scatterBy(dy, p, x.shape) : null, null],
-  cost: (_ins, p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) + 4 * p.k }),
+  cost: (_ins, p, out) => ({ flops: 0, bytes: 8 * sizeOf(out) + 4 * p.ix.length }),
 });
 
 export const scatterDef = defineOp<IndexP>({
   name: 'scatter',
   kernels: ['scatter'],
-  shape: (_ins, p) => p.out,
-  run(b, y, [x, order, offs], p) { b.scatter(x.buf, order.buf, offs.buf, y.buf, y.size, p.k, p.len); },
+  shape: out,
+  run(b, y, [x, order, offs], p) { b.scatter(x.buf, order.buf, offs.buf, y.buf, y.size, p.ix.length, p.len); },
   // NNlib's ∇scatter_src for +: the gradient gathered back
   grad: (dy, [x], _y, p, needs) => [needs[0] ? gatherBy(dy, p, x.shape) : null, null, null],
-  cost: ([x], p, out) => ({ flops: x.size, bytes: 4 * (x.size + sizeOf(out) + p.k + p.len) }),
+  cost: ([x], p, out) => ({ flops: x.size, bytes: 4 * (x.size + sizeOf(out) + p.ix.length + p.len) }),
 });
 
-/** gather of t ([outer, len] in the geometry p) at p's indices, shaped `shape`. */
-function gatherBy(t: Tensor, p: IndexP, shape: Shape): Tensor {
-  const idx = tensor(Float32Array.from(p.ix), [p.k]);
-  try { return apply(gatherDef, [t, idx], { ...p, out: shape }); } finally { idx.dispose(); }
+/** def on x and the host-made index tensors ts, which die with the call. */
+function withIdx(def: OpDef<IndexP>, x: Tensor, ts: Tensor[], p: IndexP): Tensor {
+  try { return apply(def, [x, ...ts], p); } finally { ts.forEach((t) => t.dispose()); }
 }
+/** gather of t ([outer, len] in the geometry p) at p's indices, shaped `shape`. */
+const gatherBy = (t: Tensor, p: IndexP, out = p.out) => withIdx(gatherDef, t, [tensor(Float32Array.from(p.ix))], { ...p, out });
 /** scatter-add of x ([outer, k]) into len groups, shaped `shape`. */
 function scatterBy(x: Tensor, p: IndexP, shape: Shape): Tensor {
   // the positions of the indices grouped by value (ascending within one), and where each group starts
@@ -79,8 +81,7 @@ function scatterBy(x: Tensor, p: IndexP, shape: Shape): Tensor {
   for (let v = 0; v < len; v++) offs[v + 1] += offs[v];
   const next = offs.slice(0, len);
   ix.forEach((v, j) => { order[next[v]++] = j; });
-  const o = tensor(order, [ix.length]), f = tensor(offs, [len + 1]);
-  try { return apply(scatterDef, [x, o, f], { ...p, out: shape }); } finally { o.dispose(); f.dispose(); }
+  return withIdx(scatterDef, x, [tensor(order), tensor(offs)], { ...p, out: shape });
 }
 
 /**
@@ -97,18 +98,18 @@ export function gather(src: TensorLike, idx: Indices, ...more: Indices[]): Tenso
 
 /** @internal gather with the caller's name and argument name in its errors (Embedding's lookup). */
 export function gatherIn(fn: string, arg0: string, x: Tensor, all: Indices[]): Tensor {
-  const M = all.length;
-  if (x.rank < M) badShape(fn, 'src', x.shape, `${M} or more dims (one per index argument)`);
-  const trail = x.shape.slice(x.rank - M), len = sizeOf(trail);
-  let shape: number[] = [], ix: Int32Array = new Int32Array(0);
+  const M = all.length, r = x.rank - M;
+  if (r < 0) badShape(fn, 'src', x.shape, `${M} or more dims`);
+  const trail = x.shape.slice(r), len = sizeOf(trail);
+  let shape: Shape = [], ix: Int32Array = new Int32Array();
   all.forEach((v, m) => {
-    const arg = M === 1 ? arg0 : `index ${m}`, h = hostIndices(fn, arg, v);
+    const arg = M > 1 ? `index ${m}` : arg0, h = hostIndices(fn, arg, v);
     if (m && !sameShape(h.shape, shape)) badShape(fn, arg, h.shape, `index 0's [${shape}]`);
-    const c = checked(fn, arg, h.data, trail[m], `dim ${x.rank - M + m} of [${x.shape}]`, len);
-    if (!m) { shape = h.shape; ix = c; } else for (let i = 0; i < c.length; i++) ix[i] = ix[i] * trail[m] + c[i];   // row-major linear index
+    const c = checked(fn, arg, h.data, trail[m], `dim ${r + m} of [${x.shape}]`, len);
+    if (m) c.forEach((v, i) => { ix[i] = ix[i] * trail[m] + v; });   // row-major linear index
+    else { shape = h.shape; ix = c; }
   });
-  const out = [...x.shape.slice(0, x.rank - M), ...shape];
-  return gatherBy(x, { k: ix.length, len, ix, out }, out);
+  return gatherBy(x, { len, ix, out: [...x.shape.slice(0, r), ...shape] });
 }
 
 /**
@@ -125,21 +126,18 @@ export type ScatterOp = '+';
  *          scatter('+', tensor([[1, 2, 3, 4], [5, 6, 7, 8]]), [1, 0, 0, 4])   // [[5, 1, 0, 0, 4], [13, 5, 0, 0, 8]]
  */
 export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { dstsize?: Shape } = {}): Tensor {
-  if (op !== '+') fail('scatter', "op must be '+' (NNlib's -, max, min and mean are not in fluxion)", op);
-  const o = options<{ dstsize: Shape }>('scatter', opts, ['dstsize']);
-  const x = toTensor(src, 'scatter', 'src');
-  const h = hostIndices('scatter', 'idx', idx), dims = x.rank - h.shape.length;
-  if (dims < 0 || h.shape.some((d, i) => d !== x.shape[dims + i]))
-    throw new RangeError(`scatter: src of shape [${x.shape}] must end with the index shape [${h.shape}]`);
-  const lead = x.shape.slice(0, dims);
+  const fn = 'scatter';
+  if (op !== '+') fail(fn, "op must be '+'", op);
+  const o = options<{ dstsize: Shape }>(fn, opts, ['dstsize']);
+  const x = toTensor(src, fn, 'src'), h = hostIndices(fn, 'idx', idx), dims = x.rank - h.shape.length, lead = x.shape.slice(0, dims);
+  if (dims < 0 || !sameShape(x.shape.slice(dims), h.shape)) badShape(fn, 'src', x.shape, `[..., ${h.shape}]`);
   let len = 0;
-  for (let i = 0; i < h.data.length; i++) { const v = h.data[i]; if (Number.isInteger(v) && v >= len) len = v + 1; }
+  for (const v of h.data as number[]) if (v >= len && Number.isInteger(v)) len = v + 1;
   if (o.dstsize !== undefined) {
-    const ds = shapeArg('scatter', o.dstsize, 'dstsize');
-    if (ds.length !== dims + 1 || lead.some((d, i) => d !== ds[i]))
-      throw new RangeError(`scatter: dstsize [${ds}] must be [${[...lead, 'n']}]: src's leading dims [${lead}] and one indexed dim`);
+    const ds = shapeArg(fn, o.dstsize, 'dstsize');
+    if (!sameShape(ds, [...lead, ds[dims]])) badShape(fn, 'dstsize', ds, `[${[...lead, 'n']}]`);
     len = ds[dims];
   }
-  const ix = checked('scatter', 'idx', h.data, len, `a destination of ${len} positions`);
-  return scatterBy(x, { k: ix.length, len, ix, out: [] }, [...lead, len]);
+  const ix = checked(fn, 'idx', h.data, len, `dst [${[...lead, len]}]`);
+  return scatterBy(x, { len, ix, out: [] }, [...lead, len]);
 }
