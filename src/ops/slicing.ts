@@ -13,12 +13,13 @@ import { fail, int, isPlain, options, badShape } from '../check.js';
 export interface SliceP { axis: number; start: number; len: number; out?: Shape; shape?: Shape }
 
 /**
- * One strided copy (`strided` reads, `stridedWrite` writes): n values in rows of `len` entries
- * along `axis` at `start`, around which `shape` (the strided side's) is [outer, total, inner].
+ * One strided copy of the slice p (`strided` reads it out of x, `stridedWrite` writes x into it
+ * in y): rows of `len` entries along `axis` at `start`, around which the big side's shape is
+ * [outer, total, inner]; the small side's size is the count.
  */
-function rows(b: Backend, k: 'strided' | 'stridedWrite', x: Tensor, y: Tensor, n: number, shape: Shape, axis: number, start: number, len: number): void {
-  const outer = sizeOf(shape.slice(0, axis)), inner = sizeOf(shape.slice(axis + 1));
-  b[k](x.buf, y.buf, n, start * inner, 1, 1, 1, 1, outer, len * inner, 0, 0, 0, 0, shape[axis] * inner, 1);
+function rows(b: Backend, write: number, x: Tensor, y: Tensor, { axis, start, len }: SliceP): void {
+  const [s, n] = write ? [y.shape, x.size] : [x.shape, y.size], inner = sizeOf(s.slice(axis + 1));
+  b[write ? 'stridedWrite' : 'strided'](x.buf, y.buf, n, start * inner, 1, 1, 1, 1, sizeOf(s.slice(0, axis)), len * inner, 0, 0, 0, 0, s[axis] * inner, 1);
 }
 const cost = (_i: unknown, _p: unknown, out: Shape) => ({ flops: 0, bytes: 8 * sizeOf(out) });
 
@@ -26,7 +27,7 @@ export const sliceDef: OpDef<SliceP> = defineOp<SliceP>({
   name: 'slice',
   kernels: ['strided'],
   shape: ([x], p) => p.out ?? x.shape.map((d, i) => (i === p.axis ? p.len : d)),
-  run: (b, y, [x], p) => rows(b, 'strided', x, y, y.size, x.shape, p.axis, p.start, p.len),
+  run: (b, y, [x], p) => rows(b, 0, x, y, p),
   grad: (dy, [x], _y, p) => [apply(sliceGradDef, [dy], { ...p, shape: x.shape })],
   cost,
 });
@@ -38,7 +39,7 @@ export const sliceGradDef: OpDef<SliceP> = defineOp<SliceP>({
   shape: (_i, p) => p.shape!,
   run(b, y, [dy], p) {
     b.fill(y.buf, y.size, 0);   // dy may lack the axis (selectdim): only its size counts
-    if (dy.size) rows(b, 'stridedWrite', dy, y, dy.size, y.shape, p.axis, p.start, p.len);
+    if (dy.size) rows(b, 1, dy, y, p);
   },
   grad: (dy, _i, _y, p) => [apply(sliceDef, [dy], p)],
   cost,
@@ -49,48 +50,37 @@ export const sliceGradDef: OpDef<SliceP> = defineOp<SliceP>({
  * with `stack` each input gets a new axis of 1 at `axis`: either way only the shapes change,
  * not where the values go, so no input is reshaped first.
  */
-export interface CatP { axis: number; stack?: boolean; fn: string }
+export interface CatP { axis: number; stack?: boolean; fn: string; /** where each input starts along axis, and the end (shape() fills it) */ at?: number[] }
 const placed = (x: Tensor, p: CatP, rank: number): number[] =>
-  p.stack ? [...x.shape.slice(0, p.axis), 1, ...x.shape.slice(p.axis)] : [...x.shape, ...Array(Math.max(0, rank - x.rank)).fill(1)];
+  p.stack ? [...x.shape.slice(0, p.axis), 1, ...x.shape.slice(p.axis)] : [...x.shape, ...Array(rank - x.rank).fill(1)];
 const catRank = (xs: readonly Tensor[], p: CatP) => (p.stack ? xs[0].rank + 1 : Math.max(p.axis + 1, ...xs.map((x) => x.rank)));
+/** Input i's place in cat's output, as a slice of it. */
+const piece = ({ axis, at }: CatP, i: number, out?: Shape): SliceP => ({ axis, start: at![i], len: at![i + 1] - at![i], out });
 
 export const catDef = defineOp<CatP>({
   name: 'cat',
   kernels: ['stridedWrite'],
   shape(xs, p) {
-    const R = catRank(xs, p), s0 = placed(xs[0], p, R), out = [...s0];
-    out[p.axis] = 0;
+    const R = catRank(xs, p), s0 = placed(xs[0], p, R), a = p.axis, at = p.at = [0];
     xs.forEach((x, i) => {
       const s = placed(x, p, R);
-      if (s.length !== R || s.some((d, a) => a !== p.axis && d !== s0[a]))
-        badShape(p.fn, `input ${i}`, x.shape, `input 0's [${xs[0].shape}]${p.stack ? '' : ` outside dims ${p.axis}`}`);
-      out[p.axis] += s[p.axis];
+      if (s.length !== R || s.some((d, j) => j !== a && d !== s0[j]))
+        badShape(p.fn, `input ${i}`, x.shape, `input 0's [${xs[0].shape}]${p.stack ? '' : ` outside dims ${a}`}`);
+      at.push(at[i] + s[a]);
     });
-    return out;
+    return s0.map((d, j) => (j === a ? at[xs.length] : d));
   },
   run(b, y, xs, p) {
-    let start = 0;
-    for (const x of xs) {
-      const len = p.stack ? 1 : x.shape[p.axis] ?? 1;
-      if (x.size) rows(b, 'stridedWrite', x, y, x.size, y.shape, p.axis, start, len);
-      start += len;
-    }
+    xs.forEach((x, i) => x.size && rows(b, 1, x, y, piece(p, i)));
   },
-  grad(dy, xs, _y, p, needs) {
-    let start = 0;
-    return xs.map((x, i) => {
-      const len = p.stack ? 1 : x.shape[p.axis] ?? 1, g = needs[i] ? apply(sliceDef, [dy], { axis: p.axis, start, len, out: x.shape }) : null;
-      start += len;
-      return g;
-    });
-  },
+  grad: (dy, xs, _y, p, needs) => xs.map((x, i) => (needs[i] ? apply(sliceDef, [dy], piece(p, i, x.shape)) : null)),
   cost,
 });
 
 /** An axis given as a number or `{ dims }` (`dflt` when omitted; undefined there: required). */
 function dimsArg(fn: string, v: unknown, dflt: number | undefined, max: number): number {
   const d = isPlain(v) ? options<{ dims: number }>(fn, v, ['dims'], 'dims').dims : v;
-  return int(fn, 'dims', d === undefined ? dflt ?? fail(fn, 'dims is required (an axis, 0-based, or { dims })', v) : d, 0, max);
+  return int(fn, 'dims', d === undefined ? dflt ?? fail(fn, 'dims is required', v) : d, 0, max);
 }
 
 /** An axis of x, as dimsArg. */
@@ -99,13 +89,12 @@ function axisOf(fn: string, x: Tensor, d: unknown, dflt?: number): number {
   return dimsArg(fn, d, dflt, x.rank - 1);
 }
 
-function tensors(fn: string, xs: unknown): Tensor[] {
-  if (!Array.isArray(xs) || xs.length === 0) fail(fn, 'expected a non-empty array of tensors', xs);
-  return xs.map((x, i) => toTensor(x as TensorLike, fn, `xs[${i}]`));
+/** cat (or stack) of the tensors xs along axis(them) (errors name `fn`). */
+function join(fn: string, xs: unknown, axis: (ts: Tensor[]) => number, stack?: boolean): Tensor {
+  if (!Array.isArray(xs) || xs.length === 0) fail(fn, 'xs must be a non-empty array of tensors', xs);
+  const ts = xs.map((x, i) => toTensor(x as TensorLike, fn, `xs[${i}]`));
+  return apply(catDef, ts, { axis: axis(ts), stack, fn });
 }
-
-/** cat along `axis` (errors name `fn`). */
-const catAlong = (fn: string, ts: Tensor[], axis: number): Tensor => apply(catDef, ts, { axis, fn });
 
 /**
  * Julia's `cat(xs...; dims)`: the tensors joined along axis `dims` (0-based), every other dim
@@ -114,21 +103,19 @@ const catAlong = (fn: string, ts: Tensor[], axis: number): Tensor => apply(catDe
  * @example cat([ones(2, 3), zeros(2, 1)], { dims: 1 }).shape   // [2, 4]
  *          cat([tensor([1, 2]), tensor([3, 4])], 1)            // [[1, 3], [2, 4]]: a new axis 1
  */
-export function cat(xs: readonly TensorLike[], dims: number | { dims: number }): Tensor {
-  const ts = tensors('cat', xs);
-  return catAlong('cat', ts, dimsArg('cat', dims, undefined, Math.max(...ts.map((t) => t.rank))));
-}
+export const cat = (xs: readonly TensorLike[], dims: number | { dims: number }): Tensor =>
+  join('cat', xs, (ts) => dimsArg('cat', dims, undefined, Math.max(...ts.map((t) => t.rank))));
 /**
  * Julia's `vcat`: `cat` along axis 0 (rows; vectors are stacked end to end).
  * @example vcat(tensor([1, 2]), tensor([3])).dataSync()   // [1, 2, 3]
  */
-export const vcat = (...xs: TensorLike[]): Tensor => catAlong('vcat', tensors('vcat', xs), 0);
+export const vcat = (...xs: TensorLike[]): Tensor => join('vcat', xs, () => 0);
 /**
  * Julia's `hcat`: `cat` along axis 1 (columns; vectors become columns).
  * @example hcat(tensor([1, 2]), tensor([3, 4])).shape   // [2, 2]
  *          hcat(ones(3, 2), zeros(3, 5)).shape          // [3, 7]
  */
-export const hcat = (...xs: TensorLike[]): Tensor => catAlong('hcat', tensors('hcat', xs), 1);
+export const hcat = (...xs: TensorLike[]): Tensor => join('hcat', xs, () => 1);
 
 /**
  * Julia's `stack(xs; dims)`: tensors of one shape along a new axis `dims` (default: a new last
@@ -136,10 +123,8 @@ export const hcat = (...xs: TensorLike[]): Tensor => catAlong('hcat', tensors('h
  * @example stack([rand(3), rand(3)]).shape                // [3, 2]
  *          stack([rand(3), rand(3)], { dims: 0 }).shape   // [2, 3]
  */
-export function stack(xs: readonly TensorLike[], dims?: number | { dims?: number }): Tensor {
-  const ts = tensors('stack', xs), rank = ts[0].rank;
-  return apply(catDef, ts, { axis: dimsArg('stack', dims, rank, rank), stack: true, fn: 'stack' });
-}
+export const stack = (xs: readonly TensorLike[], dims?: number | { dims?: number }): Tensor =>
+  join('stack', xs, ([t]) => dimsArg('stack', dims, t.rank, t.rank), true);
 
 /**
  * `len` entries of axis `dims` of x from `start` (0-based): `x[:, start:start+len, :]` for dims 1.
@@ -172,13 +157,11 @@ export function selectdim(x: TensorLike, dims: number, i: number): Tensor {
  *          chunk(rand(3, 10), { size: 4 }).map((t) => t.shape)   // [3, 4], [3, 4], [3, 2]
  */
 export function chunk(x: TensorLike, n: number | { size: number; dims?: number }, dims?: number | { dims?: number }): Tensor[] {
-  const t = toTensor(x, 'chunk', 'x'), plain = isPlain(n);
-  const o = plain ? options<{ size: number; dims: unknown }>('chunk', n, ['size', 'dims']) : { dims };
-  if (plain && dims !== undefined) fail('chunk', 'give dims once, in { size, dims }', dims);
-  const axis = axisOf('chunk', t, o.dims, t.rank - 1), L = t.shape[axis], lens: number[] = [];
-  const size = plain ? o.size ?? fail('chunk', 'options need size', n) : Math.max(1, Math.ceil(L / int('chunk', 'n', n, 1)));
-  int('chunk', 'size', size, 1);
-  for (let s = 0; s < L; s += size) lens.push(Math.min(size, L - s));
-  let start = 0;
-  return lens.map((len) => { const piece = apply(sliceDef, [t], { axis, start, len }); start += len; return piece; });
+  const fn = 'chunk', t = toTensor(x, fn, 'x'), plain = isPlain(n), out: Tensor[] = [];
+  const o = plain ? options<{ size: number; dims: unknown }>(fn, n, ['size', 'dims']) : { dims };
+  if (plain && dims !== undefined) fail(fn, 'dims given twice', dims);
+  const axis = axisOf(fn, t, o.dims, t.rank - 1), L = t.shape[axis];
+  const size = int(fn, 'size', plain ? o.size : Math.ceil(L / int(fn, 'n', n, 1)) || 1, 1);
+  for (let s = 0; s < L; s += size) out.push(apply(sliceDef, [t], { axis, start: s, len: Math.min(size, L - s) }));
+  return out;
 }
