@@ -290,10 +290,10 @@ E('bad shapes and indices are refused with the shapes in the message', () => wit
     [() => selectdim(rand(2, 5), 1, [0] as never), /^selectdim: i must be an integer in \[0, 4\], got \[0\]$/],
     [() => chunk(rand(2, 5), 0), /^chunk: n must be an integer ≥ 1, got 0$/],
     [() => chunk(rand(2, 5), { size: [2, 2] } as never), /^chunk: size must be an integer ≥ 1, got \[2, 2\]$/],
-    [() => softmax(rand(2, 3), 2), /^softmax: dims 2 must be distinct axes of shape \[2,3\]/],
+    [() => softmax(rand(2, 3), 2), /^softmax: dims 2 must be distinct axes of shape \[2,3\] \(0-based\)$/],
     [() => logsoftmax(rand(2, 3), [0, 0]), /^logsoftmax: dims \[0, 0\] must be distinct axes/],
     [() => softmax(rand(2, 3), { dim: 1 } as never), /^softmax: unknown option dim \(options: dims\)$/],
-    [() => make_causal_mask(rand(4)), /^make_causal_mask: dims 1 is not an axis of shape \[4\]/],
+    [() => make_causal_mask(rand(4)), /^make_causal_mask: dims 1 must be an axis of shape \[4\] \(0-based\)$/],
   ];
   for (const [call, want] of cases) {
     let err: unknown = null;

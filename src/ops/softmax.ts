@@ -6,7 +6,7 @@
 import { defineOp, apply } from './registry.js';
 import { Tensor, tensor, toTensor, sizeOf, type TensorLike } from '../tensor.js';
 import { permutedims } from './permute.js';
-import { show, isPlain, options, fail } from '../check.js';
+import { show, isPlain, options } from '../check.js';
 
 export interface SoftmaxP { log: number; outer: number; len: number; inner: number }
 
@@ -35,23 +35,28 @@ export const softmaxGradDef = defineOp<SoftmaxP>({
  */
 export type SoftmaxDims = number | readonly number[] | { dims?: number | readonly number[] };
 
+/**
+ * `d` as sorted distinct axes of `shape` (one axis when `one`, else one or an array of them), or
+ * an error naming fn, dims and the shape.
+ */
+function axesOf(fn: string, d: unknown, shape: readonly number[], one?: boolean): number[] {
+  const list = (one ? [d] : [d].flat()) as number[];
+  if (!list.length || list.some((a) => !Number.isInteger(a) || a < 0 || a >= shape.length) || new Set(list).size < list.length)
+    throw new RangeError(`${fn}: dims ${show(d)} must be ${one ? 'an axis' : 'distinct axes'} of shape [${shape}] (0-based)`);
+  return list.sort((a, b) => a - b);
+}
+
 function along(name: string, x0: TensorLike, dims: SoftmaxDims | undefined, log: number): Tensor {
-  const x = toTensor(x0, name, 'x');
-  let d: unknown = dims;
-  if (isPlain(dims)) d = options<{ dims: number | readonly number[] }>(name, dims, ['dims'], 'dims').dims;
-  const list = d === undefined ? [0] : typeof d === 'number' ? [d] : Array.isArray(d) ? [...d] : fail(name, 'dims must be an axis, an array of axes or { dims }', d);
-  const rank = Math.max(1, x.rank);
-  if (!list.length || list.some((a) => typeof a !== 'number' || !Number.isInteger(a) || a < 0 || a >= rank) || new Set(list).size !== list.length)
-    throw new RangeError(`${name}: dims ${show(d)} must be distinct axes of shape [${x.shape}] (axes count from 0)`);
+  const x = toTensor(x0, name, 'x'), s = x.rank ? x.shape : [1];
+  const d = isPlain(dims) ? options<{ dims: number | readonly number[] }>(name, dims, ['dims'], 'dims').dims : dims;
+  const axes = axesOf(name, d === undefined ? 0 : d, s), lo = axes[0], hi = axes[axes.length - 1];
   if (x.size === 0) throw new RangeError(`${name}: empty tensor of shape [${x.shape}]`);
-  const s = x.rank ? x.shape : [1], axes = (list as number[]).sort((a, b) => a - b), lo = axes[0], hi = axes[axes.length - 1];
   if (hi - lo + 1 === axes.length) {
     return apply(softmaxDef, [x], { log, len: sizeOf(s.slice(lo, hi + 1)), outer: sizeOf(s.slice(0, lo)), inner: sizeOf(s.slice(hi + 1)) });
   }
   // Not contiguous: the reduced axes last, softmax over them, and back.
-  const perm = [...s.keys()].filter((a) => !axes.includes(a)).concat(axes), inv = perm.map((_, i) => perm.indexOf(i));
-  const y = apply(softmaxDef, [permutedims(x, perm)], { log, len: sizeOf(axes.map((a) => s[a])), outer: sizeOf(s) / sizeOf(axes.map((a) => s[a])), inner: 1 });
-  return permutedims(y, inv);
+  const perm = [...s.keys()].filter((a) => !axes.includes(a)).concat(axes), len = sizeOf(axes.map((a) => s[a]));
+  return permutedims(apply(softmaxDef, [permutedims(x, perm)], { log, len, outer: x.size / len, inner: 1 }), perm.map((_, i) => perm.indexOf(i)));
 }
 
 /**
@@ -75,11 +80,8 @@ export const logsoftmax = (x: TensorLike, dims?: SoftmaxDims) => along('logsoftm
  * @example make_causal_mask(rand(8, 3, 2))   // [[1, 1, 1], [0, 1, 1], [0, 0, 1]]
  */
 export function make_causal_mask(x: TensorLike, opts: { dims?: number } = {}): Tensor {
-  const o = options<{ dims: number }>('make_causal_mask', opts, ['dims']);
-  const t = toTensor(x, 'make_causal_mask', 'x'), dims = o.dims ?? 1;
-  if (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 0 || dims >= t.rank)
-    throw new RangeError(`make_causal_mask: dims ${show(dims)} is not an axis of shape [${t.shape}] (axes count from 0)`);
-  const len = t.shape[dims], m = new Float32Array(len * len);
+  const fn = 'make_causal_mask', o = options<{ dims: number }>(fn, opts, ['dims']), t = toTensor(x, fn, 'x');
+  const len = t.shape[axesOf(fn, o.dims ?? 1, t.shape, true)[0]], m = new Float32Array(len * len);
   for (let i = 0; i < len; i++) m.fill(1, i * len + i, (i + 1) * len);
   return tensor(m, [len, len]);
 }
