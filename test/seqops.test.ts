@@ -263,10 +263,10 @@ M.run();
 const E = suite('seqops: errors');
 E('bad shapes and indices are refused with the shapes in the message', () => withPolicy('cpu', () => {
   const cases: [() => unknown, RegExp][] = [
-    [() => batched_mul(rand(3, 4, 5), rand(5, 2, 5)), /^batched_mul: A \[3,4,5\] and B \[5,2,5\] do not fit A \[m, k, batch…\], B \[k, n, batch…\]$/],
+    [() => batched_mul(rand(3, 4, 5), rand(5, 2, 5)), /^batched_mul: A \[3,4,5\] and B \[5,2,5\] do not fit A \[m, k, batch\.\.\.\], B \[k, n, batch\.\.\.\]$/],
     [() => batched_mul(rand(3, 4, 5), rand(4, 2, 6)), /^batched_mul: A \[3,4,5\] and B \[4,2,6\] do not fit/],
     [() => batched_mul(rand(3, 4, 2, 3), rand(4, 2, 3, 2)), /^batched_mul: A \[3,4,2,3\] and B \[4,2,3,2\] do not fit/],
-    [() => batched_mul(rand(3), rand(3, 2, 2)), /^batched_mul: A \[3\] and B \[3,2,2\] do not fit A \[m, k, batch…\]/],
+    [() => batched_mul(rand(3), rand(3, 2, 2)), /^batched_mul: A \[3\] and B \[3,2,2\] do not fit A \[m, k, batch\.\.\.\]/],
     [() => batched_mul(rand(3, 4, 2), rand(4, 2, 2), { transA: 1 as never }), /^batched_mul: transA must be true or false, got 1$/],
     [() => gather(rand(2, 3), [0, 3]), /^gather: idx\[1\] = 3 is not an index in \[0, 3\) into dim 1 of \[2,3\] \(indices count from 0\)$/],
     [() => gather(rand(2, 3), [0.5]), /^gather: idx\[0\] = 0\.5 is not an index/],

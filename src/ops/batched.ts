@@ -7,7 +7,6 @@
 
 import { defineOp, apply } from './registry.js';
 import { Tensor, toTensor, sizeOf, sameShape, type TensorLike, type Shape } from '../tensor.js';
-import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
 import { options, bool } from '../check.js';
 
@@ -30,14 +29,13 @@ export const batchedMulDef = defineOp<BatchedP>({
   name: 'batched_mul',
   kernels: ['bmm', 'matmul'],
   shape([a, b], p) {
-    const [sa, sb] = [a.shape, b.shape], ba = batchOf(sa), bb = batchOf(sb);
-    // NNlib: equal batch dims; a 3-d batch of 1 or a matrix is used for every batch
-    const out = !ba.length ? bb : !bb.length ? ba : ba.length === 1 && bb.length === 1 && (ba[0] === 1 || bb[0] === 1) ? [Math.max(ba[0], bb[0])] : ba;
-    p.m = p.ta ? sa[1] : sa[0]; p.k = p.ta ? sa[0] : sa[1];
-    p.n = p.tb ? sb[0] : sb[1];
+    const [sa, sb] = [a.shape, b.shape], ba = batchOf(sa), bb = batchOf(sb), { ta, tb } = p;
+    // NNlib: equal batch dims; a matrix, or a 3-d batch of 1 against a 3-d batch, is used for every batch
+    const one = (s: Shape, o: Shape) => !s.length || (s + '' === '1' && o.length === 1), out = one(ba, bb) ? bb : ba;
+    p.m = sa[ta]; p.k = sa[1 - ta]; p.n = sb[1 - tb];
     p.batch = sizeOf(out);
-    if (a.rank < 2 || b.rank < 2 || p.k !== (p.tb ? sb[1] : sb[0]) || (out === ba && !sameShape(ba, bb) && bb.length)) {
-      throw new RangeError(`batched_mul: A [${sa}] and B [${sb}] do not fit ${p.ta ? 'Aᵀ' : 'A'} [m, k, batch…], ${p.tb ? 'Bᵀ' : 'B'} [k, n, batch…]`);
+    if (a.rank < 2 || b.rank < 2 || p.k !== sb[tb] || !(out === bb || one(bb, ba) || sameShape(ba, bb))) {
+      throw new RangeError(`batched_mul: A [${sa}] and B [${sb}] do not fit ${ta ? "A'" : 'A'} [m, k, batch...], ${tb ? "B'" : 'B'} [k, n, batch...]`);
     }
     return [p.m, p.n, ...out];
   },
@@ -48,20 +46,16 @@ export const batchedMulDef = defineOp<BatchedP>({
     be.bmm(a.buf, b.buf, c.buf, m, k, n, batch, sab, sam, sak, sbb, sbk, sbn, 1, n * batch, batch);
   },
   // As matmul's rule per batch: dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC in A's and B's storage layout; a
-  // broadcast operand's gradient is summed over the batch (with a broadcast A and an untransposed
-  // B, dA is one matmul of the [m, n·batch] and [k, n·batch] views).
+  // broadcast operand's gradient is summed over the batch.
   grad(dy, [a, b], _c, p, needs) {
     const { ta, tb, m, k, n, batch } = p;
-    const fold = (g: Tensor, x: Tensor) => (x.size === g.size ? g : sum(g, g.shape.slice(2).map((_, i) => i + 2)).view(x.shape));
-    let da: Tensor | null = null, db: Tensor | null = null;
-    if (needs[0]) {
-      if (a.size === m * k && batch > 1 && !tb) {
-        const dv = dy.view([m, n * batch]), bv = b.view([k, n * batch]);
-        da = (ta ? matmul(bv, dv, { transB: true }) : matmul(dv, bv, { transB: true })).view(a.shape);
-      } else da = fold(ta ? bmul(b, dy, tb, 1) : bmul(dy, b, 0, tb ? 0 : 1), a);
-    }
-    if (needs[1]) db = fold(tb ? bmul(dy, a, 1, ta) : bmul(a, dy, ta ? 0 : 1, 0), b);
-    return [da, db];
+    const fold = (g: Tensor, x: Tensor) => (x.size === g.size ? g.rank === x.rank ? g : g.view(x.shape) : sum(g, g.shape.slice(2).map((_, i) => i + 2)).view(x.shape));
+    // a broadcast A with an untransposed B: dA is one matrix product of the [m, n·batch] and [k, n·batch] views
+    const v = needs[0] && a.size === m * k && batch > 1 && !tb, [B, D] = v ? [b.view([k, n * batch]), dy.view([m, n * batch])] : [b, dy];
+    return [
+      needs[0] ? fold(ta ? bmul(B, D, tb, 1) : bmul(D, B, 0, 1 - tb), a) : null,
+      needs[1] ? fold(tb ? bmul(dy, a, 1, ta) : bmul(a, dy, 1 - ta, 0), b) : null,
+    ];
   },
   cost: ([a, b], p, c) => ({ flops: 2 * p.m * p.k * p.n * p.batch, bytes: 4 * (a.size + b.size + sizeOf(c)) }),
 });
