@@ -93,7 +93,7 @@ export const rnnSeqDef = defineOp<SeqP>({
   },
   grad(dy0, ins0, y, p, needs) {
     const s = p.saved;
-    if (!s) throw new Error(`${p.name}: no forward pass kept for the gradient`);
+    if (!s) throw new Error(`${p.name}: no saved forward pass`);
     p.saved = null;
     const b = y.backend, { kind, hid: H, batch: B, inp } = p, G = GATES[kind] * H, Z = ZROWS[kind] * H, ld = p.len * B, HB = H * B;
     const tr = runtime.tracer, t0 = tr ? performance.now() : 0;
@@ -138,8 +138,10 @@ export const rnnSeqDef = defineOp<SeqP>({
       }
     }
     if (needs[3]) b.reduce(Reduce.sum, g.buf, (r[3] = buf([G])).buf, G, ld, 1);
-    if (needs[4]) r[4] = h0.size === HB ? dh.view(h0.shape) : dh; else tmp.push(dh);
-    if (needs[5] && kind === 1) r[5] = e.size === HB ? dc.view(e.shape) : dc; else tmp.push(dc);
+    // the initial states' gradients ([hid, batch]; a [hid] state broadcast over the batch gets them all, summed by autograd)
+    const give = (i: number, t: Tensor, x: Tensor) => needs[i] ? r[i] = x.size === HB ? t.view(x.shape) : t : tmp.push(t);
+    give(4, dh, h0);
+    if (kind === 1) give(5, dc, e); else tmp.push(dc);
     if (needs[5] && kind > 2) {
       const du = T([H, ld]);
       b.copy(g.buf, 2 * H * ld, du.buf, 0, H * ld);
