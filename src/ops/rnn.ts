@@ -58,7 +58,8 @@ export const rnnSeqDef = defineOp<SeqP>({
     }
     p.len = s || x.shape[1]; p.batch = r > 2 ? x.shape[x.rank - 1] : 1;
     for (const [t, n, w] of [[Wi, 'Wi', [G, I]], [Wh, 'Wh', [G, H]], [bias, 'bias', [G]], [h0, 'h'], ...(p.kind & 1 ? [[e, p.kind > 1 ? 'Wh_h̃' : 'c', p.kind > 1 && [H, H]]] : [])] as [Tensor, string, Shape?][]) {
-      if (w ? !sameShape(t.shape, w) : t.shape[0] !== H || (t.rank === 2 ? t.shape[1] !== p.batch : t.rank !== 1))
+      // a state is [hid] or [hid, batch]
+      if (!sameShape(t.shape, w || [H, p.batch].slice(0, t.rank || 2)))
         badShape(p.name, w ? n : `initial state ${n}`, t.shape, w || `[${H}] or [${H}, ${p.batch}]`);
     }
     p.dT = [];
