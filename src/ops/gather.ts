@@ -73,15 +73,15 @@ function withIdx(def: OpDef<IndexP>, x: Tensor, ts: Tensor[], p: IndexP): Tensor
 }
 /** gather of t ([outer, len] in the geometry p) at p's indices, shaped `shape`. */
 const gatherBy = (t: Tensor, p: IndexP, out = p.out) => withIdx(gatherDef, t, [tensor(Float32Array.from(p.ix))], { ...p, out });
-/** scatter-add of x ([outer, k]) into len groups, shaped `shape`. */
-function scatterBy(x: Tensor, p: IndexP, shape: Shape): Tensor {
+/** scatter-add of x ([outer, k]) into len groups, shaped `out`. */
+function scatterBy(x: Tensor, p: IndexP, out = p.out): Tensor {
   // the positions of the indices grouped by value (ascending within one), and where each group starts
   const { ix, len } = p, offs = new Float32Array(len + 1), order = new Float32Array(ix.length);
   for (const v of ix) offs[v + 1]++;
   for (let v = 0; v < len; v++) offs[v + 1] += offs[v];
   const next = offs.slice(0, len);
   ix.forEach((v, j) => { order[next[v]++] = j; });
-  return withIdx(scatterDef, x, [tensor(order), tensor(offs)], { ...p, out: shape });
+  return withIdx(scatterDef, x, [tensor(order), tensor(offs)], { ...p, out });
 }
 
 /**
@@ -131,13 +131,9 @@ export function scatter(op: ScatterOp, src: TensorLike, idx: Indices, opts: { ds
   const o = options<{ dstsize: Shape }>(fn, opts, ['dstsize']);
   const x = toTensor(src, fn, 'src'), h = hostIndices(fn, 'idx', idx), dims = x.rank - h.shape.length, lead = x.shape.slice(0, dims);
   if (dims < 0 || !sameShape(x.shape.slice(dims), h.shape)) badShape(fn, 'src', x.shape, `[..., ${h.shape}]`);
-  let len = 0;
-  for (const v of h.data as number[]) if (v >= len && Number.isInteger(v)) len = v + 1;
-  if (o.dstsize !== undefined) {
-    const ds = shapeArg(fn, o.dstsize, 'dstsize');
-    if (!sameShape(ds, [...lead, ds[dims]])) badShape(fn, 'dstsize', ds, `[${[...lead, 'n']}]`);
-    len = ds[dims];
-  }
-  const ix = checked(fn, 'idx', h.data, len, `dst [${[...lead, len]}]`);
-  return scatterBy(x, { len, ix, out: [] }, [...lead, len]);
+  let n = 0;   // without dstsize: one past the largest index
+  for (const v of h.data as number[]) if (v >= n && Number.isInteger(v)) n = v + 1;
+  const out = o.dstsize === undefined ? [...lead, n] : shapeArg(fn, o.dstsize, 'dstsize'), len = out[dims];
+  if (!sameShape(out, [...lead, len])) badShape(fn, 'dstsize', out, `[${[...lead, 'n']}]`);
+  return scatterBy(x, { len, ix: checked(fn, 'idx', h.data, len, `dst [${out}]`), out });
 }
