@@ -16,8 +16,6 @@ import { fail, options, show, shapeArg, badShape } from '../check.js';
  */
 export type Indices = number | ArrayLike<number> | NestedArray | Tensor;
 
-/** Indices are exact in the f32 buffers the kernels read up to 2^24 (values and counts). */
-const MAX_INDEX = 2 ** 24;
 
 /** The values and shape of an index argument, from the host. */
 function hostIndices(fn: string, arg: string, v: unknown): { data: ArrayLike<number>; shape: Shape } {
@@ -33,7 +31,8 @@ function hostIndices(fn: string, arg: string, v: unknown): { data: ArrayLike<num
 /** The indices as an Int32Array, each checked to be an integer in [0, len). */
 function checked(fn: string, arg: string, data: ArrayLike<number>, len: number, what: string, lim = len): Int32Array {
   const n = Math.max(data.length, lim);
-  if (n >= MAX_INDEX) fail(fn, `${arg}: at most 2^24 - 1 indices and positions`, n, RangeError);
+  // indices are exact in the f32 buffers the kernels read up to 2^24 (values and counts)
+  if (n >= 2 ** 24) fail(fn, `${arg}: at most 2^24 - 1 indices and positions`, n, RangeError);
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];

@@ -51,9 +51,6 @@ export const sliceGradDef: OpDef<SliceP> = defineOp<SliceP>({
  * not where the values go, so no input is reshaped first.
  */
 export interface CatP { axis: number; stack?: boolean; fn: string; /** where each input starts along axis, and the end (shape() fills it) */ at?: number[] }
-const placed = (x: Tensor, p: CatP, rank: number): number[] =>
-  p.stack ? [...x.shape.slice(0, p.axis), 1, ...x.shape.slice(p.axis)] : [...x.shape, ...Array(rank - x.rank).fill(1)];
-const catRank = (xs: readonly Tensor[], p: CatP) => (p.stack ? xs[0].rank + 1 : Math.max(p.axis + 1, ...xs.map((x) => x.rank)));
 /** Input i's place in cat's output, as a slice of it. */
 const piece = ({ axis, at }: CatP, i: number, out?: Shape): SliceP => ({ axis, start: at![i], len: at![i + 1] - at![i], out });
 
@@ -61,9 +58,11 @@ export const catDef = defineOp<CatP>({
   name: 'cat',
   kernels: ['stridedWrite'],
   shape(xs, p) {
-    const R = catRank(xs, p), s0 = placed(xs[0], p, R), a = p.axis, at = p.at = [0];
+    const a = p.axis, R = p.stack ? xs[0].rank + 1 : Math.max(a + 1, ...xs.map((x) => x.rank)), at = p.at = [0];
+    const placed = ({ shape: s }: Tensor): number[] => p.stack ? [...s.slice(0, a), 1, ...s.slice(a)] : [...s, ...Array(R - s.length).fill(1)];
+    const s0 = placed(xs[0]);
     xs.forEach((x, i) => {
-      const s = placed(x, p, R);
+      const s = placed(x);
       if (s.length !== R || s.some((d, j) => j !== a && d !== s0[j]))
         badShape(p.fn, `input ${i}`, x.shape, `input 0's [${xs[0].shape}]${p.stack ? '' : ` outside dims ${a}`}`);
       at.push(at[i] + s[a]);
