@@ -90,36 +90,33 @@ const NAMES = ['RNN', 'LSTM', 'GRU', 'GRUv3'];
 /** The kind of every cell made here (RNN(cell) takes only its own kind; initialstates). */
 const cellKind = new WeakMap<object, number>();
 
-/** The activations the fused step runs, by function identity: [unary code, alpha]. */
-let acts: Map<unknown, number[]> | null = null;
-const ALPHA: Record<string, number> = { leakyrelu: 0.01, elu: 1, celu: 1 };   // the functions' defaults
-const actCode = (σ: unknown): number[] | undefined => (acts ??= new Map(UNARY_OPS.flatMap((r, i) => ('act' in r && r.act
-  ? [[(u as Record<string, unknown>)[r.name], [i, ALPHA[r.name] ?? 0]] as const] : [])))).get(σ);
+/** The activations the fused step runs, by function identity: [unary code, alpha (the functions' defaults)]. */
+const actCode = (σ: unknown): number[] | undefined => {
+  const i = UNARY_OPS.findIndex((r) => (r as { act?: boolean }).act && (u as Record<string, unknown>)[r.name] === σ);
+  return i < 0 ? undefined : [i, σ === u.leakyrelu ? 0.01 : +(σ === u.elu || σ === u.celu)];
+};
 /** RNN's σ as the step kernel runs it, or an error naming the layer. */
-const fusedAct = (c: AnyCell, name: string): number[] => actCode(c.σ) ??
-  fail(name, "σ must be one of fluxion's activations (RNNCell runs any function)", c.σ);
+const fusedAct = (σ: unknown, name: string): number[] => actCode(σ) ?? fail(name, "σ must be one of fluxion's activations", σ);
 
 /**
  * Builds a cell (`seq` false) or a sequence layer of kind `k` from its constructor's arguments:
  * `(in, out, ...rest)`, `([in, out], ...rest)` or, for a layer, `(cell, options)`.
  */
 function make(k: number, [a, ...rest]: unknown[], seq?: boolean): unknown {
-  const L = NAMES[k], fn = seq ? L : L + 'Cell';
+  const L = NAMES[k];
   let cell: AnyCell, opts: Record<string, unknown>;
   if (seq && typeof a === 'function') {
-    if (cellKind.get(a) !== k || rest.slice(1).some((v) => v !== undefined)) fail(L, `expected (in, out, ...), ([in, out], ...) or a ${L}Cell and options`, a);
+    if (cellKind.get(a) !== k || rest.slice(1).some((v) => v !== undefined)) fail(L, `expected (in, out, ...), ([in, out], ...) or a ${L}Cell`, a);
     cell = a as AnyCell;
     opts = options(L, rest[0], ['return_state']);
   } else {
-    const [inp, H, name, more] = ioArgs(fn, [a, ...rest]);
-    let [σ, o] = more;
-    if (k) {
+    let [inp, H, name, [σ, o]] = ioArgs(seq ? L : L + 'Cell', [a, ...rest]);
+    // the options in σ's place: always but for RNN, and RNN's when σ is omitted
+    if (k || (isPlain(σ) && o === undefined)) {
       if (o !== undefined) fail(name, `${L} has no activation argument`, o);
       o = σ; σ = undefined;
-    } else {
-      if (isPlain(σ) && o === undefined) { o = σ; σ = undefined; }   // RNN(3, 5, { return_state: true })
-      func(name, 'σ', σ = σ === undefined ? u.tanh : σ);
     }
+    if (!k) func(name, 'σ', σ = σ === undefined ? u.tanh : σ);
     opts = options<SequenceOptions & Record<string, unknown>>(name, o, ['init_kernel', 'init_recurrent_kernel', 'bias', ...(seq ? ['return_state'] : [])]);
     const G = GATES[k] * H;
     const init = (key: 'init_kernel' | 'init_recurrent_kernel', dims: number[]) => initWeight(name, opts[key] ?? glorot_uniform, dims, key).keep();
@@ -127,42 +124,40 @@ function make(k: number, [a, ...rest]: unknown[], seq?: boolean): unknown {
     const extra = k > 2 && { 'Wh_h̃': init('init_recurrent_kernel', [H, H]) };
     const bias = biasArg(name, opts.bias ?? true, G);
     if (bias) bias.keep();
-    const cname = `${L}Cell(${inp} => ${H})`;
-    cell = named(cname, { ...(!k && { σ }), Wi, Wh, [k > 1 ? 'b' : 'bias']: bias, ...extra },
-      ((x: TensorLike, s?: unknown) => forward(k, cell, cname, x, s, true)) as AnyCell);
+    cell = named(`${L}Cell(${inp} => ${H})`, { ...(!k && { σ }), Wi, Wh, [k > 1 ? 'b' : 'bias']: bias, ...extra },
+      ((x: TensorLike, s?: unknown) => forward(k, cell, x, s, true)) as AnyCell);
     if (k > 1) alias(cell, 'bias', 'b');
     cellKind.set(cell, k);
   }
   if (!seq) return cell;
   const rs = opts.return_state ?? false, name = `${L}(${cell.Wi.shape[1]} => ${cell.Wh.shape[1]})`;
   bool(name, 'return_state', rs);
-  if (!k) fusedAct(cell, name);   // refuses an activation the step kernel lacks, now
-  const m = named(name, { cell }, (x: TensorLike, s?: unknown) => {
-    const c = m.cell;
-    if (typeof c !== 'function' || !(c.Wi instanceof Tensor)) fail(L, 'm.cell must be a cell', c);
-    return forward(k, c, `${L}(${c.Wi.shape[1]} => ${c.Wh.shape[1]})`, x, s, false, rs as boolean);
-  });
+  if (!k) fusedAct(cell.σ, name);   // refuses an activation the step kernel lacks, now
+  const m = named(name, { cell }, (x: TensorLike, s?: unknown) => forward(k, m.cell, x, s, false, rs as boolean));
   hidden(m, 'return_state', rs, false);
   return m;
 }
 
 /**
  * Runs cell `c` of kind `k`: one step (`step`: returns [h′, state′]) or over a whole sequence
- * (returns y, or [y, final state] with `rs`). The initial state is zeros when omitted.
+ * (returns y, or [y, final state] with `rs`). The initial state is zeros when omitted. Errors name
+ * the cell or layer by its weights' current sizes (the weights and `m.cell` can be replaced).
  */
-function forward(k: number, c: AnyCell, name: string, x: TensorLike, s: unknown, step: boolean, rs = false): unknown {
-  const t = (v: unknown, what: string) => toTensor(v as TensorLike, name, what), bk = k > 1 ? 'b' : 'bias', bv = c[bk];
-  const Wh = t(c.Wh, 'Wh'), H = Wh.shape.at(-1)!;
-  const ins = [t(x, 'x'), t(c.Wi, 'Wi'), Wh, bv === false || bv === undefined ? zeros(GATES[k] * H) : t(bv, bk)];
-  if (k === 1 && s !== undefined && (!Array.isArray(s) || s.length !== 2)) fail(name, 'the state must be [h, c] (two tensors)', s);
-  for (const [v, n] of k === 1 ? [[(s as unknown[])?.[0], 'h'], [(s as unknown[])?.[1], 'c']] : [[s, 'h']]) ins.push(s === undefined ? zeros(H) : t(v, n as string));
+function forward(k: number, c: AnyCell, x: TensorLike, s: unknown, step: boolean, rs = false): unknown {
+  const L = NAMES[k] + (step ? 'Cell' : ''), t = (v: unknown, what: string) => toTensor(v as TensorLike, name, what);
+  let name = L;
+  const Wi = t(c?.Wi, 'Wi'), Wh = t(c.Wh, 'Wh'), H = Wh.shape.at(-1)!, bk = k > 1 ? 'b' : 'bias', bv = c[bk], σ = c.σ;
+  name = `${L}(${Wi.shape[1]} => ${Wh.shape[1]})`;
+  const ins = [t(x, 'x'), Wi, Wh, bv === false || bv === undefined ? zeros(GATES[k] * H) : t(bv, bk)];
+  const st = (k !== 1 ? [s] : s === undefined || (Array.isArray(s) && s.length === 2) ? s : fail(name, 'the state must be [h, c]', s)) as unknown[];
+  (k === 1 ? ['h', 'c'] : ['h']).forEach((n, i) => ins.push(s === undefined ? zeros(H) : t(st[i], n)));
   if (k > 2) ins.push(t(c['Wh_h̃'], 'Wh_h̃'));
   const p = { kind: k, act: 0, alpha: 0, name, state: step ? k === 1 : rs, step } as SeqP;
-  const a = k ? [0, 0] : step ? actCode(c.σ) : fusedAct(c, name);
+  const a = k ? [0, 0] : step ? actCode(σ) : fusedAct(σ, name);
   if (!a) {
     // RNNCell with any other activation: one step from the ops, h′ = σ.(Wi·x .+ Wh·h .+ b), broadcasting as Flux does
     rnnSeqDef.shape(ins, p);
-    const [x1, Wi, , b, h0] = ins, v = add(matmul(Wi, x1), matmul(Wh, h0)), h = (c.σ as Activation)(add(v, v.rank > 1 ? reshape(b, [H, 1]) : b));
+    const [x1, , , b, h0] = ins, v = add(matmul(Wi, x1), matmul(Wh, h0)), h = (σ as Activation)(add(v, v.rank > 1 ? reshape(b, [H, 1]) : b));
     return [h, h];
   }
   [p.act, p.alpha] = a;
