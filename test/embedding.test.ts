@@ -124,10 +124,10 @@ C('errors name the layer, the index and vocab; bad forms are refused', () => wit
     [() => m('abc' as never), /^Embedding\(5 => 3\): x must be 0-based integer indices, got \"abc\"$/],
     [() => m(onehotbatch([0, 1], [0, 1, 2])), /^Embedding\(5 => 3\): a one-hot x has shape \[3, 2\], expected \[5, …\] \(vocab first\)$/],
     [() => m([[true, false]]), /^Embedding\(5 => 3\): a one-hot x has shape \[1, 2\], expected \[5, …\]/],
-    [() => Embedding([5] as never), /^Embedding: expected \[vocab, dim\], two positive integers, got \[5\]$/],
-    [() => Embedding(0, 3), /^Embedding: expected \[vocab, dim\], two positive integers, got 0, 3$/],
-    [() => Embedding([5, 3], { init: () => tensor([1]) }), /^Embedding: init returned a tensor of shape \[1\], expected shape \[3, 5\]$/],
-    [() => Embedding([5, 3], { bias: true } as never), /^Embedding: unknown option bias \(options: init\)$/],
+    [() => Embedding([5] as never), /^Embedding: expected \[in, out\], got \[5\]$/],
+    [() => Embedding(0, 3), /^Embedding\(0 => 3\): in and out must be positive integers, got number 0$/],
+    [() => Embedding([5, 3], { init: () => tensor([1]) }), /^Embedding\(5 => 3\): init returned a tensor of shape \[1\], expected shape \[3, 5\]$/],
+    [() => Embedding([5, 3], { bias: true } as never), /^Embedding\(5 => 3\): unknown option bias \(options: init\)$/],
     [() => Embedding(tensor([1, 2])), /^Embedding: weight must be a live matrix \[dim, vocab\], got a tensor of shape \[2\]$/],
   ];
   for (const [call, want] of cases) {

@@ -5,13 +5,13 @@
 // one-hot means what onehot/onehotbatch return (Flux's OneHotArray) or nested arrays of booleans;
 // every other argument holds indices.
 
-import { Tensor, toTensor, randn, describe, type NestedArray } from '../tensor.js';
+import { Tensor, toTensor, randn, type NestedArray } from '../tensor.js';
 import { gatherIn, type Indices } from '../ops/gather.js';
 import { matmul } from '../ops/matmul.js';
 import { oneHots } from '../data.js';
 import { initWeight, type Init } from './init.js';
-import { named } from './layer.js';
-import { options, show, badShape } from '../check.js';
+import { named, ioArgs } from './layer.js';
+import { options, fail, badShape } from '../check.js';
 
 /**
  * What an Embedding takes: 0-based token indices of any shape (a number, nested arrays, a typed
@@ -34,13 +34,11 @@ export function Embedding(vocab: number, dim: number, opts?: { init?: Init }): E
 export function Embedding(a: readonly number[] | number | Tensor, b?: unknown, c?: unknown): Embedding {
   let W: Tensor;
   if (a instanceof Tensor) {
-    if (a.disposed || a.rank !== 2) throw new RangeError(`Embedding: weight must be a live matrix [dim, vocab], got ${describe(a)}`);
+    if (a.disposed || a.rank !== 2) fail('Embedding', 'weight must be a live matrix [dim, vocab]', a, RangeError);
     W = a;
   } else {
-    const [vocab, dim, o] = Array.isArray(a) ? [a[0], a[1], b] : [a, b, c];
-    if ((Array.isArray(a) && a.length !== 2) || ![vocab, dim].every((n) => Number.isInteger(n) && (n as number) > 0))
-      throw new RangeError(`Embedding: expected [vocab, dim], two positive integers, got ${Array.isArray(a) ? show(a) : `${show(vocab)}, ${show(dim)}`}`);
-    W = initWeight('Embedding', options<{ init: Init }>('Embedding', o, ['init']).init ?? randn, [dim as number, vocab as number]);
+    const [vocab, dim, name, [o]] = ioArgs('Embedding', [a, b, c]);
+    W = initWeight(name, options<{ init: Init }>(name, o, ['init']).init ?? randn, [dim, vocab]);
   }
   const name = `Embedding(${W.shape[1]} => ${W.shape[0]})`;
   const m: Embedding = named(name, { weight: W.keep() }, (x: EmbeddingInput) => lookup(m, name, x));
