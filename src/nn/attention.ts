@@ -6,7 +6,7 @@
 // row-major storage is the view [nheads, d, len, batch…]). A mask hides a key with −Inf before the
 // softmax, as NNlib's `ifelse.(mask, logits, -Inf)`: the −Inf is log(0), added to the scores.
 
-import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+import { Tensor, toTensor, sameShape, type TensorLike } from '../tensor.js';
 import { permutedims } from '../ops/permute.js';
 import { batched_mul } from '../ops/batched.js';
 import { softmax } from '../ops/softmax.js';
@@ -56,10 +56,9 @@ export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: Tensor
   if (fdrop !== undefined) func(fn, 'fdrop', fdrop);
   const [qs, ks, vs] = [q.shape, k.shape, v.shape], batch = qs.slice(2);
   // one check, one message: the three shapes against the form they must have
-  if (qs.length < 2 || ks.length !== qs.length || vs.length !== qs.length || qs[0] !== ks[0] || ks[1] !== vs[1]
-    || qs[0] % H || vs[0] % H || [ks, vs].some((s) => s.slice(2).some((d, i) => d !== batch[i])))
-    throw new RangeError(`${fn}: expected q [qk, q_len, batch…], k [qk, kv_len, batch…], v [v, kv_len, batch…], nheads = ${H} ` +
-      `dividing qk and v, got q [${qs}], k [${ks}], v [${vs}]`);
+  if (qs.length < 2 || qs[0] % H || vs[0] % H || !sameShape(ks, [qs[0], ks[1], ...batch]) || !sameShape(vs, [vs[0], ks[1], ...batch]))
+    throw new RangeError(`${fn}: expected q [qk, q_len, b...], k [qk, kv_len, b...], v [v, kv_len, b...], nheads = ${H} dividing qk and v, ` +
+      `got q [${qs}], k [${ks}], v [${vs}]`);
   const scores = [ks[1], qs[1], H, ...batch], R = scores.length;
   // NNlib: logits[j, i, h, b…] = Σ_d k[d, h, j, b…]·q[d, h, i, b…] / √d
   let logits = batched_mul(heads(k, H), mul(heads(q, H), 1 / Math.sqrt(qs[0] / H)), { transA: true });
@@ -125,16 +124,17 @@ export type MultiHeadAttention = {
 export function MultiHeadAttention(dims: MHADims, opts?: MHAOptions): MultiHeadAttention {
   const fn = 'MultiHeadAttention';
   const bad = () => fail(fn, 'dims must be a positive integer or [in, qkv, out]', dims, RangeError);
-  const pos = (n: unknown, len: number) => (typeof n === 'number' ? Array(len).fill(n) : Array.isArray(n) && n.length === len ? [...n] : bad());
-  const [qi, ki, vi, qk, vd, out] = typeof dims === 'number' ? pos(dims, 6)
-    : Array.isArray(dims) && dims.length === 3 ? [...pos(dims[0], 3), ...pos(dims[1], 2), ...pos(dims[2], 1)] : bad();
-  if (![qi, ki, vi, qk, vd, out].every((n) => Number.isInteger(n) && n > 0)) bad();
-  if (Math.max(qi * qk, ki * qk, vi * vd, vd * out) > MAX_SIZE) throw new RangeError(`${fn}: out of memory: dims ${show(dims)} make a weight of more than ${MAX_SIZE} elements`);
+  // the six sizes q_in, k_in, v_in, qk, v, out: a number stands for all of its part's
+  const all = (typeof dims === 'number' ? [dims, dims, dims] : Array.isArray(dims) && dims.length === 3 ? dims : bad())
+    .flatMap((n, i) => (typeof n === 'number' ? Array(3 - i).fill(n) : Array.isArray(n) && n.length === 3 - i ? n : bad()));
+  const [qi, ki, vi, qk, vd, out] = all;
+  if (!all.every((n) => Number.isInteger(n) && n > 0)) bad();
+  if (Math.max(qi * qk, ki * qk, vi * vd, vd * out) > MAX_SIZE) fail(fn, 'out of memory: dims make a weight of over 2^30 elements', dims, RangeError);
   const o = options<MHAOptions>(fn, opts, ['nheads', 'bias', 'init', 'dropout_prob']);
   const H = int(fn, 'nheads', o.nheads ?? 8, 1), bias = bool(fn, 'bias', o.bias ?? false), init = o.init ?? glorot_uniform;
-  if (qk % H || vd % H) throw new RangeError(`${fn}: qk_dim = ${qk} and v_dim = ${vd} must be divisible by nheads = ${H}`);
+  if (qk % H || vd % H) fail(fn, `nheads must divide qk_dim = ${qk} and v_dim = ${vd}`, H, RangeError);
   const tup = (a: number[]) => (new Set(a).size > 1 ? `(${a.join(', ')})` : a[0]);
-  const name = `${fn}(${new Set([qi, ki, vi, qk, vd, out]).size > 1 ? `${tup([qi, ki, vi])} => ${tup([qk, vd])} => ${out}` : qi}; nheads=${H})`;
+  const name = `${fn}(${new Set(all).size > 1 ? `${tup([qi, ki, vi])} => ${tup([qk, vd])} => ${out}` : qi}; nheads=${H})`;
   const d = (i: number, n: number) => Dense(i, n, undefined, { bias, init });
   const props = { nheads: H, q_proj: d(qi, qk), k_proj: d(ki, qk), v_proj: d(vi, vd), attn_drop: Dropout(o.dropout_prob ?? 0), out_proj: d(vd, out) };
   const m: MultiHeadAttention = named(name, props, (...args: unknown[]) => call(m, name, args) as [Tensor, Tensor]);
@@ -143,7 +143,7 @@ export function MultiHeadAttention(dims: MHADims, opts?: MHAOptions): MultiHeadA
 
 function call(m: MultiHeadAttention, name: string, args: unknown[]): [Tensor, Tensor] {
   const o = options<MHACallOptions>(name, isPlain(args[args.length - 1]) ? args.pop() : undefined, ['mask']);
-  if (args.length < 1 || args.length > 4) throw new TypeError(`${name}: expected (q), (q, kv), (q, k, v) or (q, k, v, bias), then optional { mask }, got ${args.length} arguments`);
+  if (args.length < 1 || args.length > 4) throw new TypeError(`${name}: expected (q, k?, v?, bias?, { mask }?), got ${args.length} arguments`);
   const [q0, k0 = q0, v0 = k0, bias] = args as TensorLike[];
   const ps = [m.q_proj, m.k_proj, m.v_proj], [q, k, v] = [q0, k0, v0].map((x0, i) => {
     const x = toTensor(x0, name, 'qkv'[i]), want = ps[i].weight.shape[1];
