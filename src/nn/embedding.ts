@@ -45,23 +45,16 @@ export function Embedding(a: readonly number[] | number | Tensor, b?: unknown, c
   return m;
 }
 
-/** True for nested arrays whose first leaf is a boolean. */
-function boolArray(x: unknown): x is readonly unknown[] {
-  let v = x;
-  while (Array.isArray(v)) v = v[0];
-  return Array.isArray(x) && typeof v === 'boolean';
-}
-
 function lookup(m: Embedding, name: string, x: EmbeddingInput): Tensor {
   const W = m.weight, [dim, vocab] = W.shape;
-  if ((x instanceof Tensor && oneHots.has(x)) || boolArray(x)) {
-    const h = x instanceof Tensor ? x : toTensor(mapBools(x) as NestedArray, name, 'x');
-    if (h.rank === 0 || h.shape[0] !== vocab)
-      badShape(name, 'a one-hot x', h.shape, `[${vocab}, …] (vocab first)`);
-    if (h.rank <= 2) return matmul(W, h);   // a vector or a matrix: no views
-    return matmul(W, h.view([vocab, h.size / vocab])).view([dim, ...h.shape.slice(1)]);
-  }
-  return gatherIn(name, 'x', W, [x as Indices]);
+  let v: unknown = x;
+  while (Array.isArray(v)) v = v[0];
+  // one-hot: what onehot/onehotbatch return, or nested arrays whose first leaf is a boolean
+  const h = oneHots.has(x as Tensor) ? x as Tensor : Array.isArray(x) && typeof v === 'boolean' && toTensor(mapBools(x) as NestedArray, name, 'x');
+  if (!h) return gatherIn(name, 'x', W, [x as Indices]);
+  if (h.shape[0] !== vocab) badShape(name, 'a one-hot x', h.shape, `[${vocab}, ...] (vocab first)`);
+  if (h.rank <= 2) return matmul(W, h);   // a vector or a matrix: no views
+  return matmul(W, h.view([vocab, h.size / vocab])).view([dim, ...h.shape.slice(1)]);
 }
 
 /** @internal Nested booleans as nested 0/1 numbers (Julia's Bool arrays); anything else unchanged. */
