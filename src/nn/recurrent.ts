@@ -91,12 +91,10 @@ const NAMES = ['RNN', 'LSTM', 'GRU', 'GRUv3'];
 const cellKind = new WeakMap<object, number>();
 
 /** The activations the fused step runs, by function identity: [unary code, alpha (the functions' defaults)]. */
-const actCode = (σ: unknown): number[] | undefined => {
-  const i = UNARY_OPS.findIndex((r) => (r as { act?: boolean }).act && (u as Record<string, unknown>)[r.name] === σ);
-  return i < 0 ? undefined : [i, σ === u.leakyrelu ? 0.01 : +(σ === u.elu || σ === u.celu)];
-};
-/** RNN's σ as the step kernel runs it, or an error naming the layer. */
-const fusedAct = (σ: unknown, name: string): number[] => actCode(σ) ?? fail(name, "σ must be one of fluxion's activations", σ);
+const actCode = (σ: unknown): number[] =>
+  [UNARY_OPS.findIndex((r) => (r as { act?: boolean }).act && (u as Record<string, unknown>)[r.name] === σ), σ === u.leakyrelu ? 0.01 : +(σ === u.elu || σ === u.celu)];
+/** Refuses, naming the layer, an activation the step kernel lacks (code -1); RNNCell runs any. */
+const noAct = (name: string, σ: unknown) => fail(name, "σ must be one of fluxion's activations", σ);
 
 /**
  * Builds a cell (`seq` false) or a sequence layer of kind `k` from its constructor's arguments:
@@ -132,7 +130,7 @@ function make(k: number, [a, ...rest]: unknown[], seq?: boolean): unknown {
   if (!seq) return cell;
   const rs = opts.return_state ?? false, name = `${L}(${cell.Wi.shape[1]} => ${cell.Wh.shape[1]})`;
   bool(name, 'return_state', rs);
-  if (!k) fusedAct(cell.σ, name);   // refuses an activation the step kernel lacks, now
+  if (!k && actCode(cell.σ)[0] < 0) noAct(name, cell.σ);   // now rather than at the first call
   const m = named(name, { cell }, (x: TensorLike, s?: unknown) => forward(k, m.cell, x, s, false, rs as boolean));
   hidden(m, 'return_state', rs, false);
   return m;
@@ -152,15 +150,14 @@ function forward(k: number, c: AnyCell, x: TensorLike, s: unknown, step: boolean
   const st = (k !== 1 ? [s] : s === undefined || (Array.isArray(s) && s.length === 2) ? s : fail(name, 'the state must be [h, c]', s)) as unknown[];
   (k === 1 ? ['h', 'c'] : ['h']).forEach((n, i) => ins.push(s === undefined ? zeros(H) : t(st[i], n)));
   if (k > 2) ins.push(t(c['Wh_h̃'], 'Wh_h̃'));
-  const p = { kind: k, act: 0, alpha: 0, name, state: step ? k === 1 : rs, step } as SeqP;
-  const a = k ? [0, 0] : step ? actCode(σ) : fusedAct(σ, name);
-  if (!a) {
+  const [act, alpha] = k ? [0, 0] : actCode(σ), p = { kind: k, act, alpha, name, state: step ? k === 1 : rs, step } as SeqP;
+  if (act < 0) {
+    if (!step) noAct(name, σ);
     // RNNCell with any other activation: one step from the ops, h′ = σ.(Wi·x .+ Wh·h .+ b), broadcasting as Flux does
     rnnSeqDef.shape(ins, p);
     const [x1, , , b, h0] = ins, v = add(matmul(Wi, x1), matmul(Wh, h0)), h = (σ as Activation)(add(v, v.rank > 1 ? reshape(b, [H, 1]) : b));
     return [h, h];
   }
-  [p.act, p.alpha] = a;
   const y = apply(rnnSeqDef, ins, p), h = step || !rs ? y : apply(rnnStateDef, [y], { seq: p, c: false });
   let cT: Tensor | null = null;
   if (p.cT) {
