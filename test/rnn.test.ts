@@ -18,7 +18,7 @@ import { seqCase, seqGradCases } from './_helpers/rnn-cases.js';
 import {
   RNNCell, LSTMCell, GRUCell, GRUv3Cell, RNN, LSTM, GRU, GRUv3, initialstates, Chain, Dense, namedTensors, params,
   tensor, zeros, ones, rand, withPolicy, gradient, memory, trace, scope, sum, relu, tanh, sigmoid, leakyrelu, gelu, elu,
-  identity, kaiming_uniform, Tensor, mul, add, mse, Adam, trainStep, seed,
+  identity, kaiming_uniform, Tensor, mul, add, mse, Adam, trainStep, seed, matmul, reshape,
 } from '../src/index.js';
 import { KERNELS, type KernelName } from '../src/backends/kernels.js';
 import { runtime } from '../src/runtime.js';
@@ -293,8 +293,15 @@ API('sequence layers: optional state, return_state, RNN(cell), initialstates, in
   for (const p of params(net)) assert.equal(gs.get(p)!.shape, p.shape);
   // any activation one step at a time in the cell; the sequence layer names the ones it fuses
   const sq = (t: Tensor) => mul(t, t);
-  const cell = RNNCell(3, 4, sq), [hc] = cell(rand(3, 2));
+  const cell = RNNCell(3, 4, sq, { bias: [0.1, -0.2, 0.3, 0.5] }), xc = rand(3, 2), hp = rand(4, 2), [hc, hn] = cell(xc, hp);
   assert.equal(hc.shape, [4, 2]);
+  assert.is(hn, hc);
+  // Flux's σ.(Wi·x .+ Wh·h .+ b), and its gradient, from the ops
+  const flux = () => sq(add(add(matmul(cell.Wi, xc), matmul(cell.Wh, hp)), reshape(cell.bias as Tensor, [4, 1])));
+  assertClose(await hc.data(), await flux().data(), { rtol: 1e-6, atol: 1e-7 }, 'RNNCell(sq)');
+  const ps = params(cell), g1 = gradient(() => sum(cell(xc, hp)[0]), ps), g2 = gradient(() => sum(flux()), ps);
+  for (const q of ps) assertClose(await g1.get(q)!.data(), await g2.get(q)!.data(), { rtol: 1e-5, atol: 1e-6 }, 'RNNCell(sq) gradient');
+  assert.equal(cell(rand(3))[0].shape, [4]);
   assert.throws(() => RNN(cell), /RNN\(3 => 4\): σ must be one of fluxion's activations/);
 });
 

@@ -9,11 +9,8 @@
 // length 1), so a step is one matmul and one kernel and the gradient is one node.
 
 import { Tensor, toTensor, zeros, type TensorLike } from '../tensor.js';
-import { UNARY_OPS } from '../ops/codes.js';
+import { UNARY_OPS, Unary } from '../ops/codes.js';
 import * as u from '../ops/unary.js';
-import { reshape } from '../ops/shape.js';
-import { add } from '../ops/binary.js';
-import { matmul } from '../ops/matmul.js';
 import { GATES, rnnSeqDef, rnnStateDef, type SeqP } from '../ops/rnn.js';
 import { apply } from '../ops/registry.js';
 import { recording } from '../autograd.js';
@@ -150,15 +147,13 @@ function forward(k: number, c: AnyCell, x: TensorLike, s: unknown, step: boolean
   const st = (k !== 1 ? [s] : s === undefined || (Array.isArray(s) && s.length === 2) ? s : fail(name, 'the state must be [h, c]', s)) as unknown[];
   (k === 1 ? ['h', 'c'] : ['h']).forEach((n, i) => ins.push(s === undefined ? zeros(H) : t(st[i], n)));
   if (k > 2) ins.push(t(c['Wh_h̃'], 'Wh_h̃'));
-  const [act, alpha] = k ? [0, 0] : actCode(σ), p = { kind: k, act, alpha, name, state: step ? k === 1 : rs, step } as SeqP;
-  if (act < 0) {
-    if (!step) noAct(name, σ);
-    // RNNCell with any other activation: one step from the ops, h′ = σ.(Wi·x .+ Wh·h .+ b), broadcasting as Flux does
-    rnnSeqDef.shape(ins, p);
-    const [x1, , , b, h0] = ins, v = add(matmul(Wi, x1), matmul(Wh, h0)), h = (σ as Activation)(add(v, v.rank > 1 ? reshape(b, [H, 1]) : b));
-    return [h, h];
-  }
-  const y = apply(rnnSeqDef, ins, p), h = step || !rs ? y : apply(rnnStateDef, [y], { seq: p, c: false });
+  // RNNCell's σ when the step kernel lacks it: the op runs the identity, σ runs after it, as Flux's σ.(Wi·x .+ Wh·h .+ b)
+  const [act, alpha] = k ? [0, 0] : actCode(σ), own = act < 0;
+  if (own && !step) noAct(name, σ);
+  const p = { kind: k, act: own ? Unary.identity : act, alpha, name, state: step ? k === 1 : rs, step } as SeqP;
+  let y = apply(rnnSeqDef, ins, p);
+  if (own) y = (σ as Activation)(y);
+  const h = step || !rs ? y : apply(rnnStateDef, [y], { seq: p, c: false });
   let cT: Tensor | null = null;
   if (p.cT) {
     cT = apply(rnnStateDef, [y, p.cT], { seq: p, c: true });
