@@ -15,7 +15,7 @@ import { log } from '../ops/unary.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
 import { mapBools } from './embedding.js';
-import { glorot_uniform, type Init } from './init.js';
+import type { Init } from './init.js';
 import { named } from './layer.js';
 import { options, isPlain, int, bool, fail, func, show, badShape, MAX_SIZE } from '../check.js';
 
@@ -57,8 +57,7 @@ export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: Tensor
   const [qs, ks, vs] = [q.shape, k.shape, v.shape], batch = qs.slice(2);
   // one check, one message: the three shapes against the form they must have
   if (qs.length < 2 || qs[0] % H || vs[0] % H || !sameShape(ks, [qs[0], ks[1], ...batch]) || !sameShape(vs, [vs[0], ks[1], ...batch]))
-    throw new RangeError(`${fn}: expected q [qk, q_len, b...], k [qk, kv_len, b...], v [v, kv_len, b...], nheads = ${H} dividing qk and v, ` +
-      `got q [${qs}], k [${ks}], v [${vs}]`);
+    throw new RangeError(`${fn}: expected q [qk, q_len, b...], k [qk, kv_len, b...], v [v, kv_len, b...], nheads = ${H} dividing qk and v, got q [${qs}], k [${ks}], v [${vs}]`);
   const scores = [ks[1], qs[1], H, ...batch], R = scores.length;
   // NNlib: logits[j, i, h, b…] = Σ_d k[d, h, j, b…]·q[d, h, i, b…] / √d
   let logits = batched_mul(heads(k, H), mul(heads(q, H), 1 / Math.sqrt(qs[0] / H)), { transA: true });
@@ -131,7 +130,7 @@ export function MultiHeadAttention(dims: MHADims, opts?: MHAOptions): MultiHeadA
   if (!all.every((n) => Number.isInteger(n) && n > 0)) bad();
   if (Math.max(qi * qk, ki * qk, vi * vd, vd * out) > MAX_SIZE) fail(fn, 'out of memory: dims make a weight of over 2^30 elements', dims, RangeError);
   const o = options<MHAOptions>(fn, opts, ['nheads', 'bias', 'init', 'dropout_prob']);
-  const H = int(fn, 'nheads', o.nheads ?? 8, 1), bias = bool(fn, 'bias', o.bias ?? false), init = o.init ?? glorot_uniform;
+  const H = int(fn, 'nheads', o.nheads ?? 8, 1), bias = bool(fn, 'bias', o.bias ?? false), init = o.init;   // Dense's default: glorot_uniform
   if (qk % H || vd % H) fail(fn, `nheads must divide qk_dim = ${qk} and v_dim = ${vd}`, H, RangeError);
   const tup = (a: number[]) => (new Set(a).size > 1 ? `(${a.join(', ')})` : a[0]);
   const name = `${fn}(${new Set(all).size > 1 ? `${tup([qi, ki, vi])} => ${tup([qk, vd])} => ${out}` : qi}; nheads=${H})`;
