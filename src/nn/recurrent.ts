@@ -87,11 +87,9 @@ const NAMES = ['RNN', 'LSTM', 'GRU', 'GRUv3'];
 /** The kind of every cell made here (RNN(cell) takes only its own kind; initialstates). */
 const cellKind = new WeakMap<object, number>();
 
-/** The activations the fused step runs, by function identity: [unary code, alpha (the functions' defaults)]. */
+/** The activations the fused step runs, by function identity: [unary code, alpha (the functions' defaults)]; code -1: one it lacks (the sequence layers refuse it, RNNCell applies it after the op). */
 const actCode = (σ: unknown): number[] =>
   [UNARY_OPS.findIndex((r) => (r as { act?: boolean }).act && (u as Record<string, unknown>)[r.name] === σ), σ === u.leakyrelu ? 0.01 : +(σ === u.elu || σ === u.celu)];
-/** Refuses, naming the layer, an activation the step kernel lacks (code -1); RNNCell runs any. */
-const noAct = (name: string, σ: unknown) => fail(name, "σ must be one of fluxion's activations", σ);
 
 /**
  * Builds a cell (`seq` false) or a sequence layer of kind `k` from its constructor's arguments:
@@ -127,7 +125,7 @@ function make(k: number, [a, ...rest]: unknown[], seq?: boolean): unknown {
   if (!seq) return cell;
   const rs = opts.return_state ?? false, name = `${L}(${cell.Wi.shape[1]} => ${cell.Wh.shape[1]})`;
   bool(name, 'return_state', rs);
-  if (!k && actCode(cell.σ)[0] < 0) noAct(name, cell.σ);   // now rather than at the first call
+  if (!k && actCode(cell.σ)[0] < 0) fail(name, "σ must be one of fluxion's activations", cell.σ);   // now rather than at the first call
   const m = named(name, { cell }, (x: TensorLike, s?: unknown) => forward(k, m.cell, x, s, false, rs as boolean));
   hidden(m, 'return_state', rs, false);
   return m;
@@ -149,7 +147,7 @@ function forward(k: number, c: AnyCell, x: TensorLike, s: unknown, step: boolean
   if (k > 2) ins.push(t(c['Wh_h̃'], 'Wh_h̃'));
   // RNNCell's σ when the step kernel lacks it: the op runs the identity, σ runs after it, as Flux's σ.(Wi·x .+ Wh·h .+ b)
   const [act, alpha] = k ? [0, 0] : actCode(σ), own = act < 0;
-  if (own && !step) noAct(name, σ);
+  if (own && !step) fail(name, "σ must be one of fluxion's activations", σ);
   const p = { kind: k, act: own ? Unary.identity : act, alpha, name, state: step ? k === 1 : rs, step } as SeqP;
   let y = apply(rnnSeqDef, ins, p);
   if (own) y = (σ as Activation)(y);
