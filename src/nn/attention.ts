@@ -50,9 +50,10 @@ function heads(x: Tensor, H: number): Tensor {
 }
 
 /** @internal dot_product_attention with the caller's name in its errors. */
-export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: TensorLike, bias0: TensorLike | null | undefined, o: AttentionOptions): [Tensor, Tensor] {
+export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: TensorLike, bias0: TensorLike | null | undefined,
+  nheads: unknown, mask: AttentionMask | null | undefined, fdrop: AttentionOptions['fdrop']): [Tensor, Tensor] {
   const q = toTensor(q0, fn, 'q'), k = toTensor(k0, fn, 'k'), v = toTensor(v0, fn, 'v');
-  const H = int(fn, 'nheads', o.nheads ?? 1, 1), fdrop = o.fdrop;
+  const H = int(fn, 'nheads', nheads ?? 1, 1);
   if (fdrop !== undefined) func(fn, 'fdrop', fdrop);
   const [qs, ks, vs] = [q.shape, k.shape, v.shape], batch = qs.slice(2);
   // one check, one message: the three shapes against the form they must have
@@ -63,7 +64,7 @@ export function attention(fn: string, q0: TensorLike, k0: TensorLike, v0: Tensor
   let logits = batched_mul(heads(k, H), mul(heads(q, H), 1 / Math.sqrt(qs[0] / H)), { transA: true });
   if (bias0 != null) logits = add(logits, padded(fn, 'bias', bias0, R, scores));
   // 0 where the key is visible, −Inf where it is hidden
-  if (o.mask != null) logits = add(logits, log(greater(padded(fn, 'mask', mapBools(o.mask), R, scores), 0)));
+  if (mask != null) logits = add(logits, log(greater(padded(fn, 'mask', mapBools(mask), R, scores), 0)));
   let α = softmax(logits, 0);
   if (fdrop) α = fdrop(α);
   // x[d, h, i, b…] = Σ_j v[d, h, j, b…]·α[j, i, h, b…], then the heads joined back into features
@@ -85,7 +86,7 @@ export function dot_product_attention(q: TensorLike, k: TensorLike, v: TensorLik
   const fn = 'dot_product_attention';
   if (isPlain(bias)) { if (opts !== undefined) fail(fn, 'give the options once', opts); opts = bias as AttentionOptions; bias = null; }
   const o = options<AttentionOptions>(fn, opts, ['nheads', 'mask', 'fdrop']);
-  return attention(fn, q, k, v, bias as TensorLike | null | undefined, o);
+  return attention(fn, q, k, v, bias as TensorLike | null | undefined, o.nheads, o.mask, o.fdrop);
 }
 
 /**
@@ -150,6 +151,6 @@ function call(m: MultiHeadAttention, name: string, args: unknown[]): [Tensor, Te
       badShape(name, 'qkv'[i], x.shape, `[${want}, len, batch]` + (x.shape[1] === want ? ' (a sequence given as [len, in]? permutedims it)' : ''));
     return x;
   }).map((x, i) => ps[i](x));
-  const [x, α] = attention(name, q, k, v, bias, { nheads: m.nheads, mask: o.mask, fdrop: m.attn_drop });
+  const [x, α] = attention(name, q, k, v, bias, m.nheads, o.mask, m.attn_drop);
   return [m.out_proj(x), α];
 }
