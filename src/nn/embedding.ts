@@ -41,21 +41,19 @@ export function Embedding(a: readonly number[] | number | Tensor, b?: unknown, c
     W = initWeight(name, options<{ init: Init }>(name, o, ['init']).init ?? randn, [dim, vocab]);
   }
   const name = `Embedding(${W.shape[1]} => ${W.shape[0]})`;
-  const m: Embedding = named(name, { weight: W.keep() }, (x: EmbeddingInput) => lookup(m, name, x));
+  const m: Embedding = named(name, { weight: W.keep() }, (x: EmbeddingInput) => {
+    const w = m.weight, [dim, vocab] = w.shape;   // read at each call: the weight can be replaced
+    let v: unknown = x;
+    while (Array.isArray(v)) v = v[0];
+    // one-hot: what onehot/onehotbatch return, or nested arrays whose first leaf is a boolean
+    const h = oneHots.has(x as Tensor) ? x as Tensor : Array.isArray(x) && typeof v === 'boolean' && toTensor(mapBools(x) as NestedArray, name, 'x');
+    if (!h) return gatherIn(name, 'x', w, [x as Indices]);
+    if (h.shape[0] !== vocab) badShape(name, 'a one-hot x', h.shape, `[${vocab}, ...] (vocab first)`);
+    if (h.rank <= 2) return matmul(w, h);   // a vector or a matrix: no views
+    return matmul(w, h.view([vocab, h.size / vocab])).view([dim, ...h.shape.slice(1)]);
+  });
   return m;
 }
 
-function lookup(m: Embedding, name: string, x: EmbeddingInput): Tensor {
-  const W = m.weight, [dim, vocab] = W.shape;
-  let v: unknown = x;
-  while (Array.isArray(v)) v = v[0];
-  // one-hot: what onehot/onehotbatch return, or nested arrays whose first leaf is a boolean
-  const h = oneHots.has(x as Tensor) ? x as Tensor : Array.isArray(x) && typeof v === 'boolean' && toTensor(mapBools(x) as NestedArray, name, 'x');
-  if (!h) return gatherIn(name, 'x', W, [x as Indices]);
-  if (h.shape[0] !== vocab) badShape(name, 'a one-hot x', h.shape, `[${vocab}, ...] (vocab first)`);
-  if (h.rank <= 2) return matmul(W, h);   // a vector or a matrix: no views
-  return matmul(W, h.view([vocab, h.size / vocab])).view([dim, ...h.shape.slice(1)]);
-}
-
 /** @internal Nested booleans as nested 0/1 numbers (Julia's Bool arrays); anything else unchanged. */
-export const mapBools = (x: unknown): unknown => (Array.isArray(x) ? x.map(mapBools) : x === true ? 1 : x === false ? 0 : x);
+export const mapBools = (x: unknown): unknown => (Array.isArray(x) ? x.map(mapBools) : typeof x === 'boolean' ? +x : x);
