@@ -88,7 +88,7 @@ const matmulG = (): GCase[] => {
   return out;
 };
 
-const softmaxG = (): GCase[] => ([[[5], 0], [[4, 3], 0], [[4, 3], 1], [[2, 3, 4], 0], [[2, 3, 4], 1], [[2, 3, 4], 2], [[2, 3, 4], [0, 1]], [[2, 3, 4], [0, 2]]] as [number[], number | number[]][])
+const softmaxG = (): GCase[] => ([[[5], 0], [[4, 3], 0], [[4, 3], 1], [[2, 3, 4], 0], [[2, 3, 4], 1], [[2, 3, 4], 2], [[2, 3, 4], [0, 1]], [[2, 3, 4], [1, 2]]] as [number[], number | number[]][])
   .flatMap(([shape, axis]) => [softmax, logsoftmax].map((fn) => ({ label: `${fn === softmax ? 'softmax' : 'logsoftmax'} [${shape}] dims ${axis}`,
     f: (x: Tensor) => fn(x, axis), inputs: [input(shape, -3, 3)] })));
 

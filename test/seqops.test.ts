@@ -177,10 +177,10 @@ forEachBackend('seqops: definitions', (test, dev) => {
     assert.equal([...on(() => make_causal_mask(rand(4, 7), { dims: 0 })).shape], [4, 4]);
   });
 
-  test('softmax and logsoftmax over several axes (contiguous or not) = the definition', async () => {
+  test('softmax and logsoftmax over several adjacent axes = the definition', async () => {
     reseed(9);
     const shape = [3, 4, 5], x = uniform(60, -3, 3);
-    for (const dims of [[0], [1], [2], [0, 1], [1, 2], [0, 2], [0, 1, 2]]) {
+    for (const dims of [[0], [1], [2], [0, 1], [1, 2], [0, 1, 2], [2, 1]]) {
       const want = new Float64Array(60), keep = [0, 1, 2].filter((a) => !dims.includes(a));
       for (const ix of indices(shape)) {
         let s = 0;
@@ -290,8 +290,9 @@ E('bad shapes and indices are refused with the shapes in the message', () => wit
     [() => selectdim(rand(2, 5), 1, [0] as never), /^selectdim: i must be an integer in \[0, 4\], got \[0\]$/],
     [() => chunk(rand(2, 5), 0), /^chunk: n must be an integer ≥ 1, got 0$/],
     [() => chunk(rand(2, 5), { size: [2, 2] } as never), /^chunk: size must be an integer ≥ 1, got \[2, 2\]$/],
-    [() => softmax(rand(2, 3), 2), /^softmax: dims 2 must be distinct axes of shape \[2,3\] \(0-based\)$/],
-    [() => logsoftmax(rand(2, 3), [0, 0]), /^logsoftmax: dims \[0, 0\] must be distinct axes/],
+    [() => softmax(rand(2, 3), 2), /^softmax: dims 2 must be adjacent axes of shape \[2,3\] \(0-based\)$/],
+    [() => logsoftmax(rand(2, 3), [0, 0]), /^logsoftmax: dims \[0, 0\] must be adjacent axes/],
+    [() => softmax(rand(2, 3, 4), [0, 2]), /^softmax: dims \[0, 2\] must be adjacent axes of shape \[2,3,4\] \(0-based\)$/],
     [() => softmax(rand(2, 3), { dim: 1 } as never), /^softmax: unknown option dim \(options: dims\)$/],
     [() => make_causal_mask(rand(4)), /^make_causal_mask: dims 1 must be an axis of shape \[4\] \(0-based\)$/],
   ];

@@ -1,11 +1,10 @@
-// softmax and logsoftmax along any axes (Flux's dims=1, the feature axis, is axis 0 here), both
-// stable for large inputs; their gradients are the fused softmaxGrad kernel. The kernel reduces
-// the middle axis of [outer, len, inner], which any contiguous run of axes is; other sets of axes
-// are permuted next to each other first. make_causal_mask, for attention scores, lives here too.
+// softmax and logsoftmax along one axis or a run of adjacent axes (Flux's dims=1, the feature
+// axis, is axis 0 here), both stable for large inputs; their gradients are the fused softmaxGrad
+// kernel. The kernel reduces the middle axis of [outer, len, inner], which any run of adjacent
+// axes is. make_causal_mask, for attention scores, lives here too.
 
 import { defineOp, apply } from './registry.js';
 import { Tensor, tensor, toTensor, sizeOf, type TensorLike } from '../tensor.js';
-import { permutedims } from './permute.js';
 import { show, isPlain, options } from '../check.js';
 
 export interface SoftmaxP { log: number; outer: number; len: number; inner: number }
@@ -28,40 +27,35 @@ export const softmaxGradDef = defineOp<SoftmaxP>({
 });
 
 /**
- * The axes of a softmax: one axis, an array of them, or `{ dims }` with either (0-based; the
- * default is 0, each column of a [classes, batch] matrix).
+ * The axes of a softmax: one axis, an array of adjacent ones, or `{ dims }` with either (0-based;
+ * the default is 0, each column of a [classes, batch] matrix).
  * @example softmax(scores, { dims: 0 })   // over keys, for each query, head and batch
  *          softmax(x, [0, 1])            // over the first two axes together
  */
 export type SoftmaxDims = number | readonly number[] | { dims?: number | readonly number[] };
 
 /**
- * `d` as sorted distinct axes of `shape` (one axis when `one`, else one or an array of them), or
- * an error naming fn, dims and the shape.
+ * `d` as a run of adjacent axes of `shape`, sorted (one axis when `one`, else one or an array of
+ * them), or an error naming fn, dims and the shape.
  */
 function axesOf(fn: string, d: unknown, shape: readonly number[], one?: boolean): number[] {
-  const list = (one ? [d] : [d].flat()) as number[];
-  if (!list.length || list.some((a) => !Number.isInteger(a) || a < 0 || a >= shape.length) || new Set(list).size < list.length)
-    throw new RangeError(`${fn}: dims ${show(d)} must be ${one ? 'an axis' : 'distinct axes'} of shape [${shape}] (0-based)`);
-  return list.sort((a, b) => a - b);
+  const list = ((one ? [d] : [d].flat()) as number[]).sort((a, b) => a - b);
+  if (!list.length || list.some((a, i) => !Number.isInteger(a) || a < 0 || a >= shape.length || a !== list[0] + i))
+    throw new RangeError(`${fn}: dims ${show(d)} must be ${one ? 'an axis' : 'adjacent axes'} of shape [${shape}] (0-based)`);
+  return list;
 }
 
 function along(name: string, x0: TensorLike, dims: SoftmaxDims | undefined, log: number): Tensor {
   const x = toTensor(x0, name, 'x'), s = x.rank ? x.shape : [1];
   const d = isPlain(dims) ? options<{ dims: number | readonly number[] }>(name, dims, ['dims'], 'dims').dims : dims;
-  const axes = axesOf(name, d === undefined ? 0 : d, s), lo = axes[0], hi = axes[axes.length - 1];
+  const axes = axesOf(name, d === undefined ? 0 : d, s), lo = axes[0], hi = axes[axes.length - 1] + 1;
   if (x.size === 0) throw new RangeError(`${name}: empty tensor of shape [${x.shape}]`);
-  if (hi - lo + 1 === axes.length) {
-    return apply(softmaxDef, [x], { log, len: sizeOf(s.slice(lo, hi + 1)), outer: sizeOf(s.slice(0, lo)), inner: sizeOf(s.slice(hi + 1)) });
-  }
-  // Not contiguous: the reduced axes last, softmax over them, and back.
-  const perm = [...s.keys()].filter((a) => !axes.includes(a)).concat(axes), len = sizeOf(axes.map((a) => s[a]));
-  return permutedims(apply(softmaxDef, [permutedims(x, perm)], { log, len, outer: x.size / len, inner: 1 }), perm.map((_, i) => perm.indexOf(i)));
+  return apply(softmaxDef, [x], { log, len: sizeOf(s.slice(lo, hi)), outer: sizeOf(s.slice(0, lo)), inner: sizeOf(s.slice(hi)) });
 }
 
 /**
  * exp.(x .- max) ./ sum along `dims` (default 0: each column of a [classes, batch] matrix); dims
- * may be several axes, as NNlib's `softmax(x; dims)`.
+ * may be several adjacent axes, as NNlib's `softmax(x; dims)` (others: permutedims them together first).
  * @example softmax(tensor([1, 2, 3]))
  *          softmax(scores, { dims: 0 })
  */
