@@ -52,7 +52,7 @@ const SIZES: Record<Step, Record<string, [kind: 's' | 't' | 'bias', q: number]>[
   ],
 };
 /** [hid, b, len, t]: b below, at and past the SIMD width, 1, primes; the first and the last step. */
-const GEOMS: [number, number, number, number][] = [[1, 1, 1, 0], [3, 5, 3, 2], [5, 4, 2, 0], [2, 7, 3, 1], [7, 3, 1, 0], [4, 9, 2, 1], [17, 17, 2, 1]];
+const GEOMS: [number, number, number, number][] = [[1, 1, 1, 0], [3, 5, 3, 2], [5, 4, 2, 0], [2, 7, 3, 1], [7, 3, 1, 0], [4, 9, 2, 1], [17, 17, 2, 1], [6, 1, 3, 2], [8, 2, 1, 0], [5, 8, 2, 1]];
 const ACTS: [string, number, number][] = [['tanh', Unary.tanh, 0], ['relu', Unary.relu, 0], ['sigmoid', Unary.sigmoid, 0],
   ['leakyrelu 0.2', Unary.leakyrelu, 0.2], ['gelu', Unary.gelu, 0], ['identity', Unary.identity, 0], ['elu', Unary.elu, 1]];
 
