@@ -14,6 +14,7 @@ if (want('train')) add('Training step, ms/step (samples/s)', await (await import
 if (want('conv')) add('Conv kernels (Wasm), GB/s at LeNet\'s shapes', await (await import('./conv.bench.ts')).runConvBench());
 if (want('lenet')) add('LeNet-5: training step and conv GFLOP/s', await (await import('./lenet.bench.ts')).runLenetBench());
 if (want('rnn')) add('Recurrent: LSTM(128 => 256), 64 steps, batch 32 (fluxion vs tfjs wasm)', await (await import('./rnn.bench.ts')).runRnnBench());
+if (want('attention')) add('Attention: batched_mul and MultiHeadAttention(64, 4 heads) at the names example\'s shapes (fluxion vs tfjs wasm)', await (await import('./attention.bench.ts')).runAttentionBench());
 if (want('threads')) add('Wasm threads: 1 thread and 2, same run', await (await import('./threads.bench.ts')).runThreadsBench());
 if (want('startup')) add('Startup and size', (await import('./startup.ts')).runStartupBench());
 if (want('memory')) add('Long-run memory (RSS and memory() at fixed steps)', await (await import('./memory.bench.ts')).runMemoryBench());
