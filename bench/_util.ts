@@ -37,7 +37,7 @@ export function machine(): string {
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
     `Node ${process.version}, ${os.platform()} ${os.arch()}; tfjs ${ver('@tensorflow/tfjs-core')}, ` +
     `tinybench ${ver('tinybench')}; fluxion's Wasm kernels on one thread in the sections next to tfjs (matmul, transpose, training, ` +
-    `conv, LeNet, recurrent), on 1 and 2 in the threads section, on init()'s default elsewhere`;
+    `conv, LeNet, recurrent, attention), on 1 and 2 in the threads section, on init()'s default elsewhere`;
 }
 
 export const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
