@@ -359,7 +359,8 @@ test('calibrate() measures the pool (fan-out, speedups) and the scheduler derive
     const t = p.cpu.threads!;
     assert.ok(t, 'a threads entry in the CPU profile');
     assert.is(t.n, 2);
-    assert.ok(Number.isFinite(t.fanoutMs) && t.fanoutMs >= 0, `fan-out measured: ${t.fanoutMs} ms`);
+    // the measured fan-out is a valid profile entry: setProfile's own checks (a finite ms ≥ 0), no time bound here
+    assert.not.throws(() => setProfile(p), 'calibrate()\'s profile passes setProfile');
     assert.ok(t.matmul > 0 && t.bandwidth > 0, `speedups ${t.matmul}, ${t.bandwidth}`);
     assert.is(threadCosts.threads, 2);
     // the thresholds follow from the measured figures: finite exactly where splitting was measured to pay
