@@ -129,7 +129,7 @@ export function MultiHeadAttention(dims: MHADims, opts?: MHAOptions): MultiHeadA
     .flatMap((n, i) => (typeof n === 'number' ? Array(3 - i).fill(n) : Array.isArray(n) && n.length === 3 - i ? n : bad()));
   const [qi, ki, vi, qk, vd, out] = all;
   if (!all.every((n) => Number.isInteger(n) && n > 0)) bad();
-  if (Math.max(qi * qk, ki * qk, vi * vd, vd * out) > MAX_SIZE) fail(fn, 'out of memory: dims make a weight of over 2^30 elements', dims, RangeError);
+  if (Math.max(qi * qk, ki * qk, vi * vd, vd * out) > MAX_SIZE) fail(fn, `out of memory: dims make a weight of more than ${MAX_SIZE} elements`, dims, RangeError);
   const o = options<MHAOptions>(fn, opts, ['nheads', 'bias', 'init', 'dropout_prob']);
   const H = int(fn, 'nheads', o.nheads ?? 8, 1), bias = bool(fn, 'bias', o.bias ?? false), init = o.init;   // Dense's default: glorot_uniform
   if (qk % H || vd % H) fail(fn, `nheads must divide qk_dim = ${qk} and v_dim = ${vd}`, H, RangeError);
